@@ -1,0 +1,262 @@
+"""Search-space values: dimensions and an immutable SearchSpace.
+
+Every change (new bounds, an added dimension) returns a new space, so each
+version can be stored and old trials can be mapped into the newest one
+(see :meth:`SearchSpace.project`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Union
+
+from symtuner.errors import ConfigError
+
+Value = Union[int, float, str, bool]
+
+
+def _check_name(name: object) -> str:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ConfigError(f"dimension name {name!r} must be a Python identifier")
+    return name
+
+
+@dataclass(frozen=True)
+class Integer:
+    """An integer dimension, both bounds included."""
+
+    name: str
+    low: int
+    high: int
+    prior: str = "uniform"
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        for bound in (self.low, self.high):
+            if isinstance(bound, bool) or not isinstance(bound, int):
+                raise ConfigError(f"dimension {self.name!r}: bound {bound!r} is not an integer")
+        if self.low >= self.high:
+            raise ConfigError(f"dimension {self.name!r}: low {self.low} must be < high {self.high}")
+        _check_prior(self.name, self.prior, self.low)
+
+    def clip(self, value: Any) -> int:
+        """The closest value of this dimension to ``value``."""
+        try:
+            number = int(round(float(value)))
+        except (TypeError, ValueError):
+            return self.low
+        return min(max(number, self.low), self.high)
+
+    def contains(self, value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            float(value).is_integer() and self.low <= value <= self.high
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "int", "name": self.name, "low": self.low, "high": self.high, "prior": self.prior}
+
+
+@dataclass(frozen=True)
+class Real:
+    """A real dimension; ``prior`` is ``"uniform"`` or ``"log-uniform"``."""
+
+    name: str
+    low: float
+    high: float
+    prior: str = "uniform"
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        for bound in (self.low, self.high):
+            if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not math.isfinite(bound):
+                raise ConfigError(f"dimension {self.name!r}: bound {bound!r} is not a finite number")
+        object.__setattr__(self, "low", float(self.low))
+        object.__setattr__(self, "high", float(self.high))
+        if self.low >= self.high:
+            raise ConfigError(f"dimension {self.name!r}: low {self.low} must be < high {self.high}")
+        _check_prior(self.name, self.prior, self.low)
+
+    def clip(self, value: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return self.low
+        if not math.isfinite(number):
+            return self.low
+        return min(max(number, self.low), self.high)
+
+    def contains(self, value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            self.low <= value <= self.high
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "real", "name": self.name, "low": self.low, "high": self.high, "prior": self.prior}
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """A dimension whose values are an ordered tuple of distinct choices."""
+
+    name: str
+    categories: tuple[Value, ...]
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        categories = tuple(self.categories)
+        if not categories:
+            raise ConfigError(f"dimension {self.name!r}: categories must not be empty")
+        if len(set(categories)) != len(categories):
+            raise ConfigError(f"dimension {self.name!r}: categories {list(categories)} repeat a value")
+        object.__setattr__(self, "categories", categories)
+
+    def clip(self, value: Any) -> Value:
+        return value if value in self.categories else self.categories[0]
+
+    def contains(self, value: Any) -> bool:
+        return value in self.categories
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "cat", "name": self.name, "categories": list(self.categories)}
+
+
+Dimension = Union[Integer, Real, Categorical]
+
+_PRIORS = ("uniform", "log-uniform")
+
+
+def _check_prior(name: str, prior: str, low: float) -> None:
+    if prior not in _PRIORS:
+        raise ConfigError(f"dimension {name!r}: prior {prior!r} is not one of {list(_PRIORS)}")
+    if prior == "log-uniform" and low <= 0:
+        raise ConfigError(f"dimension {name!r}: a log-uniform prior needs low > 0, got {low}")
+
+
+def dimension_from_dict(data: dict[str, Any]) -> Dimension:
+    """Build a dimension from its ``to_dict`` form (also the TOML config form)."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"dimension {data!r} must be a table")
+    kind = data.get("type")
+    name = data.get("name")
+    try:
+        if kind == "int":
+            return Integer(name, data["low"], data["high"], data.get("prior", "uniform"))  # type: ignore[arg-type]
+        if kind == "real":
+            return Real(name, data["low"], data["high"], data.get("prior", "uniform"))  # type: ignore[arg-type]
+        if kind == "cat":
+            return Categorical(name, tuple(data["categories"]))  # type: ignore[arg-type]
+    except KeyError as missing:
+        raise ConfigError(f"dimension {name!r}: missing key {missing}") from None
+    raise ConfigError(f"dimension {name!r}: type {kind!r} is not one of ['int', 'real', 'cat']")
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """An ordered, validated set of dimensions.
+
+    ``fills`` records, for every dimension added after the first version,
+    the value that reproduces the behaviour trials had before it existed
+    (see :meth:`project`).
+    """
+
+    dimensions: tuple[Dimension, ...]
+    fills: tuple[tuple[str, Value], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        dims = tuple(self.dimensions)
+        if not dims:
+            raise ConfigError("a search space needs at least one dimension")
+        seen: set[str] = set()
+        for dim in dims:
+            if not isinstance(dim, (Integer, Real, Categorical)):
+                raise ConfigError(f"{dim!r} is not an Integer, Real or Categorical dimension")
+            if dim.name in seen:
+                raise ConfigError(f"dimension name {dim.name!r} appears twice in the search space")
+            seen.add(dim.name)
+        object.__setattr__(self, "dimensions", dims)
+        object.__setattr__(self, "fills", tuple(self.fills))
+
+    # -- reading -----------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return [dim.name for dim in self.dimensions]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def __getitem__(self, name: str) -> Dimension:
+        for dim in self.dimensions:
+            if dim.name == name:
+                return dim
+        raise KeyError(f"no dimension named {name!r} in the search space (have {self.names})")
+
+    def fill_for(self, name: str) -> Value | None:
+        return dict(self.fills).get(name)
+
+    def contains(self, params: dict[str, Any]) -> bool:
+        return all(name in params and self[name].contains(params[name]) for name in self.names)
+
+    # -- changes (each returns a new space) --------------------------------
+    def with_bounds(self, name: str, low: float, high: float) -> SearchSpace:
+        """A copy whose numeric dimension ``name`` has the new bounds."""
+        dim = self[name]
+        if isinstance(dim, Categorical):
+            raise ConfigError(f"dimension {name!r} is categorical: it has no bounds")
+        new = replace(dim, low=int(low) if isinstance(dim, Integer) else low,
+                      high=int(high) if isinstance(dim, Integer) else high)
+        return replace(self, dimensions=tuple(new if d.name == name else d for d in self.dimensions))
+
+    def with_dimension(self, dim: Dimension, fill: Value) -> SearchSpace:
+        """A copy with ``dim`` appended; ``fill`` is its value for older trials."""
+        if dim.name in self:
+            raise ConfigError(f"dimension name {dim.name!r} appears twice in the search space")
+        return SearchSpace(self.dimensions + (dim,), self.fills + ((dim.name, fill),))
+
+    # -- history mapping ---------------------------------------------------
+    def project(self, params: dict[str, Any]) -> dict[str, Value]:
+        """Map a trial's params, possibly from an older space, into this one.
+
+        Policy: a value of a dimension that still exists is clipped into the
+        current bounds (a categorical value no longer offered becomes the
+        first category); a dimension the trial did not have takes the fill
+        value recorded when it was added (clipped too), which stands for
+        "as before the change" (for example the smallest L2 factor).
+        No completed trial is ever dropped.
+        """
+        out: dict[str, Value] = {}
+        for dim in self.dimensions:
+            if dim.name in params:
+                out[dim.name] = dim.clip(params[dim.name])
+            else:
+                fill = self.fill_for(dim.name)
+                out[dim.name] = dim.clip(fill if fill is not None else _low(dim))
+        return out
+
+    # -- serialisation -----------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {"dimensions": [dim.to_dict() for dim in self.dimensions],
+                "fills": [[name, value] for name, value in self.fills]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SearchSpace:
+        dims = tuple(dimension_from_dict(item) for item in data.get("dimensions", []))
+        fills = tuple((str(name), value) for name, value in data.get("fills", []))
+        return cls(dims, fills)
+
+
+def _low(dim: Dimension) -> Value:
+    return dim.categories[0] if isinstance(dim, Categorical) else dim.low
+
+
+def default_space() -> SearchSpace:
+    """The paper's search space (Table 3 and Listing 3)."""
+    return SearchSpace((
+        Integer("unit_c1", 16, 64),
+        Real("dr1_2", 0.002, 0.3),
+        Integer("unit_c2", 64, 128),
+        Integer("unit_d", 256, 512),
+        Real("dr_f", 0.03, 0.5),
+        Real("learning_rate", 1e-4, 1e-3, "log-uniform"),
+        Integer("batch_size", 16, 256),
+        Categorical("optimizer", ("Adam", "Adamax", "Adadelta")),
+        Categorical("activation", ("relu", "elu", "selu")),
+    ))
