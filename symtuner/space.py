@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Union
+from typing import Any
 
 from symtuner.errors import ConfigError
 
-Value = Union[int, float, str, bool]
+Value = int | float | str | bool
 
 
 def _check_name(name: object) -> str:
@@ -119,7 +119,7 @@ class Categorical:
         return {"type": "cat", "name": self.name, "categories": list(self.categories)}
 
 
-Dimension = Union[Integer, Real, Categorical]
+Dimension = Integer | Real | Categorical
 
 _PRIORS = ("uniform", "log-uniform")
 

@@ -1,0 +1,14 @@
+"""Persistence: the SQLite study store, the only shared state of a study."""
+
+from symtuner.storage.sqlite import (
+    DB_NAME,
+    INITIAL_WEIGHTS_TRIAL,
+    SCHEMA_VERSION,
+    ActionRecord,
+    Event,
+    StudyStore,
+    TuningVersion,
+)
+
+__all__ = ["StudyStore", "TuningVersion", "ActionRecord", "Event", "INITIAL_WEIGHTS_TRIAL",
+           "SCHEMA_VERSION", "DB_NAME"]

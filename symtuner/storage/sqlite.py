@@ -1,0 +1,373 @@
+"""The study store: one SQLite database (WAL mode) per study directory.
+
+It is the single source of truth of a study: settings, every version of the
+search space and architecture, trials, per-epoch metrics, diagnoses, chosen
+actions, rule weights and events. The tuning loop keeps nothing that is not
+here, so a study resumes after a crash and a dashboard can read it while it
+runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from symtuner.architecture import Architecture
+from symtuner.errors import StudyError
+from symtuner.records import Diagnosis, LearningCurve, Trial, TrialState
+from symtuner.space import SearchSpace
+
+SCHEMA_VERSION = 1
+DB_NAME = "study.db"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tuning_versions (
+    version INTEGER PRIMARY KEY,
+    space TEXT NOT NULL,
+    architecture TEXT NOT NULL,
+    after_trial INTEGER,
+    reason TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trials (
+    number INTEGER PRIMARY KEY,
+    state TEXT NOT NULL,
+    params TEXT NOT NULL,
+    tuning_version INTEGER NOT NULL REFERENCES tuning_versions(version),
+    objective REAL, val_accuracy REAL, val_loss REAL, test_loss REAL, test_accuracy REAL,
+    started_at REAL, finished_at REAL, train_seconds REAL, epochs_run INTEGER,
+    model_path TEXT, log_dir TEXT, error TEXT, diagnosis TEXT, extra TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS epochs (
+    trial INTEGER NOT NULL REFERENCES trials(number),
+    epoch INTEGER NOT NULL,
+    loss REAL, accuracy REAL, val_loss REAL, val_accuracy REAL,
+    recorded_at REAL NOT NULL,
+    PRIMARY KEY (trial, epoch)
+);
+CREATE TABLE IF NOT EXISTS actions (
+    trial INTEGER NOT NULL REFERENCES trials(number),
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL, problem TEXT NOT NULL, probability REAL NOT NULL,
+    applied INTEGER NOT NULL, detail TEXT NOT NULL,
+    PRIMARY KEY (trial, seq)
+);
+CREATE TABLE IF NOT EXISTS rule_weights (
+    trial INTEGER NOT NULL,
+    action TEXT NOT NULL, problem TEXT NOT NULL, probability REAL NOT NULL,
+    PRIMARY KEY (trial, action, problem)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL, trial INTEGER, kind TEXT NOT NULL, message TEXT NOT NULL
+);
+"""
+
+#: ``rule_weights.trial`` of the initial weights, before any trial.
+INITIAL_WEIGHTS_TRIAL = -1
+
+
+def _num(value: Any) -> float | None:
+    """A float for SQLite; NaN and infinities are stored as NULL."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+@dataclass(frozen=True)
+class TuningVersion:
+    """One version of the search space and architecture."""
+
+    version: int
+    space: SearchSpace
+    architecture: Architecture
+    after_trial: int | None
+    reason: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class ActionRecord:
+    """A tuning action chosen after a trial, applied or not."""
+
+    trial: int
+    name: str
+    problem: str
+    probability: float
+    applied: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Event:
+    time: float
+    trial: int | None
+    kind: str
+    message: str
+
+
+class StudyStore:
+    """Reads and writes one study's database. Cheap to open; one connection."""
+
+    def __init__(self, conn: sqlite3.Connection, directory: Path, readonly: bool) -> None:
+        self._conn = conn
+        self.directory = directory
+        self.readonly = readonly
+
+    # -- opening -----------------------------------------------------------
+    @classmethod
+    def create(cls, directory: Path, settings: dict[str, Any]) -> StudyStore:
+        """Create a new study in ``directory`` (which must not hold one)."""
+        directory = Path(directory)
+        if (directory / DB_NAME).exists():
+            raise StudyError(f"{directory} already holds a study")
+        if directory.exists() and not directory.is_dir():
+            raise StudyError(f"study directory {directory} is a file")
+        directory.mkdir(parents=True, exist_ok=True)
+        conn = _connect(directory / DB_NAME, readonly=False)
+        with conn:
+            conn.executescript(_SCHEMA)
+            conn.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("schema_version", str(SCHEMA_VERSION)),
+                ("created_at", repr(time.time())),
+                ("settings", json.dumps(settings, sort_keys=True)),
+            ])
+        return cls(conn, directory, readonly=False)
+
+    @classmethod
+    def open(cls, directory: Path, readonly: bool = False) -> StudyStore:
+        """Open an existing study; a directory without one is an error."""
+        directory = Path(directory)
+        db = directory / DB_NAME
+        if not db.is_file():
+            raise StudyError(f"{directory} is not a study directory (no {DB_NAME})")
+        conn = _connect(db, readonly=readonly)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StudyError(f"{db} is not a symtuner study database: {exc}") from None
+        if row is None:
+            conn.close()
+            raise StudyError(f"{db} has no schema version: not a symtuner study")
+        if int(row[0]) > SCHEMA_VERSION:
+            conn.close()
+            raise StudyError(f"{db} has schema version {row[0]}; this symtuner reads up to {SCHEMA_VERSION}")
+        return cls(conn, directory, readonly=readonly)
+
+    @staticmethod
+    def exists(directory: Path) -> bool:
+        return (Path(directory) / DB_NAME).is_file()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> StudyStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes so that they land together or not at all."""
+        self._check_writable()
+        with self._conn:
+            yield
+
+    def _check_writable(self) -> None:
+        if self.readonly:
+            raise StudyError("this study store was opened read-only")
+
+    def _write(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        self._check_writable()
+        if self._conn.in_transaction:
+            return self._conn.execute(sql, args)
+        with self._conn:
+            return self._conn.execute(sql, args)
+
+    # -- settings ----------------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        row = self._conn.execute("SELECT value FROM meta WHERE key='settings'").fetchone()
+        return json.loads(row[0]) if row else {}
+
+    # -- tuning versions ---------------------------------------------------
+    def add_tuning_version(self, space: SearchSpace, arch: Architecture,
+                           after_trial: int | None, reason: str) -> int:
+        cur = self._write(
+            "INSERT INTO tuning_versions (space, architecture, after_trial, reason, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (json.dumps(space.to_dict()), json.dumps(arch.to_dict()), after_trial, reason, time.time()))
+        return int(cur.lastrowid or 0)
+
+    def tuning_versions(self) -> list[TuningVersion]:
+        rows = self._conn.execute("SELECT * FROM tuning_versions ORDER BY version").fetchall()
+        return [_tuning_from_row(row) for row in rows]
+
+    def latest_tuning(self) -> TuningVersion:
+        row = self._conn.execute("SELECT * FROM tuning_versions ORDER BY version DESC LIMIT 1").fetchone()
+        if row is None:
+            raise StudyError(f"study {self.directory} has no search space stored")
+        return _tuning_from_row(row)
+
+    def tuning(self, version: int) -> TuningVersion:
+        row = self._conn.execute("SELECT * FROM tuning_versions WHERE version=?", (version,)).fetchone()
+        if row is None:
+            raise StudyError(f"study {self.directory} has no tuning version {version}")
+        return _tuning_from_row(row)
+
+    # -- trials ------------------------------------------------------------
+    def start_trial(self, params: dict[str, Any], tuning_version: int,
+                    extra: dict[str, Any] | None = None) -> int:
+        cur = self._write(
+            "INSERT INTO trials (state, params, tuning_version, started_at, extra) VALUES (?, ?, ?, ?, ?)",
+            (TrialState.RUNNING, json.dumps(params), tuning_version, time.time(),
+             json.dumps(extra or {})))
+        return int(cur.lastrowid or 0)
+
+    def record_epoch(self, trial: int, epoch: int, metrics: dict[str, float]) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (trial, epoch, _num(metrics.get("loss")), _num(metrics.get("accuracy")),
+             _num(metrics.get("val_loss")), _num(metrics.get("val_accuracy")), time.time()))
+
+    def set_model_files(self, trial: int, model_path: str, log_dir: str) -> None:
+        self._write("UPDATE trials SET model_path=?, log_dir=? WHERE number=?", (model_path, log_dir, trial))
+
+    def complete_trial(self, trial: int, *, objective: float, val_accuracy: float, val_loss: float,
+                       test_loss: float, test_accuracy: float, train_seconds: float,
+                       curve: LearningCurve, epochs_run: int) -> None:
+        """Mark a trial complete; its epochs are rewritten from ``curve``."""
+        self._write(
+            "UPDATE trials SET state=?, objective=?, val_accuracy=?, val_loss=?, test_loss=?, "
+            "test_accuracy=?, train_seconds=?, epochs_run=?, finished_at=? WHERE number=?",
+            (TrialState.COMPLETE, _num(objective), _num(val_accuracy), _num(val_loss), _num(test_loss),
+             _num(test_accuracy), train_seconds, epochs_run, time.time(), trial))
+        for epoch in range(curve.n_epochs):
+            self.record_epoch(trial, epoch, {key: getattr(curve, key)[epoch] for key in
+                                             ("loss", "accuracy", "val_loss", "val_accuracy")})
+
+    def fail_trial(self, trial: int, error: str, state: str = TrialState.FAILED) -> None:
+        self._write("UPDATE trials SET state=?, error=?, finished_at=? WHERE number=?",
+                    (state, error, time.time(), trial))
+
+    def mark_running_interrupted(self) -> list[int]:
+        """Trials left running by a killed process become ``interrupted``."""
+        rows = self._conn.execute("SELECT number FROM trials WHERE state=?", (TrialState.RUNNING,)).fetchall()
+        numbers = [int(row[0]) for row in rows]
+        for number in numbers:
+            self.fail_trial(number, "process stopped during training", TrialState.INTERRUPTED)
+        return numbers
+
+    def set_diagnosis(self, trial: int, diagnosis: Diagnosis) -> None:
+        self._write("UPDATE trials SET diagnosis=? WHERE number=?",
+                    (json.dumps(diagnosis.to_dict()), trial))
+
+    def update_extra(self, trial: int, values: dict[str, Any]) -> None:
+        row = self._conn.execute("SELECT extra FROM trials WHERE number=?", (trial,)).fetchone()
+        extra = json.loads(row[0]) if row else {}
+        extra.update(values)
+        self._write("UPDATE trials SET extra=? WHERE number=?", (json.dumps(extra), trial))
+
+    def trials(self, with_curves: bool = True) -> list[Trial]:
+        rows = self._conn.execute("SELECT * FROM trials ORDER BY number").fetchall()
+        curves = self._curves() if with_curves else {}
+        return [_trial_from_row(row, curves.get(row["number"])) for row in rows]
+
+    def trial(self, number: int) -> Trial:
+        row = self._conn.execute("SELECT * FROM trials WHERE number=?", (number,)).fetchone()
+        if row is None:
+            raise StudyError(f"study {self.directory} has no trial {number}")
+        return _trial_from_row(row, self._curves(number).get(number))
+
+    def _curves(self, number: int | None = None) -> dict[int, LearningCurve]:
+        sql = "SELECT * FROM epochs" + (" WHERE trial=?" if number is not None else "") + \
+            " ORDER BY trial, epoch"
+        series: dict[int, dict[str, list[Any]]] = {}
+        for row in self._conn.execute(sql, () if number is None else (number,)):
+            per = series.setdefault(row["trial"], {k: [] for k in ("loss", "accuracy", "val_loss",
+                                                                    "val_accuracy")})
+            for key in per:
+                per[key].append(row[key])
+        return {trial: LearningCurve(**{k: tuple(v) for k, v in s.items()}) for trial, s in series.items()}
+
+    # -- actions and rule weights -----------------------------------------
+    def add_actions(self, trial: int, actions: Sequence[ActionRecord]) -> None:
+        for seq, action in enumerate(actions):
+            self._write("INSERT OR REPLACE INTO actions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (trial, seq, action.name, action.problem, action.probability,
+                         int(action.applied), action.detail))
+
+    def actions(self) -> list[ActionRecord]:
+        rows = self._conn.execute("SELECT * FROM actions ORDER BY trial, seq").fetchall()
+        return [ActionRecord(row["trial"], row["name"], row["problem"], row["probability"],
+                             bool(row["applied"]), row["detail"]) for row in rows]
+
+    def save_weights(self, trial: int, weights: dict[tuple[str, str], float]) -> None:
+        for (action, problem), probability in sorted(weights.items()):
+            self._write("INSERT OR REPLACE INTO rule_weights VALUES (?, ?, ?, ?)",
+                        (trial, action, problem, float(probability)))
+
+    def weights_history(self) -> dict[int, dict[tuple[str, str], float]]:
+        """Rule weights after each trial (key -1: the initial weights)."""
+        out: dict[int, dict[tuple[str, str], float]] = {}
+        for row in self._conn.execute("SELECT * FROM rule_weights ORDER BY trial"):
+            out.setdefault(row["trial"], {})[(row["action"], row["problem"])] = row["probability"]
+        return out
+
+    def latest_weights(self) -> dict[tuple[str, str], float] | None:
+        history = self.weights_history()
+        return history[max(history)] if history else None
+
+    # -- events ------------------------------------------------------------
+    def log_event(self, kind: str, message: str, trial: int | None = None) -> None:
+        self._write("INSERT INTO events (time, trial, kind, message) VALUES (?, ?, ?, ?)",
+                    (time.time(), trial, kind, message))
+
+    def events(self) -> list[Event]:
+        rows = self._conn.execute("SELECT time, trial, kind, message FROM events ORDER BY id").fetchall()
+        return [Event(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _tuning_from_row(row: sqlite3.Row) -> TuningVersion:
+    return TuningVersion(row["version"], SearchSpace.from_dict(json.loads(row["space"])),
+                         Architecture.from_dict(json.loads(row["architecture"])),
+                         row["after_trial"], row["reason"], row["created_at"])
+
+
+def _trial_from_row(row: sqlite3.Row, curve: LearningCurve | None) -> Trial:
+    diagnosis = Diagnosis.from_dict(json.loads(row["diagnosis"])) if row["diagnosis"] else None
+    return Trial(
+        number=row["number"], state=row["state"], params=json.loads(row["params"]),
+        tuning_version=row["tuning_version"], objective=row["objective"],
+        val_accuracy=row["val_accuracy"], test_loss=row["test_loss"],
+        test_accuracy=row["test_accuracy"], curve=curve, started_at=row["started_at"],
+        finished_at=row["finished_at"], train_seconds=row["train_seconds"],
+        model_path=row["model_path"], log_dir=row["log_dir"], error=row["error"],
+        diagnosis=diagnosis, extra={**json.loads(row["extra"]), "val_loss": row["val_loss"],
+                                    "epochs_run": row["epochs_run"]},
+    )
+
+
+__all__ = ["StudyStore", "TuningVersion", "ActionRecord", "Event", "INITIAL_WEIGHTS_TRIAL",
+           "SCHEMA_VERSION", "DB_NAME"]
