@@ -1,0 +1,91 @@
+"""The symbolic step after a trial: learn weights, diagnose, apply actions.
+
+Pure with respect to storage: it takes the study's trials and the current
+space and architecture, and returns what the loop must store. This keeps the
+loop thin and lets the step be tested without training anything.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from symtuner.actions import (
+    ActionContext,
+    ActionSettings,
+    NotApplicable,
+    apply_action,
+    describe_change,
+    is_applicable,
+)
+from symtuner.architecture import Architecture
+from symtuner.records import Diagnosis, Trial
+from symtuner.space import SearchSpace
+from symtuner.storage import ActionRecord
+from symtuner.symbolic.engine import SymbolicEngine, analyse
+from symtuner.symbolic.lfi import evidence_from_trials, learn_weights
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What the symbolic component decided after one trial."""
+
+    diagnosis: Diagnosis
+    weights: dict[tuple[str, str], float]
+    space: SearchSpace
+    architecture: Architecture
+    actions: tuple[ActionRecord, ...]
+    changes: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def best_trial(trials: Sequence[Trial], maximize: bool) -> Trial | None:
+    """The complete trial with the best objective (earliest on ties)."""
+    done = [t for t in trials if t.is_complete and t.objective is not None]
+    if not done:
+        return None
+    return (max if maximize else min)(done, key=lambda t: (t.objective, -t.number))  # type: ignore[arg-type]
+
+
+class Advisor:
+    """Runs the symbolic step with one rule base and one set of action settings."""
+
+    def __init__(self, engine: SymbolicEngine, action_settings: ActionSettings, maximize: bool,
+                 seed: int) -> None:
+        self.engine = engine
+        self.action_settings = action_settings
+        self.maximize = maximize
+        self.seed = seed
+
+    def advise(self, trials: Sequence[Trial], trial: Trial, n_classes: int, space: SearchSpace,
+               arch: Architecture, conv_room: int) -> Advice:
+        """Diagnose ``trial`` (already complete, and last in ``trials``)."""
+        evidence = evidence_from_trials(trials, maximize=self.maximize)
+        weights = learn_weights(self.engine.rules.initial_weights, evidence)
+        best = best_trial(trials, self.maximize)
+        ctx = ActionContext(best_params=dict(best.params) if best else None, conv_room=conv_room,
+                            settings=self.action_settings)
+        if trial.curve is None:
+            raise ValueError(f"trial {trial.number} has no learning curve to diagnose")
+        diagnosis = analyse(trial.curve, n_classes, weights, self.engine,
+                            lambda name: is_applicable(name, space, arch, ctx),
+                            random.Random(self.seed * 1_000_003 + trial.number))
+        new_space, new_arch = space, arch
+        records = []
+        for chosen in diagnosis.actions:
+            try:
+                after_space, after_arch = apply_action(chosen.name, new_space, new_arch, ctx)
+            except NotApplicable as exc:
+                records.append(ActionRecord(trial.number, chosen.name, chosen.problem, chosen.probability,
+                                            False, str(exc)))
+                continue
+            detail = "; ".join(describe_change(new_space, new_arch, after_space, after_arch)) or "no change"
+            records.append(ActionRecord(trial.number, chosen.name, chosen.problem, chosen.probability,
+                                        True, detail))
+            new_space, new_arch = after_space, after_arch
+        changes = tuple(describe_change(space, arch, new_space, new_arch))
+        return Advice(diagnosis, weights, new_space, new_arch, tuple(records), changes)

@@ -1,0 +1,28 @@
+"""Proposal strategies: stateless ``ask(space, history, seed) -> params``.
+
+An optimizer keeps no state between calls: the history comes from the study
+store every time, so a resumed or re-created study proposes exactly what an
+uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+from symtuner.errors import ConfigError
+from symtuner.optimizers.base import Observation, Optimizer
+from symtuner.optimizers.gp import GaussianProcessOptimizer
+from symtuner.optimizers.random_search import RandomSearch
+
+OPTIMIZERS = ("gp", "random")
+
+
+def make_optimizer(name: str, n_initial: int = 5) -> Optimizer:
+    """The optimizer registered under ``name`` (``gp`` or ``random``)."""
+    if name == "gp":
+        return GaussianProcessOptimizer(n_initial=n_initial)
+    if name == "random":
+        return RandomSearch()
+    raise ConfigError(f"optimizer {name!r} is not one of {list(OPTIMIZERS)}")
+
+
+__all__ = ["Observation", "Optimizer", "GaussianProcessOptimizer", "RandomSearch", "make_optimizer",
+           "OPTIMIZERS"]

@@ -1,0 +1,20 @@
+"""Uniform random search (respecting log-uniform priors)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from symtuner.optimizers.base import Observation, plain, to_skopt
+from symtuner.space import SearchSpace, Value
+
+
+class RandomSearch:
+    """Ignores the history; the seed alone fixes the proposal."""
+
+    name = "random"
+
+    def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int) -> dict[str, Value]:
+        from skopt.space import Space
+
+        point = Space(to_skopt(space)).rvs(n_samples=1, random_state=seed)[0]
+        return {name: plain(value) for name, value in zip(space.names, point)}

@@ -1,0 +1,179 @@
+"""Study settings and the TOML config file.
+
+A config file looks like::
+
+    [study]
+    dataset = "digits"          # or mnist, cifar10, "pkg.module:function", "path/file.py:function"
+    trials = 10
+    epochs = 4
+    seed = 0
+    optimizer = "gp"            # gp | random
+    objective = "val_accuracy"  # val_accuracy (maximised) | val_loss (minimised)
+    symbolic = true             # false: plain BO, no diagnosis or actions
+
+    [network]
+    function = "default"        # or "pkg.module:build" / "file.py:build"
+    flip = false                # may data augmentation flip images horizontally?
+    max_dense_layers = 3
+    max_conv_blocks = 1
+
+    [rules]
+    dir = "my_rules"            # extra or replacement .pl files
+    mode = "extend"             # extend | replace
+    [rules.thresholds]
+    acc_gap = 0.25
+
+    [[space]]
+    type = "int"
+    name = "unit_c1"
+    low = 16
+    high = 64
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from symtuner.errors import ConfigError
+from symtuner.space import SearchSpace, dimension_from_dict
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+#: objective name -> (metric, maximise?)
+OBJECTIVES: dict[str, tuple[str, bool]] = {
+    "val_accuracy": ("val_accuracy", True),
+    "val_loss": ("val_loss", False),
+}
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Everything that fixes how a study runs; stored with the study."""
+
+    dataset: str = "digits"
+    epochs: int = 4
+    seed: int = 0
+    optimizer: str = "gp"
+    n_initial: int = 5
+    objective: str = "val_accuracy"
+    symbolic: bool = True
+    network: str = "default"
+    flip: bool = False
+    max_dense_layers: int = 3
+    max_conv_blocks: int = 1
+    validation_split: float = 0.2
+    patience: int = 3
+    rules_dir: str | None = None
+    rules_mode: str = "extend"
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _positive_int("epochs", self.epochs)
+        _positive_int("n_initial", self.n_initial)
+        _positive_int("patience", self.patience)
+        for name in ("seed", "max_dense_layers", "max_conv_blocks"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
+        if self.optimizer not in ("gp", "random"):
+            raise ConfigError(f"optimizer {self.optimizer!r} is not one of ['gp', 'random']")
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"objective {self.objective!r} is not one of {sorted(OBJECTIVES)}")
+        if self.rules_mode not in ("extend", "replace"):
+            raise ConfigError(f"rules mode {self.rules_mode!r} is not one of ['extend', 'replace']")
+        if not isinstance(self.validation_split, (int, float)) or not 0 < self.validation_split < 1:
+            raise ConfigError(f"validation_split must be between 0 and 1, got {self.validation_split!r}")
+        if not isinstance(self.thresholds, dict):
+            raise ConfigError(f"rules thresholds must be a table, got {self.thresholds!r}")
+
+    @property
+    def maximize(self) -> bool:
+        return OBJECTIVES[self.objective][1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StudySettings:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown settings {unknown} (known: {sorted(known)})")
+        return cls(**data)
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Config:
+    """What a config file holds: settings, an optional space and trial count."""
+
+    settings: dict[str, Any]
+    space: SearchSpace | None
+    trials: int | None
+
+
+_SECTIONS = {
+    "study": {"dataset", "trials", "epochs", "seed", "optimizer", "n_initial", "objective", "symbolic",
+              "validation_split", "patience"},
+    "network": {"function", "flip", "max_dense_layers", "max_conv_blocks"},
+    "rules": {"dir", "mode", "thresholds"},
+}
+
+
+def load_config(path: Path) -> Config:
+    """Read a TOML config; every unknown key or bad value is an error naming it."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - set(_SECTIONS) - {"space"})
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown sections {unknown}")
+    for section, keys in _SECTIONS.items():
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"config file {path}: [{section}] must be a table")
+        bad = sorted(set(table) - keys)
+        if bad:
+            raise ConfigError(f"config file {path}: unknown keys {bad} in [{section}]")
+    study = dict(data.get("study", {}))
+    trials = study.pop("trials", None)
+    settings: dict[str, Any] = dict(study)
+    network = data.get("network", {})
+    if "function" in network:
+        settings["network"] = network["function"]
+    for key in ("flip", "max_dense_layers", "max_conv_blocks"):
+        if key in network:
+            settings[key] = network[key]
+    rules = data.get("rules", {})
+    if "dir" in rules:
+        rules_dir = Path(rules["dir"])
+        settings["rules_dir"] = str(rules_dir if rules_dir.is_absolute() else path.parent / rules_dir)
+    if "mode" in rules:
+        settings["rules_mode"] = rules["mode"]
+    if "thresholds" in rules:
+        settings["thresholds"] = rules["thresholds"]
+    space = None
+    if "space" in data:
+        if not isinstance(data["space"], list):
+            raise ConfigError(f"config file {path}: space must be an array of tables ([[space]])")
+        try:
+            space = SearchSpace(tuple(dimension_from_dict(item) for item in data["space"]))
+        except ConfigError as exc:
+            raise ConfigError(f"config file {path}: {exc}") from None
+    if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int) or trials < 1):
+        raise ConfigError(f"config file {path}: trials must be a positive integer, got {trials!r}")
+    return Config(settings, space, trials)

@@ -1,0 +1,345 @@
+"""The tuning loop: propose, train, diagnose, act, store; repeat.
+
+The loop holds nothing that is not in the study store: every step reads the
+trials, the current space and architecture and the rule weights from the
+store, so a killed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from symtuner.actions import ActionSettings
+from symtuner.advisor import Advice, Advisor, best_trial
+from symtuner.architecture import Architecture
+from symtuner.data import Dataset, load_dataset, validate_dataset
+from symtuner.errors import ConfigError, StudyError, TrialFailed
+from symtuner.optimizers import Observation, make_optimizer
+from symtuner.plugins import load_callable
+from symtuner.records import Trial, TrialState
+from symtuner.settings import OBJECTIVES, StudySettings
+from symtuner.space import SearchSpace, default_space
+from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
+
+LOG_NAME = "study.log"
+LOCK_NAME = ".lock"
+
+
+class Progress(Protocol):
+    """Receives what the loop does, for display."""
+
+    def trial_started(self, number: int, index: int, total: int, params: dict[str, Any]) -> None: ...
+
+    def epoch_finished(self, number: int, epoch: int, epochs: int, logs: dict[str, float]) -> None: ...
+
+    def trial_finished(self, trial: Trial, best: Trial | None, advice: Advice | None) -> None: ...
+
+    def trial_failed(self, number: int, error: str) -> None: ...
+
+
+class SilentProgress:
+    """A Progress that shows nothing."""
+
+    def trial_started(self, number: int, index: int, total: int, params: dict[str, Any]) -> None:
+        pass
+
+    def epoch_finished(self, number: int, epoch: int, epochs: int, logs: dict[str, float]) -> None:
+        pass
+
+    def trial_finished(self, trial: Trial, best: Trial | None, advice: Advice | None) -> None:
+        pass
+
+    def trial_failed(self, number: int, error: str) -> None:
+        pass
+
+
+DatasetArg = str | Dataset | Callable[[], Sequence[Any]]
+
+
+class Tuner:
+    """Tune a network on a data set inside a search space; the study lives in ``study_dir``.
+
+    ``dataset`` is a name (``digits``, ``mnist``, ...), a ``module:function``
+    spec, a :class:`~symtuner.data.Dataset`, or a function returning the
+    seed's ``(x_train, x_test, y_train, y_test, n_classes)``. ``network`` is
+    ``"default"``, a spec, or a function ``(params, architecture,
+    input_shape, n_classes) -> keras.Model``. Running on an existing study
+    resumes it with its stored settings and space.
+    """
+
+    def __init__(self, study_dir: str | Path, dataset: DatasetArg | None = None,
+                 space: SearchSpace | None = None, network: str | Callable[..., Any] | None = None,
+                 settings: StudySettings | None = None, progress: Progress | None = None,
+                 executor_factory: Callable[..., Any] | None = None) -> None:
+        self.study_dir = Path(study_dir)
+        self.progress = progress or SilentProgress()
+        self._dataset_arg = dataset
+        self._network_arg = network
+        self._space_arg = space
+        self._settings_arg = settings
+        base = settings or StudySettings()
+        changes: dict[str, Any] = {}
+        if dataset is not None:
+            changes["dataset"] = dataset if isinstance(dataset, str) else _describe(dataset)
+        if network is not None:
+            changes["network"] = network if isinstance(network, str) else _describe(network)
+        self.settings = replace(base, **changes)
+        self._executor_factory = executor_factory
+
+    # -- public ------------------------------------------------------------
+    def run(self, n_trials: int) -> Trial | None:
+        """Run until the study holds ``n_trials`` finished trials; return the best.
+
+        Finished means complete or failed; interrupted trials are run again.
+        Everything the user gave is validated before anything is written.
+        """
+        if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+            raise ConfigError(f"the number of trials must be a positive integer, got {n_trials!r}")
+        resuming = StudyStore.exists(self.study_dir)
+        if resuming:
+            with StudyStore.open(self.study_dir, readonly=True) as existing:
+                self._check_resume(StudySettings.from_dict(existing.settings()))
+        elif self.study_dir.exists() and (not self.study_dir.is_dir() or any(
+                p.name != LOCK_NAME for p in self.study_dir.iterdir())):
+            raise StudyError(f"{self.study_dir} is not an empty directory and holds no study; "
+                             "choose a new directory")
+        engine = self._load_engine() if self.settings.symbolic else None
+        dataset = self._dataset()
+        network = self._network()
+        with _study_lock(self.study_dir):
+            store = StudyStore.open(self.study_dir) if resuming else self._create_store(engine)
+            logger = _study_logger(self.study_dir)
+            try:
+                return self._run(store, logger, n_trials, engine, dataset, network)
+            finally:
+                for handler in list(logger.handlers):
+                    handler.close()
+                    logger.removeHandler(handler)
+                store.close()
+
+    # -- set-up ------------------------------------------------------------
+    def _create_store(self, engine: Any) -> StudyStore:
+        space = self._space_arg or default_space()
+        store = StudyStore.create(self.study_dir, self.settings.to_dict())
+        with store.transaction():
+            store.add_tuning_version(space, Architecture(flip=self.settings.flip), None,
+                                     "initial search space")
+            if engine is not None:
+                store.save_weights(INITIAL_WEIGHTS_TRIAL, engine.rules.initial_weights)
+            store.log_event("study_created", f"study created with settings {self.settings.to_dict()}")
+        return store
+
+    def _check_resume(self, stored: StudySettings) -> None:
+        """Resuming uses the stored settings; explicit, different ones are an error."""
+        stored_dict = stored.to_dict()
+        given: dict[str, Any] = {}
+        if self._settings_arg is not None:
+            defaults = StudySettings().to_dict()
+            given.update({k: v for k, v in self._settings_arg.to_dict().items() if v != defaults[k]})
+        if isinstance(self._dataset_arg, str):
+            given["dataset"] = self._dataset_arg
+        if isinstance(self._network_arg, str):
+            given["network"] = self._network_arg
+        for key, value in given.items():
+            if value != stored_dict.get(key):
+                raise ConfigError(f"study {self.study_dir} was created with {key}={stored_dict.get(key)!r}; "
+                                  f"cannot resume it with {key}={value!r}")
+        if self._space_arg is not None:
+            raise ConfigError(f"study {self.study_dir} already has a search space; resume it without one")
+        self.settings = stored
+
+    def _load_engine(self) -> Any:
+        from symtuner.symbolic.engine import SymbolicEngine
+        from symtuner.symbolic.rules import load_rules
+
+        rules_dir = Path(self.settings.rules_dir) if self.settings.rules_dir else None
+        rules = load_rules(rules_dir, mode=self.settings.rules_mode, thresholds=self.settings.thresholds)
+        return SymbolicEngine(rules)
+
+    def _dataset(self) -> Dataset:
+        arg = self._dataset_arg
+        if isinstance(arg, Dataset):
+            return arg
+        if arg is not None and not isinstance(arg, str):
+            values = arg()
+            if not isinstance(values, (tuple, list)) or len(values) != 5:
+                raise ConfigError(f"data set function {_describe(arg)} must return "
+                                  "(x_train, x_test, y_train, y_test, n_classes)")
+            return validate_dataset(*values, name=_describe(arg))
+        return load_dataset(self.settings.dataset, seed=self.settings.seed)
+
+    def _network(self) -> Callable[..., Any]:
+        arg = self._network_arg
+        if arg is not None and not isinstance(arg, str):
+            return arg
+        if self.settings.network == "default":
+            from symtuner.neural.builder import build_default_network
+
+            return build_default_network
+        return load_callable(self.settings.network, "network function")
+
+    def _executor(self, dataset: Dataset, network: Callable[..., Any]) -> Any:
+        from symtuner.neural.executor import InProcessExecutor
+        from symtuner.neural.training import TrainingConfig
+
+        config = TrainingConfig(epochs=self.settings.epochs, validation_split=self.settings.validation_split,
+                                patience=self.settings.patience)
+        factory = self._executor_factory or InProcessExecutor
+        return factory(dataset, network, config)
+
+    # -- the loop ----------------------------------------------------------
+    def _run(self, store: StudyStore, logger: logging.Logger, n_trials: int, engine: Any,
+             dataset: Dataset, network: Callable[..., Any]) -> Trial | None:
+        settings = self.settings
+        executor = self._executor(dataset, network)
+        optimizer = make_optimizer(settings.optimizer, settings.n_initial)
+        advisor = Advisor(engine, ActionSettings(max_dense_layers=settings.max_dense_layers,
+                                                 max_conv_blocks=settings.max_conv_blocks),
+                          settings.maximize, settings.seed) if engine else None
+        for number in store.mark_running_interrupted():
+            _event(store, logger, "trial_interrupted", f"trial {number} was interrupted; it will run again",
+                   number)
+        logger.info("running study %s to %d trials on %s", self.study_dir, n_trials, dataset.name)
+        while True:
+            trials = store.trials(with_curves=False)
+            finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.FAILED)]
+            if len(finished) >= n_trials:
+                break
+            self._one_trial(store, logger, trials, len(finished) + 1, n_trials, dataset, executor, optimizer,
+                            advisor)
+        best = best_trial(store.trials(), settings.maximize)
+        if best is not None:
+            logger.info("best trial %d: %s %.4f", best.number, settings.objective, best.objective)
+        return best
+
+    def _one_trial(self, store: StudyStore, logger: logging.Logger, trials: list[Trial], index: int,
+                   total: int, dataset: Dataset, executor: Any, optimizer: Any,
+                   advisor: Advisor | None) -> None:
+        from symtuner.neural.builder import max_conv_blocks
+        from symtuner.neural.training import TrialSpec
+
+        settings = self.settings
+        tuning = store.latest_tuning()
+        retry = _pending_retry(trials)
+        if retry is not None:
+            params = tuning.space.project(retry.params)
+            extra: dict[str, Any] = {"retry_of": retry.number}
+        else:
+            history = [Observation(tuning.space.project(t.params), _loss(t, settings)) for t in trials
+                       if t.is_complete and t.objective is not None]
+            params = optimizer.ask(tuning.space, history, seed=settings.seed * 100_003 + len(trials))
+            extra = {}
+        number = store.start_trial(params, tuning.version, extra)
+        model_path = self.study_dir / "models" / f"trial_{number:04d}.keras"
+        log_dir = self.study_dir / "logs" / f"trial_{number:04d}"
+        store.set_model_files(number, str(model_path), str(log_dir))
+        _event(store, logger, "trial_started", f"trial {number} started with {params}", number)
+        self.progress.trial_started(number, index, total, params)
+
+        def on_epoch(epoch: int, logs: dict[str, float]) -> None:
+            store.record_epoch(number, epoch, logs)
+            self.progress.epoch_finished(number, epoch, settings.epochs, logs)
+
+        spec = TrialSpec(number=number, params=params, architecture=tuning.architecture,
+                         seed=settings.seed * 100_003 + number, model_path=model_path, log_dir=log_dir)
+        try:
+            result = executor.run(spec, on_epoch=on_epoch)
+        except (TrialFailed, ConfigError) as exc:
+            store.fail_trial(number, str(exc))
+            _event(store, logger, "trial_failed", f"trial {number} failed: {exc}", number)
+            self.progress.trial_failed(number, str(exc))
+            if isinstance(exc, ConfigError):
+                raise
+            return
+        metric = OBJECTIVES[settings.objective][0]
+        objective = result.val_accuracy if metric == "val_accuracy" else result.val_loss
+        done = replace(store.trial(number), state=TrialState.COMPLETE, objective=objective,
+                       curve=result.curve)
+        all_trials = [t for t in store.trials() if t.number != number] + [done]
+        advice = None
+        if advisor is not None:
+            room = max_conv_blocks(dataset.input_shape, tuning.architecture)
+            advice = advisor.advise(all_trials, done, dataset.n_classes, tuning.space, tuning.architecture,
+                                    room)
+        with store.transaction():
+            store.complete_trial(number, objective=objective, val_accuracy=result.val_accuracy,
+                                 val_loss=result.val_loss, test_loss=result.test_loss,
+                                 test_accuracy=result.test_accuracy, train_seconds=result.train_seconds,
+                                 curve=result.curve, epochs_run=result.epochs_run)
+            if advice is not None:
+                store.set_diagnosis(number, advice.diagnosis)
+                store.add_actions(number, advice.actions)
+                store.save_weights(number, advice.weights)
+                if advice.changed:
+                    applied = ", ".join(a.name for a in advice.actions if a.applied)
+                    store.add_tuning_version(advice.space, advice.architecture, number,
+                                             f"after trial {number}: {applied}")
+                    store.log_event("space_changed", "; ".join(advice.changes), number)
+        _event(store, logger, "trial_complete",
+               f"trial {number} complete: {settings.objective} {objective:.4f}, "
+               f"test accuracy {result.test_accuracy:.4f}", number)
+        if advice is not None:
+            logger.info("trial %d diagnosis: %s", number, advice.diagnosis.explanation)
+            if advice.changed:
+                logger.info("search space / architecture changed: %s", "; ".join(advice.changes))
+        trials_now = store.trials()
+        self.progress.trial_finished(store.trial(number), best_trial(trials_now, settings.maximize), advice)
+
+
+def _loss(trial: Trial, settings: StudySettings) -> float:
+    value = float(trial.objective)  # type: ignore[arg-type]
+    return -value if settings.maximize else value
+
+
+def _pending_retry(trials: list[Trial]) -> Trial | None:
+    retried = {t.extra.get("retry_of") for t in trials}
+    for trial in trials:
+        if trial.state == TrialState.INTERRUPTED and trial.number not in retried:
+            return trial
+    return None
+
+
+def _describe(obj: Any) -> str:
+    module = getattr(obj, "__module__", None) or "?"
+    name = getattr(obj, "__qualname__", None) or type(obj).__name__
+    return f"{module}:{name}"
+
+
+def _event(store: StudyStore, logger: logging.Logger, kind: str, message: str, trial: int | None) -> None:
+    store.log_event(kind, message, trial)
+    logger.info(message)
+
+
+def _study_logger(study_dir: Path) -> logging.Logger:
+    """A logger writing this study's events to ``study.log`` in its directory."""
+    logger = logging.getLogger(f"symtuner.study.{study_dir.resolve()}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    handler = logging.FileHandler(study_dir / LOG_NAME, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    return logger
+
+
+@contextmanager
+def _study_lock(study_dir: Path) -> Iterator[None]:
+    """One running process per study; a killed process releases it by dying."""
+    if study_dir.exists() and not study_dir.is_dir():
+        raise StudyError(f"study directory {study_dir} is a file")
+    study_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(study_dir / LOCK_NAME, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StudyError(f"study {study_dir} is being run by another process") from None
+        yield
+    finally:
+        os.close(fd)
