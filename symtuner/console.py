@@ -1,0 +1,105 @@
+"""Text output for the terminal: live progress and the trial table."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from symtuner.advisor import Advice
+from symtuner.records import Trial
+from symtuner.storage import ActionRecord, TuningVersion
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) < 1e-3 or abs(value) >= 1e4 else f"{value:.{digits}f}"
+    return str(value)
+
+
+class ConsoleProgress:
+    """Prints trial i of N, the epoch, the current and best objective, and each diagnosis."""
+
+    def __init__(self, objective: str, stream: TextIO | None = None) -> None:
+        self.objective = objective
+        self.stream = stream or sys.stdout
+        self._live = self.stream.isatty()
+        self._best: float | None = None
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def trial_started(self, number: int, index: int, total: int, params: dict[str, Any]) -> None:
+        shown = ", ".join(f"{k}={_fmt(v, 3)}" for k, v in params.items())
+        self._print(f"trial {index}/{total} (#{number}): {shown}")
+
+    def epoch_finished(self, number: int, epoch: int, epochs: int, logs: dict[str, float]) -> None:
+        line = (f"  epoch {epoch + 1}/{epochs}  loss {_fmt(logs.get('loss'))}  acc {_fmt(logs.get('accuracy'))}"
+                f"  val_loss {_fmt(logs.get('val_loss'))}  val_acc {_fmt(logs.get('val_accuracy'))}"
+                f"  | best {self.objective} {_fmt(self._best)}")
+        if self._live:
+            print("\r" + line, end="", file=self.stream, flush=True)
+        else:
+            self._print(line)
+
+    def trial_finished(self, trial: Trial, best: Trial | None, advice: Advice | None) -> None:
+        if self._live:
+            print(file=self.stream)
+        self._best = best.objective if best else None
+        self._print(f"  -> {self.objective} {_fmt(trial.objective)}  test acc {_fmt(trial.test_accuracy)}  "
+                    f"({_fmt(trial.train_seconds, 3)} s)  best so far #{best.number if best else '-'} "
+                    f"{_fmt(self._best)}")
+        if advice is not None:
+            self._print(f"  diagnosis: {advice.diagnosis.explanation}")
+            for record in advice.actions:
+                mark = "applied" if record.applied else "skipped"
+                self._print(f"  action {record.name} ({mark}): {record.detail}")
+
+    def trial_failed(self, number: int, error: str) -> None:
+        if self._live:
+            print(file=self.stream)
+        self._print(f"  -> trial #{number} failed: {error}")
+
+
+def trial_table(trials: Sequence[Trial], actions: Sequence[ActionRecord], objective: str) -> str:
+    """The status table: one row per trial, with problems and applied actions."""
+    applied: dict[int, list[str]] = {}
+    for record in actions:
+        if record.applied:
+            applied.setdefault(record.trial, []).append(record.name)
+    header = ["#", "state", objective, "test_acc", "epochs", "secs", "problems", "actions applied"]
+    rows = [header]
+    for t in trials:
+        problems = ",".join(t.diagnosis.problems) if t.diagnosis else ""
+        if t.diagnosis and not t.diagnosis.problems:
+            problems = "none"
+        rows.append([str(t.number), t.state, _fmt(t.objective), _fmt(t.test_accuracy),
+                     _fmt(t.extra.get("epochs_run")), _fmt(t.train_seconds, 3), problems,
+                     ",".join(applied.get(t.number, [])) or ""])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def describe_trial(trial: Trial) -> str:
+    lines = [f"trial #{trial.number}: {trial.state}"]
+    lines.append("  params: " + ", ".join(f"{k}={_fmt(v, 4)}" for k, v in trial.params.items()))
+    if trial.model_path:
+        lines.append(f"  model: {trial.model_path}")
+    if trial.log_dir:
+        lines.append(f"  TensorBoard logs: {trial.log_dir}")
+    if trial.error:
+        lines.append(f"  error: {trial.error}")
+    return "\n".join(lines)
+
+
+def tuning_summary(versions: Sequence[TuningVersion]) -> str:
+    latest = versions[-1]
+    lines = [f"search space version {latest.version} ({latest.reason}):"]
+    for dim in latest.space.dimensions:
+        lines.append(f"  {dim.to_dict()}")
+    changes = latest.architecture.describe()
+    lines.append("architecture changes: " + (", ".join(changes) if changes else "none"))
+    return "\n".join(lines)
