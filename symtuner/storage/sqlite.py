@@ -134,14 +134,15 @@ class StudyStore:
             raise StudyError(f"study directory {directory} is a file")
         directory.mkdir(parents=True, exist_ok=True)
         conn = _connect(directory / DB_NAME, readonly=False)
-        with conn:
-            conn.executescript(_SCHEMA)
+        conn.executescript(_SCHEMA)
+        store = cls(conn, directory, readonly=False)
+        with store.transaction():
             conn.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("schema_version", str(SCHEMA_VERSION)),
                 ("created_at", repr(time.time())),
                 ("settings", json.dumps(settings, sort_keys=True)),
             ])
-        return cls(conn, directory, readonly=False)
+        return store
 
     @classmethod
     def open(cls, directory: Path, readonly: bool = False) -> StudyStore:
@@ -150,11 +151,10 @@ class StudyStore:
         db = directory / DB_NAME
         if not db.is_file():
             raise StudyError(f"{directory} is not a study directory (no {DB_NAME})")
-        conn = _connect(db, readonly=readonly)
         try:
+            conn = _connect(db, readonly=readonly)
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
-            conn.close()
             raise StudyError(f"{db} is not a symtuner study database: {exc}") from None
         if row is None:
             conn.close()
@@ -181,8 +181,16 @@ class StudyStore:
     def transaction(self) -> Iterator[None]:
         """Group writes so that they land together or not at all."""
         self._check_writable()
-        with self._conn:
+        if self._conn.in_transaction:  # nested: part of the outer one
             yield
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.rollback()
+            raise
+        self._conn.commit()
 
     def _check_writable(self) -> None:
         if self.readonly:

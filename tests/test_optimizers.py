@@ -1,0 +1,60 @@
+import math
+
+import pytest
+
+from symtuner.errors import ConfigError
+from symtuner.optimizers import Observation, make_optimizer
+from symtuner.space import Integer, Real, default_space
+
+
+def _loss(params):
+    return (params["learning_rate"] - 5e-4) ** 2 * 1e6 + abs(params["unit_c1"] - 48) / 48
+
+
+def _run(name, seed, n=8, space=None):
+    space = space or default_space()
+    optimizer = make_optimizer(name, n_initial=3)
+    history = []
+    for i in range(n):
+        params = optimizer.ask(space, history, seed=seed * 1000 + i)
+        assert space.contains(params), params
+        history.append(Observation(params, _loss(params)))
+    return history
+
+
+@pytest.mark.parametrize("name", ["gp", "random"])
+def test_same_seed_same_proposals(name):
+    assert [o.params for o in _run(name, 1)] == [o.params for o in _run(name, 1)]
+    assert [o.params for o in _run(name, 1)] != [o.params for o in _run(name, 2)]
+
+
+def test_proposals_are_plain_python_values():
+    for o in _run("gp", 3, n=5):
+        for value in o.params.values():
+            assert type(value) in (int, float, str), (value, type(value))
+
+
+def test_gp_uses_history_across_space_changes():
+    """Points from older spaces are projected, not dropped: the proposal depends on them."""
+    history = _run("gp", 4, n=6)
+    changed = (default_space().with_bounds("learning_rate", 1e-4, 6e-4)
+               .with_dimension(Real("l2", 1e-5, 1e-2, "log-uniform"), fill=1e-5)
+               .with_dimension(Integer("unit_fc1", 32, 512), fill=32))
+    gp = make_optimizer("gp", n_initial=3)
+    with_history = gp.ask(changed, history, seed=9)
+    assert changed.contains(with_history)
+    assert gp.ask(changed, history, seed=9) == with_history
+    # Removing the old points changes the proposal: they were used.
+    assert gp.ask(changed, history[:3], seed=9) != with_history
+
+
+def test_diverged_trials_count_as_worst():
+    history = _run("gp", 5, n=5)
+    history.append(Observation(history[0].params, math.nan))
+    params = make_optimizer("gp", n_initial=3).ask(default_space(), history, seed=1)
+    assert default_space().contains(params)
+
+
+def test_unknown_optimizer():
+    with pytest.raises(ConfigError, match="optimizer 'tpe' is not one of"):
+        make_optimizer("tpe")

@@ -1,0 +1,89 @@
+import math
+import sqlite3
+
+import pytest
+
+from symtuner.architecture import Architecture
+from symtuner.errors import StudyError
+from symtuner.records import ChosenAction, Diagnosis, LearningCurve, TrialState
+from symtuner.space import Real, default_space
+from symtuner.storage import ActionRecord, StudyStore
+
+CURVE = LearningCurve((1.0, 0.5), (0.5, 0.8), (1.1, float("nan")), (0.4, 0.7))
+
+
+def _new(tmp_path):
+    store = StudyStore.create(tmp_path / "study", {"dataset": "digits"})
+    store.add_tuning_version(default_space(), Architecture(), None, "initial")
+    return store
+
+
+def test_write_reopen_read(tmp_path):
+    store = _new(tmp_path)
+    number = store.start_trial({"unit_c1": 20}, 1)
+    store.complete_trial(number, objective=0.7, val_accuracy=0.7, val_loss=1.1, test_loss=1.2,
+                         test_accuracy=0.69, train_seconds=3.0, curve=CURVE, epochs_run=2)
+    diagnosis = Diagnosis({"gap": 0.3}, ("overfitting",), (ChosenAction("reg_l2", "overfitting", 0.99),),
+                          "gap -> overfitting")
+    store.set_diagnosis(number, diagnosis)
+    store.add_actions(number, [ActionRecord(number, "reg_l2", "overfitting", 0.99, True, "l2 on")])
+    store.save_weights(number, {("reg_l2", "overfitting"): 0.9})
+    space2 = default_space().with_dimension(Real("l2", 1e-5, 1e-2, "log-uniform"), 1e-5)
+    store.add_tuning_version(space2, Architecture(l2=True), number, "after trial 1: reg_l2")
+    store.close()
+
+    again = StudyStore.open(tmp_path / "study", readonly=True)
+    assert again.settings() == {"dataset": "digits"}
+    trial = again.trial(number)
+    assert trial.state == TrialState.COMPLETE and trial.objective == 0.7
+    assert trial.curve.loss == (1.0, 0.5)
+    assert math.isnan(trial.curve.val_loss[1])  # NaN survives as NULL -> NaN
+    assert trial.diagnosis == diagnosis
+    assert again.actions()[0].detail == "l2 on"
+    assert again.weights_history() == {number: {("reg_l2", "overfitting"): 0.9}}
+    latest = again.latest_tuning()
+    assert latest.version == 2 and latest.architecture.l2 and "l2" in latest.space
+    with pytest.raises(StudyError, match="read-only"):
+        again.log_event("x", "y")
+    again.close()
+
+
+def test_wal_mode_and_schema_version(tmp_path):
+    _new(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / "study" / "study.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+
+
+def test_running_trials_become_interrupted(tmp_path):
+    store = _new(tmp_path)
+    number = store.start_trial({"unit_c1": 20}, 1)
+    store.record_epoch(number, 0, {"loss": 1.0})
+    store.close()
+    reopened = StudyStore.open(tmp_path / "study")
+    assert reopened.mark_running_interrupted() == [number]
+    assert reopened.trial(number).state == TrialState.INTERRUPTED
+    assert reopened.mark_running_interrupted() == []
+
+
+def test_transaction_is_all_or_nothing(tmp_path):
+    store = _new(tmp_path)
+    number = store.start_trial({}, 1)
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.fail_trial(number, "boom")
+            store.log_event("x", "y")
+            raise RuntimeError("crash mid-write")
+    assert store.trial(number).state == TrialState.RUNNING
+    assert store.events() == []
+
+
+def test_not_a_study(tmp_path):
+    with pytest.raises(StudyError, match="is not a study directory"):
+        StudyStore.open(tmp_path)
+    (tmp_path / "study.db").write_text("hello, not sqlite" * 100)
+    with pytest.raises(StudyError, match="not a symtuner study database"):
+        StudyStore.open(tmp_path)
+    _new(tmp_path).close()
+    with pytest.raises(StudyError, match="already holds a study"):
+        StudyStore.create(tmp_path / "study", {})
