@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trials", type=_positive_int, help="total number of trials (default 10)")
     run.add_argument("--epochs", type=_positive_int, help="epochs per trial (default 4)")
     run.add_argument("--seed", type=_non_negative_int, help="random seed (default 0)")
-    run.add_argument("--optimizer", choices=["gp", "random"], help="gp (default) or random")
+    run.add_argument("--optimizer", choices=["gp", "random", "tpe"], help="gp (default), random or tpe (needs optuna)")
     run.add_argument("--network", help="default, module:function or file.py:function")
     run.add_argument("--rules", type=Path, help="directory of .pl files extending the shipped rules")
     run.add_argument("--no-symbolic", action="store_true", help="plain BO: no diagnosis, no actions")

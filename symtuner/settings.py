@@ -7,7 +7,7 @@ A config file looks like::
     trials = 10
     epochs = 4
     seed = 0
-    optimizer = "gp"            # gp | random
+    optimizer = "gp"            # gp | random | tpe (needs optuna)
     objective = "val_accuracy"  # val_accuracy (maximised) | val_loss (minimised)
     symbolic = true             # false: plain BO, no diagnosis or actions
 
@@ -81,8 +81,8 @@ class StudySettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
-        if self.optimizer not in ("gp", "random"):
-            raise ConfigError(f"optimizer {self.optimizer!r} is not one of ['gp', 'random']")
+        if self.optimizer not in ("gp", "random", "tpe"):
+            raise ConfigError(f"optimizer {self.optimizer!r} is not one of ['gp', 'random', 'tpe']")
         if self.objective not in OBJECTIVES:
             raise ConfigError(f"objective {self.objective!r} is not one of {sorted(OBJECTIVES)}")
         if self.rules_mode not in ("extend", "replace"):

@@ -22,7 +22,7 @@ def _run(name, seed, n=8, space=None):
     return history
 
 
-@pytest.mark.parametrize("name", ["gp", "random"])
+@pytest.mark.parametrize("name", ["gp", "random", "tpe"])
 def test_same_seed_same_proposals(name):
     assert [o.params for o in _run(name, 1)] == [o.params for o in _run(name, 1)]
     assert [o.params for o in _run(name, 1)] != [o.params for o in _run(name, 2)]
@@ -56,5 +56,5 @@ def test_diverged_trials_count_as_worst():
 
 
 def test_unknown_optimizer():
-    with pytest.raises(ConfigError, match="optimizer 'tpe' is not one of"):
-        make_optimizer("tpe")
+    with pytest.raises(ConfigError, match="optimizer 'bohb' is not one of"):
+        make_optimizer("bohb")

@@ -49,7 +49,7 @@ categories = ["Adam"]
 
 @pytest.mark.parametrize("text, message", [
     ("[study]\nepochs = 0\n", "epochs must be a positive integer, got 0"),
-    ("[study]\noptimizer = 'tpe'\n", "optimizer 'tpe' is not one of"),
+    ("[study]\noptimizer = 'bohb'\n", "optimizer 'bohb' is not one of"),
     ("[study]\ncolour = 'red'\n", "unknown keys \\['colour'\\] in \\[study\\]"),
     ("[trainer]\n", "unknown sections \\['trainer'\\]"),
     ("[[space]]\ntype = 'int'\nname = 'a'\nlow = 9\nhigh = 2\n", "'a': low 9 must be < high 2"),

@@ -12,15 +12,19 @@ from symtuner.optimizers.base import Observation, Optimizer
 from symtuner.optimizers.gp import GaussianProcessOptimizer
 from symtuner.optimizers.random_search import RandomSearch
 
-OPTIMIZERS = ("gp", "random")
+OPTIMIZERS = ("gp", "random", "tpe")
 
 
 def make_optimizer(name: str, n_initial: int = 5) -> Optimizer:
-    """The optimizer registered under ``name`` (``gp`` or ``random``)."""
+    """The optimizer registered under ``name`` (``gp``, ``random`` or ``tpe``)."""
     if name == "gp":
         return GaussianProcessOptimizer(n_initial=n_initial)
     if name == "random":
         return RandomSearch()
+    if name == "tpe":
+        from symtuner.optimizers.tpe import TPEOptimizer
+
+        return TPEOptimizer(n_initial=n_initial)
     raise ConfigError(f"optimizer {name!r} is not one of {list(OPTIMIZERS)}")
 
 

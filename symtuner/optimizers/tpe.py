@@ -1,0 +1,49 @@
+"""Optuna's TPE sampler behind the same stateless ``ask`` (optional dependency)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from symtuner.errors import ConfigError
+from symtuner.optimizers.base import Observation, finite_losses
+from symtuner.space import Categorical, Integer, SearchSpace, Value
+
+
+class TPEOptimizer:
+    """Each call replays the projected history into a fresh in-memory Optuna study and asks once."""
+
+    name = "tpe"
+
+    def __init__(self, n_initial: int = 5) -> None:
+        try:
+            import optuna  # noqa: F401
+        except ImportError:
+            raise ConfigError("optimizer 'tpe' needs optuna: pip install 'symbolic-dnn-tuner[compare]'") from None
+        self.n_initial = n_initial
+
+    def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int) -> dict[str, Value]:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        distributions = {dim.name: _distribution(dim) for dim in space.dimensions}
+        sampler = optuna.samplers.TPESampler(n_startup_trials=self.n_initial, seed=seed)
+        study = optuna.create_study(direction="minimize", sampler=sampler)
+        for observation, loss in zip(history, finite_losses(history)):
+            params = space.project(observation.params)
+            study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions,
+                                                      value=loss if math.isfinite(loss) else 1.0))
+        trial = study.ask(distributions)
+        return {name: trial.params[name] for name in space.names}
+
+
+def _distribution(dim: Any) -> Any:
+    import optuna
+
+    log = getattr(dim, "prior", "uniform") == "log-uniform"
+    if isinstance(dim, Categorical):
+        return optuna.distributions.CategoricalDistribution(list(dim.categories))
+    if isinstance(dim, Integer):
+        return optuna.distributions.IntDistribution(dim.low, dim.high, log=log)
+    return optuna.distributions.FloatDistribution(dim.low, dim.high, log=log)
