@@ -112,12 +112,12 @@ class Tuner:
                              "choose a new directory")
         engine = self._load_engine() if self.settings.symbolic else None
         dataset = self._dataset()
-        network = self._network()
+        executor = self._executor(dataset, self._network())
         with _study_lock(self.study_dir):
             store = StudyStore.open(self.study_dir) if resuming else self._create_store(engine)
             logger = _study_logger(self.study_dir)
             try:
-                return self._run(store, logger, n_trials, engine, dataset, network)
+                return self._run(store, logger, n_trials, engine, dataset, executor)
             finally:
                 for handler in list(logger.handlers):
                     handler.close()
@@ -190,15 +190,14 @@ class Tuner:
         from symtuner.neural.training import TrainingConfig
 
         config = TrainingConfig(epochs=self.settings.epochs, validation_split=self.settings.validation_split,
-                                patience=self.settings.patience)
+                                patience=self.settings.patience, split_seed=self.settings.seed)
         factory = self._executor_factory or InProcessExecutor
         return factory(dataset, network, config)
 
     # -- the loop ----------------------------------------------------------
     def _run(self, store: StudyStore, logger: logging.Logger, n_trials: int, engine: Any,
-             dataset: Dataset, network: Callable[..., Any]) -> Trial | None:
+             dataset: Dataset, executor: Any) -> Trial | None:
         settings = self.settings
-        executor = self._executor(dataset, network)
         optimizer = make_optimizer(settings.optimizer, settings.n_initial)
         advisor = Advisor(engine, ActionSettings(max_dense_layers=settings.max_dense_layers,
                                                  max_conv_blocks=settings.max_conv_blocks),
@@ -262,6 +261,11 @@ class Tuner:
             if isinstance(exc, ConfigError):
                 raise
             return
+        ignored = list(getattr(result, "ignored_changes", ()))
+        if ignored:
+            store.update_extra(number, {"ignored_changes": ignored})
+            _event(store, logger, "network_ignores_changes",
+                   f"trial {number}: the network ignores applied changes: {'; '.join(ignored)}", number)
         metric = OBJECTIVES[settings.objective][0]
         objective = result.val_accuracy if metric == "val_accuracy" else result.val_loss
         done = replace(store.trial(number), state=TrialState.COMPLETE, objective=objective,

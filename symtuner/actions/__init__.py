@@ -1,0 +1,22 @@
+"""Tuning actions (paper Table 2): pure functions that change the search space and/or the architecture.
+
+Each action takes ``(space, architecture, context)`` and returns a new
+``(space, architecture)``, or raises :class:`NotApplicable` saying why it
+cannot change anything (already on, at a cap, at the edge of a range).
+"""
+
+from symtuner.actions.base import ActionContext, ActionFn, ActionSettings, NotApplicable
+from symtuner.actions.describe import describe_change
+from symtuner.actions.registry import ACTIONS, apply_action, get_action, is_applicable
+
+__all__ = [
+    "ACTIONS",
+    "ActionContext",
+    "ActionFn",
+    "ActionSettings",
+    "NotApplicable",
+    "apply_action",
+    "describe_change",
+    "get_action",
+    "is_applicable",
+]

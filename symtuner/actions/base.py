@@ -1,0 +1,166 @@
+"""Shared types of the tuning actions: settings, context, the error and the function type.
+
+An action is a pure function ``(space, architecture, context) -> (space,
+architecture)``: it returns new values and never changes its inputs, so each
+version of the space and the architecture can be stored and compared.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from symtuner.architecture import Architecture
+from symtuner.errors import ConfigError, SymtunerError
+from symtuner.space import SearchSpace
+
+
+class NotApplicable(SymtunerError):
+    """An action cannot change anything now (already on, at a cap, at an edge).
+
+    The message says which action and why, e.g.
+    ``"new_fc_layer: cap of 3 dense layers reached"``.
+    """
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    """Caps and step sizes of the tuning actions.
+
+    Caps:
+
+    - ``max_dense_layers`` (3): dense layers ``new_fc_layer`` may add in all.
+    - ``max_conv_blocks`` (1): conv blocks ``new_conv_layer`` may add in all
+      (the input's spatial size may allow fewer).
+
+    Amounts:
+
+    - ``lr_factor`` (10): ``decr_lr`` divides the learning-rate lower bound
+      by it, ``inc_lr`` multiplies the upper bound by it.
+    - ``lr_floor`` (1e-7) / ``lr_ceiling`` (1.0): limits the learning-rate
+      bounds are never moved past.
+    - ``dropout_step`` (0.05): added to each dropout lower bound by
+      ``inc_dropout``.
+    - ``dropout_min_width`` (0.02): ``inc_dropout`` leaves at least this much
+      between a dropout lower and upper bound.
+    - ``neurons_factor`` (1.25): ``inc_neurons`` multiplies each unit/filter
+      lower bound by it (rounded up, at least +1).
+    - ``batch_size_factor`` (2): ``inc_batch_size`` multiplies the batch-size
+      lower bound by it.
+    - ``min_width_fraction`` (0.1): ``inc_neurons`` and ``inc_batch_size``
+      leave at least this fraction of the upper bound (and at least 1)
+      between an integer lower and upper bound. Upper bounds are the user's
+      limits: these actions never raise them.
+    - ``l2_range`` ((1e-6, 1e-2)): log-uniform range of the L2 factor HP
+      ``reg_l2`` adds.
+    - ``dense_units_range`` ((32, 512)): range of the units HP of each dense
+      layer ``new_fc_layer`` adds.
+    - ``conv_filters_range`` ((64, 256)): range of the filters HP of each conv
+      block ``new_conv_layer`` adds.
+    """
+
+    max_dense_layers: int = 3
+    max_conv_blocks: int = 1
+    lr_factor: float = 10.0
+    lr_floor: float = 1e-7
+    lr_ceiling: float = 1.0
+    dropout_step: float = 0.05
+    dropout_min_width: float = 0.02
+    neurons_factor: float = 1.25
+    batch_size_factor: float = 2.0
+    min_width_fraction: float = 0.1
+    l2_range: tuple[float, float] = (1e-6, 1e-2)
+    dense_units_range: tuple[int, int] = (32, 512)
+    conv_filters_range: tuple[int, int] = (64, 256)
+
+    def __post_init__(self) -> None:
+        for name in ("max_dense_layers", "max_conv_blocks"):
+            _check_int(name, getattr(self, name), minimum=0)
+        for name in ("lr_factor", "neurons_factor", "batch_size_factor"):
+            value = _check_number(name, getattr(self, name))
+            if value <= 1:
+                raise ConfigError(f"action setting {name} must be > 1, got {value!r}")
+        floor = _check_number("lr_floor", self.lr_floor)
+        ceiling = _check_number("lr_ceiling", self.lr_ceiling)
+        if not 0 < floor < ceiling:
+            raise ConfigError(f"action settings need 0 < lr_floor < lr_ceiling, got {floor!r} and {ceiling!r}")
+        for name in ("dropout_step", "dropout_min_width"):
+            value = _check_number(name, getattr(self, name))
+            if not 0 < value < 1:
+                raise ConfigError(f"action setting {name} must be in (0, 1), got {value!r}")
+        fraction = _check_number("min_width_fraction", self.min_width_fraction)
+        if not 0 <= fraction < 1:
+            raise ConfigError(f"action setting min_width_fraction must be in [0, 1), got {fraction!r}")
+        object.__setattr__(self, "l2_range", _check_range("l2_range", self.l2_range, integer=False))
+        for name in ("dense_units_range", "conv_filters_range"):
+            object.__setattr__(self, name, _check_range(name, getattr(self, name), integer=True))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ActionSettings:
+        """Settings from a mapping (e.g. a config table); unknown keys are named."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown action settings {unknown} (known: {sorted(known)})")
+        values: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What an action may look at besides the space and the architecture.
+
+    ``best_params``: params of the best completed trial so far (``None`` if
+    none). ``conv_room``: how many more conv blocks the input's spatial size
+    allows on top of the architecture given to the action.
+    """
+
+    best_params: dict[str, Any] | None
+    conv_room: int
+    settings: ActionSettings = field(default_factory=ActionSettings)
+
+    def __post_init__(self) -> None:
+        if self.best_params is not None and not isinstance(self.best_params, Mapping):
+            raise ConfigError(f"best_params must be a dict of HP values or None, got {self.best_params!r}")
+        _check_int("conv_room", self.conv_room, minimum=0)
+        if not isinstance(self.settings, ActionSettings):
+            raise ConfigError(f"settings must be ActionSettings, got {self.settings!r}")
+
+    def best(self, name: str) -> Any:
+        """The best trial's value of HP ``name``, or ``None``."""
+        if self.best_params is None:
+            return None
+        value: Any = self.best_params.get(name)
+        return value.item() if hasattr(value, "item") else value
+
+
+#: The type of every tuning action.
+ActionFn = Callable[[SearchSpace, Architecture, ActionContext], tuple[SearchSpace, Architecture]]
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _check_number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"action setting {name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _check_range(name: str, value: Any, integer: bool) -> tuple[Any, Any]:
+    try:
+        low, high = value
+    except (TypeError, ValueError):
+        raise ConfigError(f"action setting {name} must be a (low, high) pair, got {value!r}") from None
+    for bound in (low, high):
+        if integer and (isinstance(bound, bool) or not isinstance(bound, int)):
+            raise ConfigError(f"action setting {name} needs integer bounds, got {value!r}")
+        _check_number(name, bound)
+    if not 0 < low < high:
+        raise ConfigError(f"action setting {name} needs 0 < low < high, got {value!r}")
+    return (low, high)

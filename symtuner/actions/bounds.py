@@ -1,0 +1,160 @@
+"""Actions that move the bounds of existing HPs (dropout, learning rate, units, batch size).
+
+Each returns a new space (the architecture is passed through untouched) whose
+bounds never cross (low < high). Old trials keep counting: the space's
+``project`` clips their values into the new bounds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from symtuner.actions.base import ActionContext, NotApplicable
+from symtuner.architecture import Architecture
+from symtuner.space import Integer, Real, SearchSpace
+
+LEARNING_RATE = "learning_rate"
+BATCH_SIZE = "batch_size"
+#: Dropout HPs are the real dimensions whose name starts with this.
+DROPOUT_PREFIX = "dr"
+#: Unit and filter HPs are the integer dimensions whose name starts with this.
+UNITS_PREFIX = "unit_"
+#: Moves smaller than this are treated as no move (float noise).
+_EPS = 1e-12
+
+
+def inc_dropout(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
+    """Raise every dropout lower bound by ``dropout_step``.
+
+    A bound stops ``dropout_min_width`` below its upper bound, so the range
+    never closes; the upper bounds and the architecture (augmentation
+    included) are left as they are.
+    """
+    step, width = ctx.settings.dropout_step, ctx.settings.dropout_min_width
+    dims = [d for d in space.dimensions if d.name.startswith(DROPOUT_PREFIX) and isinstance(d, Real)]
+    if not dims:
+        raise NotApplicable(f"inc_dropout: the search space has no real dimension named {DROPOUT_PREFIX}...")
+    new = space
+    for dim in dims:
+        target = round(min(dim.low + step, dim.high - width), 12)
+        if target > dim.low + _EPS:
+            new = new.with_bounds(dim.name, target, dim.high)
+    if new is space:
+        raise NotApplicable(f"inc_dropout: every dropout lower bound ({_bounds_text(dims)}) is within "
+                            f"{width:g} of its upper bound")
+    return new, arch
+
+
+def inc_neurons(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
+    """Multiply the lower bound of every unit/filter HP by ``neurons_factor`` (rounded up, at least +1).
+
+    A bound stops ``min_width_fraction`` of the upper bound (at least 1)
+    below it; upper bounds are the user's limits and are never raised, so a
+    dimension whose range cannot shrink further is left as it is.
+    """
+    settings = ctx.settings
+    dims = [d for d in space.dimensions if d.name.startswith(UNITS_PREFIX) and isinstance(d, Integer)]
+    if not dims:
+        raise NotApplicable(f"inc_neurons: the search space has no integer dimension named {UNITS_PREFIX}...")
+    new = space
+    for dim in dims:
+        target = _raised_low(dim, settings.neurons_factor, settings.min_width_fraction)
+        if target is not None:
+            new = new.with_bounds(dim.name, target, dim.high)
+    if new is space:
+        raise NotApplicable(f"inc_neurons: every unit/filter lower bound ({_bounds_text(dims)}) is already "
+                            f"as close to its upper bound as allowed")
+    return new, arch
+
+
+def inc_batch_size(space: SearchSpace, arch: Architecture,
+                   ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
+    """Multiply the batch-size lower bound by ``batch_size_factor``, keeping it below the upper bound."""
+    if BATCH_SIZE not in space:
+        raise NotApplicable(f"inc_batch_size: the search space has no {BATCH_SIZE!r} dimension")
+    dim = space[BATCH_SIZE]
+    if not isinstance(dim, Integer):
+        raise NotApplicable(f"inc_batch_size: {BATCH_SIZE!r} is not an integer dimension")
+    target = _raised_low(dim, ctx.settings.batch_size_factor, ctx.settings.min_width_fraction)
+    if target is None:
+        raise NotApplicable(f"inc_batch_size: the lower bound {dim.low} is already as close to the upper "
+                            f"bound {dim.high} as allowed")
+    return space.with_bounds(BATCH_SIZE, target, dim.high), arch
+
+
+def decr_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
+    """Move the learning-rate range down, around the best value so far.
+
+    New high = min(high, best learning rate) (just high without a best
+    trial): the upper bound is never raised. New low = low / ``lr_factor``,
+    not below ``lr_floor`` (and never raised). If the best value is at or
+    below the new low, the new high is min(high, new low x ``lr_factor``),
+    so the bounds never cross.
+    """
+    dim = _lr_dimension(space, "decr_lr")
+    settings = ctx.settings
+    low = min(dim.low, max(dim.low / settings.lr_factor, settings.lr_floor))
+    best = _best_lr(ctx)
+    high = dim.high if best is None else min(dim.high, best)
+    if high <= low:
+        high = min(dim.high, low * settings.lr_factor)
+    if _same(low, dim.low) and _same(high, dim.high):
+        raise NotApplicable(f"decr_lr: learning_rate [{dim.low:g}, {dim.high:g}] is at the floor "
+                            f"{settings.lr_floor:g} and its high is not above the best value")
+    return space.with_bounds(LEARNING_RATE, low, high), arch
+
+
+def inc_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
+    """Move the learning-rate range up, around the best value so far (mirror of :func:`decr_lr`).
+
+    New low = max(low, best learning rate) (just low without a best
+    trial): the lower bound is never lowered. New high = high x
+    ``lr_factor``, not above ``lr_ceiling`` (and never lowered). If the
+    best value is at or above the new high, the new low is
+    max(low, new high / ``lr_factor``).
+    """
+    dim = _lr_dimension(space, "inc_lr")
+    settings = ctx.settings
+    high = max(dim.high, min(dim.high * settings.lr_factor, settings.lr_ceiling))
+    best = _best_lr(ctx)
+    low = dim.low if best is None else max(dim.low, best)
+    if low >= high:
+        low = max(dim.low, high / settings.lr_factor)
+    if _same(low, dim.low) and _same(high, dim.high):
+        raise NotApplicable(f"inc_lr: learning_rate [{dim.low:g}, {dim.high:g}] is at the ceiling "
+                            f"{settings.lr_ceiling:g} and its low is not below the best value")
+    return space.with_bounds(LEARNING_RATE, low, high), arch
+
+
+# -- helpers -------------------------------------------------------------------------
+def _raised_low(dim: Integer, factor: float, width_fraction: float) -> int | None:
+    """The raised lower bound of an integer HP, or None when it cannot move."""
+    gap = max(1, math.floor(dim.high * width_fraction))
+    target = min(max(dim.low + 1, math.ceil(dim.low * factor - 1e-9)), dim.high - gap)
+    return target if target > dim.low else None
+
+
+def _lr_dimension(space: SearchSpace, action: str) -> Real:
+    if LEARNING_RATE not in space:
+        raise NotApplicable(f"{action}: the search space has no {LEARNING_RATE!r} dimension")
+    dim = space[LEARNING_RATE]
+    if not isinstance(dim, Real):
+        raise NotApplicable(f"{action}: {LEARNING_RATE!r} is not a real dimension")
+    return dim
+
+
+def _best_lr(ctx: ActionContext) -> float | None:
+    value: Any = ctx.best(LEARNING_RATE)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value <= 0:
+        return None
+    return float(value)
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
+
+
+def _bounds_text(dims: list[Any]) -> str:
+    return ", ".join(f"{d.name} [{d.low:g}, {d.high:g}]" for d in dims)

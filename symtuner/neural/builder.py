@@ -1,0 +1,110 @@
+"""The default network (the seed's Listing 4) with the architecture changes applied.
+
+Two conv-conv-pool-dropout blocks, Flatten, a Dense layer with dropout and a
+softmax output, for any image shape and class count. Keras is imported only
+when a network is built, so :func:`max_conv_blocks` is cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from symtuner.architecture import Architecture, conv_filters_name, dense_units_name
+from symtuner.errors import ConfigError
+
+if TYPE_CHECKING:
+    import keras
+
+#: A network function: (params, architecture, input_shape, n_classes) -> keras.Model.
+NetworkFn = Callable[[dict[str, Any], Architecture, tuple[int, ...], int], "keras.Model"]
+
+#: Conv blocks of the default network before any are added.
+BASE_CONV_BLOCKS = 2
+#: HPs the default network reads (more when layers are added).
+DEFAULT_NETWORK_PARAMS = ("unit_c1", "dr1_2", "unit_c2", "unit_d", "dr_f", "activation")
+
+
+def conv_blocks_fit(input_shape: Sequence[int]) -> int:
+    """How many conv(same)-conv(valid)-pool blocks an image of this shape allows in total.
+
+    Each block maps a side ``s`` to ``(s - 2) // 2`` and needs ``s >= 4``.
+    Inputs that are not ``(height, width, channels)`` allow none.
+    """
+    if len(input_shape) != 3:
+        return 0
+    side = min(int(input_shape[0]), int(input_shape[1]))
+    blocks = 0
+    while side >= 4:
+        side = (side - 2) // 2
+        blocks += 1
+    return blocks
+
+
+def max_conv_blocks(input_shape: Sequence[int], arch: Architecture) -> int:
+    """How many more conv blocks the default network could add to ``arch`` on this input."""
+    return max(0, conv_blocks_fit(input_shape) - BASE_CONV_BLOCKS - arch.extra_conv)
+
+
+def required_params(arch: Architecture) -> tuple[str, ...]:
+    """The HPs the default network needs with ``arch`` applied."""
+    extra = tuple(conv_filters_name(i) for i in range(1, arch.extra_conv + 1)) + \
+        tuple(dense_units_name(i) for i in range(1, arch.extra_dense + 1))
+    return DEFAULT_NETWORK_PARAMS + extra
+
+
+def build_default_network(params: dict[str, Any], arch: Architecture, input_shape: tuple[int, ...],
+                          n_classes: int) -> keras.Model:
+    """The seed's network with ``arch``'s changes, for ``input_shape`` images and ``n_classes``."""
+    import keras
+
+    from symtuner.neural import blocks
+
+    shape = _check_shape(input_shape)
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
+        raise ConfigError(f"the number of classes must be an integer >= 2, got {n_classes!r}")
+    missing = [name for name in required_params(arch) if name not in params]
+    if missing:
+        raise ConfigError(f"the default network needs the HPs {missing}, which the params lack "
+                          f"(have {sorted(params)})")
+    fit = conv_blocks_fit(shape)
+    needed = BASE_CONV_BLOCKS + arch.extra_conv
+    if fit < needed:
+        raise ConfigError(f"input images of {shape[0]}x{shape[1]} allow {fit} conv block(s) but the default "
+                          f"network needs {needed} ({BASE_CONV_BLOCKS} + {arch.extra_conv} added); "
+                          f"use images of at least {_min_side(needed)}x{_min_side(needed)}")
+    dr1_2 = blocks.rate_param(params, "dr1_2")
+    dr_f = blocks.rate_param(params, "dr_f")
+    blocks.activation_name(params["activation"])
+
+    inputs = keras.Input(shape=shape, name="input")
+    x = blocks.augment(inputs, arch)
+    x = blocks.conv_block(x, blocks.int_param(params, "unit_c1"), params, arch, dropout=dr1_2, name="block1")
+    x = blocks.conv_block(x, blocks.int_param(params, "unit_c2"), params, arch, dropout=dr1_2, name="block2")
+    x = blocks.extra_conv_blocks(x, params, arch, dropout=dr1_2)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = blocks.dense(x, blocks.int_param(params, "unit_d"), params, arch, name="fc")
+    x = blocks.activate(x, params, arch, name="fc_act")
+    x = keras.layers.Dropout(dr_f, name="fc_drop")(x)
+    x = blocks.extra_dense_layers(x, params, arch, dropout=dr_f)
+    outputs = blocks.classifier(x, n_classes, params, arch)
+    return keras.Model(inputs=inputs, outputs=outputs, name="default_network")
+
+
+def _check_shape(input_shape: Any) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(d) for d in input_shape)
+    except (TypeError, ValueError):
+        raise ConfigError(f"input shape must be a tuple of integers, got {input_shape!r}") from None
+    if len(shape) != 3 or min(shape) < 1:
+        raise ConfigError(f"the default network takes images of shape (height, width, channels), got samples "
+                          f"of shape {shape}; give a network function of your own for other data")
+    return shape
+
+
+def _min_side(blocks_needed: int) -> int:
+    """Smallest image side that allows ``blocks_needed`` blocks."""
+    side = 1
+    for _ in range(blocks_needed):
+        side = max(4, 2 * side + 2)
+    return side

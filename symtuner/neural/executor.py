@@ -1,0 +1,35 @@
+"""Where trials run. In this process for now; the Protocol lets other runners plug in."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from symtuner.data.dataset import Dataset
+from symtuner.neural.builder import NetworkFn
+from symtuner.neural.training import (
+    EpochCallback,
+    TrainingConfig,
+    TrainResult,
+    TrialSpec,
+    split_validation,
+    train_trial,
+)
+
+
+class Executor(Protocol):
+    """Runs one trial and returns its result (or raises TrialFailed / ConfigError)."""
+
+    def run(self, spec: TrialSpec, on_epoch: EpochCallback | None = None) -> TrainResult: ...
+
+
+class InProcessExecutor:
+    """Trains each trial in this process, on one validation split made up front."""
+
+    def __init__(self, dataset: Dataset, network_fn: NetworkFn, config: TrainingConfig | None = None) -> None:
+        self.dataset = dataset
+        self.network_fn = network_fn
+        self.config = config or TrainingConfig()
+        self._split = split_validation(dataset, self.config.validation_split, self.config.split_seed)
+
+    def run(self, spec: TrialSpec, on_epoch: EpochCallback | None = None) -> TrainResult:
+        return train_trial(spec, self.dataset, self.network_fn, self.config, on_epoch, split=self._split)

@@ -1,0 +1,256 @@
+"""Train one network for one trial and report its learning curve.
+
+The validation set is carved out of the training data (the same split for
+every trial of a study, so their scores compare); the test set is evaluated
+once, after training, for reporting only. Keras is imported when a trial
+runs, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from symtuner.architecture import Architecture
+from symtuner.data.dataset import Dataset
+from symtuner.errors import ConfigError, DataError, TrialFailed
+from symtuner.records import LearningCurve
+
+if TYPE_CHECKING:
+    from symtuner.neural.builder import NetworkFn
+
+#: Called after every epoch with the 0-based epoch and its metrics.
+EpochCallback = Callable[[int, dict[str, float]], None]
+
+#: Optimizer HP value (case-insensitive) -> keras.optimizers class name.
+OPTIMIZERS: dict[str, str] = {
+    "adam": "Adam",
+    "adamax": "Adamax",
+    "adadelta": "Adadelta",
+    "rmsprop": "RMSprop",
+    "sgd": "SGD",
+    "nadam": "Nadam",
+    "adagrad": "Adagrad",
+}
+
+#: Values used when the search space does not tune these HPs.
+TRAINING_DEFAULTS: dict[str, Any] = {"optimizer": "Adam", "learning_rate": 1e-3, "batch_size": 32}
+#: Smallest batch used to evaluate (evaluation batches do not change results).
+EVAL_BATCH = 256
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How every trial of a study trains.
+
+    ``split_seed`` fixes which training samples form the validation set; it
+    is the same for all trials so that their validation scores compare.
+    """
+
+    epochs: int = 4
+    validation_split: float = 0.2
+    patience: int = 3
+    verbose: int = 0
+    split_seed: int = 0
+    tensorboard: bool = True
+
+    def __post_init__(self) -> None:
+        for name, low in (("epochs", 1), ("patience", 0), ("verbose", 0), ("split_seed", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(f"training {name} must be an integer >= {low}, got {value!r}")
+        split = self.validation_split
+        if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 < split < 1:
+            raise ConfigError(f"validation_split must be between 0 and 1, got {split!r}")
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """What to train: HP values, architecture, seed, and where the outputs go."""
+
+    number: int
+    params: dict[str, Any]
+    architecture: Architecture
+    seed: int
+    model_path: Path
+    log_dir: Path
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ConfigError(f"trial seed must be a non-negative integer, got {self.seed!r}")
+        object.__setattr__(self, "model_path", Path(self.model_path))
+        object.__setattr__(self, "log_dir", Path(self.log_dir))
+        if self.model_path.suffix != ".keras":
+            raise ConfigError(f"model path {self.model_path} must end in .keras")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The outcome of one training: curve, validation and test scores, files.
+
+    ``ignored_changes`` lists the architecture changes the built model does
+    not show (see :func:`symtuner.neural.checks.check_network`).
+    """
+
+    curve: LearningCurve
+    val_loss: float
+    val_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    train_seconds: float
+    epochs_run: int
+    model_path: Path
+    log_dir: Path
+    params_count: int
+    ignored_changes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, eq=False)
+class ValidationSplit:
+    """Training samples to fit on and the held-out validation samples."""
+
+    x_fit: np.ndarray
+    y_fit: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+
+
+def split_validation(dataset: Dataset, fraction: float, seed: int) -> ValidationSplit:
+    """Hold out ``fraction`` of the training data, stratified by class where possible."""
+    from sklearn.model_selection import train_test_split
+
+    n = dataset.n_train
+    n_val = int(round(n * fraction))
+    if n < 2 or n_val < 1 or n_val >= n:
+        raise DataError(f"{dataset.name}: cannot hold out a validation fraction of {fraction} from "
+                        f"{n} training samples")
+    indices = np.arange(n)
+    try:
+        fit_idx, val_idx = train_test_split(indices, test_size=n_val, stratify=dataset.y_train,
+                                            random_state=seed)
+    except ValueError:  # a class too rare to stratify, or fewer held-out samples than classes
+        fit_idx, val_idx = train_test_split(indices, test_size=n_val, random_state=seed)
+    fit_idx, val_idx = np.sort(fit_idx), np.sort(val_idx)
+    return ValidationSplit(dataset.x_train[fit_idx], dataset.y_train[fit_idx],
+                           dataset.x_train[val_idx], dataset.y_train[val_idx])
+
+
+def make_optimizer(params: Mapping[str, Any]) -> Any:
+    """A Keras optimizer from the ``optimizer`` and ``learning_rate`` HPs."""
+    import keras
+
+    name = _plain(params.get("optimizer", TRAINING_DEFAULTS["optimizer"]))
+    key = name.lower() if isinstance(name, str) else name
+    if key not in OPTIMIZERS:
+        raise ConfigError(f"unknown optimizer {name!r}; choose one of {sorted(OPTIMIZERS.values())}")
+    rate = _plain(params.get("learning_rate", TRAINING_DEFAULTS["learning_rate"]))
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < math.inf:
+        raise ConfigError(f"HP 'learning_rate' must be a positive number, got {rate!r}")
+    return getattr(keras.optimizers, OPTIMIZERS[key])(learning_rate=float(rate))
+
+
+def batch_size_param(params: Mapping[str, Any], n_samples: int) -> int:
+    """The ``batch_size`` HP, clipped to the number of training samples."""
+    value = _plain(params.get("batch_size", TRAINING_DEFAULTS["batch_size"]))
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or round(value) < 1:
+        raise ConfigError(f"HP 'batch_size' must be a positive integer, got {value!r}")
+    return max(1, min(int(round(value)), n_samples))
+
+
+def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config: TrainingConfig,
+                on_epoch: EpochCallback | None = None, *, split: ValidationSplit | None = None) -> TrainResult:
+    """Build, train, validate, test and save one network.
+
+    Bad HP values raise ConfigError; anything else that breaks building or
+    training raises TrialFailed with the reason. A run whose loss turns NaN
+    stops early and is returned, NaNs included, so it can be diagnosed.
+    """
+    import keras
+
+    from symtuner.neural.checks import check_network
+
+    if split is None:
+        split = split_validation(dataset, config.validation_split, config.split_seed)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(int(spec.seed) % 2**32)
+    params = dict(spec.params)
+    try:
+        model = network_fn(params, spec.architecture, dataset.input_shape, dataset.n_classes)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise TrialFailed(f"trial {spec.number}: building the network failed: "
+                          f"{type(exc).__name__}: {exc}") from exc
+    _check_model(model, dataset)
+    ignored = tuple(check_network(model, spec.architecture, params))
+    optimizer = make_optimizer(params)
+    batch_size = batch_size_param(params, len(split.y_fit))
+    try:
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        start = time.perf_counter()
+        history = model.fit(split.x_fit, split.y_fit, validation_data=(split.x_val, split.y_val),
+                            epochs=config.epochs, batch_size=batch_size, shuffle=True,
+                            callbacks=_callbacks(spec, config, on_epoch), verbose=config.verbose)
+        seconds = time.perf_counter() - start
+        eval_batch = max(batch_size, EVAL_BATCH)
+        val = model.evaluate(split.x_val, split.y_val, batch_size=eval_batch, verbose=0, return_dict=True)
+        test = model.evaluate(dataset.x_test, dataset.y_test, batch_size=eval_batch, verbose=0,
+                              return_dict=True)
+        curve = LearningCurve.from_history({k: [float(v) for v in values]
+                                            for k, values in history.history.items()})
+        spec.model_path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(spec.model_path)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise TrialFailed(f"trial {spec.number}: training failed: {type(exc).__name__}: {exc}") from exc
+    return TrainResult(curve=curve, val_loss=float(val["loss"]), val_accuracy=float(val["accuracy"]),
+                       test_loss=float(test["loss"]), test_accuracy=float(test["accuracy"]),
+                       train_seconds=seconds, epochs_run=curve.n_epochs, model_path=spec.model_path,
+                       log_dir=spec.log_dir, params_count=int(model.count_params()),
+                       ignored_changes=ignored)
+
+
+def _check_model(model: Any, dataset: Dataset) -> None:
+    """A network function must return one single-output model ending in n_classes units."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise ConfigError(f"the network function returned {type(model).__name__}, not a keras.Model")
+    outputs = getattr(model, "outputs", None)
+    if outputs is not None and len(outputs) != 1:
+        raise ConfigError(f"the network must have one output, got {len(outputs)}")
+    if outputs:
+        width = outputs[0].shape[-1]
+        if width is not None and width != dataset.n_classes:
+            raise ConfigError(f"the network's output has {width} units but {dataset.name} has "
+                              f"{dataset.n_classes} classes")
+
+
+def _callbacks(spec: TrialSpec, config: TrainingConfig, on_epoch: EpochCallback | None) -> list[Any]:
+    import keras
+
+    callbacks: list[Any] = [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    if config.tensorboard and keras.backend.backend() == "tensorflow":
+        spec.log_dir.mkdir(parents=True, exist_ok=True)
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(spec.log_dir), histogram_freq=0,
+                                                     write_graph=False, update_freq="epoch", profile_batch=0))
+    if on_epoch is not None:
+        callbacks.append(keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: on_epoch(int(epoch), {k: float(v) for k, v in (logs or {}).items()})))
+    return callbacks
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds."""
+    return value.item() if isinstance(value, np.generic) else value
