@@ -201,8 +201,11 @@ class SearchSpace:
         dim = self[name]
         if isinstance(dim, Categorical):
             raise ConfigError(f"dimension {name!r} is categorical: it has no bounds")
-        new = replace(dim, low=int(low) if isinstance(dim, Integer) else low,
-                      high=int(high) if isinstance(dim, Integer) else high)
+        new: Dimension
+        if isinstance(dim, Integer):
+            new = Integer(dim.name, int(low), int(high), dim.prior)
+        else:
+            new = Real(dim.name, float(low), float(high), dim.prior)
         return replace(self, dimensions=tuple(new if d.name == name else d for d in self.dimensions))
 
     def with_dimension(self, dim: Dimension, fill: Value) -> SearchSpace:

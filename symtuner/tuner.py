@@ -172,7 +172,8 @@ class Tuner:
             if not isinstance(values, (tuple, list)) or len(values) != 5:
                 raise ConfigError(f"data set function {_describe(arg)} must return "
                                   "(x_train, x_test, y_train, y_test, n_classes)")
-            return validate_dataset(*values, name=_describe(arg))
+            x_train, x_test, y_train, y_test, n_classes = values
+            return validate_dataset(x_train, x_test, y_train, y_test, n_classes, name=_describe(arg))
         return load_dataset(self.settings.dataset, seed=self.settings.seed)
 
     def _network(self) -> Callable[..., Any]:
