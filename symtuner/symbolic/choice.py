@@ -1,0 +1,54 @@
+"""Pick the tuning actions to apply from the ranked candidates of each problem."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+
+from symtuner.records import ChosenAction
+
+#: Probabilities closer than this are a tie.
+TIE = 1e-9
+
+
+def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
+                   is_applicable: Callable[[str], bool],
+                   rng: random.Random,
+                   always_threshold: float = 0.9) -> tuple[list[ChosenAction], list[str]]:
+    """Per problem (in the order given), the most probable applicable action,
+    plus every other applicable action at ``always_threshold`` or above.
+
+    Ties for the most probable are broken with ``rng`` among the tied names in
+    sorted order, so a seeded ``rng`` gives the same choice every time. An
+    action chosen for an earlier problem is not chosen again. The second list
+    names the candidates passed over that would otherwise have been chosen,
+    e.g. ``"reg_l2 (not applicable)"``.
+    """
+    chosen: list[ChosenAction] = []
+    chosen_for: dict[str, str] = {}
+    skipped: list[str] = []
+    for problem, candidates in ranked.items():
+        eligible: list[tuple[str, float]] = []
+        passed_over: list[tuple[str, float, str]] = []
+        for name, probability in candidates:
+            if name in chosen_for:
+                passed_over.append((name, probability, f"already chosen for {chosen_for[name]}"))
+            elif not is_applicable(name):
+                passed_over.append((name, probability, "not applicable"))
+            else:
+                eligible.append((name, probability))
+        picked: set[str] = set()
+        if eligible:
+            top = max(p for _, p in eligible)
+            tied = sorted(name for name, p in eligible if p >= top - TIE)
+            picked.add(tied[0] if len(tied) == 1 else rng.choice(tied))
+            picked.update(name for name, p in eligible if p >= always_threshold - TIE)
+            cutoff = min(top, always_threshold)
+        else:
+            cutoff = -1.0
+        for name, probability in eligible:
+            if name in picked:
+                chosen.append(ChosenAction(name, problem, float(probability)))
+                chosen_for[name] = problem
+        skipped.extend(f"{name} ({why})" for name, p, why in passed_over if p >= cutoff - TIE)
+    return chosen, skipped

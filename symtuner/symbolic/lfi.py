@@ -1,0 +1,139 @@
+"""Re-learn the tuning rules' probabilities from what earlier actions achieved.
+
+Evidence: for every trial whose diagnosis chose actions, the next complete
+trial trained with them; each chosen (action, problem) pair "improved" when
+that trial's objective beat the best objective of all complete trials up to
+and including the diagnosed one (not merely the previous trial).
+
+Learning: one interpretation per piece of evidence, observing
+``action(Action, Problem)`` true (improved) or false, for a program holding
+one learnable fact ``t(w0)::action(Action, Problem)`` per pair with evidence,
+started from the initial weight w0. ProbLog's LFI (EM, identical
+interpretations compiled once and counted) yields the maximum-likelihood
+estimate k/n of each pair. That estimate alone would lock an action out after
+a single failure (weight 0, never chosen again), so it is combined with a
+Beta prior centred on the initial weight and worth ``PRIOR_STRENGTH``
+interpretations, the posterior mean (k + s*w0) / (n + s), and finally kept
+within [floor, ceiling]. The same evidence always gives the same weights, so
+a resumed study re-learns exactly the weights it had.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+
+from symtuner.errors import ConfigError
+from symtuner.records import Trial
+from symtuner.symbolic._problog import Constant, LFIProblem, SimpleProgram, Term, evaluatable
+
+#: How many interpretations the initial weight counts for.
+PRIOR_STRENGTH = 2.0
+
+#: EM iterations cap (fully observed evidence converges in two).
+MAX_ITERATIONS = 50
+
+Evidence = tuple[str, str, bool]
+
+
+def _objective(trial: Trial) -> float | None:
+    value = trial.objective
+    if not trial.is_complete or value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def evidence_from_trials(trials: Sequence[Trial], maximize: bool = True) -> list[Evidence]:
+    """(action, problem, improved) for every chosen action whose effect is known."""
+    ordered = sorted(trials, key=lambda t: t.number)
+    complete = [(t, obj) for t in ordered if (obj := _objective(t)) is not None]
+    better = (lambda a, b: a > b) if maximize else (lambda a, b: a < b)
+    evidence: list[Evidence] = []
+    best: float | None = None
+    for index, (trial, objective) in enumerate(complete):
+        best = objective if best is None or better(objective, best) else best
+        if trial.diagnosis is None or not trial.diagnosis.actions or index + 1 >= len(complete):
+            continue
+        improved = better(complete[index + 1][1], best)
+        evidence.extend((a.name, a.problem, improved) for a in trial.diagnosis.actions)
+    return evidence
+
+
+def _check_bounds(floor: float, ceiling: float) -> None:
+    for name, value in (("floor", floor), ("ceiling", ceiling)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            raise ConfigError(f"the weight {name} must be a number in [0, 1], got {value!r}")
+    if floor >= ceiling:
+        raise ConfigError(f"the weight floor {floor!r} must be below the ceiling {ceiling!r}")
+
+
+def _count(evidence: Sequence[Evidence], known: Mapping[tuple[str, str], float]
+           ) -> dict[tuple[str, str], tuple[int, int]]:
+    """(improved, total) per known pair; evidence on pairs the rules lack is ignored."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for item in evidence:
+        if not isinstance(item, tuple) or len(item) != 3 or not isinstance(item[2], bool):
+            raise ConfigError(f"evidence must be (action, problem, improved) tuples, got {item!r}")
+        key = (item[0], item[1])
+        if key in known:
+            entry = counts.setdefault(key, [0, 0])
+            entry[0] += item[2]
+            entry[1] += 1
+    return {key: (good, total) for key, (good, total) in sorted(counts.items())}
+
+
+def _lfi(start: Mapping[tuple[str, str], float], counts: Mapping[tuple[str, str], tuple[int, int]]
+         ) -> dict[tuple[str, str], float]:
+    """Maximum-likelihood weights by ProbLog's LFI, one interpretation per evidence."""
+    program = SimpleProgram()
+    atoms = {}
+    for action, problem in counts:
+        atoms[(action, problem)] = Term("action", Term(action), Term(problem))
+        program.add_fact(Term("action", Term(action), Term(problem),
+                              p=Term("t", Constant(start[(action, problem)]))))
+    examples = []
+    for key, (good, total) in counts.items():
+        examples.extend([[(atoms[key], True)]] * good)
+        examples.extend([[(atoms[key], False)]] * (total - good))
+    learner = LFIProblem(program, examples, knowledge=evaluatable(), max_iter=MAX_ITERATIONS)
+    logger = logging.getLogger("problog_lfi")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        learner.run()
+    finally:
+        logger.setLevel(level)
+    learned: dict[tuple[str, str], float] = {}
+    for index, name in enumerate(learner.names):
+        key = (str(name.args[0]), str(name.args[1]))
+        (_, value), = learner.get_weights(index)
+        learned[key] = float(value)
+    return learned
+
+
+def learn_weights(initial: Mapping[tuple[str, str], float], evidence: Sequence[Evidence],
+                  floor: float = 0.05, ceiling: float = 0.95) -> dict[tuple[str, str], float]:
+    """Weights re-learned from all evidence, each within [floor, ceiling].
+
+    Pairs without evidence keep their initial weight (clamped).
+    """
+    _check_bounds(floor, ceiling)
+    for key, value in initial.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            raise ConfigError(f"initial weight of {key} must lie in [0, 1], got {value!r}")
+
+    def clamp(value: float) -> float:
+        return float(min(max(value, floor), ceiling))
+
+    prior = {key: clamp(float(value)) for key, value in initial.items()}
+    counts = _count(evidence, prior)
+    weights = dict(prior)
+    if not counts:
+        return weights
+    # EM cannot move a weight off exactly 0 or 1 (that evidence would be "impossible").
+    start = {key: min(max(value, 1e-3), 1.0 - 1e-3) for key, value in prior.items()}
+    estimates = _lfi(start, counts)
+    for key, (_, total) in counts.items():
+        weights[key] = clamp((total * estimates[key] + PRIOR_STRENGTH * prior[key]) / (total + PRIOR_STRENGTH))
+    return weights

@@ -1,0 +1,148 @@
+"""The tuning loop with the simulated trainer: storage, resume, errors, symbolic step."""
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from symtuner.errors import ConfigError, StudyError
+from symtuner.records import TrialState
+from symtuner.settings import StudySettings
+from symtuner.simulate import SimulatedExecutor
+from symtuner.storage import StudyStore
+from symtuner.tuner import Tuner
+
+
+def _tuner(path, dataset, **settings):
+    return Tuner(path, dataset=dataset, settings=StudySettings(epochs=5, n_initial=3, **settings),
+                 executor_factory=SimulatedExecutor)
+
+
+def _snapshot(path):
+    conn = sqlite3.connect(path / "study.db")
+    tables = ["trials", "epochs", "actions", "rule_weights", "tuning_versions"]
+    return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+
+
+def test_study_stores_trials_diagnoses_and_weights(tmp_path, tiny_dataset):
+    best = _tuner(tmp_path / "s", tiny_dataset).run(6)
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        trials = store.trials()
+        assert [t.state for t in trials] == [TrialState.COMPLETE] * 6
+        assert best.objective == max(t.objective for t in trials)
+        for trial in trials:
+            assert trial.curve.n_epochs == 5
+            assert trial.diagnosis is not None and trial.diagnosis.explanation
+            assert trial.test_accuracy is not None
+        history = store.weights_history()
+        assert sorted(history) == [-1, 1, 2, 3, 4, 5, 6]
+        assert store.actions(), "the simulated curves overfit: some action must have been chosen"
+        versions = store.tuning_versions()
+        assert len(versions) >= 2
+        # Every trial's params lie in the space of the version it ran with.
+        for trial in trials:
+            assert store.tuning(trial.tuning_version).space.contains(trial.params)
+    log = (tmp_path / "s" / "study.log").read_text()
+    assert "trial 6 complete" in log and "diagnosis" in log
+
+
+def test_resume_gives_the_same_study_as_one_run(tmp_path, tiny_dataset):
+    _tuner(tmp_path / "once", tiny_dataset).run(6)
+    _tuner(tmp_path / "twice", tiny_dataset).run(3)
+    _tuner(tmp_path / "twice", tiny_dataset).run(6)
+    once, twice = _snapshot(tmp_path / "once"), _snapshot(tmp_path / "twice")
+    strip = lambda rows: [tuple(v for i, v in enumerate(r) if i not in (9, 10, 11, 13, 14)) for r in rows]  # noqa: E731
+    assert strip(once["trials"]) == strip(twice["trials"])  # params, objectives, diagnoses (not timings)
+    assert once["rule_weights"] == twice["rule_weights"]
+    assert [r[1:4] for r in once["tuning_versions"]] == [r[1:4] for r in twice["tuning_versions"]]
+
+
+def test_plain_bo_has_no_symbolic_records(tmp_path, tiny_dataset):
+    _tuner(tmp_path / "s", tiny_dataset, symbolic=False).run(4)
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        assert all(t.diagnosis is None for t in store.trials())
+        assert store.weights_history() == {} and store.actions() == []
+        assert len(store.tuning_versions()) == 1
+
+
+def test_resume_with_other_settings_is_refused_and_changes_nothing(tmp_path, tiny_dataset):
+    _tuner(tmp_path / "s", tiny_dataset).run(2)
+    before = _snapshot(tmp_path / "s")
+    with pytest.raises(ConfigError, match="created with optimizer='gp'; cannot resume it with optimizer='random'"):
+        _tuner(tmp_path / "s", tiny_dataset, optimizer="random").run(3)
+    assert _snapshot(tmp_path / "s") == before
+
+
+def test_bad_input_creates_nothing(tmp_path):
+    with pytest.raises(ConfigError, match="'nope'"):
+        Tuner(tmp_path / "s", dataset="nope", executor_factory=SimulatedExecutor).run(2)
+    assert not (tmp_path / "s" / "study.db").exists()
+    with pytest.raises(ConfigError, match="positive integer, got 0"):
+        Tuner(tmp_path / "s").run(0)
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    with pytest.raises(StudyError, match="not an empty directory"):
+        Tuner(tmp_path / "busy", dataset="digits", executor_factory=SimulatedExecutor).run(1)
+    assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == ["notes.txt"]
+
+
+KILLED_RUN = textwrap.dedent("""
+    import os, sys, time
+    import numpy as np
+    from symtuner.data import validate_dataset
+    from symtuner.settings import StudySettings
+    from symtuner.simulate import SimulatedExecutor
+    from symtuner.tuner import Tuner
+
+    class Hangs(SimulatedExecutor):
+        def run(self, spec, on_epoch=None):
+            if spec.number == 3 and os.environ.get("HANG"):
+                on_epoch(0, {"loss": 1.0, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4})
+                print("hanging", flush=True)
+                time.sleep(600)
+            return super().run(spec, on_epoch)
+
+    rng = np.random.default_rng(0)
+    x = rng.random((60, 28, 28, 1), dtype=np.float32)
+    y = np.arange(60) % 3
+    data = validate_dataset(x[:48], x[48:], y[:48], y[48:], 3, name="tiny")
+    Tuner(sys.argv[1], dataset=data, settings=StudySettings(epochs=5, n_initial=3),
+          executor_factory=Hangs).run(int(sys.argv[2]))
+    print("done", flush=True)
+""")
+
+
+def test_killed_process_resumes_and_reruns_the_interrupted_trial(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(KILLED_RUN)
+    study = tmp_path / "s"
+    proc = subprocess.Popen([sys.executable, str(script), str(study), "5"], stdout=subprocess.PIPE, text=True,
+                            env={**__import__("os").environ, "HANG": "1"})
+    assert proc.stdout.readline().strip() == "hanging"
+    # While it runs, a second process is refused.
+    second = subprocess.run([sys.executable, str(script), str(study), "5"], capture_output=True, text=True)
+    assert second.returncode != 0 and "being run by another process" in second.stderr
+    proc.kill()
+    proc.wait()
+    with StudyStore.open(study, readonly=True) as store:
+        assert store.trial(3).state == TrialState.RUNNING  # as the killed process left it
+    done = subprocess.run([sys.executable, str(script), str(study), "5"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with StudyStore.open(study, readonly=True) as store:
+        trials = store.trials()
+        assert trials[2].state == TrialState.INTERRUPTED
+        retry = [t for t in trials if t.extra.get("retry_of") == 3]
+        assert len(retry) == 1 and retry[0].params == trials[2].params
+        assert sum(t.state == TrialState.COMPLETE for t in trials) == 5
+        assert any(e.kind == "trial_interrupted" for e in store.events())
+
+
+def test_diagnosis_json_round_trip(tmp_path, tiny_dataset):
+    _tuner(tmp_path / "s", tiny_dataset).run(2)
+    conn = sqlite3.connect(tmp_path / "s" / "study.db")
+    raw = conn.execute("SELECT diagnosis FROM trials WHERE number=1").fetchone()[0]
+    data = json.loads(raw)
+    assert set(data) >= {"problems", "actions", "facts", "explanation"}

@@ -1,0 +1,90 @@
+"""Curves on which the original implementation's conditions misfire, and the
+shipped rules do not (each test restates the original condition to show it
+really would have fired)."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+from symtuner.records import LearningCurve
+from symtuner.symbolic.engine import SymbolicEngine, analyse
+from symtuner.symbolic.facts import curve_facts
+from symtuner.symbolic.rules import load_rules
+
+CURVES = Path(__file__).resolve().parents[1] / "data" / "curves"
+
+
+@pytest.fixture(scope="module")
+def engine() -> SymbolicEngine:
+    return SymbolicEngine(load_rules())
+
+
+def load(name: str) -> tuple[LearningCurve, int]:
+    data = json.loads((CURVES / f"{name}.json").read_text())
+    return LearningCurve.from_history(data), data["n_classes"]
+
+
+def problems(engine: SymbolicEngine, name: str) -> tuple[str, ...]:
+    curve, n_classes = load(name)
+    return analyse(curve, n_classes, engine.rules.initial_weights, engine, lambda _n: True,
+                   random.Random(0)).problems
+
+
+@pytest.mark.parametrize("name", ["synthetic_noisy_decreasing", "synthetic_zigzag_decreasing"])
+def test_noisy_but_decreasing_loss_is_not_fluctuating(engine, name):
+    curve, n_classes = load(name)
+    facts = curve_facts(curve, n_classes)
+    assert facts["rising_steps"] > 0 and facts["falling_steps"] > 0  # v1: up and down steps -> fluctuating
+    assert "fluctuating_loss" not in problems(engine, name)
+
+
+def test_real_fluctuation_is_still_found(engine):
+    assert "fluctuating_loss" in problems(engine, "digits_fluctuating_sgd")
+
+
+def test_healthy_slow_convergence_is_not_low_lr(engine):
+    curve, n_classes = load("synthetic_slow_convergence")
+    facts = curve_facts(curve, n_classes)
+    line = facts["val_loss_line_area"]
+    assert abs(facts["val_loss_area"] - line) < line / 4  # v1's low-lr condition
+    assert problems(engine, "synthetic_slow_convergence") == ()
+
+
+def test_fast_convergence_is_not_high_lr(engine):
+    curve, n_classes = load("synthetic_fast_convergence")
+    facts = curve_facts(curve, n_classes)
+    line = facts["val_loss_line_area"]
+    assert abs(facts["val_loss_area"] - line) > 3 * line / 4  # v1's high-lr condition
+    assert problems(engine, "synthetic_fast_convergence") == ()
+
+
+def test_high_loss_is_judged_against_the_class_count(engine):
+    # final losses 0.5 at 90% accuracy: v1's absolute hloss (1.2) calls this fine for any class count;
+    # against the chance-level loss ln(n_classes) it is poor for 2 classes (0.69) but fine for 10 (2.30).
+    curve = LearningCurve((1.0, 0.6, 0.52, 0.5), (0.7, 0.85, 0.89, 0.9), (0.9, 0.6, 0.53, 0.5),
+                          (0.72, 0.86, 0.89, 0.9))
+    two = analyse(curve, 2, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
+    ten = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
+    assert two.problems == ("underfitting",)
+    assert ten.problems == ()
+
+
+def test_an_overfitted_network_is_not_also_called_underfitted(engine):
+    # v1: (1 - last val acc) > 0.15 alone meant underfitting, whatever the training accuracy
+    curve, n_classes = load("digits_overfitting_tiny_data")
+    facts = curve_facts(curve, n_classes)
+    assert 1 - facts["last_val_accuracy"] > 0.15
+    assert problems(engine, "digits_overfitting_tiny_data") == ("overfitting",)
+
+
+def test_nan_never_crashes_and_points_at_the_learning_rate(engine):
+    nan = math.nan
+    curve = LearningCurve((nan,) * 3, (0.1,) * 3, (nan,) * 3, (0.1,) * 3)
+    diagnosis = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
+    assert "high_lr" in diagnosis.problems and "underfitting" not in diagnosis.problems
+    assert [a.name for a in diagnosis.actions] == ["decr_lr"]

@@ -1,0 +1,222 @@
+"""SymbolicEngine.diagnose, choose_actions, explain, analyse and diagnose_history."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+from symtuner.errors import ConfigError, RulesError
+from symtuner.records import ChosenAction, Diagnosis, LearningCurve
+from symtuner.symbolic.engine import (
+    SymbolicEngine,
+    analyse,
+    choose_actions,
+    diagnose_history,
+    explain,
+    infer_n_classes,
+)
+from symtuner.symbolic.facts import curve_facts
+from symtuner.symbolic.rules import load_rules
+
+OVERFIT = LearningCurve((1.5, 0.6, 0.2, 0.05), (0.6, 0.85, 0.95, 0.98),
+                        (1.4, 1.0, 1.1, 1.3), (0.55, 0.68, 0.70, 0.71))
+HEALTHY = LearningCurve((2.0, 1.0, 0.5, 0.3), (0.5, 0.75, 0.88, 0.92),
+                        (1.6, 0.8, 0.35, 0.21), (0.6, 0.8, 0.9, 0.93))
+ALL = lambda _name: True  # noqa: E731
+
+
+@pytest.fixture(scope="module")
+def engine() -> SymbolicEngine:
+    return SymbolicEngine(load_rules())
+
+
+def rounded(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    return [(name, round(p, 9)) for name, p in pairs]
+
+
+def history(curve: LearningCurve, **extra) -> dict:
+    return {**curve.to_dict(), **extra}
+
+
+def test_diagnose_ranks_actions_by_probability(engine):
+    facts = curve_facts(OVERFIT, 10)
+    problems, ranked = engine.diagnose(facts, engine.rules.initial_weights)
+    assert problems == ["overfitting"]
+    assert rounded(ranked["overfitting"]) == [("reg_l2", 0.99), ("batch_norm", 0.99), ("data_augmentation", 0.6),
+                                              ("inc_dropout", 0.4)]
+
+
+def test_diagnose_uses_the_given_weights(engine):
+    facts = curve_facts(OVERFIT, 10)
+    weights = {**engine.rules.initial_weights, ("reg_l2", "overfitting"): 0.05,
+               ("inc_dropout", "overfitting"): 0.7}
+    _, ranked = engine.diagnose(facts, weights)
+    assert [name for name, _ in ranked["overfitting"]] == ["batch_norm", "inc_dropout", "data_augmentation",
+                                                           "reg_l2"]
+    _, partial = engine.diagnose(facts, {("reg_l2", "overfitting"): 0.1})  # missing pairs: rules' values
+    assert dict(partial["overfitting"])["batch_norm"] == pytest.approx(0.99)
+    with pytest.raises(ConfigError, match="weight of reg_l2 for overfitting must lie in"):
+        engine.diagnose(facts, {("reg_l2", "overfitting"): 1.5})
+
+
+def test_problems_come_in_table_order_then_user_ones(tmp_path):
+    (tmp_path / "mine.pl").write_text(
+        "problem(always_on) :- fact(n_epochs, N), N >= 1.\n"
+        "0.8::action(inc_neurons, always_on) :- problem(always_on).\n")
+    engine = SymbolicEngine(load_rules(tmp_path))
+    nan = math.nan
+    diverged = LearningCurve((2.0, nan), (0.3, 0.1), (1.9, nan), (0.3, 0.1))
+    problems, ranked = engine.diagnose(curve_facts(diverged, 10), engine.rules.initial_weights)
+    assert problems == ["increasing_loss", "high_lr", "always_on"]
+    assert rounded(ranked["always_on"]) == [("inc_neurons", 0.8)]
+    diagnosis = analyse(diverged, 10, engine.rules.initial_weights, engine, ALL, random.Random(0))
+    assert [(a.name, a.problem) for a in diagnosis.actions] == [("decr_lr", "increasing_loss"),
+                                                              ("inc_neurons", "always_on")]
+    assert "decr_lr (already chosen for increasing_loss)" in diagnosis.skipped
+    assert "by a user rule -> always_on -> inc_neurons (p 0.80)" in diagnosis.explanation
+
+
+def test_engine_needs_a_rule_base():
+    with pytest.raises(RulesError):
+        SymbolicEngine("rules/")  # type: ignore[arg-type]
+
+
+# -- choose_actions ------------------------------------------------------------
+RANKED = {
+    "overfitting": [("reg_l2", 0.99), ("batch_norm", 0.99), ("data_augmentation", 0.6), ("inc_dropout", 0.4)],
+    "underfitting": [("inc_neurons", 0.5), ("new_fc_layer", 0.45), ("new_conv_layer", 0.45),
+                     ("decr_lr", 0.3)],
+    "high_lr": [("decr_lr", 0.99)],
+}
+
+
+def names(chosen: list[ChosenAction]) -> list[tuple[str, str]]:
+    return [(a.name, a.problem) for a in chosen]
+
+
+def test_fresh_overfitting_weights_pair_reg_l2_with_batch_norm():
+    chosen, skipped = choose_actions({"overfitting": RANKED["overfitting"]}, ALL, random.Random(1))
+    assert names(chosen) == [("reg_l2", "overfitting"), ("batch_norm", "overfitting")]
+    assert [a.probability for a in chosen] == [0.99, 0.99]
+    assert skipped == []
+
+
+def test_most_probable_applicable_action_per_problem():
+    chosen, _ = choose_actions(RANKED, ALL, random.Random(0))
+    assert names(chosen) == [("reg_l2", "overfitting"), ("batch_norm", "overfitting"),
+                             ("inc_neurons", "underfitting"), ("decr_lr", "high_lr")]
+
+
+def test_skips_actions_not_applicable_and_already_chosen():
+    ranked = {
+        "high_lr": [("decr_lr", 0.99)],
+        "overfitting": RANKED["overfitting"],
+        "underfitting": [("decr_lr", 0.6), ("inc_neurons", 0.5), ("new_fc_layer", 0.45),
+                         ("new_conv_layer", 0.4)],
+    }
+    capped = {"inc_neurons", "reg_l2"}
+    chosen, skipped = choose_actions(ranked, lambda name: name not in capped, random.Random(0))
+    assert names(chosen) == [("decr_lr", "high_lr"), ("batch_norm", "overfitting"),
+                             ("new_fc_layer", "underfitting")]
+    # only candidates that would have been chosen are reported, not every lower-ranked one
+    assert skipped == ["reg_l2 (not applicable)", "decr_lr (already chosen for high_lr)",
+                       "inc_neurons (not applicable)"]
+
+
+def test_nothing_applicable_lists_every_candidate():
+    chosen, skipped = choose_actions({"high_lr": [("decr_lr", 0.99)]}, lambda _n: False, random.Random(0))
+    assert chosen == [] and skipped == ["decr_lr (not applicable)"]
+
+
+def test_ties_are_broken_by_the_rng_reproducibly():
+    ranked = {"underfitting": [("new_fc_layer", 0.45), ("new_conv_layer", 0.45), ("decr_lr", 0.3)]}
+    picks = {seed: choose_actions(ranked, ALL, random.Random(seed))[0][0].name for seed in range(20)}
+    assert set(picks.values()) == {"new_fc_layer", "new_conv_layer"}
+    assert all(choose_actions(ranked, ALL, random.Random(seed))[0][0].name == pick
+               for seed, pick in picks.items())
+    reversed_order = {"underfitting": list(reversed(ranked["underfitting"]))}
+    assert all(choose_actions(reversed_order, ALL, random.Random(seed))[0][0].name == pick
+               for seed, pick in picks.items())
+
+
+def test_always_threshold():
+    chosen, _ = choose_actions({"overfitting": RANKED["overfitting"]}, ALL, random.Random(0),
+                               always_threshold=0.5)
+    assert [a.name for a in chosen] == ["reg_l2", "batch_norm", "data_augmentation"]
+    chosen, _ = choose_actions({"overfitting": RANKED["overfitting"]}, ALL, random.Random(0),
+                               always_threshold=1.0)
+    assert len(chosen) == 1 and chosen[0].name in {"reg_l2", "batch_norm"}
+
+
+# -- explain ---------------------------------------------------------------------
+def test_explanation_names_facts_problem_and_actions(engine):
+    facts = curve_facts(OVERFIT, 10)
+    actions = [ChosenAction("reg_l2", "overfitting", 0.99), ChosenAction("batch_norm", "overfitting", 0.99),
+               ChosenAction("data_augmentation", "overfitting", 0.6)]
+    text = explain(facts, ["overfitting"], actions, engine.rules.thresholds)
+    assert text.startswith("val accuracy 0.71 vs train 0.98: gap 0.27 > 0.20")
+    assert text.endswith("-> overfitting -> reg_l2 + batch_norm (p 0.99), data_augmentation (p 0.60)")
+    assert "val loss 1.30 vs train 0.05: gap 1.25 > 0.23 (0.10 x ln 10)" in text
+
+
+def test_explanation_of_a_healthy_curve(engine):
+    text = explain(curve_facts(HEALTHY, 10), [], [], engine.rules.thresholds)
+    assert text == "no problem found (val accuracy 0.93, val loss 0.21)"
+
+
+def test_explanation_follows_the_thresholds(engine):
+    facts = curve_facts(OVERFIT, 10)
+    text = explain(facts, ["overfitting"], [], {**engine.rules.thresholds, "acc_gap": 0.3})
+    assert "val accuracy" not in text and "no applicable action" in text
+
+
+# -- analyse / diagnose_history ------------------------------------------------------
+def test_analyse_returns_a_complete_diagnosis(engine):
+    diagnosis = analyse(OVERFIT, 10, engine.rules.initial_weights, engine, ALL, random.Random(0))
+    assert isinstance(diagnosis, Diagnosis)
+    assert diagnosis.problems == ("overfitting",)
+    assert [a.name for a in diagnosis.actions] == ["reg_l2", "batch_norm"]
+    assert diagnosis.facts == curve_facts(OVERFIT, 10)
+    assert "reg_l2 + batch_norm (p 0.99)" in diagnosis.explanation
+    assert Diagnosis.from_dict(diagnosis.to_dict()) == diagnosis
+
+
+def test_threshold_overrides_change_the_diagnosis():
+    loose = SymbolicEngine(load_rules(thresholds={"acc_gap": 0.5, "loss_gap": 1.0}))
+    diagnosis = analyse(OVERFIT, 10, loose.rules.initial_weights, loose, ALL, random.Random(0))
+    assert "overfitting" not in diagnosis.problems
+
+
+def test_diagnose_history_with_none_values(engine):
+    data = {"loss": [2.0, 4.0, None], "accuracy": [0.3, 0.1, 0.1], "val_loss": [1.9, None, None],
+            "val_accuracy": [0.3, 0.1, 0.1]}
+    diagnosis = diagnose_history(data, 10, engine)
+    assert set(diagnosis.problems) == {"high_lr", "increasing_loss"}
+    assert [a.name for a in diagnosis.actions] == ["decr_lr"]
+    assert diagnosis.facts["diverged"] == 1.0
+
+
+def test_diagnose_history_infers_the_class_count(engine):
+    data = history(HEALTHY)
+    assert infer_n_classes({**data, "n_classes": 7}) == (7, "given")
+    assert infer_n_classes(data)[0] == math.ceil(math.exp(2.0))  # from the first-epoch loss
+    assert infer_n_classes({"loss": [None], "val_loss": [None]})[0] == 10
+    assert infer_n_classes({"loss": [900.0], "val_loss": [1.0]})[0] == 1000
+    inferred = diagnose_history(data, None, engine)
+    assert "n_classes 8, inferred from the first-epoch loss" in inferred.explanation
+    given = diagnose_history({**data, "n_classes": 10}, None, engine)
+    assert "inferred" not in given.explanation and given.facts["n_classes"] == 10.0
+    with pytest.raises(ConfigError, match="n_classes must be an integer"):
+        diagnose_history({**data, "n_classes": "ten"}, None, engine)
+    with pytest.raises(ConfigError, match="lacks the series"):
+        diagnose_history({"loss": [1.0]}, 10, engine)
+
+
+def test_rules_file_paths_survive_in_the_rule_base(tmp_path: Path):
+    (tmp_path / "x.pl").write_text("0.3::action(inc_dropout, overfitting) :- problem(overfitting).\n")
+    engine = SymbolicEngine(load_rules(tmp_path))
+    _, ranked = engine.diagnose(curve_facts(OVERFIT, 10), engine.rules.initial_weights)
+    assert dict(ranked["overfitting"])["inc_dropout"] == pytest.approx(0.3)

@@ -1,0 +1,52 @@
+"""Golden learning curves (tests/data/curves/*.json) against the shipped rules.
+
+Each file is a Keras history plus ``n_classes``, the problems an engineer
+reads off the plot (``expected``, all must be found) and the ones they would
+also accept (``acceptable``); nothing else may be diagnosed. Files named
+``digits_*`` were recorded from real Keras runs (make_curves.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from symtuner.records import PROBLEMS
+from symtuner.symbolic.engine import SymbolicEngine, diagnose_history
+from symtuner.symbolic.rules import load_rules
+
+CURVES = Path(__file__).resolve().parents[1] / "data" / "curves"
+CASES = sorted(CURVES.glob("*.json"))
+
+
+@pytest.fixture(scope="module")
+def engine() -> SymbolicEngine:
+    return SymbolicEngine(load_rules())
+
+
+def test_the_case_set_covers_every_problem_and_healthy_runs():
+    cases = [json.loads(path.read_text()) for path in CASES]
+    expected = {p for case in cases for p in case["expected"]}
+    assert expected == set(PROBLEMS)
+    assert sum(1 for case in cases if not case["expected"]) >= 4
+    assert sum(1 for path in CASES if path.name.startswith("digits_")) >= 10
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_golden_curve(path: Path, engine: SymbolicEngine):
+    case = json.loads(path.read_text())
+    diagnosis = diagnose_history(case, case["n_classes"], engine)
+    found = set(diagnosis.problems)
+    expected, acceptable = set(case["expected"]), set(case["acceptable"])
+    assert expected <= found, f"missed {sorted(expected - found)}: {diagnosis.explanation}"
+    assert found <= expected | acceptable, f"also found {sorted(found - expected - acceptable)}: " \
+                                           f"{diagnosis.explanation}"
+    # the explanation gives a reason for every problem the shipped rules found
+    assert "by a user rule" not in diagnosis.explanation
+    if not found:
+        assert diagnosis.explanation.startswith("no problem found")
+        assert not diagnosis.actions
+    else:
+        assert diagnosis.actions, diagnosis.explanation

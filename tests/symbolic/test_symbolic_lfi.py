@@ -1,0 +1,126 @@
+"""Evidence from trials and LFI re-learning of the tuning rules' weights."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from symtuner.errors import ConfigError
+from symtuner.records import ChosenAction, Diagnosis, Trial, TrialState
+from symtuner.symbolic.lfi import PRIOR_STRENGTH, evidence_from_trials, learn_weights
+from symtuner.symbolic.rules import load_rules
+
+INITIAL = load_rules().initial_weights
+
+
+def trial(number: int, objective: float | None, *actions: tuple[str, str],
+          state: str = TrialState.COMPLETE) -> Trial:
+    diagnosis = None
+    if actions:
+        diagnosis = Diagnosis(facts={}, problems=tuple(p for _, p in actions),
+                              actions=tuple(ChosenAction(a, p, 0.5) for a, p in actions), explanation="")
+    return Trial(number=number, state=state, params={}, tuning_version=0, objective=objective,
+                 diagnosis=diagnosis)
+
+
+# -- evidence ----------------------------------------------------------------
+def test_improvement_is_judged_against_the_best_so_far_not_the_previous_trial():
+    trials = [
+        trial(0, 0.90, ("reg_l2", "overfitting")),
+        trial(1, 0.80, ("inc_neurons", "underfitting")),  # reg_l2 did not help: 0.80 < 0.90
+        trial(2, 0.85),  # better than trial 1, but not than the best (0.90): inc_neurons did not help
+    ]
+    assert evidence_from_trials(trials) == [("reg_l2", "overfitting", False),
+                                            ("inc_neurons", "underfitting", False)]
+    trials.append(trial(3, 0.95))
+    trials[2] = trial(2, 0.85, ("decr_lr", "high_lr"))
+    assert evidence_from_trials(trials)[-1] == ("decr_lr", "high_lr", True)
+
+
+def test_failed_and_running_trials_are_skipped_and_order_is_by_number():
+    trials = [
+        trial(3, 0.95),
+        trial(1, None, state=TrialState.FAILED),
+        trial(0, 0.90, ("decr_lr", "high_lr"), ("reg_l2", "overfitting")),
+        trial(2, math.nan),  # no usable objective
+        trial(4, None, state=TrialState.RUNNING),
+    ]
+    assert evidence_from_trials(trials) == [("decr_lr", "high_lr", True), ("reg_l2", "overfitting", True)]
+
+
+def test_last_trial_has_no_evidence_yet_and_minimising_flips_the_comparison():
+    trials = [trial(0, 0.5, ("decr_lr", "high_lr")), trial(1, 0.4, ("inc_lr", "low_lr"))]
+    assert evidence_from_trials(trials, maximize=True) == [("decr_lr", "high_lr", False)]
+    assert evidence_from_trials(trials, maximize=False) == [("decr_lr", "high_lr", True)]
+    assert evidence_from_trials([]) == []
+
+
+# -- learning ----------------------------------------------------------------
+def test_no_evidence_keeps_the_initial_weights_clamped():
+    weights = learn_weights(INITIAL, [])
+    assert weights[("inc_neurons", "underfitting")] == 0.5
+    assert weights[("reg_l2", "overfitting")] == 0.95  # 0.99 clamped to the ceiling
+    assert set(weights) == set(INITIAL)
+    assert all(type(v) is float for v in weights.values())
+
+
+def test_weights_move_toward_actions_that_helped_and_away_from_failures():
+    evidence = ([("inc_neurons", "underfitting", True)] * 3 + [("new_fc_layer", "underfitting", False)] * 3
+                + [("reg_l2", "overfitting", False)])
+    weights = learn_weights(INITIAL, evidence)
+    assert weights[("inc_neurons", "underfitting")] > INITIAL[("inc_neurons", "underfitting")]
+    assert weights[("new_fc_layer", "underfitting")] < INITIAL[("new_fc_layer", "underfitting")]
+    assert weights[("reg_l2", "overfitting")] < 0.95
+    # posterior mean of a Beta prior worth PRIOR_STRENGTH interpretations, centred on the initial weight
+    assert weights[("inc_neurons", "underfitting")] == pytest.approx((3 + PRIOR_STRENGTH * 0.5) / (3 + PRIOR_STRENGTH))
+    assert weights[("new_fc_layer", "underfitting")] == pytest.approx((0 + PRIOR_STRENGTH * 0.45) / (3 + PRIOR_STRENGTH))
+    untouched = {k: v for k, v in weights.items() if k[0] not in ("inc_neurons", "new_fc_layer", "reg_l2")}
+    assert untouched == {k: min(max(INITIAL[k], 0.05), 0.95) for k in untouched}
+
+
+def test_learning_uses_all_evidence_in_proportion():
+    mixed = [("inc_batch_size", "fluctuating_loss", True)] * 30 + [("inc_batch_size", "fluctuating_loss", False)] * 10
+    weight = learn_weights(INITIAL, mixed)[("inc_batch_size", "fluctuating_loss")]
+    assert weight == pytest.approx((30 + PRIOR_STRENGTH * 0.85) / (40 + PRIOR_STRENGTH))
+
+
+def test_weights_never_leave_the_floor_and_ceiling():
+    evidence = [("decr_lr", "high_lr", False)] * 200 + [("inc_dropout", "overfitting", True)] * 200
+    weights = learn_weights(INITIAL, evidence)
+    assert weights[("decr_lr", "high_lr")] == 0.05
+    assert weights[("inc_dropout", "overfitting")] == 0.95
+    narrow = learn_weights(INITIAL, evidence, floor=0.2, ceiling=0.7)
+    assert all(0.2 <= v <= 0.7 for v in narrow.values())
+    # a locked-down action recovers once it starts helping again
+    recovered = learn_weights(INITIAL, evidence + [("decr_lr", "high_lr", True)] * 400)
+    assert recovered[("decr_lr", "high_lr")] > 0.5
+
+
+def test_learning_is_deterministic_and_order_free():
+    evidence = [("inc_neurons", "underfitting", True), ("reg_l2", "overfitting", False),
+                ("inc_neurons", "underfitting", False), ("decr_lr", "high_lr", True)] * 5
+    first = learn_weights(INITIAL, evidence)
+    assert learn_weights(INITIAL, evidence) == first
+    assert learn_weights(INITIAL, list(reversed(evidence))) == first
+
+
+def test_evidence_on_pairs_the_rules_lack_is_ignored():
+    weights = learn_weights(INITIAL, [("teleport", "overfitting", True)])
+    assert set(weights) == set(INITIAL)
+
+
+def test_bad_arguments():
+    with pytest.raises(ConfigError, match="floor"):
+        learn_weights(INITIAL, [], floor=0.6, ceiling=0.5)
+    with pytest.raises(ConfigError, match="ceiling"):
+        learn_weights(INITIAL, [], ceiling=1.5)
+    with pytest.raises(ConfigError, match="initial weight"):
+        learn_weights({("a", "p"): 2.0}, [])
+    with pytest.raises(ConfigError, match="evidence must be"):
+        learn_weights(INITIAL, [("reg_l2", "overfitting", "yes")])  # type: ignore[list-item]
+
+
+def test_zero_initial_weight_can_still_grow():
+    weights = learn_weights({("a", "p"): 0.0}, [("a", "p", True)] * 4, floor=0.0, ceiling=1.0)
+    assert weights[("a", "p")] == pytest.approx(4 / (4 + PRIOR_STRENGTH))
