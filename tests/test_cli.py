@@ -1,0 +1,92 @@
+"""The command line: outputs and the error contract (one line, exit status 2, nothing changed)."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from symtuner.cli import main
+from symtuner.settings import StudySettings
+from symtuner.simulate import SimulatedExecutor
+from symtuner.tuner import Tuner
+
+CURVES = Path(__file__).parent / "data" / "curves"
+
+
+@pytest.fixture
+def study(tmp_path, tiny_dataset):
+    Tuner(tmp_path / "study", dataset=tiny_dataset, settings=StudySettings(epochs=5, n_initial=2),
+          executor_factory=SimulatedExecutor).run(4)
+    return tmp_path / "study"
+
+
+def _error_line(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) >= 1
+    return err[-1]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--dataset", "nope"], "data set"),
+    (["run", "--network", "no_such_module:build"], "no_such_module"),
+    (["run", "--config", "missing.toml"], "missing.toml does not exist"),
+    (["run", "--rules", "no-such-dir"], "no-such-dir"),
+    (["status", "not-a-study"], "not-a-study is not a study directory"),
+    (["report", "not-a-study"], "not-a-study is not a study directory"),
+    (["diagnose", "nofile.json"], "nofile.json does not exist"),
+])
+def test_user_errors_exit_2_with_one_line(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(args + (["--study-dir", "s"] if args[0] == "run" else [])) == 2
+    line = _error_line(capsys)
+    assert line.startswith("symtuner: error:") and message in line
+    assert "Traceback" not in capsys.readouterr().err
+    assert not (tmp_path / "s" / "study.db").exists()
+
+
+@pytest.mark.parametrize("args", [["run", "--epochs", "0"], ["run", "--trials", "x"],
+                                  ["run", "--optimizer", "bohb"], ["nonsense"]])
+def test_bad_option_values_exit_2(args, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_status_shows_table_explanation_and_best(study, capsys):
+    assert main(["status", str(study), "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "#  state" in out and "val_accuracy" in out and "actions applied" in out
+    assert out.count("complete") >= 4
+    assert "#1: " in out and "->" in out  # explanations
+    assert "best: trial #" in out and "model:" in out
+
+
+def test_run_on_existing_study_with_new_options_changes_nothing(study, capsys):
+    before = sqlite3.connect(study / "study.db").execute("SELECT * FROM trials").fetchall()
+    assert main(["run", "--study-dir", str(study), "--dataset", "mnist"]) == 2
+    assert "already holds a study" in _error_line(capsys)
+    assert sqlite3.connect(study / "study.db").execute("SELECT * FROM trials").fetchall() == before
+
+
+def test_diagnose_json_is_one_object(capsys):
+    case = next(CURVES.glob("*overfit*.json"))
+    assert main(["diagnose", str(case), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"problems", "actions", "facts", "explanation"}
+    assert "overfitting" in data["problems"]
+    assert {"name", "problem", "probability"} <= set(data["actions"][0])
+
+
+def test_diagnose_text(capsys):
+    case = next(CURVES.glob("*overfit*.json"))
+    assert main(["diagnose", str(case), "--n-classes", "10"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("problems: ") and "overfitting" in out and "explanation: " in out
+
+
+def test_report_command(study, tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["report", str(study), "-o", str(out)]) == 0
+    assert out.stat().st_size > 100_000 and "report written" in capsys.readouterr().out
