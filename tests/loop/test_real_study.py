@@ -1,0 +1,118 @@
+"""Real (tiny) Keras studies end to end: files on disk, actions that reach the saved model."""
+
+import os
+
+import keras
+import pytest
+
+from symtuner.cli import main
+from symtuner.records import TrialState
+from symtuner.settings import StudySettings
+from symtuner.storage import StudyStore
+from symtuner.tuner import Tuner
+
+pytestmark = pytest.mark.keras
+
+SMALL_SPACE = """
+[[space]]
+type = "int"
+name = "unit_c1"
+low = 4
+high = 8
+[[space]]
+type = "real"
+name = "dr1_2"
+low = 0.0
+high = 0.2
+[[space]]
+type = "int"
+name = "unit_c2"
+low = 4
+high = 8
+[[space]]
+type = "int"
+name = "unit_d"
+low = 8
+high = 16
+[[space]]
+type = "real"
+name = "dr_f"
+low = 0.0
+high = 0.2
+[[space]]
+type = "real"
+name = "learning_rate"
+low = 0.001
+high = 0.01
+prior = "log-uniform"
+[[space]]
+type = "int"
+name = "batch_size"
+low = 16
+high = 32
+[[space]]
+type = "cat"
+name = "optimizer"
+categories = ["Adam"]
+[[space]]
+type = "cat"
+name = "activation"
+categories = ["relu", "elu"]
+"""
+
+
+def test_cli_study_on_a_user_data_function(tmp_path, capsys):
+    data = tmp_path / "mydata.py"
+    data.write_text(
+        "import numpy as np\n"
+        "def load():\n"
+        "    rng = np.random.default_rng(1)\n"
+        "    x = rng.random((80, 16, 16), dtype=np.float32)\n"
+        "    y = np.arange(80) % 4\n"
+        "    x[np.arange(80), y * 4, y * 4] = 4.0  # a learnable mark per class\n"
+        "    return x[:64], x[64:], y[:64], y[64:], 4\n")
+    config = tmp_path / "study.toml"
+    config.write_text("[study]\nepochs = 2\nn_initial = 2\n" + SMALL_SPACE)
+    study = tmp_path / "study"
+    code = main(["run", "--study-dir", str(study), "--config", str(config), "--dataset", f"{data}:load",
+                 "--trials", "2"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "trial 1/2 (#1)" in out and "epoch 2/2" in out and "diagnosis:" in out
+    assert "best trial #" in out
+    with StudyStore.open(study, readonly=True) as store:
+        trials = store.trials()
+        assert [t.state for t in trials] == [TrialState.COMPLETE] * 2
+        for trial in trials:
+            assert os.path.isfile(trial.model_path)
+            assert any(files for _, _, files in os.walk(trial.log_dir)), "TensorBoard logs written"
+            assert 0.0 <= trial.test_accuracy <= 1.0
+            assert trial.curve.n_epochs >= 1
+    model = keras.models.load_model(trials[0].model_path)
+    assert model.output_shape == (None, 4)
+
+
+def test_overfitting_diagnosis_puts_l2_and_batch_norm_in_the_next_saved_model(tmp_path, tiny_dataset):
+    # Overriding the accuracy-gap threshold makes every curve "overfit": the test is about what follows.
+    settings = StudySettings(epochs=1, n_initial=2, thresholds={"acc_gap": -2.0, "loss_gap": -100.0})
+    from symtuner.settings import load_config
+
+    (tmp_path / "space.toml").write_text(SMALL_SPACE)
+    space = load_config(tmp_path / "space.toml").space
+    Tuner(tmp_path / "s", dataset=tiny_dataset, space=space, settings=settings).run(2)
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        first, second = store.trials()
+        assert "overfitting" in first.diagnosis.problems
+        applied = {a.name for a in store.actions() if a.trial == 1 and a.applied}
+        assert {"reg_l2", "batch_norm"} <= applied
+        assert store.tuning(second.tuning_version).architecture.l2
+        assert "l2" in second.params
+    before = keras.models.load_model(first.model_path)
+    after = keras.models.load_model(second.model_path)
+    kinds = lambda m: [type(layer).__name__ for layer in m.layers]  # noqa: E731
+    assert "BatchNormalization" not in kinds(before)
+    assert kinds(after).count("BatchNormalization") >= 4
+    regularised = [layer for layer in after.layers if getattr(layer, "kernel_regularizer", None) is not None]
+    assert len(regularised) >= 4
+    assert float(sum(after.losses)) > 0
+    assert float(sum(before.losses)) == 0
