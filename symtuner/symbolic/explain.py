@@ -81,7 +81,17 @@ def _fluctuating(facts: Facts, t: Thresholds) -> list[str]:
     return []
 
 
+def _still(facts: Facts, t: Thresholds) -> bool:
+    """The train loss never moved: it stayed within still_move x ln(n_classes)."""
+    move = _scaled(facts, t, "still_move")
+    return move is not None and facts["max_loss"] - facts["min_loss"] < move
+
+
 def _low_lr(facts: Facts, t: Thresholds) -> list[str]:
+    stall = _scaled(facts, t, "stall_loss")
+    if stall is not None and facts["last_loss"] > stall and facts["n_epochs"] >= 3 and _still(facts, t):
+        return [f"train loss did not move ({_f(facts['min_loss'])}..{_f(facts['max_loss'])}) from chance "
+                f"level {_f(facts['ln_classes'])}"]
     limit = _scaled(facts, t, "low_lr_loss")
     if limit is None or "low_lr_shape" not in t or facts["last_loss"] <= limit:
         return []
@@ -101,7 +111,7 @@ def _high_lr(facts: Facts, t: Thresholds) -> list[str]:
                        f"({_scale_note(facts, t, 'explode_loss')})")
     stall = _scaled(facts, t, "stall_loss")
     if stall is not None and facts["last_loss"] > stall and facts["falling_steps"] < facts["n_epochs"] - 1 \
-            and facts["n_epochs"] >= 3:
+            and facts["n_epochs"] >= 3 and not _still(facts, t):
         reasons.append(f"train loss stuck at {_f(facts['last_loss'])}, near chance level "
                        f"{_f(facts['ln_classes'])}")
     area, line = facts["val_loss_area"], facts["val_loss_line_area"]

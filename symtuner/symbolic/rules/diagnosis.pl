@@ -23,7 +23,8 @@ threshold(low_lr_shape, 0.25).  % |area - line area| below this share of the dro
 threshold(low_lr_loss, 0.5).    % ... while the train loss is still above this x ln(n_classes): low learning rate
 threshold(explode_loss, 2.0).   % train loss ever above this x ln(n_classes): high learning rate
 threshold(stall_loss, 0.9).     % train loss stuck above this x ln(n_classes), not falling: high learning rate
-threshold(high_lr_area, 0.75).  % val loss area above its straight line by this share: high learning rate
+threshold(high_lr_area, 0.75).
+threshold(still_move, 0.02).    % train loss never moved by this x ln(n_classes), stuck above stall_loss: low learning rate  % val loss area above its straight line by this share: high learning rate
 
 % ------------------------------------------------------------------- helpers
 % A diverged training (NaN or infinite values) is a learning-rate problem and
@@ -87,6 +88,16 @@ problem(low_lr) :-
     abs(A - L) < S * (V0 - V1) * (N - 1) / 2,
     fact(last_loss, Last), fact(ln_classes, K), threshold(low_lr_loss, T), Last > T * K.
 
+% Low, too: the loss sits at chance level and has not moved at all over the
+% epochs (a too-small step, e.g. Adadelta at these rates). A too-large step
+% that kills the network first moves the loss: its first epoch averages the
+% explosion in, so it is caught by the high_lr rules below.
+problem(low_lr) :-
+    trusted,
+    fact(n_epochs, N), N >= 3,
+    fact(last_loss, Last), fact(ln_classes, K), threshold(stall_loss, T), Last > T * K,
+    fact(max_loss, M), fact(min_loss, Mi), threshold(still_move, S), M - Mi < S * K.
+
 % High: the training diverged, the loss exploded above chance level, it got
 % stuck near chance level without falling steadily, or the validation loss
 % spiked far above its straight-line trend.
@@ -97,7 +108,8 @@ problem(high_lr) :-
     trusted,
     fact(n_epochs, N), N >= 3,
     fact(last_loss, Last), fact(ln_classes, K), threshold(stall_loss, T), Last > T * K,
-    fact(falling_steps, F), F < N - 1.
+    fact(falling_steps, F), F < N - 1,
+    fact(max_loss, M), fact(min_loss, Mi), threshold(still_move, S), M - Mi >= S * K.
 problem(high_lr) :-
     trusted,
     fact(val_loss_area, A), fact(val_loss_line_area, L), threshold(high_lr_area, T),
