@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from symtuner.advisor import Advice
 from symtuner.records import Trial
+from symtuner.space import Categorical, Dimension, Integer
 from symtuner.storage import ActionRecord, TuningVersion
 
 
@@ -95,11 +96,20 @@ def describe_trial(trial: Trial) -> str:
     return "\n".join(lines)
 
 
+def describe_dimension(dim: Dimension) -> str:
+    """``learning_rate  real [5.4e-05, 0.00054] log-uniform`` and the like."""
+    if isinstance(dim, Categorical):
+        return f"{dim.name:<14} cat  {list(dim.categories)}"
+    kind = "int " if isinstance(dim, Integer) else "real"
+    prior = " log-uniform" if dim.prior == "log-uniform" else ""
+    return f"{dim.name:<14} {kind} [{_fmt(dim.low, 3)}, {_fmt(dim.high, 3)}]{prior}"
+
+
 def tuning_summary(versions: Sequence[TuningVersion]) -> str:
     latest = versions[-1]
     lines = [f"search space version {latest.version} ({latest.reason}):"]
     for dim in latest.space.dimensions:
-        lines.append(f"  {dim.to_dict()}")
+        lines.append(f"  {describe_dimension(dim)}")
     changes = latest.architecture.describe()
     lines.append("architecture changes: " + (", ".join(changes) if changes else "none"))
     return "\n".join(lines)
