@@ -16,11 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from symtuner.actions import ActionSettings
+from symtuner.actions import ACTIONS, ActionSettings
 from symtuner.advisor import Advice, Advisor, best_trial
 from symtuner.architecture import Architecture
 from symtuner.data import Dataset, load_dataset, validate_dataset
-from symtuner.errors import ConfigError, StudyError, TrialFailed
+from symtuner.errors import ConfigError, RulesError, StudyError, TrialFailed
 from symtuner.optimizers import Observation, make_optimizer
 from symtuner.plugins import load_callable
 from symtuner.records import Trial, TrialState
@@ -161,6 +161,10 @@ class Tuner:
 
         rules_dir = Path(self.settings.rules_dir) if self.settings.rules_dir else None
         rules = load_rules(rules_dir, mode=self.settings.rules_mode, thresholds=self.settings.thresholds)
+        unknown = sorted(set(rules.actions) - set(ACTIONS))
+        if unknown:
+            raise RulesError(f"the rules name actions symtuner cannot apply: {unknown} "
+                             f"(known: {sorted(ACTIONS)})")
         return SymbolicEngine(rules)
 
     def _dataset(self) -> Dataset:

@@ -146,3 +146,28 @@ def test_diagnosis_json_round_trip(tmp_path, tiny_dataset):
     raw = conn.execute("SELECT diagnosis FROM trials WHERE number=1").fetchone()[0]
     data = json.loads(raw)
     assert set(data) >= {"problems", "actions", "facts", "explanation"}
+
+
+def test_rules_with_unknown_actions_fail_before_anything_is_stored(tmp_path, tiny_dataset):
+    from symtuner.errors import RulesError
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "mine.pl").write_text("0.5::action(add_attention, overfitting) :- problem(overfitting).\n")
+    with pytest.raises(RulesError, match="add_attention"):
+        _tuner(tmp_path / "s", tiny_dataset, rules_dir=str(rules)).run(2)
+    assert not (tmp_path / "s" / "study.db").exists()
+
+
+def test_user_rules_extend_the_study(tmp_path, tiny_dataset):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "always.pl").write_text(
+        "problem(always) :- fact(n_epochs, N), N >= 1.\n"
+        "0.8::action(inc_batch_size, always) :- problem(always).\n")
+    _tuner(tmp_path / "s", tiny_dataset, rules_dir=str(rules)).run(2)
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        first = store.trials()[0]
+        assert "always" in first.diagnosis.problems
+        assert any(a.name == "inc_batch_size" and a.problem == "always" for a in store.actions())
+        assert ("inc_batch_size", "always") in store.weights_history()[-1]
