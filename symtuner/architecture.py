@@ -7,10 +7,11 @@ The HP names that extra layers use are defined here, in one place.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from symtuner.errors import ConfigError
+from symtuner.fields import check_known_keys
 
 
 def dense_units_name(index: int) -> str:
@@ -52,10 +53,7 @@ class Architecture:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Architecture:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown architecture settings {unknown} (known: {sorted(known)})")
+        check_known_keys(cls, data, "architecture settings")
         return cls(**data)
 
     def describe(self) -> list[str]:

@@ -33,11 +33,12 @@ A config file looks like::
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from symtuner.errors import ConfigError
+from symtuner.fields import check_known_keys
 from symtuner.space import SearchSpace, dimension_from_dict
 
 if sys.version_info >= (3, 11):
@@ -101,10 +102,7 @@ class StudySettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StudySettings:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown settings {unknown} (known: {sorted(known)})")
+        check_known_keys(cls, data, "settings")
         return cls(**data)
 
 

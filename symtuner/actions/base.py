@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from symtuner.architecture import Architecture
 from symtuner.errors import ConfigError, SymtunerError
+from symtuner.fields import check_known_keys
 from symtuner.space import SearchSpace
 
 
@@ -100,10 +101,7 @@ class ActionSettings:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ActionSettings:
         """Settings from a mapping (e.g. a config table); unknown keys are named."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown action settings {unknown} (known: {sorted(known)})")
+        check_known_keys(cls, data, "action settings")
         values: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
         return cls(**values)
 

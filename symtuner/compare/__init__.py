@@ -1,0 +1,16 @@
+"""Compare tuning strategies (symtuner, plain GP, random, TPE) on one task, over several seeds."""
+
+from symtuner.compare.results import (
+           RunResult,
+           StrategySummary,
+           TrialPoint,
+           default_target,
+           load_run,
+           summarise,
+)
+from symtuner.compare.runner import Comparison, ComparisonSpec, collect, run_comparison
+from symtuner.compare.strategies import STRATEGIES, Strategy, parse_seeds, parse_strategies
+
+__all__ = ["Comparison", "ComparisonSpec", "RunResult", "STRATEGIES", "Strategy", "StrategySummary", "TrialPoint",
+           "collect", "default_target", "load_run", "parse_seeds", "parse_strategies", "run_comparison",
+           "summarise"]
