@@ -25,7 +25,7 @@ from symtuner.optimizers import Observation, make_optimizer
 from symtuner.plugins import load_callable
 from symtuner.records import Trial, TrialState
 from symtuner.settings import OBJECTIVES, StudySettings
-from symtuner.space import SearchSpace, default_space
+from symtuner.space import Categorical, SearchSpace, default_space
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
 
 LOG_NAME = "study.log"
@@ -111,6 +111,8 @@ class Tuner:
             raise StudyError(f"{self.study_dir} is not an empty directory and holds no study; "
                              "choose a new directory")
         engine = self._load_engine() if self.settings.symbolic else None
+        if self._space_arg is not None and self.settings.network == "default":
+            _check_space_values(self._space_arg)
         dataset = self._dataset()
         executor = self._executor(dataset, self._network())
         with _study_lock(self.study_dir):
@@ -304,6 +306,26 @@ class Tuner:
                 logger.info("search space / architecture changed: %s", "; ".join(advice.changes))
         trials_now = store.trials()
         self.progress.trial_finished(store.trial(number), best_trial(trials_now, settings.maximize), advice)
+
+
+def _check_space_values(space: SearchSpace) -> None:
+    """Categorical optimizer and activation values the default network cannot use fail up front."""
+    from symtuner.neural.blocks import activation_name
+    from symtuner.neural.training import OPTIMIZERS
+
+    for name, known in (("optimizer", OPTIMIZERS), ("activation", None)):
+        if name not in space or not isinstance(space[name], Categorical):
+            continue
+        for value in space[name].categories:  # type: ignore[union-attr]
+            try:
+                if known is not None:
+                    if not isinstance(value, str) or value.lower() not in known:
+                        raise ConfigError(f"unknown optimizer {value!r}; choose one of "
+                                          f"{sorted(known.values())}")
+                else:
+                    activation_name(value)
+            except ConfigError as exc:
+                raise ConfigError(f"search space dimension {name!r}: {exc}") from None
 
 
 def _loss(trial: Trial, settings: StudySettings) -> float:

@@ -171,3 +171,18 @@ def test_user_rules_extend_the_study(tmp_path, tiny_dataset):
         assert "always" in first.diagnosis.problems
         assert any(a.name == "inc_batch_size" and a.problem == "always" for a in store.actions())
         assert ("inc_batch_size", "always") in store.weights_history()[-1]
+
+
+@pytest.mark.parametrize("dim, message", [
+    ("optimizer", "dimension 'optimizer': unknown optimizer 'Adamw2'"),
+    ("activation", "dimension 'activation': unknown activation 'relu7'"),
+])
+def test_unusable_categories_fail_before_anything_is_stored(tmp_path, tiny_dataset, dim, message):
+    from symtuner.space import Categorical, default_space
+
+    bad = {"optimizer": ("Adam", "Adamw2"), "activation": ("relu", "relu7")}[dim]
+    space = default_space()
+    space = type(space)(tuple(Categorical(dim, bad) if d.name == dim else d for d in space.dimensions))
+    with pytest.raises(ConfigError, match=message):
+        Tuner(tmp_path / "s", dataset=tiny_dataset, space=space, executor_factory=SimulatedExecutor).run(2)
+    assert not (tmp_path / "s" / "study.db").exists()
