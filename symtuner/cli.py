@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write a self-contained HTML report of a study")
     report.add_argument("study_dir")
     report.add_argument("-o", "--output", type=Path, default=Path("report.html"))
+
+    from symtuner.compare.cli import add_parser as add_compare_parser
+
+    add_compare_parser(sub)
     return parser
 
 
@@ -246,6 +250,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from symtuner.compare.cli import run
+
+    return run(args)
+
+
 COMMANDS = {
     "run": _cmd_run,
     "resume": _cmd_resume,
@@ -253,6 +263,7 @@ COMMANDS = {
     "diagnose": _cmd_diagnose,
     "dashboard": _cmd_dashboard,
     "report": _cmd_report,
+    "compare": _cmd_compare,
 }
 
 

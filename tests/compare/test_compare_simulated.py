@@ -1,0 +1,114 @@
+"""A smoke-sized comparison with the simulated trainer: files, numbers against the stores, resuming."""
+
+import argparse
+import csv
+import json
+
+import pytest
+
+from symtuner.compare import cli
+from symtuner.compare.report import CSV_COLUMNS
+from symtuner.compare.runner import run_dir
+from symtuner.errors import ConfigError, StudyError
+from symtuner.storage import StudyStore
+
+
+def parse(*argv):
+    parser = argparse.ArgumentParser(prog="symtuner")
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["compare", *argv])
+
+
+def compare(out, *extra):
+    return cli.run(parse("--simulate", "--dataset", "digits-small", "--strategies", "symtuner,random",
+                         "--seeds", "2", "--trials", "2", "--epochs", "1", "--out", str(out), *extra))
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cmp") / "out"
+    assert compare(out) == 0
+    return out
+
+
+def stored(out, strategy, seed):
+    with StudyStore.open(run_dir(out, strategy, seed), readonly=True) as store:
+        return store.settings(), store.trials(with_curves=False), store.actions()
+
+
+def test_every_run_is_a_study_with_the_strategy_settings(done):
+    for strategy, optimizer, symbolic in (("symtuner", "gp", True), ("random", "random", False)):
+        for seed in (0, 1):
+            settings, trials, actions = stored(done, strategy, seed)
+            assert (settings["optimizer"], settings["symbolic"], settings["seed"]) == (optimizer, symbolic, seed)
+            assert (settings["dataset"], settings["epochs"]) == ("digits-small", 1)
+            assert [t.state for t in trials] == ["complete", "complete"]
+            assert all(t.diagnosis is not None for t in trials) == symbolic
+            if not symbolic:
+                assert actions == []
+
+
+def test_csv_matches_the_stores(done):
+    with (done / "results.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert [(r["strategy"], r["seed"]) for r in rows] == [("symtuner", "0"), ("symtuner", "1"),
+                                                          ("random", "0"), ("random", "1")]
+    for row in rows:
+        _, trials, _ = stored(done, row["strategy"], int(row["seed"]))
+        best = max(trials, key=lambda t: (t.val_accuracy, -t.number))
+        assert float(row["best_val_accuracy"]) == pytest.approx(best.val_accuracy)
+        assert float(row["test_accuracy"]) == pytest.approx(best.test_accuracy)
+        assert int(row["best_trial"]) == best.number
+        assert float(row["train_seconds"]) == pytest.approx(sum(t.train_seconds for t in trials))
+        wall = float(row["wall_seconds"])
+        assert wall >= float(row["train_seconds"]) and float(row["overhead_seconds"]) == pytest.approx(
+            wall - float(row["train_seconds"]))
+        assert 0 <= float(row["tuner_seconds"]) <= wall
+        assert row["simulated"] == "True" and row["trials"] == "2" and row["failed"] == "0"
+
+
+def test_json_and_markdown(done):
+    data = json.loads((done / "results.json").read_text())
+    assert data["comparison"]["simulate"] is True and "SIMULATED" in data["comparison"]["note"]
+    finals = sorted(run["metrics"]["best_val_accuracy"] for run in data["runs"])
+    assert data["comparison"]["target"] == pytest.approx((finals[1] + finals[2]) / 2)  # median of 4
+    assert "median" in data["comparison"]["target_source"]
+    assert [s["strategy"] for s in data["summary"]] == ["symtuner", "random"]
+    for run in data["runs"]:
+        assert [t["index"] for t in run["trials"]] == [1, 2]
+        _, trials, _ = stored(done, run["strategy"], run["seed"])
+        assert [t["val_accuracy"] for t in run["trials"]] == pytest.approx([t.val_accuracy for t in trials])
+        assert run["trials"][1]["best_so_far"] == pytest.approx(max(t.val_accuracy for t in trials))
+    symtuner_run = next(r for r in data["runs"] if r["strategy"] == "symtuner")
+    assert all({"name", "problem", "applied"} <= set(a) for a in symtuner_run["actions"])
+    text = (done / "results.md").read_text()
+    assert "SIMULATED" in text and "| symtuner | 2 |" in text and "| random | 1 |" in text
+    for name in ("convergence-trials.png", "convergence-time.png"):
+        assert (done / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rerun_skips_finished_runs_and_extends_to_more_trials(done, capsys):
+    before = (run_dir(done, "random", 0) / "compare-timings.json").read_text()
+    assert compare(done) == 0
+    assert "4 of 4 runs already finished" in capsys.readouterr().out
+    assert (run_dir(done, "random", 0) / "compare-timings.json").read_text() == before
+    assert compare(done, "--trials", "3", "--seeds", "1", "--target", "0.5") == 0
+    assert len(stored(done, "random", 0)[1]) == 3 and len(stored(done, "random", 1)[1]) == 2
+    data = json.loads((done / "results.json").read_text())
+    assert data["comparison"]["target"] == 0.5 and data["comparison"]["target_source"] == "given with --target"
+
+
+def test_rerun_with_other_epochs_or_real_training_is_refused(done):
+    with pytest.raises(ConfigError, match="epochs=1.*epochs=2"):
+        compare(done, "--epochs", "2")
+    args = parse("--dataset", "digits-small", "--strategies", "random", "--seeds", "1", "--trials", "2",
+                 "--epochs", "1", "--out", str(done))
+    with pytest.raises(ConfigError, match="simulate=True"):
+        cli.run(args)
+
+
+def test_output_into_a_foreign_directory_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(StudyError, match="holds no comparison"):
+        compare(tmp_path)
