@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from symtuner.actions import (
+    OPPOSITES,
     ActionContext,
     ActionSettings,
     NotApplicable,
@@ -68,12 +69,12 @@ class Advisor:
         weights = learn_weights(self.engine.rules.initial_weights, evidence)
         best = best_trial(trials, self.maximize)
         ctx = ActionContext(best_params=dict(best.params) if best else None, conv_room=conv_room,
-                            settings=self.action_settings)
+                            settings=self.action_settings, trial_params=dict(trial.params))
         if trial.curve is None:
             raise ValueError(f"trial {trial.number} has no learning curve to diagnose")
         diagnosis = analyse(trial.curve, n_classes, weights, self.engine,
                             lambda name: is_applicable(name, space, arch, ctx),
-                            random.Random(self.seed * 1_000_003 + trial.number))
+                            random.Random(self.seed * 1_000_003 + trial.number), opposites=OPPOSITES)
         new_space, new_arch = space, arch
         records = []
         for chosen in diagnosis.actions:

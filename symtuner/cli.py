@@ -205,6 +205,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_diagnose(args: argparse.Namespace) -> int:
+    from symtuner.actions import OPPOSITES
     from symtuner.errors import ConfigError
     from symtuner.symbolic.engine import SymbolicEngine, diagnose_history
     from symtuner.symbolic.rules import load_rules
@@ -216,7 +217,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"history file {args.history} is not JSON: {exc}") from None
     engine = SymbolicEngine(load_rules(args.rules))
-    diagnosis = diagnose_history(history, args.n_classes, engine)
+    diagnosis = diagnose_history(history, args.n_classes, engine, opposites=OPPOSITES)
     if args.json:
         data = diagnosis.to_dict()
         print(json.dumps({"problems": data["problems"], "actions": data["actions"], "facts": data["facts"],

@@ -7,10 +7,11 @@ cannot change anything (already on, at a cap, at the edge of a range).
 
 from symtuner.actions.base import ActionContext, ActionFn, ActionSettings, NotApplicable
 from symtuner.actions.describe import describe_change
-from symtuner.actions.registry import ACTIONS, apply_action, get_action, is_applicable
+from symtuner.actions.registry import ACTIONS, OPPOSITES, apply_action, get_action, is_applicable
 
 __all__ = [
     "ACTIONS",
+    "OPPOSITES",
     "ActionContext",
     "ActionFn",
     "ActionSettings",

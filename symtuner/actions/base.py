@@ -38,8 +38,9 @@ class ActionSettings:
 
     Amounts:
 
-    - ``lr_factor`` (10): ``decr_lr`` divides the learning-rate lower bound
-      by it, ``inc_lr`` multiplies the upper bound by it.
+    - ``lr_factor`` (10): the narrowest learning-rate range (high / low)
+      ``decr_lr`` and ``inc_lr`` leave, and the step by which they extend
+      the range when the diagnosed trial gives them nothing to cut.
     - ``lr_floor`` (1e-7) / ``lr_ceiling`` (1.0): limits the learning-rate
       bounds are never moved past.
     - ``dropout_step`` (0.05): added to each dropout lower bound by
@@ -113,15 +114,20 @@ class ActionContext:
     ``best_params``: params of the best completed trial so far (``None`` if
     none). ``conv_room``: how many more conv blocks the input's spatial size
     allows on top of the architecture given to the action.
+    ``trial_params``: params of the trial whose diagnosis chose the action
+    (``None`` when the action is applied outside a diagnosis).
     """
 
     best_params: dict[str, Any] | None
     conv_room: int
     settings: ActionSettings = field(default_factory=ActionSettings)
+    trial_params: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        if self.best_params is not None and not isinstance(self.best_params, Mapping):
-            raise ConfigError(f"best_params must be a dict of HP values or None, got {self.best_params!r}")
+        for name in ("best_params", "trial_params"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Mapping):
+                raise ConfigError(f"{name} must be a dict of HP values or None, got {value!r}")
         _check_int("conv_room", self.conv_room, minimum=0)
         if not isinstance(self.settings, ActionSettings):
             raise ConfigError(f"settings must be ActionSettings, got {self.settings!r}")
@@ -130,12 +136,21 @@ class ActionContext:
         """The best trial's value of HP ``name``, or ``None``."""
         if self.best_params is None:
             return None
-        value: Any = self.best_params.get(name)
-        return value.item() if hasattr(value, "item") else value
+        return _plain(self.best_params.get(name))
+
+    def trial(self, name: str) -> Any:
+        """The diagnosed trial's value of HP ``name``, or ``None``."""
+        if self.trial_params is None:
+            return None
+        return _plain(self.trial_params.get(name))
 
 
 #: The type of every tuning action.
 ActionFn = Callable[[SearchSpace, Architecture, ActionContext], tuple[SearchSpace, Architecture]]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:

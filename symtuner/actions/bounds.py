@@ -84,46 +84,58 @@ def inc_batch_size(space: SearchSpace, arch: Architecture,
 
 
 def decr_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
-    """Move the learning-rate range down, around the best value so far.
+    """Lower the learning-rate range: rates at and above the diagnosed trial's proved too high.
 
-    New high = min(high, best learning rate) (just high without a best
-    trial): the upper bound is never raised. New low = low / ``lr_factor``,
-    not below ``lr_floor`` (and never raised). If the best value is at or
-    below the new low, the new high is min(high, new low x ``lr_factor``),
-    so the bounds never cross.
+    The anchor is the diagnosed trial's learning rate (the range's geometric
+    middle when there is none), raised to the best trial's rate if that is
+    higher and inside the range, so the best value found is never cut off.
+    New high = min(high, anchor); new low = min(low, new high / ``lr_factor``),
+    not below ``lr_floor``: the range stays at least ``lr_factor`` wide and
+    its bounds are never raised. When that changes nothing (the anchor is at
+    the top of a wide range), the low is divided by ``lr_factor`` instead.
     """
     dim = _lr_dimension(space, "decr_lr")
     settings = ctx.settings
-    low = min(dim.low, max(dim.low / settings.lr_factor, settings.lr_floor))
+    anchor = _anchor(dim, ctx)
     best = _best_lr(ctx)
-    high = dim.high if best is None else min(dim.high, best)
+    if best is not None and anchor < best <= dim.high:
+        anchor = best
+    high = min(dim.high, anchor)
+    low = min(dim.low, max(high / settings.lr_factor, settings.lr_floor))
     if high <= low:
         high = min(dim.high, low * settings.lr_factor)
     if _same(low, dim.low) and _same(high, dim.high):
+        low = min(dim.low, max(dim.low / settings.lr_factor, settings.lr_floor))
+    if _same(low, dim.low) and _same(high, dim.high):
         raise NotApplicable(f"decr_lr: learning_rate [{dim.low:g}, {dim.high:g}] is at the floor "
-                            f"{settings.lr_floor:g} and its high is not above the best value")
+                            f"{settings.lr_floor:g} and its high is not above the rates that worked")
     return space.with_bounds(LEARNING_RATE, low, high), arch
 
 
 def inc_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
-    """Move the learning-rate range up, around the best value so far (mirror of :func:`decr_lr`).
+    """Raise the learning-rate range: rates at and below the diagnosed trial's proved too low.
 
-    New low = max(low, best learning rate) (just low without a best
-    trial): the lower bound is never lowered. New high = high x
-    ``lr_factor``, not above ``lr_ceiling`` (and never lowered). If the
-    best value is at or above the new high, the new low is
-    max(low, new high / ``lr_factor``).
+    Mirror of :func:`decr_lr`: the anchor is the diagnosed trial's rate (the
+    geometric middle without one), lowered to the best trial's rate if that
+    is lower and inside the range. New low = max(low, anchor); new high =
+    max(high, new low x ``lr_factor``), not above ``lr_ceiling``. When that
+    changes nothing, the high is multiplied by ``lr_factor`` instead.
     """
     dim = _lr_dimension(space, "inc_lr")
     settings = ctx.settings
-    high = max(dim.high, min(dim.high * settings.lr_factor, settings.lr_ceiling))
+    anchor = _anchor(dim, ctx)
     best = _best_lr(ctx)
-    low = dim.low if best is None else max(dim.low, best)
+    if best is not None and dim.low <= best < anchor:
+        anchor = best
+    low = max(dim.low, anchor)
+    high = max(dim.high, min(low * settings.lr_factor, settings.lr_ceiling))
     if low >= high:
         low = max(dim.low, high / settings.lr_factor)
     if _same(low, dim.low) and _same(high, dim.high):
+        high = max(dim.high, min(dim.high * settings.lr_factor, settings.lr_ceiling))
+    if _same(low, dim.low) and _same(high, dim.high):
         raise NotApplicable(f"inc_lr: learning_rate [{dim.low:g}, {dim.high:g}] is at the ceiling "
-                            f"{settings.lr_ceiling:g} and its low is not below the best value")
+                            f"{settings.lr_ceiling:g} and its low is not below the rates that worked")
     return space.with_bounds(LEARNING_RATE, low, high), arch
 
 
@@ -145,7 +157,18 @@ def _lr_dimension(space: SearchSpace, action: str) -> Real:
 
 
 def _best_lr(ctx: ActionContext) -> float | None:
-    value: Any = ctx.best(LEARNING_RATE)
+    return _positive(ctx.best(LEARNING_RATE))
+
+
+def _anchor(dim: Real, ctx: ActionContext) -> float:
+    """The diagnosed trial's learning rate if it lies in the range, else the range's geometric middle."""
+    value = _positive(ctx.trial(LEARNING_RATE))
+    if value is not None and dim.low <= value <= dim.high:
+        return value
+    return math.sqrt(dim.low * dim.high)
+
+
+def _positive(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
             or value <= 0:
         return None

@@ -26,6 +26,11 @@ ACTIONS: Mapping[str, ActionFn] = MappingProxyType({
     "new_conv_layer": new_conv_layer,
 })
 
+#: Actions that undo each other. When one diagnosis chooses both, only the
+#: more probable one is applied (neither on a tie): moving the learning-rate
+#: range up and down after the same trial would only shake the optimizer.
+OPPOSITES: Mapping[str, str] = MappingProxyType({"inc_lr": "decr_lr", "decr_lr": "inc_lr"})
+
 
 def get_action(name: str) -> ActionFn:
     """The action called ``name``; an unknown name is a ConfigError listing the known ones."""

@@ -44,6 +44,12 @@ TRAINING_DEFAULTS: dict[str, Any] = {"optimizer": "Adam", "learning_rate": 1e-3,
 #: Smallest batch used to evaluate (evaluation batches do not change results).
 EVAL_BATCH = 256
 
+#: Name of the metric that records the cross-entropy alone. Keras's ``loss``
+#: adds the weight penalties (L2) to it, which would make a regularised
+#: network look as if its loss exploded and rank it worse on ``val_loss``;
+#: every loss symtuner records, diagnoses and optimises is this one.
+DATA_LOSS = "data_loss"
+
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -193,7 +199,8 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
     optimizer = make_optimizer(params)
     batch_size = batch_size_param(params, len(split.y_fit))
     try:
-        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name=DATA_LOSS)])
         start = time.perf_counter()
         history = model.fit(split.x_fit, split.y_fit, validation_data=(split.x_val, split.y_val),
                             epochs=config.epochs, batch_size=batch_size, shuffle=True,
@@ -203,16 +210,16 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
         val = model.evaluate(split.x_val, split.y_val, batch_size=eval_batch, verbose=0, return_dict=True)
         test = model.evaluate(dataset.x_test, dataset.y_test, batch_size=eval_batch, verbose=0,
                               return_dict=True)
-        curve = LearningCurve.from_history({k: [float(v) for v in values]
-                                            for k, values in history.history.items()})
+        curve = LearningCurve.from_history(data_losses({k: [float(v) for v in values]
+                                                        for k, values in history.history.items()}))
         spec.model_path.parent.mkdir(parents=True, exist_ok=True)
         model.save(spec.model_path)
     except ConfigError:
         raise
     except Exception as exc:
         raise TrialFailed(f"trial {spec.number}: training failed: {type(exc).__name__}: {exc}") from exc
-    return TrainResult(curve=curve, val_loss=float(val["loss"]), val_accuracy=float(val["accuracy"]),
-                       test_loss=float(test["loss"]), test_accuracy=float(test["accuracy"]),
+    return TrainResult(curve=curve, val_loss=float(val[DATA_LOSS]), val_accuracy=float(val["accuracy"]),
+                       test_loss=float(test[DATA_LOSS]), test_accuracy=float(test["accuracy"]),
                        train_seconds=seconds, epochs_run=curve.n_epochs, model_path=spec.model_path,
                        log_dir=spec.log_dir, params_count=int(model.count_params()),
                        ignored_changes=ignored)
@@ -238,7 +245,8 @@ def _callbacks(spec: TrialSpec, config: TrainingConfig, on_epoch: EpochCallback 
     import keras
 
     callbacks: list[Any] = [
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
+        keras.callbacks.EarlyStopping(monitor=f"val_{DATA_LOSS}", patience=config.patience,
+                                      restore_best_weights=True),
         keras.callbacks.TerminateOnNaN(),
     ]
     if config.tensorboard and keras.backend.backend() == "tensorflow":
@@ -247,8 +255,25 @@ def _callbacks(spec: TrialSpec, config: TrainingConfig, on_epoch: EpochCallback 
                                                      write_graph=False, update_freq="epoch", profile_batch=0))
     if on_epoch is not None:
         callbacks.append(keras.callbacks.LambdaCallback(
-            on_epoch_end=lambda epoch, logs: on_epoch(int(epoch), {k: float(v) for k, v in (logs or {}).items()})))
+            on_epoch_end=lambda epoch, logs: on_epoch(int(epoch), data_losses(
+                {k: float(v) for k, v in (logs or {}).items()}))))
     return callbacks
+
+
+def data_losses(logs: dict[str, Any]) -> dict[str, Any]:
+    """Keras logs or history with ``loss``/``val_loss`` replaced by the data loss.
+
+    The penalised losses stay available as ``penalised_loss`` and
+    ``val_penalised_loss``; logs without the data-loss metric are returned
+    unchanged.
+    """
+    out = dict(logs)
+    for prefix in ("", "val_"):
+        if prefix + DATA_LOSS in out:
+            if prefix + "loss" in out:
+                out[prefix + "penalised_loss"] = out[prefix + "loss"]
+            out[prefix + "loss"] = out.pop(prefix + DATA_LOSS)
+    return out
 
 
 def _plain(value: Any) -> Any:

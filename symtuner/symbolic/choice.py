@@ -14,7 +14,8 @@ TIE = 1e-9
 def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
                    is_applicable: Callable[[str], bool],
                    rng: random.Random,
-                   always_threshold: float = 0.9) -> tuple[list[ChosenAction], list[str]]:
+                   always_threshold: float = 0.9,
+                   opposites: Mapping[str, str] | None = None) -> tuple[list[ChosenAction], list[str]]:
     """Per problem (in the order given), the most probable applicable action,
     plus every other applicable action at ``always_threshold`` or above.
 
@@ -23,6 +24,10 @@ def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
     action chosen for an earlier problem is not chosen again. The second list
     names the candidates passed over that would otherwise have been chosen,
     e.g. ``"reg_l2 (not applicable)"``.
+
+    ``opposites`` maps an action to the one that undoes it. If both end up
+    chosen, the less probable one is dropped (both on a tie) and named in the
+    second list, e.g. ``"inc_lr (opposes decr_lr, more probable)"``.
     """
     chosen: list[ChosenAction] = []
     chosen_for: dict[str, str] = {}
@@ -51,4 +56,22 @@ def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
                 chosen.append(ChosenAction(name, problem, float(probability)))
                 chosen_for[name] = problem
         skipped.extend(f"{name} ({why})" for name, p, why in passed_over if p >= cutoff - TIE)
-    return chosen, skipped
+    return _drop_opposites(chosen, skipped, opposites or {})
+
+
+def _drop_opposites(chosen: list[ChosenAction], skipped: list[str],
+                    opposites: Mapping[str, str]) -> tuple[list[ChosenAction], list[str]]:
+    by_name = {action.name: action for action in chosen}
+    dropped: dict[str, str] = {}
+    for action in chosen:
+        other = by_name.get(opposites.get(action.name, ""))
+        if other is None:
+            continue
+        if action.probability > other.probability + TIE:
+            continue
+        if abs(action.probability - other.probability) <= TIE:
+            dropped[action.name] = f"opposes {other.name}, equally probable"
+        else:
+            dropped[action.name] = f"opposes {other.name}, more probable"
+    kept = [action for action in chosen if action.name not in dropped]
+    return kept, skipped + [f"{name} ({why})" for name, why in dropped.items()]

@@ -62,11 +62,15 @@ class SymbolicEngine:
 
 
 def analyse(curve: LearningCurve, n_classes: int, weights: Mapping[tuple[str, str], float],
-            engine: SymbolicEngine, is_applicable: Callable[[str], bool], rng: random.Random) -> Diagnosis:
-    """Facts, diagnosis, chosen actions and explanation of one trial's curve."""
+            engine: SymbolicEngine, is_applicable: Callable[[str], bool], rng: random.Random,
+            opposites: Mapping[str, str] | None = None) -> Diagnosis:
+    """Facts, diagnosis, chosen actions and explanation of one trial's curve.
+
+    ``opposites`` names actions that undo each other (see :func:`choose_actions`).
+    """
     facts = curve_facts(curve, n_classes)
     problems, ranked = engine.diagnose(facts, weights)
-    actions, skipped = choose_actions(ranked, is_applicable, rng)
+    actions, skipped = choose_actions(ranked, is_applicable, rng, opposites=opposites)
     text = explain(facts, problems, actions, engine.rules.thresholds)
     return Diagnosis(facts=facts, problems=tuple(problems), actions=tuple(actions), explanation=text,
                      skipped=tuple(skipped))
@@ -98,7 +102,8 @@ def infer_n_classes(history: Mapping[str, Any]) -> tuple[int, str]:
     return max(2, min(estimate, MAX_INFERRED_CLASSES)), "inferred from the first-epoch loss"
 
 
-def diagnose_history(history: dict[str, Any], n_classes: int | None, engine: SymbolicEngine) -> Diagnosis:
+def diagnose_history(history: dict[str, Any], n_classes: int | None, engine: SymbolicEngine,
+                     opposites: Mapping[str, str] | None = None) -> Diagnosis:
     """Diagnose a Keras ``History.history`` dict (``None`` values stand for NaN).
 
     Every action counts as applicable and the rules' own probabilities are
@@ -114,7 +119,7 @@ def diagnose_history(history: dict[str, Any], n_classes: int | None, engine: Sym
             note = f" (n_classes {n_classes}, {how}; pass the class count to be exact)"
     curve = LearningCurve.from_history(history)
     diagnosis = analyse(curve, n_classes, engine.rules.initial_weights, engine, lambda _name: True,
-                        random.Random(0))
+                        random.Random(0), opposites=opposites)
     if not note:
         return diagnosis
     return Diagnosis(facts=diagnosis.facts, problems=diagnosis.problems, actions=diagnosis.actions,

@@ -95,6 +95,8 @@ def _low_lr(facts: Facts, t: Thresholds) -> list[str]:
     limit = _scaled(facts, t, "low_lr_loss")
     if limit is None or "low_lr_shape" not in t or facts["last_loss"] <= limit:
         return []
+    if facts["n_epochs"] < t.get("low_lr_epochs", 3):
+        return []
     if facts["falling_steps"] < facts["n_epochs"] - 1:
         return []
     return [f"train loss fell at every epoch, in a nearly straight line, and is still "

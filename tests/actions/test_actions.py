@@ -26,15 +26,15 @@ EXPECTED_NAMES = {"reg_l2", "batch_norm", "inc_dropout", "data_augmentation", "d
                   "inc_neurons", "inc_batch_size", "new_fc_layer", "new_conv_layer"}
 #: How often each action applies to the default space before NotApplicable (default settings).
 EXPECTED_REPEATS = {"reg_l2": 1, "batch_norm": 1, "data_augmentation": 1, "new_fc_layer": 3,
-                    "new_conv_layer": 1, "inc_dropout": 9, "decr_lr": 3, "inc_lr": 3, "inc_neurons": 6,
+                    "new_conv_layer": 1, "inc_dropout": 9, "decr_lr": 5, "inc_lr": 4, "inc_neurons": 6,
                     "inc_batch_size": 4}
 BEST = {"unit_c1": 40, "dr1_2": 0.1, "unit_c2": 96, "unit_d": 300, "dr_f": 0.2, "learning_rate": 3e-4,
         "batch_size": 64, "optimizer": "Adam", "activation": "relu"}
 
 
-def ctx(best: dict | None = BEST, conv_room: int = 1, **settings) -> ActionContext:
+def ctx(best: dict | None = BEST, conv_room: int = 1, trial: dict | None = None, **settings) -> ActionContext:
     return ActionContext(best_params=None if best is None else dict(best), conv_room=conv_room,
-                         settings=ActionSettings(**settings))
+                         settings=ActionSettings(**settings), trial_params=trial)
 
 
 def sample(space: SearchSpace, rng: random.Random) -> dict:
@@ -215,39 +215,86 @@ def test_inc_dropout_without_dropout_dimensions():
 
 
 # -- decr_lr / inc_lr --------------------------------------------------------------------
-def test_decr_lr_moves_range_down_around_best():
-    space, arch = apply_action("decr_lr", default_space(), Architecture(), ctx())
-    lr = space["learning_rate"]
-    assert (lr.low, lr.high) == pytest.approx((1e-5, 3e-4))
+def lr_range(space: SearchSpace) -> tuple[float, float]:
+    return space["learning_rate"].low, space["learning_rate"].high
+
+
+def test_decr_lr_cuts_the_range_at_the_diagnosed_trials_rate():
+    space, arch = apply_action("decr_lr", default_space(), Architecture(),
+                               ctx(best={"learning_rate": 3e-4}, trial={"learning_rate": 5e-4}))
+    assert lr_range(space) == pytest.approx((5e-5, 5e-4))  # at least lr_factor wide
     assert arch == Architecture()
     assert describe_change(default_space(), arch, space, arch) == [
-        "learning_rate low 0.0001 -> 1e-05", "learning_rate high 0.001 -> 0.0003"]
+        "learning_rate low 0.0001 -> 5e-05", "learning_rate high 0.001 -> 0.0005"]
 
 
-def test_decr_lr_without_best_keeps_the_high():
+def test_decr_lr_never_cuts_off_the_best_rate():
+    space, _ = apply_action("decr_lr", default_space(), Architecture(),
+                            ctx(best={"learning_rate": 6e-4}, trial={"learning_rate": 2e-4}))
+    assert lr_range(space) == pytest.approx((6e-5, 6e-4))
+
+
+def test_decr_lr_without_a_trial_anchors_at_the_geometric_middle():
     space, _ = apply_action("decr_lr", default_space(), Architecture(), ctx(best=None))
-    assert (space["learning_rate"].low, space["learning_rate"].high) == pytest.approx((1e-5, 1e-3))
+    assert lr_range(space) == pytest.approx((10 ** -4.5, 10 ** -3.5))
 
 
-def test_inc_lr_moves_range_up_around_best():
-    space, _ = apply_action("inc_lr", default_space(), Architecture(), ctx())
-    lr = space["learning_rate"]
-    assert (lr.low, lr.high) == pytest.approx((3e-4, 1e-2))
+def test_decr_lr_extends_the_low_when_nothing_can_be_cut():
+    # the trial at the top of the range and the best there too: only lower rates are left to try
+    space, _ = apply_action("decr_lr", default_space(), Architecture(),
+                            ctx(best={"learning_rate": 1e-3}, trial={"learning_rate": 1e-3}))
+    assert lr_range(space) == pytest.approx((1e-5, 1e-3))
+
+
+def test_inc_lr_raises_the_low_to_the_diagnosed_trials_rate():
+    space, _ = apply_action("inc_lr", default_space(), Architecture(),
+                            ctx(best={"learning_rate": 6e-4}, trial={"learning_rate": 2e-4}))
+    assert lr_range(space) == pytest.approx((2e-4, 2e-3))
+
+
+def test_inc_lr_never_cuts_off_the_best_rate():
+    space, _ = apply_action("inc_lr", default_space(), Architecture(),
+                            ctx(best={"learning_rate": 3e-4}, trial={"learning_rate": 6e-4}))
+    assert lr_range(space) == pytest.approx((3e-4, 3e-3))
+
+
+def test_lr_actions_ignore_a_trial_rate_outside_the_range():
+    # e.g. a trial proposed before an earlier change of the range
+    space, _ = apply_action("inc_lr", default_space(), Architecture(),
+                            ctx(best=None, trial={"learning_rate": 0.5}))
+    assert lr_range(space) == pytest.approx((10 ** -3.5, 10 ** -2.5))
+
+
+def test_repeated_lr_actions_move_the_range_by_less_than_the_old_tenfold_steps():
+    """Anchored moves: a low_lr trial at 2e-4 and then a high_lr trial at 1.5e-3
+    leave a range around the rates that were not diagnosed, instead of a
+    tenfold swing up and a tenfold swing down."""
+    space, _ = apply_action("inc_lr", default_space(), Architecture(),
+                            ctx(best={"learning_rate": 6e-4}, trial={"learning_rate": 2e-4}))
+    space, _ = apply_action("decr_lr", space, Architecture(),
+                            ctx(best={"learning_rate": 6e-4}, trial={"learning_rate": 1.5e-3}))
+    assert lr_range(space) == pytest.approx((1.5e-4, 1.5e-3))
 
 
 def lr_space(low: float, high: float) -> SearchSpace:
     return SearchSpace((Real("learning_rate", low, high, "log-uniform"), Integer("batch_size", 8, 64)))
 
 
-LR_CASES = [(low, high, best) for low, high in [(1e-4, 1e-3), (1e-7, 1e-6), (1e-7, 1e-3), (0.5, 1.0),
-                                                (1e-6, 2.0), (1e-9, 1e-8)]
-            for best in [None, low, high, math.sqrt(low * high), low / 100, high * 100, float("nan"), "x"]]
+LR_CASES = [(low, high, best, trial)
+            for low, high in [(1e-4, 1e-3), (1e-7, 1e-6), (1e-7, 1e-3), (0.5, 1.0), (1e-6, 2.0), (1e-9, 1e-8)]
+            for best in [None, low, high, math.sqrt(low * high), low / 100, high * 100, float("nan"), "x"]
+            for trial in [None, low, high, low * 1.5, low / 100, float("nan")]]
 
 
-@pytest.mark.parametrize("low, high, best", LR_CASES)
-def test_decr_lr_never_raises_high_nor_low_and_never_crosses(low, high, best):
+def lr_ctx(best, trial) -> ActionContext:
+    return ctx(best=None if best is None else {"learning_rate": best},
+               trial=None if trial is None else {"learning_rate": trial})
+
+
+@pytest.mark.parametrize("low, high, best, trial", LR_CASES)
+def test_decr_lr_never_raises_high_nor_low_and_never_crosses(low, high, best, trial):
     space = lr_space(low, high)
-    context = ctx(best=None if best is None else {"learning_rate": best})
+    context = lr_ctx(best, trial)
     try:
         after, _ = apply_action("decr_lr", space, Architecture(), context)
     except NotApplicable as exc:
@@ -259,10 +306,10 @@ def test_decr_lr_never_raises_high_nor_low_and_never_crosses(low, high, best):
     assert (lr.low, lr.high) != (low, high)
 
 
-@pytest.mark.parametrize("low, high, best", LR_CASES)
-def test_inc_lr_never_lowers_low_nor_high_and_never_crosses(low, high, best):
+@pytest.mark.parametrize("low, high, best, trial", LR_CASES)
+def test_inc_lr_never_lowers_low_nor_high_and_never_crosses(low, high, best, trial):
     space = lr_space(low, high)
-    context = ctx(best=None if best is None else {"learning_rate": best})
+    context = lr_ctx(best, trial)
     try:
         after, _ = apply_action("inc_lr", space, Architecture(), context)
     except NotApplicable as exc:
@@ -274,22 +321,25 @@ def test_inc_lr_never_lowers_low_nor_high_and_never_crosses(low, high, best):
     assert (lr.low, lr.high) != (low, high)
 
 
-def test_decr_lr_with_best_at_the_floor_still_leaves_a_range():
+def test_decr_lr_at_the_floor_still_leaves_a_range():
     space = lr_space(1e-7, 1e-3)
-    after, _ = apply_action("decr_lr", space, Architecture(), ctx(best={"learning_rate": 1e-7}))
-    assert (after["learning_rate"].low, after["learning_rate"].high) == pytest.approx((1e-7, 1e-6))
+    after, _ = apply_action("decr_lr", space, Architecture(),
+                            ctx(best={"learning_rate": 1e-7}, trial={"learning_rate": 1e-7}))
+    assert lr_range(after) == pytest.approx((1e-7, 1e-6))
 
 
 def test_decr_lr_not_applicable_at_the_edge():
     space = lr_space(1e-7, 1e-3)
     with pytest.raises(NotApplicable, match=r"decr_lr: learning_rate \[1e-07, 0.001\] is at the floor 1e-07"):
-        apply_action("decr_lr", space, Architecture(), ctx(best={"learning_rate": 2e-3}))
+        apply_action("decr_lr", space, Architecture(), ctx(best={"learning_rate": 1e-3},
+                                                            trial={"learning_rate": 1e-3}))
 
 
 def test_inc_lr_not_applicable_at_the_edge():
     space = lr_space(0.1, 1.0)
     with pytest.raises(NotApplicable, match=r"inc_lr: learning_rate \[0.1, 1\] is at the ceiling 1"):
-        apply_action("inc_lr", space, Architecture(), ctx(best={"learning_rate": 0.05}))
+        apply_action("inc_lr", space, Architecture(), ctx(best={"learning_rate": 0.05},
+                                                           trial={"learning_rate": 0.1}))
 
 
 @pytest.mark.parametrize("name", ["decr_lr", "inc_lr"])
@@ -303,8 +353,9 @@ def test_lr_actions_need_a_real_learning_rate(name):
 
 
 def test_lr_factor_setting_is_used():
-    space, _ = apply_action("decr_lr", default_space(), Architecture(), ctx(best=None, lr_factor=2.0))
-    assert space["learning_rate"].low == pytest.approx(5e-5)
+    space, _ = apply_action("decr_lr", default_space(), Architecture(),
+                            ctx(best=None, trial={"learning_rate": 1.5e-4}, lr_factor=2.0))
+    assert lr_range(space) == pytest.approx((7.5e-5, 1.5e-4))
 
 
 # -- inc_neurons / inc_batch_size ----------------------------------------------------------

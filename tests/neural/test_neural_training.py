@@ -65,8 +65,10 @@ def test_validation_comes_from_training_data_and_test_is_separate(trained):
     model = keras.saving.load_model(result.model_path)
     val = model.evaluate(split.x_val, split.y_val, verbose=0, return_dict=True)
     test = model.evaluate(dataset.x_test, dataset.y_test, verbose=0, return_dict=True)
-    assert result.val_loss == pytest.approx(val["loss"], rel=1e-4)
-    assert result.test_loss == pytest.approx(test["loss"], rel=1e-4)
+    # the saved model keeps its compiled metrics: data_loss is the cross-entropy without the L2 term
+    assert result.val_loss == pytest.approx(val["data_loss"], rel=1e-4)
+    assert result.test_loss == pytest.approx(test["data_loss"], rel=1e-4)
+    assert val["loss"] > val["data_loss"]
     assert result.val_loss != pytest.approx(result.test_loss, rel=1e-4)
     train_rows = {row.tobytes() for row in dataset.x_train}
     test_rows = {row.tobytes() for row in dataset.x_test}
@@ -200,3 +202,23 @@ def test_validation_split_needs_enough_samples():
 def test_bad_settings_are_named(make, message):
     with pytest.raises(ConfigError, match=message):
         make()
+
+
+@pytest.mark.keras
+def test_recorded_losses_are_cross_entropy_without_the_l2_penalty(tiny_dataset, small_params, tmp_path):
+    """A heavy L2 penalty must not show up as a high loss: the curve, the scores
+    and the epoch logs hold the data loss; the penalised one is kept aside."""
+    params = {**small_params, L2_NAME: 0.5}
+    config = TrainingConfig(epochs=1, patience=3, tensorboard=False)
+    epochs: list[dict] = []
+    result = train_trial(spec_for(tmp_path, params, Architecture(l2=True)), tiny_dataset, build_default_network,
+                         config, lambda e, logs: epochs.append(logs))
+    logs = epochs[0]
+    assert logs["loss"] == pytest.approx(result.curve.loss[0])
+    assert logs["penalised_loss"] > logs["loss"] + 0.1
+    assert logs["val_penalised_loss"] > logs["val_loss"] + 0.1
+    split = split_validation(tiny_dataset, config.validation_split, config.split_seed)
+    model = keras.models.load_model(result.model_path)
+    probs = model.predict(split.x_val, verbose=0)
+    cross_entropy = float(np.mean(-np.log(probs[np.arange(len(split.y_val)), split.y_val])))
+    assert result.val_loss == pytest.approx(cross_entropy, rel=1e-3)

@@ -88,3 +88,32 @@ def test_nan_never_crashes_and_points_at_the_learning_rate(engine):
     diagnosis = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
     assert "high_lr" in diagnosis.problems and "underfitting" not in diagnosis.problems
     assert [a.name for a in diagnosis.actions] == ["decr_lr"]
+
+
+# A 240-image training with 2 steps per epoch, as measured in the digits-small
+# comparison: after 3 epochs the loss is still high and its 3 points fall almost
+# in a line, whatever the learning rate.
+STRAIGHT = {"loss": [2.25, 2.10, 1.95, 1.80, 1.65], "accuracy": [0.15, 0.2, 0.25, 0.3, 0.35],
+            "val_loss": [2.2, 2.08, 1.96, 1.84, 1.72], "val_accuracy": [0.2, 0.24, 0.28, 0.32, 0.36]}
+SHORT_STRAIGHT = {key: values[:3] for key, values in STRAIGHT.items()}
+
+
+def test_three_straight_points_are_not_low_lr(engine):
+    curve = LearningCurve.from_history(SHORT_STRAIGHT)
+    found = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
+    assert "low_lr" not in found.problems
+
+
+def test_the_same_straight_fall_over_enough_epochs_is_low_lr(engine):
+    found = analyse(LearningCurve.from_history(STRAIGHT), 10, engine.rules.initial_weights, engine,
+                    lambda _n: True, random.Random(0))
+    assert found.problems == ("low_lr",), found.explanation
+    assert "fell at every epoch, in a nearly straight line" in found.explanation
+
+
+def test_a_stuck_three_epoch_curve_is_still_low_lr(engine):
+    stuck = {"loss": [2.3027, 2.3026, 2.3024], "accuracy": [0.1, 0.1, 0.1],
+             "val_loss": [2.3027, 2.3025, 2.3024], "val_accuracy": [0.1, 0.1, 0.1]}
+    found = analyse(LearningCurve.from_history(stuck), 10, engine.rules.initial_weights, engine,
+                    lambda _n: True, random.Random(0))
+    assert found.problems == ("low_lr",), found.explanation

@@ -104,6 +104,26 @@ def test_fresh_overfitting_weights_pair_reg_l2_with_batch_norm():
     assert skipped == []
 
 
+def test_opposite_actions_keep_only_the_more_probable():
+    ranked = {"overfitting": [("reg_l2", 0.99)], "high_lr": [("decr_lr", 0.63)], "low_lr": [("inc_lr", 0.58)]}
+    opposites = {"inc_lr": "decr_lr", "decr_lr": "inc_lr"}
+    chosen, skipped = choose_actions(ranked, ALL, random.Random(0), opposites=opposites)
+    assert names(chosen) == [("reg_l2", "overfitting"), ("decr_lr", "high_lr")]
+    assert skipped == ["inc_lr (opposes decr_lr, more probable)"]
+    # without the table both are chosen
+    chosen, _ = choose_actions(ranked, ALL, random.Random(0))
+    assert [a.name for a in chosen] == ["reg_l2", "decr_lr", "inc_lr"]
+
+
+def test_equally_probable_opposite_actions_are_both_dropped():
+    ranked = {"high_lr": [("decr_lr", 0.7)], "low_lr": [("inc_lr", 0.7)]}
+    chosen, skipped = choose_actions(ranked, ALL, random.Random(0),
+                                     opposites={"inc_lr": "decr_lr", "decr_lr": "inc_lr"})
+    assert chosen == []
+    assert sorted(skipped) == ["decr_lr (opposes inc_lr, equally probable)",
+                               "inc_lr (opposes decr_lr, equally probable)"]
+
+
 def test_most_probable_applicable_action_per_problem():
     chosen, _ = choose_actions(RANKED, ALL, random.Random(0))
     assert names(chosen) == [("reg_l2", "overfitting"), ("batch_norm", "overfitting"),

@@ -21,10 +21,11 @@ threshold(fluct_turns, 2).      % the train loss changes direction at least this
 threshold(fluct_rise, 0.15).    % ... by more than this share of its level on average: fluctuating loss
 threshold(low_lr_shape, 0.25).  % |area - line area| below this share of the drop's triangle: straight-line fall
 threshold(low_lr_loss, 0.5).    % ... while the train loss is still above this x ln(n_classes): low learning rate
+threshold(low_lr_epochs, 5).    % ... over at least this many epochs (fewer points look straight by chance)
 threshold(explode_loss, 2.0).   % train loss ever above this x ln(n_classes): high learning rate
 threshold(stall_loss, 0.9).     % train loss stuck above this x ln(n_classes), not falling: high learning rate
-threshold(high_lr_area, 0.75).
-threshold(still_move, 0.02).    % train loss never moved by this x ln(n_classes), stuck above stall_loss: low learning rate  % val loss area above its straight line by this share: high learning rate
+threshold(high_lr_area, 0.75).  % val loss area above its straight line by this share: high learning rate
+threshold(still_move, 0.02).    % train loss never moved by this x ln(n_classes), stuck above stall_loss: low learning rate
 
 % ------------------------------------------------------------------- helpers
 % A diverged training (NaN or infinite values) is a learning-rate problem and
@@ -78,10 +79,13 @@ problem(fluctuating_loss) :-
 % Low: the training loss falls at every epoch, the validation loss falls in a
 % nearly straight line (no fast early drop; measured against the triangle of
 % the drop, not the whole area, which the loss level would dominate), and the
-% loss is still high.
+% loss is still high. Three or four points say little about a curve's shape
+% (after 3 epochs on a few hundred images, with a handful of steps per epoch,
+% almost every loss is still high and falls almost straight, whatever the
+% rate), so this rule waits for low_lr_epochs epochs.
 problem(low_lr) :-
     trusted,
-    fact(n_epochs, N), N >= 3,
+    fact(n_epochs, N), threshold(low_lr_epochs, E), N >= E,
     fact(falling_steps, F), F >= N - 1,
     fact(first_val_loss, V0), fact(last_val_loss, V1), V0 > V1,
     fact(val_loss_area, A), fact(val_loss_line_area, L), threshold(low_lr_shape, S),
