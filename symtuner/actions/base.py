@@ -38,7 +38,7 @@ class ActionSettings:
 
     Amounts:
 
-    - ``lr_factor`` (10): the narrowest learning-rate range (high / low)
+    - ``lr_factor`` (3): the narrowest learning-rate range (high / low)
       ``decr_lr`` and ``inc_lr`` leave, and the step by which they extend
       the range when the diagnosed trial gives them nothing to cut.
     - ``lr_floor`` (1e-7) / ``lr_ceiling`` (1.0): limits the learning-rate
@@ -65,7 +65,7 @@ class ActionSettings:
 
     max_dense_layers: int = 3
     max_conv_blocks: int = 1
-    lr_factor: float = 10.0
+    lr_factor: float = 3.0
     lr_floor: float = 1e-7
     lr_ceiling: float = 1.0
     dropout_step: float = 0.05

@@ -91,8 +91,11 @@ def decr_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple
     higher and inside the range, so the best value found is never cut off.
     New high = min(high, anchor); new low = min(low, new high / ``lr_factor``),
     not below ``lr_floor``: the range stays at least ``lr_factor`` wide and
-    its bounds are never raised. When that changes nothing (the anchor is at
-    the top of a wide range), the low is divided by ``lr_factor`` instead.
+    its bounds are never raised. When that changes nothing (the range already
+    ends at the anchor and is wide enough), the action is not applicable: the
+    trial says nothing new about the rate. (Dividing the low again would only
+    widen the range with every trial that fails for another reason, e.g. an
+    optimizer that barely moves at any rate of the range.)
     """
     dim = _lr_dimension(space, "decr_lr")
     settings = ctx.settings
@@ -105,10 +108,9 @@ def decr_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple
     if high <= low:
         high = min(dim.high, low * settings.lr_factor)
     if _same(low, dim.low) and _same(high, dim.high):
-        low = min(dim.low, max(dim.low / settings.lr_factor, settings.lr_floor))
-    if _same(low, dim.low) and _same(high, dim.high):
-        raise NotApplicable(f"decr_lr: learning_rate [{dim.low:g}, {dim.high:g}] is at the floor "
-                            f"{settings.lr_floor:g} and its high is not above the rates that worked")
+        raise NotApplicable(f"decr_lr: learning_rate [{dim.low:g}, {dim.high:g}] cannot move down: it ends "
+                            f"at {anchor:g} (the diagnosed or the best trial's rate) and reaches down "
+                            f"{settings.lr_factor:g}x below it or to the floor {settings.lr_floor:g}")
     return space.with_bounds(LEARNING_RATE, low, high), arch
 
 
@@ -119,7 +121,7 @@ def inc_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[
     geometric middle without one), lowered to the best trial's rate if that
     is lower and inside the range. New low = max(low, anchor); new high =
     max(high, new low x ``lr_factor``), not above ``lr_ceiling``. When that
-    changes nothing, the high is multiplied by ``lr_factor`` instead.
+    changes nothing, the action is not applicable.
     """
     dim = _lr_dimension(space, "inc_lr")
     settings = ctx.settings
@@ -132,10 +134,9 @@ def inc_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[
     if low >= high:
         low = max(dim.low, high / settings.lr_factor)
     if _same(low, dim.low) and _same(high, dim.high):
-        high = max(dim.high, min(dim.high * settings.lr_factor, settings.lr_ceiling))
-    if _same(low, dim.low) and _same(high, dim.high):
-        raise NotApplicable(f"inc_lr: learning_rate [{dim.low:g}, {dim.high:g}] is at the ceiling "
-                            f"{settings.lr_ceiling:g} and its low is not below the rates that worked")
+        raise NotApplicable(f"inc_lr: learning_rate [{dim.low:g}, {dim.high:g}] cannot move up: it starts "
+                            f"at {anchor:g} (the diagnosed or the best trial's rate) and reaches up "
+                            f"{settings.lr_factor:g}x above it or to the ceiling {settings.lr_ceiling:g}")
     return space.with_bounds(LEARNING_RATE, low, high), arch
 
 

@@ -44,6 +44,9 @@ def _overfitting(facts: Facts, t: Thresholds) -> list[str]:
 
 
 def _underfitting(facts: Facts, t: Thresholds) -> list[str]:
+    levelled = t.get("levelled")
+    if levelled is not None and facts["n_epochs"] >= 3 and facts["last_fall_share"] >= levelled:
+        return []
     reasons = []
     if "low_acc" in t:
         low = t["low_acc"]
@@ -54,6 +57,9 @@ def _underfitting(facts: Facts, t: Thresholds) -> list[str]:
     if limit is not None and facts["min_loss"] > limit and facts["last_val_loss"] > limit:
         reasons.append(f"train loss never below {_f(facts['min_loss'])} and val loss "
                        f"{_f(facts['last_val_loss'])}, above {_f(limit)} ({_scale_note(facts, t, 'high_loss')})")
+    if reasons and levelled is not None and facts["n_epochs"] >= 3:
+        reasons.append(f"the train loss levelled off (last epoch fell {facts['last_fall_share']:.0%} of its "
+                       f"mean fall per epoch, < {levelled:.0%})")
     return reasons
 
 

@@ -48,6 +48,7 @@ FACT_NAMES = (
     "rising_steps", "falling_steps", "smoothed_rising_steps", "smoothed_falling_steps",
     "turns", "mean_rise",
     "val_loss_area", "val_loss_line_area",
+    "last_fall_share",
 )
 
 
@@ -99,6 +100,22 @@ def _mean_relative_rise(values: Sequence[float], flat: float, floor: float) -> f
     rises = [(after - before) / max(before, floor)
              for before, after in zip(values, values[1:]) if after - before > flat]
     return sum(rises) / len(rises) if rises else 0.0
+
+
+def _last_fall_share(values: Sequence[float], flat: float) -> float:
+    """The last epoch's fall of the loss, as a share of its mean fall per epoch.
+
+    About 1 for a loss still falling in a straight line, well below 1 for one
+    that has levelled off, 0 for one that ends without falling (or did not
+    fall at all). With a single epoch there is no step: 0.
+    """
+    if len(values) < 2:
+        return 0.0
+    total = values[0] - values[-1]
+    last = values[-2] - values[-1]
+    if total <= flat or last <= 0:
+        return 0.0
+    return last / (total / (len(values) - 1))
 
 
 def _trapezoid(values: Sequence[float]) -> float:
@@ -160,5 +177,6 @@ def curve_facts(curve: LearningCurve, n_classes: int) -> dict[str, float]:
         "mean_rise": _mean_relative_rise(loss, flat, RISE_FLOOR * ln_k),
         "val_loss_area": _trapezoid(val_loss),
         "val_loss_line_area": (val_loss[0] + val_loss[-1]) / 2.0 * (n - 1),
+        "last_fall_share": _last_fall_share(loss, flat),
     }
     return {name: float(facts[name]) for name in FACT_NAMES}

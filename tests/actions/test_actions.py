@@ -26,7 +26,7 @@ EXPECTED_NAMES = {"reg_l2", "batch_norm", "inc_dropout", "data_augmentation", "d
                   "inc_neurons", "inc_batch_size", "new_fc_layer", "new_conv_layer"}
 #: How often each action applies to the default space before NotApplicable (default settings).
 EXPECTED_REPEATS = {"reg_l2": 1, "batch_norm": 1, "data_augmentation": 1, "new_fc_layer": 3,
-                    "new_conv_layer": 1, "inc_dropout": 9, "decr_lr": 5, "inc_lr": 4, "inc_neurons": 6,
+                    "new_conv_layer": 1, "inc_dropout": 9, "decr_lr": 2, "inc_lr": 1, "inc_neurons": 6,
                     "inc_batch_size": 4}
 BEST = {"unit_c1": 40, "dr1_2": 0.1, "unit_c2": 96, "unit_d": 300, "dr_f": 0.2, "learning_rate": 3e-4,
         "batch_size": 64, "optimizer": "Adam", "activation": "relu"}
@@ -221,59 +221,71 @@ def lr_range(space: SearchSpace) -> tuple[float, float]:
 
 def test_decr_lr_cuts_the_range_at_the_diagnosed_trials_rate():
     space, arch = apply_action("decr_lr", default_space(), Architecture(),
-                               ctx(best={"learning_rate": 3e-4}, trial={"learning_rate": 5e-4}))
-    assert lr_range(space) == pytest.approx((5e-5, 5e-4))  # at least lr_factor wide
+                               ctx(best={"learning_rate": 2e-4}, trial={"learning_rate": 2.4e-4}))
+    assert lr_range(space) == pytest.approx((8e-5, 2.4e-4))  # at least lr_factor (3) wide
     assert arch == Architecture()
     assert describe_change(default_space(), arch, space, arch) == [
-        "learning_rate low 0.0001 -> 5e-05", "learning_rate high 0.001 -> 0.0005"]
+        "learning_rate low 0.0001 -> 8e-05", "learning_rate high 0.001 -> 0.00024"]
 
 
 def test_decr_lr_never_cuts_off_the_best_rate():
     space, _ = apply_action("decr_lr", default_space(), Architecture(),
                             ctx(best={"learning_rate": 6e-4}, trial={"learning_rate": 2e-4}))
-    assert lr_range(space) == pytest.approx((6e-5, 6e-4))
+    assert lr_range(space) == pytest.approx((1e-4, 6e-4))
 
 
 def test_decr_lr_without_a_trial_anchors_at_the_geometric_middle():
     space, _ = apply_action("decr_lr", default_space(), Architecture(), ctx(best=None))
-    assert lr_range(space) == pytest.approx((10 ** -4.5, 10 ** -3.5))
+    assert lr_range(space) == pytest.approx((1e-4, 10 ** -3.5))
 
 
-def test_decr_lr_extends_the_low_when_nothing_can_be_cut():
-    # the trial at the top of the range and the best there too: only lower rates are left to try
-    space, _ = apply_action("decr_lr", default_space(), Architecture(),
-                            ctx(best={"learning_rate": 1e-3}, trial={"learning_rate": 1e-3}))
-    assert lr_range(space) == pytest.approx((1e-5, 1e-3))
+def test_decr_lr_is_not_applicable_when_the_trial_says_nothing_new():
+    # the best trial trained well at the top of the range, which already reaches lr_factor below it
+    with pytest.raises(NotApplicable, match=r"decr_lr: learning_rate \[0.0001, 0.001\] cannot move down: it "
+                                            r"ends at 0.001 \(the diagnosed or the best trial's rate\)"):
+        apply_action("decr_lr", default_space(), Architecture(),
+                     ctx(best={"learning_rate": 1e-3}, trial={"learning_rate": 4e-4}))
+
+
+def test_inc_lr_stops_once_the_range_starts_at_the_best_rate():
+    """A trial that stalls at a rate above the best one (an optimizer that barely
+    moves, like Adadelta at these rates) raises the low to the best rate once;
+    more such trials do not widen the range again and again."""
+    context = ctx(best={"learning_rate": 2.65e-4}, trial={"learning_rate": 5e-4})
+    space, _ = apply_action("inc_lr", default_space(), Architecture(), context)
+    assert lr_range(space) == pytest.approx((2.65e-4, 1e-3))
+    with pytest.raises(NotApplicable, match=r"inc_lr: .* cannot move up: it starts at 0.000265"):
+        apply_action("inc_lr", space, Architecture(), context)
 
 
 def test_inc_lr_raises_the_low_to_the_diagnosed_trials_rate():
     space, _ = apply_action("inc_lr", default_space(), Architecture(),
                             ctx(best={"learning_rate": 6e-4}, trial={"learning_rate": 2e-4}))
-    assert lr_range(space) == pytest.approx((2e-4, 2e-3))
+    assert lr_range(space) == pytest.approx((2e-4, 1e-3))
 
 
 def test_inc_lr_never_cuts_off_the_best_rate():
     space, _ = apply_action("inc_lr", default_space(), Architecture(),
                             ctx(best={"learning_rate": 3e-4}, trial={"learning_rate": 6e-4}))
-    assert lr_range(space) == pytest.approx((3e-4, 3e-3))
+    assert lr_range(space) == pytest.approx((3e-4, 1e-3))
 
 
 def test_lr_actions_ignore_a_trial_rate_outside_the_range():
     # e.g. a trial proposed before an earlier change of the range
     space, _ = apply_action("inc_lr", default_space(), Architecture(),
                             ctx(best=None, trial={"learning_rate": 0.5}))
-    assert lr_range(space) == pytest.approx((10 ** -3.5, 10 ** -2.5))
+    assert lr_range(space) == pytest.approx((10 ** -3.5, 1e-3))
 
 
 def test_repeated_lr_actions_move_the_range_by_less_than_the_old_tenfold_steps():
-    """Anchored moves: a low_lr trial at 2e-4 and then a high_lr trial at 1.5e-3
-    leave a range around the rates that were not diagnosed, instead of a
-    tenfold swing up and a tenfold swing down."""
+    """Anchored moves: a low_lr trial at 2e-4 and then a high_lr trial at 8e-4
+    narrow the range to the rates between them, instead of a tenfold swing
+    up and a tenfold swing down."""
     space, _ = apply_action("inc_lr", default_space(), Architecture(),
                             ctx(best={"learning_rate": 6e-4}, trial={"learning_rate": 2e-4}))
     space, _ = apply_action("decr_lr", space, Architecture(),
-                            ctx(best={"learning_rate": 6e-4}, trial={"learning_rate": 1.5e-3}))
-    assert lr_range(space) == pytest.approx((1.5e-4, 1.5e-3))
+                            ctx(best={"learning_rate": 6e-4}, trial={"learning_rate": 8e-4}))
+    assert lr_range(space) == pytest.approx((2e-4, 8e-4))
 
 
 def lr_space(low: float, high: float) -> SearchSpace:
@@ -298,7 +310,9 @@ def test_decr_lr_never_raises_high_nor_low_and_never_crosses(low, high, best, tr
     try:
         after, _ = apply_action("decr_lr", space, Architecture(), context)
     except NotApplicable as exc:
-        assert low <= context.settings.lr_floor and "at the floor" in str(exc)
+        assert "cannot move down" in str(exc)
+        floor = context.settings.lr_floor
+        assert low <= floor * (1 + 1e-9) or high / low >= context.settings.lr_factor * (1 - 1e-9)
         return
     lr = after["learning_rate"]
     assert lr.low < lr.high <= high and lr.low <= low
@@ -313,7 +327,9 @@ def test_inc_lr_never_lowers_low_nor_high_and_never_crosses(low, high, best, tri
     try:
         after, _ = apply_action("inc_lr", space, Architecture(), context)
     except NotApplicable as exc:
-        assert high >= context.settings.lr_ceiling and "at the ceiling" in str(exc)
+        assert "cannot move up" in str(exc)
+        ceiling = context.settings.lr_ceiling
+        assert high >= ceiling * (1 - 1e-9) or high / low >= context.settings.lr_factor * (1 - 1e-9)
         return
     lr = after["learning_rate"]
     assert low <= lr.low < lr.high and lr.high >= high
@@ -325,19 +341,19 @@ def test_decr_lr_at_the_floor_still_leaves_a_range():
     space = lr_space(1e-7, 1e-3)
     after, _ = apply_action("decr_lr", space, Architecture(),
                             ctx(best={"learning_rate": 1e-7}, trial={"learning_rate": 1e-7}))
-    assert lr_range(after) == pytest.approx((1e-7, 1e-6))
+    assert lr_range(after) == pytest.approx((1e-7, 3e-7))
 
 
 def test_decr_lr_not_applicable_at_the_edge():
     space = lr_space(1e-7, 1e-3)
-    with pytest.raises(NotApplicable, match=r"decr_lr: learning_rate \[1e-07, 0.001\] is at the floor 1e-07"):
+    with pytest.raises(NotApplicable, match=r"decr_lr: learning_rate \[1e-07, 0.001\] cannot move down"):
         apply_action("decr_lr", space, Architecture(), ctx(best={"learning_rate": 1e-3},
                                                             trial={"learning_rate": 1e-3}))
 
 
 def test_inc_lr_not_applicable_at_the_edge():
     space = lr_space(0.1, 1.0)
-    with pytest.raises(NotApplicable, match=r"inc_lr: learning_rate \[0.1, 1\] is at the ceiling 1"):
+    with pytest.raises(NotApplicable, match=r"inc_lr: learning_rate \[0.1, 1\] cannot move up"):
         apply_action("inc_lr", space, Architecture(), ctx(best={"learning_rate": 0.05},
                                                            trial={"learning_rate": 0.1}))
 

@@ -117,3 +117,27 @@ def test_a_stuck_three_epoch_curve_is_still_low_lr(engine):
     found = analyse(LearningCurve.from_history(stuck), 10, engine.rules.initial_weights, engine,
                     lambda _n: True, random.Random(0))
     assert found.problems == ("low_lr",), found.explanation
+
+
+def diagnosed(engine: SymbolicEngine, history: dict) -> tuple[str, ...]:
+    return analyse(LearningCurve.from_history(history), 10, engine.rules.initial_weights, engine,
+                   lambda _n: True, random.Random(0)).problems
+
+
+def test_a_poor_fit_that_is_still_falling_is_not_underfitting(engine):
+    # recorded shape (digits-small, 3 epochs): still learning, so growing the network is not the cure
+    still_falling = {"loss": [2.30, 2.20, 2.10], "accuracy": [0.2, 0.3, 0.37],
+                     "val_loss": [2.2, 2.1, 2.0], "val_accuracy": [0.4, 0.6, 0.7]}
+    assert diagnosed(engine, still_falling) == ()
+    levelled = {"loss": [2.30, 2.12, 2.10], "accuracy": [0.2, 0.3, 0.37],
+                "val_loss": [2.2, 2.05, 2.0], "val_accuracy": [0.4, 0.6, 0.7]}
+    assert diagnosed(engine, levelled) == ("underfitting",)
+
+
+def test_an_exploded_training_is_a_learning_rate_problem_only(engine):
+    # recorded shape (Adam at 0.05): the gaps of an exploded run are no sign of overfitting
+    exploded = {"loss": [5000.0, 68452.0, 141.4], "accuracy": [0.1, 0.1, 0.1],
+                "val_loss": [300.0, 250.0, 200.3], "val_accuracy": [0.1, 0.1, 0.1]}
+    found = diagnosed(engine, exploded)
+    assert "high_lr" in found
+    assert not {"overfitting", "underfitting", "fluctuating_loss"} & set(found)

@@ -113,3 +113,17 @@ def test_empty_curve_and_bad_accuracy():
         curve_facts(curve([], [], [], []), 10)
     with pytest.raises(ConfigError, match=r"val_accuracy values must lie in \[0, 1\], got 87.0 at epoch 2"):
         curve_facts(curve([1.0, 0.5], [0.5, 0.8], [1.0, 0.6], [0.5, 87.0]), 10)
+
+
+@pytest.mark.parametrize("loss, share", [
+    ([2.0, 1.5, 1.0], 1.0),            # straight fall
+    ([2.0, 1.0, 0.9], 0.1 / 0.55),     # levelled off: last fall 0.1 of a mean 0.55
+    ([2.0, 1.9, 1.0], 1.8),            # accelerating
+    ([2.0, 1.0, 1.2], 0.0),            # ends rising
+    ([2.0, 2.0, 2.0], 0.0),            # never fell
+    ([2.0], 0.0),                      # no step
+])
+def test_last_fall_share(loss, share):
+    n = len(loss)
+    curve = LearningCurve(tuple(loss), (0.5,) * n, tuple(loss), (0.5,) * n)
+    assert curve_facts(curve, 10)["last_fall_share"] == pytest.approx(share)

@@ -15,6 +15,7 @@ threshold(acc_gap, 0.2).        % train - val accuracy above this: overfitting
 threshold(loss_gap, 0.1).       % val - train loss above this x ln(n_classes): overfitting
 threshold(low_acc, 0.15).       % 1 - accuracy above this, in training and validation: underfitting
 threshold(high_loss, 0.5).      % loss above this x ln(n_classes), in training and validation: underfitting
+threshold(levelled, 0.5).       % ... once the last epoch's fall is below this share of the mean fall per epoch
 threshold(loss_rebound, 0.05).  % smoothed train loss ends this x ln(n_classes) above its minimum: increasing loss
 threshold(loss_rise, 0.01).     % ... or rises on most steps and ends this x ln(n_classes) above its minimum
 threshold(fluct_turns, 2).      % the train loss changes direction at least this often ...
@@ -28,10 +29,19 @@ threshold(high_lr_area, 0.75).  % val loss area above its straight line by this 
 threshold(still_move, 0.02).    % train loss never moved by this x ln(n_classes), stuck above stall_loss: low learning rate
 
 % ------------------------------------------------------------------- helpers
-% A diverged training (NaN or infinite values) is a learning-rate problem and
-% nothing else: its other numbers are placeholders, not measurements.
+% A diverged training (NaN or infinite values) or one whose loss exploded far
+% above chance level is a learning-rate problem and nothing else: its gaps and
+% levels say nothing about capacity or regularisation.
 diverged :- fact(diverged, D), D > 0.5.
-trusted :- \+ diverged.
+exploded :- fact(max_loss, M), fact(ln_classes, K), threshold(explode_loss, T), M > T * K.
+trusted :- \+ diverged, \+ exploded.
+
+% The training loss still falls as fast as on average (3 epochs or more): the
+% network has not finished learning, so a poor fit is no sign of too little
+% capacity yet (that is "train longer or faster", not "grow the network").
+still_learning :-
+    fact(n_epochs, N), N >= 3,
+    fact(last_fall_share, S), threshold(levelled, T), S >= T.
 
 % A clear learning-rate problem explains a poor fit by itself, so the curve
 % says nothing about capacity: underfitting is not diagnosed on top of it.
@@ -46,14 +56,15 @@ problem(overfitting) :-
     trusted, fact(loss_gap, G), fact(ln_classes, K), threshold(loss_gap, T), G > T * K.
 
 % -------------------------------------------------------------- underfitting
-% The network fits neither the training nor the validation data. (Checking
-% validation alone would call every overfitted network underfitted too.)
+% The network fits neither the training nor the validation data, and its
+% training loss has levelled off. (Checking validation alone would call every
+% overfitted network underfitted too.)
 problem(underfitting) :-
-    trusted, \+ lr_problem,
+    trusted, \+ lr_problem, \+ still_learning,
     fact(best_accuracy, A), fact(last_val_accuracy, V), threshold(low_acc, T),
     1 - A > T, 1 - V > T.
 problem(underfitting) :-
-    trusted, \+ lr_problem,
+    trusted, \+ lr_problem, \+ still_learning,
     fact(min_loss, L), fact(last_val_loss, VL), fact(ln_classes, K), threshold(high_loss, H),
     L > H * K, VL > H * K.
 
@@ -106,8 +117,7 @@ problem(low_lr) :-
 % stuck near chance level without falling steadily, or the validation loss
 % spiked far above its straight-line trend.
 problem(high_lr) :- diverged.
-problem(high_lr) :-
-    trusted, fact(max_loss, M), fact(ln_classes, K), threshold(explode_loss, T), M > T * K.
+problem(high_lr) :- exploded.
 problem(high_lr) :-
     trusted,
     fact(n_epochs, N), N >= 3,
