@@ -277,7 +277,9 @@ class Tuner:
         objective = result.val_accuracy if metric == "val_accuracy" else result.val_loss
         done = replace(store.trial(number), state=TrialState.COMPLETE, objective=objective,
                        curve=result.curve)
-        all_trials = [t for t in store.trials() if t.number != number] + [done]
+        # ``trials`` was read before this trial started; the rule learning needs no older curves
+        earlier = [t for t in trials if t.number != number]
+        all_trials = earlier + [done]
         advice = None
         if advisor is not None:
             room = max_conv_blocks(dataset.input_shape, tuning.architecture)
@@ -304,8 +306,8 @@ class Tuner:
             logger.info("trial %d diagnosis: %s", number, advice.diagnosis.explanation)
             if advice.changed:
                 logger.info("search space / architecture changed: %s", "; ".join(advice.changes))
-        trials_now = store.trials()
-        self.progress.trial_finished(store.trial(number), best_trial(trials_now, settings.maximize), advice)
+        finished = store.trial(number)
+        self.progress.trial_finished(finished, best_trial(earlier + [finished], settings.maximize), advice)
 
 
 def _check_space_values(space: SearchSpace) -> None:
