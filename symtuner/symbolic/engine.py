@@ -71,7 +71,7 @@ def analyse(curve: LearningCurve, n_classes: int, weights: Mapping[tuple[str, st
     facts = curve_facts(curve, n_classes)
     problems, ranked = engine.diagnose(facts, weights)
     actions, skipped = choose_actions(ranked, is_applicable, rng, opposites=opposites)
-    text = explain(facts, problems, actions, engine.rules.thresholds)
+    text = explain(facts, problems, actions, engine.rules.thresholds, engine.rules.problem_inputs)
     return Diagnosis(facts=facts, problems=tuple(problems), actions=tuple(actions), explanation=text,
                      skipped=tuple(skipped))
 

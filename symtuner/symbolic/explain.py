@@ -2,8 +2,10 @@
 and which actions were chosen, with their probabilities.
 
 The reasons mirror the shipped rules (rules/diagnosis.pl) and are only
-stated when the facts and thresholds bear them out; a problem found by a
-rule the shipped set does not have is reported as found "by a user rule".
+stated when the facts and thresholds bear them out. A problem found by a rule
+the shipped set does not have (or whose shipped reasons do not hold, because
+a user rule changed it) is reported as found "by a user rule", with the
+values of the facts and thresholds that rule reads.
 """
 
 from __future__ import annotations
@@ -147,9 +149,25 @@ def _actions_text(actions: Sequence[ChosenAction], others_chosen: bool) -> str:
     return ", ".join(f"{' + '.join(names)} (p {p})" for p, names in groups.items())
 
 
+def _user_rule(facts: Facts, t: Thresholds, inputs: tuple[Sequence[str], Sequence[str]] | None) -> str:
+    read_facts, read_thresholds = inputs or ((), ())
+    values = [f"{name} {_value(facts[name])}" for name in read_facts if name in facts]
+    values += [f"threshold {name} {_value(t[name])}" for name in read_thresholds if name in t]
+    return "by a user rule" + (f" reading {', '.join(values)}" if values else "")
+
+
+def _value(number: float) -> str:
+    return f"{number:.0f}" if float(number).is_integer() else f"{number:.4g}"
+
+
 def explain(facts: Facts, problems: Sequence[str], actions: Sequence[ChosenAction],
-            thresholds: Thresholds) -> str:
-    """One line per problem: ``reasons -> problem -> actions (p ...)``; joined by "; "."""
+            thresholds: Thresholds,
+            inputs: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None) -> str:
+    """One line per problem: ``reasons -> problem -> actions (p ...)``; joined by "; ".
+
+    ``inputs`` (``RuleBase.problem_inputs``) names what each problem's rules
+    read, for the explanation of problems found by user rules.
+    """
     if not problems:
         return (f"no problem found (val accuracy {_f(facts.get('last_val_accuracy', 0.0))}, "
                 f"val loss {_f(facts.get('last_val_loss', 0.0))})")
@@ -158,7 +176,7 @@ def explain(facts: Facts, problems: Sequence[str], actions: Sequence[ChosenActio
     for problem in problems:
         reasons_of = REASONS.get(problem)
         reasons = reasons_of(full, thresholds) if reasons_of is not None else []
-        why = " and ".join(reasons) if reasons else "by a user rule"
+        why = " and ".join(reasons) if reasons else _user_rule(full, thresholds, (inputs or {}).get(problem))
         mine = [a for a in actions if a.problem == problem]
         parts.append(f"{why} -> {problem} -> {_actions_text(mine, bool(actions))}")
     return "; ".join(parts)

@@ -40,7 +40,9 @@ class RuleBase:
 
     ``initial_weights`` maps (action, problem) to the probability written in the
     rules; ``thresholds`` holds the effective threshold values (overrides applied);
-    ``problems`` lists every problem the rules can diagnose, Table 1's first.
+    ``problems`` lists every problem the rules can diagnose, Table 1's first;
+    ``problem_inputs`` maps each problem to the fact and threshold names its
+    ``problem/1`` rules read directly (used to explain user rules).
     """
 
     texts: tuple[str, ...]
@@ -52,6 +54,8 @@ class RuleBase:
     clauses: tuple[Any, ...] = field(default=(), repr=False, compare=False)
     action_rules: tuple[ActionRule, ...] = field(default=(), repr=False, compare=False)
     source_map: SourceMap | None = field(default=None, repr=False, compare=False)
+    problem_inputs: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -95,6 +99,7 @@ def load_rules(rules_dir: Path | None = None, mode: str = "extend",
         clauses=tuple(collected.clauses),
         action_rules=tuple(collected.action_rules),
         source_map=source_map,
+        problem_inputs=_problem_inputs(collected.clauses),
     )
     _check_threshold_uses(base, source_map)
     _dry_run(base)
@@ -252,12 +257,13 @@ def _action_rule(statement: Any, where: str) -> ActionRule:
 
 
 def _subterms(term: Any) -> Iterator[Any]:
+    """Every sub-term, in source order (pre-order, left to right)."""
     stack = [term]
     while stack:
         current = stack.pop()
         if isinstance(current, Term):
             yield current
-            stack.extend(current.args)
+            stack.extend(reversed(current.args))
 
 
 def _check_body(body: Any, where: str) -> None:
@@ -267,6 +273,27 @@ def _check_body(body: Any, where: str) -> None:
             name = _atom(term.args[0])
             if name is not None and name not in FACT_NAMES:
                 raise RulesError(f"{where}: unknown fact {name!r}; the facts are {', '.join(FACT_NAMES)}")
+
+
+def _problem_inputs(clauses: list[Any]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Per problem, the fact and threshold names read in the bodies of its problem/1 rules."""
+    facts: dict[str, dict[str, None]] = {}
+    thresholds: dict[str, dict[str, None]] = {}
+    for clause in clauses:
+        head = _head(clause)
+        if not (isinstance(head, Term) and head.functor == "problem" and head.arity == 1):
+            continue
+        problem = _atom(head.args[0])
+        if problem is None:
+            continue
+        for term in _subterms(_body(clause)):
+            if term.functor in ("fact", "threshold") and term.arity == 2:
+                name = _atom(term.args[0])
+                if name is not None:
+                    target = facts if term.functor == "fact" else thresholds
+                    target.setdefault(problem, {})[name] = None
+    return {problem: (tuple(facts.get(problem, {})), tuple(thresholds.get(problem, {})))
+            for problem in dict.fromkeys([*facts, *thresholds])}
 
 
 def _check_threshold_uses(base: RuleBase, source_map: SourceMap) -> None:

@@ -76,7 +76,23 @@ def test_problems_come_in_table_order_then_user_ones(tmp_path):
     assert [(a.name, a.problem) for a in diagnosis.actions] == [("decr_lr", "increasing_loss"),
                                                               ("inc_neurons", "always_on")]
     assert "decr_lr (already chosen for increasing_loss)" in diagnosis.skipped
-    assert "by a user rule -> always_on -> inc_neurons (p 0.80)" in diagnosis.explanation
+    assert "by a user rule reading n_epochs 2 -> always_on -> inc_neurons (p 0.80)" in diagnosis.explanation
+
+
+def test_user_rules_are_explained_by_the_values_they_read(tmp_path):
+    (tmp_path / "mine.pl").write_text(
+        "threshold(gap_limit, 0.05).\n"
+        "problem(small_gap) :- fact(acc_gap, G), threshold(gap_limit, T), G > T, \\+ fact(diverged, 1).\n"
+        "0.7::action(reg_l2, small_gap) :- problem(small_gap).\n")
+    rules = load_rules(tmp_path)
+    assert rules.problem_inputs["small_gap"] == (("acc_gap", "diverged"), ("gap_limit",))
+    assert rules.problem_inputs["overfitting"] == (("acc_gap", "loss_gap", "ln_classes"), ("acc_gap", "loss_gap"))
+    engine = SymbolicEngine(rules)
+    curve = LearningCurve((1.0, 0.6, 0.5), (0.6, 0.8, 0.9), (1.0, 0.7, 0.6), (0.6, 0.78, 0.82))
+    diagnosis = analyse(curve, 10, rules.initial_weights, engine, ALL, random.Random(0))
+    assert diagnosis.problems == ("small_gap",)
+    assert diagnosis.explanation == ("by a user rule reading acc_gap 0.08, diverged 0, threshold gap_limit 0.05"
+                                     " -> small_gap -> reg_l2 (p 0.70)")
 
 
 def test_engine_needs_a_rule_base():
