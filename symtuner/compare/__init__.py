@@ -8,9 +8,10 @@ from symtuner.compare.results import (
            load_run,
            summarise,
 )
+from symtuner.compare.paired import PairedDifference, paired_differences
 from symtuner.compare.runner import Comparison, ComparisonSpec, collect, run_comparison
 from symtuner.compare.strategies import STRATEGIES, Strategy, parse_seeds, parse_strategies
 
-__all__ = ["Comparison", "ComparisonSpec", "RunResult", "STRATEGIES", "Strategy", "StrategySummary", "TrialPoint",
-           "collect", "default_target", "load_run", "parse_seeds", "parse_strategies", "run_comparison",
+__all__ = ["Comparison", "ComparisonSpec", "PairedDifference", "RunResult", "STRATEGIES", "Strategy", "StrategySummary", "TrialPoint",
+           "collect", "default_target", "load_run", "paired_differences", "parse_seeds", "parse_strategies", "run_comparison",
            "summarise"]

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from symtuner.compare.paired import PairedDifference, paired_differences
 from symtuner.compare.results import METRICS, StrategySummary, summarise
 from symtuner.compare.runner import Comparison
 
@@ -76,6 +77,35 @@ def runs_table(comparison: Comparison) -> str:
     return "\n".join(lines)
 
 
+#: The strategy the paired table compares with every other one, and on what.
+PAIRED_REFERENCE = "symtuner"
+PAIRED_METRICS = ("best_val_accuracy", "test_accuracy")
+
+
+def paired(comparison: Comparison) -> list[PairedDifference]:
+    """symtuner minus each other strategy, seed by seed (empty without symtuner)."""
+    strategies = comparison.spec.strategies
+    if PAIRED_REFERENCE not in strategies:
+        return []
+    return [pair for metric in PAIRED_METRICS
+            for pair in paired_differences(comparison.runs, PAIRED_REFERENCE, strategies, metric)]
+
+
+def paired_table(comparison: Comparison) -> str:
+    """The seed-by-seed differences as a markdown table ("" when there is nothing to pair)."""
+    pairs = paired(comparison)
+    if not pairs:
+        return ""
+    headings = dict((k, h) for k, h, _ in METRICS)
+    lines = ["| metric | symtuner minus | seeds | mean difference ± std | symtuner better / tie / worse "
+             "| Wilcoxon p (two-sided) |", "|---|---|---|---|---|---|"]
+    for pair in pairs:
+        lines.append(f"| {headings.get(pair.metric, pair.metric)} | {pair.other} | {len(pair.seeds)} | "
+                     f"{_num(pair.mean, 4)} ± {_num(pair.std, 4)} | {pair.wins} / {pair.ties} / {pair.losses} | "
+                     f"{_num(pair.p_value, 3)} |")
+    return "\n".join(lines)
+
+
 def actions_table(comparison: Comparison) -> str:
     """Which actions the symbolic runs applied, for which problem, and how often (markdown; '' if none)."""
     counts: dict[tuple[str, str], list[int]] = {}
@@ -111,6 +141,13 @@ def markdown(comparison: Comparison) -> str:
         "## Mean ± standard deviation over seeds", "", summary_table(comparison), "",
         "## Per run", "", runs_table(comparison), "",
     ]
+    pairs = paired_table(comparison)
+    if pairs:
+        parts += ["## Paired by seed", "",
+                  "Runs with the same seed share the data split, the initialisation and the first proposal; "
+                  "each row is symtuner's result minus the other strategy's, seed by seed. With few seeds the "
+                  "test is weak: with n seeds no two-sided p-value falls below 2 / 2^n.", "",
+                  pairs, ""]
     actions = actions_table(comparison)
     if actions:
         parts += ["## Symbolic actions", "", actions, ""]
@@ -148,6 +185,7 @@ def as_json(comparison: Comparison) -> dict[str, Any]:
                        "note": SIMULATED_NOTE if spec.simulate else None},
         "machine": comparison.machine,
         "summary": [s.to_dict() for s in summarise(comparison.runs, spec.strategies, comparison.target)],
+        "paired": [pair.to_dict() for pair in paired(comparison)],
         "runs": [run.to_dict(comparison.target) for run in _ordered(comparison)],
     }
 

@@ -80,3 +80,30 @@ def test_convergence_arrays():
     assert np.isnan(times[0, 0])
     # run 1: its first trial failed, its second finished at 6; nothing is known before or after that
     assert np.isnan(times[1, [0, 1, 2, 4]]).all() and times[1, 3] == 0.6
+
+
+def test_paired_differences_seed_by_seed():
+    from symtuner.compare.paired import paired_differences
+
+    runs = [make_run("symtuner", s, [a]) for s, a in enumerate([0.9, 0.8, 0.7, 0.95])]
+    runs += [make_run("gp", s, [a]) for s, a in enumerate([0.85, 0.8, 0.75])]  # no seed 3
+    runs += [make_run("random", s, [0.5]) for s in range(4)]
+    pairs = paired_differences(runs, "symtuner", ["symtuner", "gp", "random"], "best_val_accuracy")
+    gp, random_ = pairs
+    assert (gp.other, gp.seeds) == ("gp", (0, 1, 2))
+    assert gp.differences == pytest.approx((0.05, 0.0, -0.05))
+    assert (gp.wins, gp.ties, gp.losses) == (1, 1, 1)
+    assert gp.mean == pytest.approx(0.0)
+    assert gp.p_value == pytest.approx(1.0)  # +0.05 and -0.05: no evidence either way
+    assert random_.seeds == (0, 1, 2, 3) and random_.wins == 4
+    assert random_.p_value == pytest.approx(2 / 2 ** 4)  # exact test: all 4 differences positive
+    assert random_.to_dict()["p_value"] == pytest.approx(0.125)
+
+
+def test_paired_differences_without_a_nonzero_difference_have_no_p_value():
+    from symtuner.compare.paired import paired_differences
+
+    runs = [make_run(name, 0, [0.8]) for name in ("symtuner", "gp")]
+    (pair,) = paired_differences(runs, "symtuner", ["gp"], "best_val_accuracy")
+    assert pair.ties == 1 and pair.p_value is None
+    assert paired_differences(runs, "symtuner", ["tpe"], "best_val_accuracy") == []

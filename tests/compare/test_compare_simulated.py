@@ -84,6 +84,11 @@ def test_json_and_markdown(done):
     assert all({"name", "problem", "applied"} <= set(a) for a in symtuner_run["actions"])
     text = (done / "results.md").read_text()
     assert "SIMULATED" in text and "| symtuner | 2 |" in text and "| random | 1 |" in text
+    assert "## Paired by seed" in text and "| best val acc | random | 2 |" in text
+    (pair,) = [p for p in data["paired"] if p["metric"] == "best_val_accuracy"]
+    symtuner_best = [r["metrics"]["best_val_accuracy"] for r in data["runs"] if r["strategy"] == "symtuner"]
+    random_best = [r["metrics"]["best_val_accuracy"] for r in data["runs"] if r["strategy"] == "random"]
+    assert pair["differences"] == pytest.approx([a - b for a, b in zip(symtuner_best, random_best)])
     for name in ("convergence-trials.png", "convergence-time.png"):
         assert (done / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
