@@ -1,5 +1,6 @@
 """Compare tuning strategies (symtuner, plain GP, random, TPE) on one task, over several seeds."""
 
+from symtuner.compare.paired import PairedDifference, paired_differences
 from symtuner.compare.results import (
            RunResult,
            StrategySummary,
@@ -8,7 +9,6 @@ from symtuner.compare.results import (
            load_run,
            summarise,
 )
-from symtuner.compare.paired import PairedDifference, paired_differences
 from symtuner.compare.runner import Comparison, ComparisonSpec, collect, run_comparison
 from symtuner.compare.strategies import STRATEGIES, Strategy, parse_seeds, parse_strategies
 
