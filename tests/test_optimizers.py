@@ -58,3 +58,26 @@ def test_diverged_trials_count_as_worst():
 def test_unknown_optimizer():
     with pytest.raises(ConfigError, match="optimizer 'bohb' is not one of"):
         make_optimizer("bohb")
+
+
+def test_gp_kernel_restarts_drop_to_one_start_from_the_limit(monkeypatch):
+    from skopt import Optimizer
+
+    from symtuner.optimizers.gp import GaussianProcessOptimizer
+
+    gp = GaussianProcessOptimizer(n_initial=3, restart_limit=10)
+    assert [gp.restarts_for(n) for n in (3, 9, 10, 300)] == [2, 2, 0, 0]
+    seen = []
+    tell = Optimizer.tell
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.base_estimator_.n_restarts_optimizer)
+        return tell(self, *args, **kwargs)
+
+    monkeypatch.setattr(Optimizer, "tell", spy)
+    history = _run("random", 6, n=12)
+    for n in (9, 12):
+        assert default_space().contains(gp.ask(default_space(), history[:n], seed=1))
+    assert seen == [2, 0]
+    with pytest.raises(ConfigError, match="n_restarts must be at least 0, got -1"):
+        GaussianProcessOptimizer(n_restarts=-1)
