@@ -39,8 +39,8 @@ class ActionSettings:
     Amounts:
 
     - ``lr_factor`` (3): the narrowest learning-rate range (high / low)
-      ``decr_lr`` and ``inc_lr`` leave, and the step by which they extend
-      the range when the diagnosed trial gives them nothing to cut.
+      ``decr_lr`` and ``inc_lr`` leave when they cut the range at the
+      diagnosed trial's rate.
     - ``lr_floor`` (1e-7) / ``lr_ceiling`` (1.0): limits the learning-rate
       bounds are never moved past.
     - ``dropout_step`` (0.05): added to each dropout lower bound by

@@ -11,12 +11,11 @@ can fall below 0.25); it is reported so that nobody has to guess.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from symtuner.compare.results import RunResult
+from symtuner.compare.results import RunResult, mean_of, std_of
 
 #: Differences smaller than this count as ties.
 TIE = 1e-9
@@ -34,13 +33,11 @@ class PairedDifference:
 
     @property
     def mean(self) -> float | None:
-        return statistics.fmean(self.differences) if self.differences else None
+        return mean_of(self.differences)
 
     @property
     def std(self) -> float | None:
-        if not self.differences:
-            return None
-        return statistics.stdev(self.differences) if len(self.differences) > 1 else 0.0
+        return std_of(self.differences)
 
     @property
     def wins(self) -> int:

@@ -200,6 +200,20 @@ def read_timings(study_dir: Path) -> dict[int, float]:
     return {int(k): float(v) for k, v in data.items()}
 
 
+def mean_of(values: Sequence[float | None]) -> float | None:
+    """Mean of the known values (None if there are none)."""
+    known = [v for v in values if v is not None]
+    return statistics.fmean(known) if known else None
+
+
+def std_of(values: Sequence[float | None]) -> float | None:
+    """Sample standard deviation of the known values (0 for one, None for none)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return None
+    return statistics.stdev(known) if len(known) > 1 else 0.0
+
+
 @dataclass(frozen=True)
 class StrategySummary:
     """Mean, standard deviation and per-seed values of each metric for one strategy."""
@@ -209,15 +223,11 @@ class StrategySummary:
     values: dict[str, tuple[float | None, ...]]
 
     def mean(self, key: str) -> float | None:
-        known = [v for v in self.values[key] if v is not None]
-        return statistics.fmean(known) if known else None
+        return mean_of(self.values[key])
 
     def std(self, key: str) -> float | None:
         """Sample standard deviation over the seeds that have a value (0 for one seed)."""
-        known = [v for v in self.values[key] if v is not None]
-        if not known:
-            return None
-        return statistics.stdev(known) if len(known) > 1 else 0.0
+        return std_of(self.values[key])
 
     def count(self, key: str) -> int:
         return sum(v is not None for v in self.values[key])

@@ -46,8 +46,8 @@ def _overfitting(facts: Facts, t: Thresholds) -> list[str]:
 
 
 def _underfitting(facts: Facts, t: Thresholds) -> list[str]:
-    levelled = t.get("levelled")
-    if levelled is not None and facts["n_epochs"] >= 3 and facts["last_fall_share"] >= levelled:
+    levelled = t.get("levelled") if facts["n_epochs"] >= 3 else None
+    if levelled is not None and facts["last_fall_share"] >= levelled:
         return []
     reasons = []
     if "low_acc" in t:
@@ -59,7 +59,7 @@ def _underfitting(facts: Facts, t: Thresholds) -> list[str]:
     if limit is not None and facts["min_loss"] > limit and facts["last_val_loss"] > limit:
         reasons.append(f"train loss never below {_f(facts['min_loss'])} and val loss "
                        f"{_f(facts['last_val_loss'])}, above {_f(limit)} ({_scale_note(facts, t, 'high_loss')})")
-    if reasons and levelled is not None and facts["n_epochs"] >= 3:
+    if reasons and levelled is not None:
         reasons.append(f"the train loss levelled off (last epoch fell {facts['last_fall_share']:.0%} of its "
                        f"mean fall per epoch, < {levelled:.0%})")
     return reasons

@@ -536,3 +536,10 @@ def test_describe_change_other_kinds_of_change():
         "opt categories ['a', 'b'] -> ['a', 'b', 'c']",
         "n n [1, 4] -> n {1, 2}",
     ]
+
+
+def test_opposite_actions_are_known_and_mutual():
+    from symtuner.actions import OPPOSITES
+
+    assert set(OPPOSITES) <= set(ACTIONS)
+    assert all(OPPOSITES[OPPOSITES[name]] == name for name in OPPOSITES)
