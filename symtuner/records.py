@@ -37,7 +37,8 @@ class LearningCurve:
         for key in CURVE_KEYS:
             object.__setattr__(self, key, tuple(_as_float(v) for v in getattr(self, key)))
         lengths = {key: len(getattr(self, key)) for key in CURVE_KEYS}
-        if len(set(lengths.values())) != 1:
+        present = {length for key, length in lengths.items() if key == "loss" or length}
+        if len(present) != 1:
             raise ConfigError(f"learning-curve series have different lengths: {lengths}")
 
     @property
@@ -46,7 +47,12 @@ class LearningCurve:
 
     @classmethod
     def from_history(cls, history: dict[str, Any]) -> LearningCurve:
-        """From a Keras ``History.history`` dict (``acc`` aliases accepted)."""
+        """From a Keras ``History.history`` dict with canonical keys (``acc`` aliases accepted).
+
+        Only ``loss`` is required; a missing accuracy or validation series is
+        an empty one (see ``symtuner.histories.normalise_series`` for other
+        Keras metric names and percent accuracies).
+        """
         if not isinstance(history, dict):
             raise ConfigError(f"a history must be a JSON object of series, got {type(history).__name__}")
         aliases = {"accuracy": ("accuracy", "acc"), "val_accuracy": ("val_accuracy", "val_acc"),
@@ -55,11 +61,24 @@ class LearningCurve:
         for key, names in aliases.items():
             found = next((history[n] for n in names if n in history), None)
             if found is None:
-                raise ConfigError(f"history lacks the series {key!r} (has {sorted(history)})")
+                if key == "loss":
+                    raise ConfigError(f"history lacks the series 'loss' (has {sorted(history)})")
+                found = []
             if not isinstance(found, list):
                 raise ConfigError(f"history series {key!r} must be a list, got {found!r}")
+            for epoch, value in enumerate(found, start=1):
+                if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                    raise ConfigError(f"history series {key!r} holds {value!r} at epoch {epoch}; "
+                                      f"expected numbers")
             series[key] = found
         return cls(**{k: tuple(v) for k, v in series.items()})
+
+    def truncated(self, epochs: int) -> LearningCurve:
+        """The curve of the first ``epochs`` epochs (what was known at the end of that epoch)."""
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= self.n_epochs:
+            raise ConfigError(f"epochs must be an integer in 1..{self.n_epochs}, got {epochs!r}")
+        return LearningCurve(*(getattr(self, key)[:epochs] for key in ("loss", "accuracy", "val_loss",
+                                                                         "val_accuracy")))
 
     def to_dict(self) -> dict[str, list[float | None]]:
         """JSON-safe form: NaN and infinities become ``None``."""
@@ -76,20 +95,44 @@ class ChosenAction:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why a problem holds: the rules' reason term and its formatted text."""
+
+    term: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Diagnosis:
-    """What the symbolic component concluded about one trial, and why."""
+    """What the symbolic component concluded about one trial, and why.
+
+    ``problems`` lists every problem the curves show (symptoms and causes);
+    ``causes`` maps a symptom to the diagnosed problem that explains it;
+    ``deferred`` maps a problem set aside to the contradictory one acted on
+    first; ``reasons`` gives, per problem, the reasons the rules derived;
+    ``notes`` are remarks such as "too short to judge".
+    """
 
     facts: dict[str, float]
     problems: tuple[str, ...]
     actions: tuple[ChosenAction, ...]
     explanation: str
     skipped: tuple[str, ...] = ()
+    causes: dict[str, str] = field(default_factory=dict)
+    deferred: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, tuple[Reason, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "problems": list(self.problems),
+            "causes": dict(self.causes),
+            "deferred": dict(self.deferred),
             "actions": [{"name": a.name, "problem": a.problem, "probability": a.probability}
                         for a in self.actions],
+            "reasons": {problem: [{"term": r.term, "text": r.text} for r in reasons]
+                        for problem, reasons in self.reasons.items()},
+            "notes": list(self.notes),
             "facts": {k: (v if isinstance(v, float) and math.isfinite(v) else
                           (None if isinstance(v, float) else v)) for k, v in self.facts.items()},
             "explanation": self.explanation,
@@ -105,6 +148,11 @@ class Diagnosis:
                           for a in data.get("actions", [])),
             explanation=data.get("explanation", ""),
             skipped=tuple(data.get("skipped", [])),
+            causes=dict(data.get("causes", {})),
+            deferred=dict(data.get("deferred", {})),
+            reasons={problem: tuple(Reason(str(r["term"]), str(r["text"])) for r in reasons)
+                     for problem, reasons in data.get("reasons", {}).items()},
+            notes=tuple(data.get("notes", [])),
         )
 
 

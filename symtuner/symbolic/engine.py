@@ -9,24 +9,35 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass, replace
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from symtuner.errors import ConfigError, RulesError
-from symtuner.records import Diagnosis, LearningCurve
+from symtuner.records import Diagnosis, LearningCurve, Reason
 from symtuner.symbolic.choice import choose_actions
-from symtuner.symbolic.explain import explain
+from symtuner.symbolic.explain import explain, format_reason, term_text
 from symtuner.symbolic.facts import curve_facts
 from symtuner.symbolic.program import split_results
 from symtuner.symbolic.rules import RuleBase
 
-__all__ = ["SymbolicEngine", "analyse", "choose_actions", "diagnose_history", "explain", "infer_n_classes"]
+__all__ = ["Findings", "SymbolicEngine", "analyse", "choose_actions", "diagnose_epochs", "diagnose_history",
+           "diagnose_partial", "explain", "history_classes"]
 
 #: A problem whose rules give it at least this probability is diagnosed.
 DIAGNOSED = 0.5
 
-#: Bounds of the class count inferred from a history's losses.
-MAX_INFERRED_CLASSES = 1000
+
+@dataclass(frozen=True)
+class Findings:
+    """What the rules found on one set of facts, before any action is chosen."""
+
+    problems: list[str]
+    ranked: dict[str, list[tuple[str, float]]]
+    reasons: dict[str, list[Any]]
+    causes: dict[str, str]
+    deferred: dict[str, str]
+    notes: list[tuple[str, Any]]
 
 
 class SymbolicEngine:
@@ -39,88 +50,117 @@ class SymbolicEngine:
         self._program = rules.program()
         self._rule_order = {(r.action, r.problem): i for i, r in enumerate(rules.action_rules)}
 
-    def diagnose(self, facts: Mapping[str, float], weights: Mapping[tuple[str, str], float]
-                 ) -> tuple[list[str], dict[str, list[tuple[str, float]]]]:
-        """The problems the rules find (Table 1's order, then the user's) and,
-        per problem, its candidate actions ranked by probability (highest first).
+    def findings(self, facts: Mapping[str, float], weights: Mapping[tuple[str, str], float]) -> Findings:
+        """The problems the rules find (Table 1's order, then the user's), their
+        reasons, causes and conflicts, and per problem its candidate actions
+        ranked by probability (highest first).
 
         ``weights`` replaces the rules' probabilities per (action, problem);
         pairs it lacks keep the probability written in the rules.
         """
-        result = self._program.evaluate(facts, self.rules.thresholds, weights)
-        problem_p, action_p = split_results(result)
-        known = [p for p in self.rules.problems if problem_p.get(p, 0.0) >= DIAGNOSED]
-        extra = sorted(p for p, prob in problem_p.items() if prob >= DIAGNOSED and p not in self.rules.problems)
+        result = split_results(self._program.evaluate(facts, self.rules.thresholds, weights))
+        known = [p for p in self.rules.problems if result.problems.get(p, 0.0) >= DIAGNOSED]
+        extra = sorted(p for p, prob in result.problems.items()
+                       if prob >= DIAGNOSED and p not in self.rules.problems)
         problems = known + extra
         ranked: dict[str, list[tuple[str, float]]] = {}
         for problem in problems:
-            candidates = [(action, prob) for (action, of), prob in action_p.items() if of == problem and prob > 0.0]
+            candidates = [(action, prob) for (action, of), prob in result.actions.items()
+                          if of == problem and prob > 0.0]
             candidates.sort(key=lambda c: (-c[1], self._rule_order.get((c[0], problem), len(self._rule_order)),
                                            c[0]))
             ranked[problem] = candidates
-        return problems, ranked
+        diagnosed = set(problems)
+        return Findings(
+            problems=problems, ranked=ranked,
+            reasons={p: r for p, r in result.reasons.items() if p in diagnosed},
+            causes={s: c for s, c in result.causes.items() if s in diagnosed and c in diagnosed},
+            deferred={p: q for p, q in result.deferred.items() if p in diagnosed and q in diagnosed},
+            notes=result.notes)
+
+    def diagnose(self, facts: Mapping[str, float], weights: Mapping[tuple[str, str], float]
+                 ) -> tuple[list[str], dict[str, list[tuple[str, float]]]]:
+        """The problems found and, per problem, its ranked candidate actions."""
+        found = self.findings(facts, weights)
+        return found.problems, found.ranked
 
 
-def analyse(curve: LearningCurve, n_classes: int, weights: Mapping[tuple[str, str], float],
+def analyse(curve: LearningCurve, n_classes: int | None, weights: Mapping[tuple[str, str], float],
             engine: SymbolicEngine, is_applicable: Callable[[str], bool], rng: random.Random,
-            opposites: Mapping[str, str] | None = None) -> Diagnosis:
+            opposites: Mapping[str, str] | None = None, loss_scale: float | None = None) -> Diagnosis:
     """Facts, diagnosis, chosen actions and explanation of one trial's curve.
 
-    ``opposites`` names actions that undo each other (see :func:`choose_actions`).
+    ``opposites`` names actions that undo each other (see :func:`choose_actions`);
+    ``loss_scale`` overrides the scale of the losses (see ``curve_facts``).
     """
-    facts = curve_facts(curve, n_classes)
-    problems, ranked = engine.diagnose(facts, weights)
-    actions, skipped = choose_actions(ranked, is_applicable, rng, opposites=opposites)
-    text = explain(facts, problems, actions, engine.rules.thresholds, engine.rules.problem_inputs)
-    return Diagnosis(facts=facts, problems=tuple(problems), actions=tuple(actions), explanation=text,
-                     skipped=tuple(skipped))
+    facts = curve_facts(curve, n_classes, loss_scale)
+    found = engine.findings(facts, weights)
+    actions, skipped = choose_actions(found.ranked, is_applicable, rng, opposites=opposites)
+    reasons = {p: tuple(Reason(term_text(t), format_reason(t)) for t in terms)
+               for p, terms in found.reasons.items()}
+    notes = tuple(format_reason(term) for _, term in found.notes)
+    text = explain(facts, found.problems, actions, {p: [r.text for r in rs] for p, rs in reasons.items()},
+                   found.causes, found.deferred, notes, engine.rules.thresholds, engine.rules.problem_inputs)
+    return Diagnosis(facts=facts, problems=tuple(found.problems), actions=tuple(actions), explanation=text,
+                     skipped=tuple(skipped), causes=found.causes, deferred=found.deferred, reasons=reasons,
+                     notes=notes)
 
 
-def infer_n_classes(history: Mapping[str, Any]) -> tuple[int, str]:
-    """The class count of a history without one, and how it was found.
+def diagnose_epochs(curve: LearningCurve, n_classes: int | None, engine: SymbolicEngine,
+                    loss_scale: float | None = None, first: int = 1) -> list[Diagnosis]:
+    """The diagnosis after each epoch from ``first`` on: the problems seen so far.
 
-    A history written by symtuner (and the test curves) carries ``n_classes``.
-    Otherwise it is estimated from the first epoch's losses: a classifier
-    starts at ln(n_classes), the loss of a uniform guess, and training only
-    lowers it, so ceil(exp(largest first-epoch loss)) is a lower bound (kept
-    within 2..1000). With no finite first-epoch loss, 10 is assumed.
+    Each entry is the diagnosis of the curve truncated at that epoch, with the
+    same rules as a finished training (so it is what symbolic early stopping
+    sees); curves shorter than the rules' minimum get none but a divergence.
     """
+    return [diagnose_partial(curve, epoch, n_classes, engine, loss_scale)
+            for epoch in range(max(first, 1), curve.n_epochs + 1)]
+
+
+def diagnose_partial(curve: LearningCurve, epochs: int, n_classes: int | None, engine: SymbolicEngine,
+                     loss_scale: float | None = None) -> Diagnosis:
+    """The diagnosis of the first ``epochs`` epochs of ``curve`` (a training still running)."""
+    return analyse(curve.truncated(epochs), n_classes, engine.rules.initial_weights, engine,
+                   lambda _name: True, random.Random(0), loss_scale=loss_scale)
+
+
+def history_classes(history: Mapping[str, Any]) -> int | None:
+    """The class count a history carries (symtuner's own and the test curves do), else None."""
     given = history.get("n_classes")
-    if given is not None:
-        if isinstance(given, bool) or not isinstance(given, int) or given < 2:
-            raise ConfigError(f"history n_classes must be an integer >= 2, got {given!r}")
-        return given, "given"
-    firsts = []
-    for key in ("loss", "val_loss"):
-        series = history.get(key)
-        if isinstance(series, list) and series and isinstance(series[0], (int, float)) \
-                and not isinstance(series[0], bool) and math.isfinite(series[0]):
-            firsts.append(float(series[0]))
-    if not firsts:
-        return 10, "assumed 10: no finite first-epoch loss"
-    estimate = math.ceil(math.exp(min(max(firsts), math.log(MAX_INFERRED_CLASSES))) - 1e-9)
-    return max(2, min(estimate, MAX_INFERRED_CLASSES)), "inferred from the first-epoch loss"
+    if given is None:
+        return None
+    if isinstance(given, bool) or not isinstance(given, int) or given < 2:
+        raise ConfigError(f"history n_classes must be an integer >= 2, got {given!r}")
+    return given
 
 
-def diagnose_history(history: dict[str, Any], n_classes: int | None, engine: SymbolicEngine,
-                     opposites: Mapping[str, str] | None = None) -> Diagnosis:
-    """Diagnose a Keras ``History.history`` dict (``None`` values stand for NaN).
+def diagnose_history(history: Mapping[str, Any], n_classes: int | None, engine: SymbolicEngine,
+                     opposites: Mapping[str, str] | None = None, loss_scale: float | None = None,
+                     epochs: int | None = None) -> Diagnosis:
+    """Diagnose a Keras ``History.history`` (``None`` values stand for NaN).
 
+    Metric names are normalised first (``binary_accuracy``, ``acc``, percent
+    accuracies, loss-only histories: ``symtuner.histories.normalise_series``).
     Every action counts as applicable and the rules' own probabilities are
-    used. Without ``n_classes`` the count comes from ``infer_n_classes`` and
-    the explanation says so.
+    used. Without a class count (argument or the history's ``n_classes``),
+    losses are measured against the curve's first-epoch level and the
+    explanation says so. ``epochs`` diagnoses only the first epochs (a
+    training still running).
     """
-    if not isinstance(history, dict):
+    from symtuner.histories import normalise_series
+
+    if not isinstance(history, Mapping):
         raise ConfigError(f"a history must be a JSON object of series, got {type(history).__name__}")
-    note = ""
     if n_classes is None:
-        n_classes, how = infer_n_classes(history)
-        if how != "given":
-            note = f" (n_classes {n_classes}, {how}; pass the class count to be exact)"
-    curve = LearningCurve.from_history(history)
+        n_classes = history_classes(history)
+    series = {key: value for key, value in history.items() if isinstance(value, list)}
+    curve = LearningCurve.from_history(normalise_series(series))
+    if epochs is not None:
+        curve = curve.truncated(epochs)
     diagnosis = analyse(curve, n_classes, engine.rules.initial_weights, engine, lambda _name: True,
-                        random.Random(0), opposites=opposites)
-    if not note:
+                        random.Random(0), opposites=opposites, loss_scale=loss_scale)
+    if n_classes is not None or loss_scale is not None:
         return diagnosis
-    return Diagnosis(facts=diagnosis.facts, problems=diagnosis.problems, actions=diagnosis.actions,
-                     explanation=diagnosis.explanation + note, skipped=diagnosis.skipped)
+    note = " (class count unknown: losses measured against the first-epoch level; pass it to be exact)"
+    return replace(diagnosis, explanation=diagnosis.explanation + note)

@@ -2,8 +2,12 @@
 
 The rule clauses are prepared once; each evaluation adds the facts, the
 thresholds and the action rules (with the current weights) as terms built
-from numbers, never as program text, and queries ``problem/1`` and
-``action/2``. Knowledge compilation uses SDD where pysdd is installed.
+from numbers, never as program text, and queries ``problem/1``,
+``action/2``, ``reason/2`` (why each problem holds, as a term with the
+numbers compared), ``cause/2`` (which diagnosed problem explains which),
+``deferred/2`` (contradictory problems set aside) and ``note/2`` (remarks
+such as a curve too short to judge). Knowledge compilation uses SDD where
+pysdd is installed.
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ from symtuner.symbolic._problog import (
 
 #: Directive every generated program starts with: an undefined predicate fails.
 HEADER = ":- unknown(fail).\n"
+
+#: The predicates every evaluation queries (functor, arity).
+QUERIES = (("problem", 1), ("action", 2), ("reason", 2), ("cause", 2), ("deferred", 2), ("note", 2))
+
+#: A ground term as plain data: a number, an atom's name, or (functor, args).
+TermData = Any
 
 
 @dataclass(frozen=True)
@@ -124,8 +134,8 @@ class RuleProgram:
                                   f"got {weight!r}")
             head = Term("action", Term(rule.action), Term(rule.problem), p=_number_term(weight))
             db.add_clause(Clause(head, rule.body))
-        db.add_fact(Term("query", Term("problem", Var("P"))))
-        db.add_fact(Term("query", Term("action", Var("A"), Var("P"))))
+        for functor, arity in QUERIES:
+            db.add_fact(Term("query", Term(functor, *(Var(f"V{i}") for i in range(arity)))))
         try:
             result = self._knowledge.create_from(db, engine=self._engine).evaluate()
         except ProbLogError as exc:
@@ -141,14 +151,60 @@ def _finite(value: Any, what: str) -> float:
     return float(value)
 
 
-def split_results(result: Mapping[Any, float]) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
-    """ProbLog's answer as ``{problem: p}`` and ``{(action, problem): p}``."""
-    problems: dict[str, float] = {}
-    actions: dict[tuple[str, str], float] = {}
-    for term, probability in result.items():
-        if term.functor == "problem" and term.arity == 1:
-            problems[str(term.args[0])] = probability
-        elif term.functor == "action" and term.arity == 2:
-            actions[(str(term.args[0]), str(term.args[1]))] = probability
-    return problems, actions
+@dataclass(frozen=True)
+class Evaluation:
+    """What one evaluation derived, as plain data.
 
+    ``problems`` and ``actions`` map to probabilities; ``reasons`` maps each
+    problem to its reason terms (``term_data`` form), in the order found;
+    ``causes`` maps a symptom to the problem explaining it; ``deferred`` maps
+    a problem set aside to the contradictory one acted on first; ``notes``
+    lists (name, term) remarks.
+    """
+
+    problems: dict[str, float]
+    actions: dict[tuple[str, str], float]
+    reasons: dict[str, list[TermData]]
+    causes: dict[str, str]
+    deferred: dict[str, str]
+    notes: list[tuple[str, TermData]]
+
+
+def term_data(term: Any) -> TermData:
+    """A ground ProbLog term as plain data: numbers, atom names, (functor, (args...))."""
+    if isinstance(term, (int, float)) and not isinstance(term, bool):
+        return term
+    if isinstance(term, Constant) or not isinstance(term, Term):
+        value = getattr(term, "value", term)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value) if isinstance(value, float) else int(value)
+        return str(value).strip("'\"")
+    if not term.args:
+        return str(term.functor).strip("'")
+    return (str(term.functor), tuple(term_data(arg) for arg in term.args))
+
+
+def _atom_name(term: Any) -> str:
+    return str(term_data(term))
+
+
+def split_results(result: Mapping[Any, float]) -> Evaluation:
+    """ProbLog's answer as plain data (terms with probability 0 are dropped)."""
+    out = Evaluation({}, {}, {}, {}, {}, [])
+    for term, probability in sorted(result.items(), key=lambda item: str(item[0])):
+        functor, arity = term.functor, term.arity
+        if functor == "problem" and arity == 1:
+            out.problems[_atom_name(term.args[0])] = probability
+        elif functor == "action" and arity == 2:
+            out.actions[(_atom_name(term.args[0]), _atom_name(term.args[1]))] = probability
+        elif probability <= 0.0:
+            continue
+        elif functor == "reason" and arity == 2:
+            out.reasons.setdefault(_atom_name(term.args[0]), []).append(term_data(term.args[1]))
+        elif functor == "cause" and arity == 2:
+            out.causes[_atom_name(term.args[0])] = _atom_name(term.args[1])
+        elif functor == "deferred" and arity == 2:
+            out.deferred[_atom_name(term.args[0])] = _atom_name(term.args[1])
+        elif functor == "note" and arity == 2:
+            out.notes.append((_atom_name(term.args[0]), term_data(term.args[1])))
+    return out

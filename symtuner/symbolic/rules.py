@@ -212,7 +212,7 @@ def _collect(statements: list[Any], source_map: SourceMap, paths: tuple[Path, ..
             rule_files[key] = file_of
             problems.append(rule.problem)
         else:
-            if signature == ("problem", 1):
+            if signature in (("problem", 1), ("reason", 2)):
                 has_problem_rule = True
                 problem_name = _atom(head.args[0])
                 if problem_name is not None:
@@ -276,12 +276,12 @@ def _check_body(body: Any, where: str) -> None:
 
 
 def _problem_inputs(clauses: list[Any]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Per problem, the fact and threshold names read in the bodies of its problem/1 rules."""
+    """Per problem, the fact and threshold names read in the bodies of its problem/1 and reason/2 rules."""
     facts: dict[str, dict[str, None]] = {}
     thresholds: dict[str, dict[str, None]] = {}
     for clause in clauses:
         head = _head(clause)
-        if not (isinstance(head, Term) and head.functor == "problem" and head.arity == 1):
+        if not (isinstance(head, Term) and (head.functor, head.arity) in (("problem", 1), ("reason", 2))):
             continue
         problem = _atom(head.args[0])
         if problem is None:

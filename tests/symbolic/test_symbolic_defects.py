@@ -63,15 +63,26 @@ def test_fast_convergence_is_not_high_lr(engine):
     assert problems(engine, "synthetic_fast_convergence") == ()
 
 
-def test_high_loss_is_judged_against_the_class_count(engine):
-    # final losses 0.5 at 90% accuracy: v1's absolute hloss (1.2) calls this fine for any class count;
-    # against the chance-level loss ln(n_classes) it is poor for 2 classes (0.69) but fine for 10 (2.30).
-    curve = LearningCurve((1.0, 0.6, 0.52, 0.5), (0.7, 0.85, 0.89, 0.9), (0.9, 0.6, 0.53, 0.5),
-                          (0.72, 0.86, 0.89, 0.9))
+def test_a_poor_fit_is_judged_from_chance_level_not_a_fixed_bar(engine):
+    # 62% accuracy, levelled off: v1's fixed bar (1 - acc > 0.15) calls it underfit for any class count.
+    # From chance level it is poor for 2 classes (a quarter of the way from 50% to 100%) but a fair fit
+    # for 10 (more than half of the way from 10%).
+    curve = LearningCurve((1.0, 0.8, 0.75, 0.74, 0.74), (0.5, 0.58, 0.61, 0.62, 0.62),
+                          (1.0, 0.82, 0.78, 0.77, 0.77), (0.5, 0.57, 0.6, 0.62, 0.62))
     two = analyse(curve, 2, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
     ten = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
-    assert two.problems == ("underfitting",)
-    assert ten.problems == ()
+    assert "underfitting" in two.problems
+    assert "underfitting" not in ten.problems
+
+
+def test_loss_only_history_underfitting_is_judged_against_the_first_epoch(engine):
+    # no accuracy logged (e.g. a regression): the loss levelled off at 80% of its first-epoch level
+    flat = LearningCurve((1.0, 0.85, 0.81, 0.8, 0.8, 0.8), (), (1.0, 0.86, 0.82, 0.81, 0.81, 0.81), ())
+    falling = LearningCurve((1.0, 0.4, 0.2, 0.12, 0.1, 0.09), (), (1.0, 0.45, 0.25, 0.16, 0.14, 0.13), ())
+    stuck = analyse(flat, None, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
+    fine = analyse(falling, None, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
+    assert "underfitting" in stuck.problems
+    assert fine.problems == ()
 
 
 def test_an_overfitted_network_is_not_also_called_underfitted(engine):
@@ -107,16 +118,20 @@ def test_three_straight_points_are_not_low_lr(engine):
 def test_the_same_straight_fall_over_enough_epochs_is_low_lr(engine):
     found = analyse(LearningCurve.from_history(STRAIGHT), 10, engine.rules.initial_weights, engine,
                     lambda _n: True, random.Random(0))
-    assert found.problems == ("low_lr",), found.explanation
+    # a symptom and its cause: the network stays at low accuracy because the step is too small
+    assert found.problems == ("underfitting", "low_lr"), found.explanation
+    assert found.causes == {"underfitting": "low_lr"}
+    assert [a.name for a in found.actions] == ["inc_lr"]  # acted on through the cause, no bigger network
     assert "fell at every epoch, in a nearly straight line" in found.explanation
 
 
-def test_a_stuck_three_epoch_curve_is_still_low_lr(engine):
+def test_a_stuck_three_epoch_curve_is_underfitting_caused_by_low_lr(engine):
     stuck = {"loss": [2.3027, 2.3026, 2.3024], "accuracy": [0.1, 0.1, 0.1],
              "val_loss": [2.3027, 2.3025, 2.3024], "val_accuracy": [0.1, 0.1, 0.1]}
     found = analyse(LearningCurve.from_history(stuck), 10, engine.rules.initial_weights, engine,
                     lambda _n: True, random.Random(0))
-    assert found.problems == ("low_lr",), found.explanation
+    assert found.problems == ("underfitting", "low_lr"), found.explanation
+    assert found.causes == {"underfitting": "low_lr"}
 
 
 def diagnosed(engine: SymbolicEngine, history: dict) -> tuple[str, ...]:
@@ -124,14 +139,20 @@ def diagnosed(engine: SymbolicEngine, history: dict) -> tuple[str, ...]:
                    lambda _n: True, random.Random(0)).problems
 
 
-def test_a_poor_fit_that_is_still_falling_is_not_underfitting(engine):
-    # recorded shape (digits-small, 3 epochs): still learning, so growing the network is not the cure
+def test_a_poor_fit_that_is_still_falling_gets_no_bigger_network(engine):
+    # recorded shape (digits-small, 3 epochs): a poor fit, but still learning, so growing the
+    # network is not the cure; once the loss levels off it is
     still_falling = {"loss": [2.30, 2.20, 2.10], "accuracy": [0.2, 0.3, 0.37],
-                     "val_loss": [2.2, 2.1, 2.0], "val_accuracy": [0.4, 0.6, 0.7]}
-    assert diagnosed(engine, still_falling) == ()
+                     "val_loss": [2.2, 2.1, 2.0], "val_accuracy": [0.2, 0.3, 0.35]}
     levelled = {"loss": [2.30, 2.12, 2.10], "accuracy": [0.2, 0.3, 0.37],
-                "val_loss": [2.2, 2.05, 2.0], "val_accuracy": [0.4, 0.6, 0.7]}
-    assert diagnosed(engine, levelled) == ("underfitting",)
+                "val_loss": [2.2, 2.05, 2.0], "val_accuracy": [0.2, 0.3, 0.35]}
+    falling = analyse(LearningCurve.from_history(still_falling), 10, engine.rules.initial_weights, engine,
+                      lambda _n: True, random.Random(0))
+    flat = analyse(LearningCurve.from_history(levelled), 10, engine.rules.initial_weights, engine,
+                   lambda _n: True, random.Random(0))
+    assert falling.problems == flat.problems == ("underfitting",)
+    assert falling.actions == ()
+    assert [a.name for a in flat.actions] == ["inc_neurons"]
 
 
 def test_an_exploded_training_is_a_learning_rate_problem_only(engine):

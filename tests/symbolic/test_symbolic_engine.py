@@ -16,7 +16,6 @@ from symtuner.symbolic.engine import (
     choose_actions,
     diagnose_history,
     explain,
-    infer_n_classes,
 )
 from symtuner.symbolic.facts import curve_facts
 from symtuner.symbolic.rules import load_rules
@@ -73,9 +72,10 @@ def test_problems_come_in_table_order_then_user_ones(tmp_path):
     assert problems == ["increasing_loss", "high_lr", "always_on"]
     assert rounded(ranked["always_on"]) == [("inc_neurons", 0.8)]
     diagnosis = analyse(diverged, 10, engine.rules.initial_weights, engine, ALL, random.Random(0))
-    assert [(a.name, a.problem) for a in diagnosis.actions] == [("decr_lr", "increasing_loss"),
+    # the NaN is a symptom of the step (explained by high_lr), acted on through the cause
+    assert diagnosis.causes == {"increasing_loss": "high_lr"}
+    assert [(a.name, a.problem) for a in diagnosis.actions] == [("decr_lr", "high_lr"),
                                                               ("inc_neurons", "always_on")]
-    assert "decr_lr (already chosen for increasing_loss)" in diagnosis.skipped
     assert "by a user rule reading n_epochs 2 -> always_on -> inc_neurons (p 0.80)" in diagnosis.explanation
 
 
@@ -86,9 +86,10 @@ def test_user_rules_are_explained_by_the_values_they_read(tmp_path):
         "0.7::action(reg_l2, small_gap) :- problem(small_gap).\n")
     rules = load_rules(tmp_path)
     assert rules.problem_inputs["small_gap"] == (("acc_gap", "diverged"), ("gap_limit",))
-    assert rules.problem_inputs["overfitting"] == (("acc_gap", "loss_gap", "ln_classes"), ("acc_gap", "loss_gap"))
+    read_facts, read_thresholds = rules.problem_inputs["overfitting"]
+    assert {"acc_gap", "loss_gap"} <= set(read_facts) and "acc_gap" in read_thresholds
     engine = SymbolicEngine(rules)
-    curve = LearningCurve((1.0, 0.6, 0.5), (0.6, 0.8, 0.9), (1.0, 0.7, 0.6), (0.6, 0.78, 0.82))
+    curve = LearningCurve((1.0, 0.6, 0.5), (0.6, 0.8, 0.9), (1.0, 0.7, 0.6), (0.5, 0.72, 0.82))
     diagnosis = analyse(curve, 10, rules.initial_weights, engine, ALL, random.Random(0))
     assert diagnosis.problems == ("small_gap",)
     assert diagnosis.explanation == ("by a user rule reading acc_gap 0.08, diverged 0, threshold gap_limit 0.05"
@@ -188,25 +189,50 @@ def test_always_threshold():
 
 
 # -- explain ---------------------------------------------------------------------
-def test_explanation_names_facts_problem_and_actions(engine):
-    facts = curve_facts(OVERFIT, 10)
-    actions = [ChosenAction("reg_l2", "overfitting", 0.99), ChosenAction("batch_norm", "overfitting", 0.99),
-               ChosenAction("data_augmentation", "overfitting", 0.6)]
-    text = explain(facts, ["overfitting"], actions, engine.rules.thresholds)
-    assert text.startswith("val accuracy 0.71 vs train 0.98: gap 0.27 > 0.20")
-    assert text.endswith("-> overfitting -> reg_l2 + batch_norm (p 0.99), data_augmentation (p 0.60)")
-    assert "val loss 1.30 vs train 0.05: gap 1.25 > 0.23 (0.10 x ln 10)" in text
+def test_explanation_formats_the_reasons_the_rules_derived(engine):
+    diagnosis = analyse(OVERFIT, 10, engine.rules.initial_weights, engine, ALL, random.Random(0))
+    assert diagnosis.explanation.startswith("train-validation accuracy gap 0.25 > 0.20 at the end of the run")
+    assert "train-validation loss gap 0.90 > 0.23 at the end of the run" in diagnosis.explanation
+    assert diagnosis.explanation.endswith("-> overfitting -> reg_l2 + batch_norm (p 0.99)")
+    terms = [r.term for r in diagnosis.reasons["overfitting"]]
+    assert "gap(accuracy, 0.25, 0.20)" in terms
+
+
+def test_explain_formats_any_reason_it_is_given():
+    actions = [ChosenAction("reg_l2", "overfitting", 0.99), ChosenAction("data_augmentation", "overfitting", 0.6)]
+    text = explain({}, ["overfitting"], actions, {"overfitting": ["a reason", "another"]})
+    assert text == "a reason and another -> overfitting -> reg_l2 (p 0.99), data_augmentation (p 0.60)"
+    text = explain({}, ["underfitting", "low_lr"], [ChosenAction("inc_lr", "low_lr", 0.99)],
+                   {"underfitting": ["poor"], "low_lr": ["slow"]}, causes={"underfitting": "low_lr"})
+    assert text == "poor -> underfitting, explained by low_lr; slow -> low_lr -> inc_lr (p 0.99)"
 
 
 def test_explanation_of_a_healthy_curve(engine):
-    text = explain(curve_facts(HEALTHY, 10), [], [], engine.rules.thresholds)
-    assert text == "no problem found (val accuracy 0.93, val loss 0.21)"
+    diagnosis = analyse(HEALTHY, 10, engine.rules.initial_weights, engine, ALL, random.Random(0))
+    assert diagnosis.explanation == "no problem found (val accuracy 0.93, val loss 0.21)"
 
 
-def test_explanation_follows_the_thresholds(engine):
-    facts = curve_facts(OVERFIT, 10)
-    text = explain(facts, ["overfitting"], [], {**engine.rules.thresholds, "acc_gap": 0.3})
-    assert "val accuracy" not in text and "no applicable action" in text
+def test_a_threshold_changed_in_a_user_rule_file_shows_in_the_explanation(tmp_path):
+    (tmp_path / "gap.pl").write_text("threshold(acc_gap, 0.22).\n")
+    engine = SymbolicEngine(load_rules(tmp_path))
+    diagnosis = analyse(OVERFIT, 10, engine.rules.initial_weights, engine, ALL, random.Random(0))
+    assert "accuracy gap 0.25 > 0.22" in diagnosis.explanation
+    (tmp_path / "gap.pl").write_text("threshold(acc_gap, 0.3).\n")
+    engine = SymbolicEngine(load_rules(tmp_path))
+    diagnosis = analyse(OVERFIT, 10, engine.rules.initial_weights, engine, ALL, random.Random(0))
+    assert "accuracy gap" not in diagnosis.explanation and "loss gap 0.90" in diagnosis.explanation
+
+
+def test_a_user_reason_clause_is_explained_like_a_shipped_one(tmp_path):
+    (tmp_path / "mine.pl").write_text(
+        "threshold(gap_limit, 0.05).\n"
+        "reason(small_gap, small_gap(G, T)) :- fact(acc_gap, G), threshold(gap_limit, T), G > T.\n"
+        "0.7::action(reg_l2, small_gap) :- problem(small_gap).\n")
+    engine = SymbolicEngine(load_rules(tmp_path))
+    curve = LearningCurve((1.0, 0.6, 0.5), (0.6, 0.8, 0.9), (1.0, 0.7, 0.6), (0.5, 0.72, 0.82))
+    diagnosis = analyse(curve, 10, engine.rules.initial_weights, engine, ALL, random.Random(0))
+    assert diagnosis.problems == ("small_gap",)
+    assert diagnosis.explanation == "small_gap(0.08, 0.05) -> small_gap -> reg_l2 (p 0.70)"
 
 
 # -- analyse / diagnose_history ------------------------------------------------------
@@ -235,20 +261,19 @@ def test_diagnose_history_with_none_values(engine):
     assert diagnosis.facts["diverged"] == 1.0
 
 
-def test_diagnose_history_infers_the_class_count(engine):
+def test_diagnose_history_without_a_class_count_measures_losses_on_the_curve(engine):
     data = history(HEALTHY)
-    assert infer_n_classes({**data, "n_classes": 7}) == (7, "given")
-    assert infer_n_classes(data)[0] == math.ceil(math.exp(2.0))  # from the first-epoch loss
-    assert infer_n_classes({"loss": [None], "val_loss": [None]})[0] == 10
-    assert infer_n_classes({"loss": [900.0], "val_loss": [1.0]})[0] == 1000
-    inferred = diagnose_history(data, None, engine)
-    assert "n_classes 8, inferred from the first-epoch loss" in inferred.explanation
+    unknown = diagnose_history(data, None, engine)
+    assert unknown.facts["loss_scale"] == pytest.approx(2.0)  # the first-epoch level
+    assert unknown.facts["n_classes"] == 0.0
+    assert "class count unknown" in unknown.explanation
     given = diagnose_history({**data, "n_classes": 10}, None, engine)
-    assert "inferred" not in given.explanation and given.facts["n_classes"] == 10.0
+    assert "unknown" not in given.explanation and given.facts["n_classes"] == 10.0
+    assert given.facts["loss_scale"] == pytest.approx(math.log(10))
     with pytest.raises(ConfigError, match="n_classes must be an integer"):
         diagnose_history({**data, "n_classes": "ten"}, None, engine)
-    with pytest.raises(ConfigError, match="lacks the series"):
-        diagnose_history({"loss": [1.0]}, 10, engine)
+    with pytest.raises(ConfigError, match="'loss' series"):
+        diagnose_history({"val_loss": [1.0]}, 10, engine)
 
 
 def test_rules_file_paths_survive_in_the_rule_base(tmp_path: Path):

@@ -31,11 +31,46 @@ def test_last_values_gaps_and_scale():
     facts = curve_facts(HEALTHY, 10)
     assert facts["last_loss"] == 0.5 and facts["last_val_loss"] == 0.7
     assert facts["last_accuracy"] == 0.9 and facts["last_val_accuracy"] == 0.82
-    assert facts["acc_gap"] == pytest.approx(0.08)
-    assert facts["loss_gap"] == pytest.approx(0.2)
-    assert facts["ln_classes"] == pytest.approx(math.log(10))
+    # gaps at the end of the run are medians of the last three epochs' gaps
+    assert facts["acc_gap"] == pytest.approx(0.05)  # median of 0.0, 0.05, 0.08
+    assert facts["loss_gap"] == pytest.approx(0.2)  # median of 0.1, 0.2, 0.2
+    assert facts["ln_classes"] == pytest.approx(math.log(10)) == facts["loss_scale"]
+    assert facts["chance"] == pytest.approx(0.1)
+    assert facts["end_accuracy"] == pytest.approx(0.85) and facts["train_skill"] == pytest.approx(0.75 / 0.9)
     assert facts["n_epochs"] == 4.0 and facts["n_classes"] == 10.0
     assert facts["diverged"] == 0.0
+
+
+def test_one_noisy_last_point_does_not_make_a_gap():
+    noisy = curve([1.0, 0.5, 0.3, 0.25, 0.2], [0.7, 0.85, 0.9, 0.92, 0.93],
+                  [1.0, 0.55, 0.35, 0.3, 0.9], [0.7, 0.84, 0.89, 0.91, 0.6])
+    facts = curve_facts(noisy, 10)
+    assert facts["acc_gap"] == pytest.approx(0.01) and facts["loss_gap"] == pytest.approx(0.05)
+
+
+def test_without_a_class_count_the_scale_is_the_first_epoch_level():
+    facts = curve_facts(HEALTHY, None)
+    assert facts["loss_scale"] == 2.0 and facts["n_classes"] == 0.0
+    assert curve_facts(HEALTHY, None, loss_scale=0.5)["loss_scale"] == 0.5
+    with pytest.raises(ConfigError, match="loss scale must be a positive number"):
+        curve_facts(HEALTHY, 10, loss_scale=0.0)
+
+
+def test_loss_only_curves_have_no_accuracy_facts():
+    facts = curve_facts(LearningCurve((1.0, 0.5, 0.3), (), (), ()), None)
+    assert facts["has_accuracy"] == facts["has_val"] == facts["has_val_accuracy"] == 0.0
+    assert facts["acc_gap"] == facts["train_skill"] == 0.0 and facts["end_loss"] == 0.5
+
+
+def test_validation_loss_turn_is_measured_from_its_rolling_median_minimum():
+    # one low outlier (epoch 2) is not the minimum: the rolling median bottoms out at 0.5 (epoch 3,
+    # the median of 0.2, 1.0, 0.5) and the end of the run (median of the last three) is 0.7
+    turn = curve([2.0, 1.0, 0.6, 0.4, 0.3, 0.2, 0.1], [0.5] * 7,
+                 [2.0, 0.2, 1.0, 0.5, 0.6, 0.7, 0.8], [0.5] * 7)
+    facts = curve_facts(turn, 10)
+    assert facts["val_rise_epochs"] == 4.0
+    assert facts["val_rise"] == pytest.approx(0.7 - 0.5)
+    assert facts["val_rise_share"] == pytest.approx(0.2 / 0.5)
 
 
 def test_gaps_are_signed():
@@ -102,7 +137,7 @@ def test_one_epoch_curve():
     assert facts["rising_steps"] == facts["turns"] == 0.0
 
 
-@pytest.mark.parametrize("n_classes", [1, 0, -3, 2.5, True, "10", None])
+@pytest.mark.parametrize("n_classes", [1, 0, -3, 2.5, True, "10"])
 def test_bad_class_count(n_classes):
     with pytest.raises(ConfigError, match="number of classes"):
         curve_facts(HEALTHY, n_classes)

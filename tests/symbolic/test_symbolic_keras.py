@@ -35,5 +35,6 @@ def test_real_trainings_with_wrong_learning_rates_are_diagnosed():
     assert "high_lr" in too_high.problems, too_high.explanation
     assert [a.name for a in too_high.actions] == ["decr_lr"]
     too_low = diagnose_history(train("sgd", 1e-3, 5), 10, engine)
-    assert too_low.problems == ("low_lr",), too_low.explanation
+    assert too_low.problems == ("underfitting", "low_lr"), too_low.explanation
+    assert too_low.causes == {"underfitting": "low_lr"}
     assert [a.name for a in too_low.actions] == ["inc_lr"]

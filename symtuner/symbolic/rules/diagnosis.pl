@@ -1,130 +1,187 @@
 % Diagnosis of training problems from one trial's learning curves
-% (the problems of the paper's Table 1).
+% (the problems of the paper's Table 1), their causes and their reasons.
 %
 % symtuner adds, for every trial, one fact(Name, Value) per number computed
-% from the curves (symtuner/symbolic/facts.py lists them: last_loss,
-% acc_gap, ln_classes, diverged, ...) and the threshold/2 facts below, with
-% the user's overrides applied. Losses are cross-entropies, so thresholds
-% on a loss are multiples of ln(n_classes), the loss of a uniform guess:
-% the same defaults serve 2 classes and 1000.
+% from the curves (symtuner/symbolic/facts.py lists and defines them:
+% end_loss, acc_gap, train_skill, loss_scale, diverged, ...) and the
+% threshold/2 facts below, with the user's overrides applied.
+%
+% Thresholds on a loss are multiples of the loss scale (fact loss_scale):
+% ln(n_classes), the loss of a uniform guess, for a classifier whose class
+% count is known; otherwise the curve's own first-epoch level. The same
+% defaults then serve 2 classes and 1000, and losses other than cross-entropy.
+%
+% Every problem is derived from a reason(Problem, Why) clause whose Why term
+% carries the numbers it compared; symtuner queries these terms and only
+% formats them (a user rule gets the same kind of explanation by writing a
+% reason/2 clause). Symptoms and causes are both reported; explains/2 says
+% which problem explains which, and the tuning rules act on causes.
 
 :- unknown(fail).
 
 % ---------------------------------------------------------------- thresholds
-threshold(acc_gap, 0.2).        % train - val accuracy above this: overfitting
-threshold(loss_gap, 0.1).       % val - train loss above this x ln(n_classes): overfitting
-threshold(low_acc, 0.15).       % 1 - accuracy above this, in training and validation: underfitting
-threshold(high_loss, 0.5).      % loss above this x ln(n_classes), in training and validation: underfitting
-threshold(levelled, 0.5).       % ... once the last epoch's fall is below this share of the mean fall per epoch
-threshold(loss_rebound, 0.05).  % smoothed train loss ends this x ln(n_classes) above its minimum: increasing loss
-threshold(loss_rise, 0.01).     % ... or rises on most steps and ends this x ln(n_classes) above its minimum
+threshold(min_epochs, 3).       % fewer epochs are too short to judge (only a divergence is reported)
+threshold(acc_gap, 0.2).        % train - val accuracy at the end above this: overfitting
+threshold(loss_gap, 0.1).       % val - train loss at the end above this x scale: overfitting
+threshold(val_rise, 0.2).       % val loss ends this share above its (rolling-median) minimum ...
+threshold(val_rise_loss, 0.02). % ... and this x scale above it ...
+threshold(val_rise_epochs, 2).  % ... its minimum this many epochs back, the train loss falling since: overfitting
+threshold(low_skill, 0.5).      % train and val accuracy end less than this share of the way from chance to 1: underfitting
+threshold(high_loss, 0.5).      % no accuracy logged: train (and val) loss end above this x scale, levelled: underfitting
+threshold(levelled, 0.5).       % levelled: the last epoch fell less than this share of the mean fall per epoch
+threshold(stuck_acc, 0.005).    % accuracy moved less than this after epoch 1 ...
+threshold(stuck_loss, 0.02).    % ... and the loss less than this x scale, still above high_loss x scale: stuck, underfitting
+threshold(loss_rebound, 0.05).  % smoothed train loss ends this x scale above its minimum: increasing loss
+threshold(loss_rise, 0.01).     % ... or rises on most steps and ends this x scale above its minimum
 threshold(fluct_turns, 2).      % the train loss changes direction at least this often ...
-threshold(fluct_rise, 0.15).    % ... by more than this share of its level on average: fluctuating loss
-threshold(low_lr_shape, 0.25).  % |area - line area| below this share of the drop's triangle: straight-line fall
-threshold(low_lr_loss, 0.5).    % ... while the train loss is still above this x ln(n_classes): low learning rate
+threshold(fluct_rise, 0.15).    % ... by more than this share of its level on average ...
+threshold(fluct_floor, 0.01).   % ... and by more than this x scale (jitter of a near-zero loss is not a fluctuation)
+threshold(low_lr_shape, 0.25).  % |bend| of the falling loss below this share of the drop's triangle: straight-line fall
+threshold(low_lr_loss, 0.5).    % ... while the train loss is still above this x scale: low learning rate
 threshold(low_lr_epochs, 5).    % ... over at least this many epochs (fewer points look straight by chance)
-threshold(explode_loss, 2.0).   % train loss ever above this x ln(n_classes): high learning rate
-threshold(stall_loss, 0.9).     % train loss stuck above this x ln(n_classes), not falling: high learning rate
+threshold(still_move, 0.02).    % train loss never moved by this x scale, stuck above stall_loss: low learning rate
+threshold(explode_loss, 2.0).   % train loss after epoch 1 above this x scale: high learning rate
+threshold(overshoot, 1.1).      % first-epoch loss above this x scale (worse than a uniform guess) ...
+threshold(stall_loss, 0.9).     % ... then stuck above this x scale: a blow-up killed the network, high learning rate
 threshold(high_lr_area, 0.75).  % val loss area above its straight line by this share: high learning rate
-threshold(still_move, 0.02).    % train loss never moved by this x ln(n_classes), stuck above stall_loss: low learning rate
 
 % ------------------------------------------------------------------- helpers
+limit(Name, L) :- threshold(Name, T), fact(loss_scale, K), L is T * K.
+flag(Name) :- fact(Name, V), V > 0.5.
+
 % A diverged training (NaN or infinite values) or one whose loss exploded far
-% above chance level is a learning-rate problem and nothing else: its gaps and
-% levels say nothing about capacity or regularisation.
-diverged :- fact(diverged, D), D > 0.5.
-exploded :- fact(max_loss, M), fact(ln_classes, K), threshold(explode_loss, T), M > T * K.
-trusted :- \+ diverged, \+ exploded.
+% above the scale after the first epoch is a learning-rate problem: its gaps
+% and levels say nothing about capacity or regularisation. One high first
+% epoch alone (a pretrained head, an embedding warming up) is no explosion.
+diverged :- flag(diverged).
+exploded(M, L) :- fact(later_max_loss, M), limit(explode_loss, L), M > L.
+trusted :- \+ diverged, \+ exploded(_, _).
+judged :- fact(n_epochs, N), threshold(min_epochs, M), N >= M.
+sound :- judged, trusted.
 
-% The training loss still falls as fast as on average (3 epochs or more): the
-% network has not finished learning, so a poor fit is no sign of too little
-% capacity yet (that is "train longer or faster", not "grow the network").
-still_learning :-
-    fact(n_epochs, N), N >= 3,
-    fact(last_fall_share, S), threshold(levelled, T), S >= T.
+% The training loss has levelled off (or was never falling).
+levelled :- fact(last_fall_share, S), threshold(levelled, T), S < T.
 
-% A clear learning-rate problem explains a poor fit by itself, so the curve
-% says nothing about capacity: underfitting is not diagnosed on top of it.
-lr_problem :- problem(high_lr).
-lr_problem :- problem(low_lr).
+% Stuck: after the first epoch neither the accuracy nor the loss moves, and the
+% loss is still far from a fit (a dead network, or one predicting the class prior).
+stuck(A, M) :-
+    flag(has_accuracy), fact(late_acc_range, A), threshold(stuck_acc, TA), A < TA,
+    fact(late_loss_move, M), limit(stuck_loss, TM), M < TM,
+    fact(end_loss, L), limit(high_loss, H), L > H.
+
+problem(P) :- reason(P, _).
+
+% Remarks that are no problem.
+note(too_short, epochs(N, M)) :- fact(n_epochs, N), threshold(min_epochs, M), N < M.
 
 % --------------------------------------------------------------- overfitting
-% Signed gaps: a validation score better than the training one is no gap.
-problem(overfitting) :-
-    trusted, fact(acc_gap, G), threshold(acc_gap, T), G > T.
-problem(overfitting) :-
-    trusted, fact(loss_gap, G), fact(ln_classes, K), threshold(loss_gap, T), G > T * K.
+% Signed gaps at the end of the run (medians of the last epochs, so one noisy
+% point does not decide), or the classic shape: the validation loss turns and
+% climbs for epochs while the training loss keeps falling smoothly. (When the
+% training loss itself zig-zags or climbs, every step swings the validation
+% loss too, and its rise is no sign of memorising.)
+smooth_training :- \+ problem(fluctuating_loss), \+ problem(increasing_loss).
+reason(overfitting, gap(accuracy, G, T)) :-
+    sound, flag(has_val_accuracy), fact(acc_gap, G), threshold(acc_gap, T), G > T.
+reason(overfitting, gap(loss, G, L)) :-
+    sound, flag(has_val), fact(loss_gap, G), limit(loss_gap, L), G > L.
+reason(overfitting, val_turn(Min, End, E)) :-
+    sound, flag(has_val), smooth_training,
+    fact(val_rise_epochs, E), threshold(val_rise_epochs, TE), E >= TE,
+    fact(val_rise_share, S), threshold(val_rise, TS), S > TS,
+    fact(val_rise, R), limit(val_rise_loss, TR), R > TR,
+    fact(train_fall_since_val_min, F), F > 0,
+    fact(min_val_loss, Min), fact(end_val_loss, End).
 
 % -------------------------------------------------------------- underfitting
-% The network fits neither the training nor the validation data, and its
-% training loss has levelled off. (Checking validation alone would call every
-% overfitted network underfitted too.)
-problem(underfitting) :-
-    trusted, \+ lr_problem, \+ still_learning,
-    fact(best_accuracy, A), fact(last_val_accuracy, V), threshold(low_acc, T),
-    1 - A > T, 1 - V > T.
-problem(underfitting) :-
-    trusted, \+ lr_problem, \+ still_learning,
-    fact(min_loss, L), fact(last_val_loss, VL), fact(ln_classes, K), threshold(high_loss, H),
-    L > H * K, VL > H * K.
+% The network fits even its training data poorly at the end of the run,
+% whatever the reason (a learning-rate problem may explain it: see explains/2).
+% Measured from chance level, so a 4-class run at 0.80 is no failure while a
+% run stuck at the class prior is.
+reason(underfitting, poor_fit(A, V, Bar)) :-
+    sound, flag(has_accuracy), flag(has_val_accuracy),
+    fact(train_skill, S), fact(val_skill, SV), threshold(low_skill, T), S < T, SV < T,
+    fact(end_accuracy, A), fact(end_val_accuracy, V), fact(chance, C), Bar is C + T * (1 - C).
+reason(underfitting, poor_fit(A, Bar)) :-
+    sound, flag(has_accuracy), \+ flag(has_val_accuracy),
+    fact(train_skill, S), threshold(low_skill, T), S < T,
+    fact(end_accuracy, A), fact(chance, C), Bar is C + T * (1 - C).
+reason(underfitting, stuck(A, M)) :- sound, stuck(A, M).
+reason(underfitting, loss_level(L, H)) :-
+    sound, \+ flag(has_accuracy), levelled,
+    fact(end_loss, L), limit(high_loss, H), L > H,
+    ( \+ flag(has_val) ; fact(end_val_loss, V), V > H ).
 
 % ----------------------------------------------------------- increasing loss
 % Read on the smoothed training loss, so one noisy epoch is not a trend.
-problem(increasing_loss) :- diverged.
-problem(increasing_loss) :-
-    fact(smoothed_rebound, R), fact(ln_classes, K), threshold(loss_rebound, T), R > T * K.
-problem(increasing_loss) :-
+reason(increasing_loss, diverged(E)) :- diverged, fact(diverged_epoch, E).
+reason(increasing_loss, rebound(R, L)) :-
+    judged, \+ diverged, fact(smoothed_rebound, R), limit(loss_rebound, L), R > L.
+reason(increasing_loss, rising(Up, Steps)) :-
+    judged, \+ diverged,
     fact(smoothed_rising_steps, Up), fact(smoothed_falling_steps, Down), Up > Down,
-    fact(smoothed_rebound, R), fact(ln_classes, K), threshold(loss_rise, T), R > T * K.
+    fact(smoothed_rebound, R), limit(loss_rise, L), R > L,
+    fact(n_epochs, N), Steps is N - 1.
 
 % ---------------------------------------------------------- fluctuating loss
-% Up and down steps alone are not enough (a noisy but falling loss has both,
-% and a loss that turns and climbs steadily is increasing, not fluctuating):
-% the loss must swing down and up repeatedly, by a fair share of its level.
-problem(fluctuating_loss) :-
-    trusted,
+% The training loss must swing down and up repeatedly, by a fair share of its
+% level and by a visible amount on its own scale (a noisy but falling loss has
+% up and down steps too; a loss near zero jitters by large shares of nothing).
+reason(fluctuating_loss, zigzag(Turns, Rise, T)) :-
+    sound,
     fact(turns, Turns), threshold(fluct_turns, N), Turns >= N,
-    fact(mean_rise, M), threshold(fluct_rise, T), M > T.
+    fact(mean_rise, Rise), threshold(fluct_rise, T), Rise > T,
+    fact(mean_rise_scaled, RS), threshold(fluct_floor, F), RS > F.
 
 % ------------------------------------------------------------ learning rate
-% Low: the training loss falls at every epoch, the validation loss falls in a
-% nearly straight line (no fast early drop; measured against the triangle of
-% the drop, not the whole area, which the loss level would dominate), and the
-% loss is still high. Three or four points say little about a curve's shape
-% (after 3 epochs on a few hundred images, with a handful of steps per epoch,
-% almost every loss is still high and falls almost straight, whatever the
-% rate), so this rule waits for low_lr_epochs epochs.
-problem(low_lr) :-
-    trusted,
+% Low: the loss falls at every epoch in a nearly straight line (no fast early
+% drop) and is still high, over enough epochs for a shape to mean something.
+reason(low_lr, straight_fall(Last, L)) :-
+    sound,
     fact(n_epochs, N), threshold(low_lr_epochs, E), N >= E,
     fact(falling_steps, F), F >= N - 1,
-    fact(first_val_loss, V0), fact(last_val_loss, V1), V0 > V1,
-    fact(val_loss_area, A), fact(val_loss_line_area, L), threshold(low_lr_shape, S),
-    abs(A - L) < S * (V0 - V1) * (N - 1) / 2,
-    fact(last_loss, Last), fact(ln_classes, K), threshold(low_lr_loss, T), Last > T * K.
+    fact(fall_bend, B), threshold(low_lr_shape, S), abs(B) < S,
+    fact(last_loss, Last), limit(low_lr_loss, L), Last > L.
+% Low, too: the loss sits at chance level and has not moved at all.
+reason(low_lr, no_move(Min, Max, K)) :-
+    sound,
+    fact(last_loss, Last), limit(stall_loss, T), Last > T,
+    fact(max_loss, Max), fact(min_loss, Min), limit(still_move, S), Max - Min < S,
+    fact(loss_scale, K).
 
-% Low, too: the loss sits at chance level and has not moved at all over the
-% epochs (a too-small step, e.g. Adadelta at these rates). A too-large step
-% that kills the network first moves the loss: its first epoch averages the
-% explosion in, so it is caught by the high_lr rules below.
-problem(low_lr) :-
-    trusted,
-    fact(n_epochs, N), N >= 3,
-    fact(last_loss, Last), fact(ln_classes, K), threshold(stall_loss, T), Last > T * K,
-    fact(max_loss, M), fact(min_loss, Mi), threshold(still_move, S), M - Mi < S * K.
+% High: the training diverged, the loss exploded after the first epoch, a
+% first epoch worse than a uniform guess (a blow-up averaged in) left the
+% network stuck at chance level, the training loss climbs back (steps that
+% overshoot), or the validation loss spiked far above its straight-line trend.
+reason(high_lr, diverged(E)) :- diverged, fact(diverged_epoch, E).
+reason(high_lr, exploded(M, L)) :- \+ diverged, exploded(M, L).
+reason(high_lr, blown_then_stuck(First, Last, K)) :-
+    sound,
+    fact(first_loss, First), limit(overshoot, O), First > O,
+    fact(last_loss, Last), limit(stall_loss, T), Last > T,
+    fact(falling_steps, F), fact(n_epochs, N), F < N - 1,
+    fact(loss_scale, K).
+reason(high_lr, climbs_back(R)) :- trusted, reason(increasing_loss, rebound(R, _)).
+reason(high_lr, val_spike(A, L)) :-
+    sound, flag(has_val),
+    fact(val_loss_area, A), fact(val_loss_line_area, L), threshold(high_lr_area, T), A - L > T * L.
 
-% High: the training diverged, the loss exploded above chance level, it got
-% stuck near chance level without falling steadily, or the validation loss
-% spiked far above its straight-line trend.
-problem(high_lr) :- diverged.
-problem(high_lr) :- exploded.
-problem(high_lr) :-
-    trusted,
-    fact(n_epochs, N), N >= 3,
-    fact(last_loss, Last), fact(ln_classes, K), threshold(stall_loss, T), Last > T * K,
-    fact(falling_steps, F), F < N - 1,
-    fact(max_loss, M), fact(min_loss, Mi), threshold(still_move, S), M - Mi >= S * K.
-problem(high_lr) :-
-    trusted,
-    fact(val_loss_area, A), fact(val_loss_line_area, L), threshold(high_lr_area, T),
-    A - L > T * L.
+% -------------------------------------------------------- causes and conflicts
+% explains(Cause, Symptom): when both are diagnosed, Cause explains Symptom,
+% and the tuning rules act on the cause.
+explains(low_lr, underfitting).
+explains(high_lr, underfitting).
+explains(high_lr, increasing_loss).
+explains(high_lr, fluctuating_loss).
+
+% precedes(First, Other): contradictory problems; act on First. A network
+% that fits neither its training nor its validation data is underfitting
+% first: regularising it would make it worse.
+precedes(underfitting, overfitting).
+
+cause(Symptom, Cause) :- explains(Cause, Symptom), problem(Cause), problem(Symptom).
+deferred(Problem, First) :- precedes(First, Problem), problem(First), problem(Problem).
+
+% The problems the tuning rules act on: diagnosed, not explained by another
+% diagnosed problem, not deferred to a contradictory one.
+acted_on(P) :- problem(P), \+ cause(P, _), \+ deferred(P, _).

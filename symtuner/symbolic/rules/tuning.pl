@@ -1,26 +1,32 @@
 % Tuning rules: P::action(Action, Problem) is the probability of applying
-% Action when Problem is diagnosed (the paper's Table 2). These are the
-% initial probabilities; after every trial they are re-learned from whether
-% earlier actions improved the best result (learning from interpretations).
+% Action for Problem (the paper's Table 2). These are the initial
+% probabilities; after every trial they are re-learned from whether earlier
+% actions improved the best result (learning from interpretations).
 %
-% For each diagnosed problem symtuner applies the most probable applicable
+% The rules act on acted_on(Problem) (rules/diagnosis.pl): a diagnosed
+% problem that no other diagnosed problem explains and that is not deferred
+% to a contradictory one. An underfit network whose learning rate is too low
+% gets inc_lr, not a bigger network; nor does one whose loss is still falling
+% (levelled/0: it has not finished learning, capacity is not what it lacks).
+%
+% For each problem acted on symtuner applies the most probable applicable
 % action, plus every other applicable one at 0.9 or above (reg_l2 and
 % batch_norm go together, as in the paper).
 
-0.99::action(reg_l2, overfitting) :- problem(overfitting).
-0.99::action(batch_norm, overfitting) :- problem(overfitting).
-0.4::action(inc_dropout, overfitting) :- problem(overfitting).
-0.6::action(data_augmentation, overfitting) :- problem(overfitting).
+0.99::action(reg_l2, overfitting) :- acted_on(overfitting).
+0.99::action(batch_norm, overfitting) :- acted_on(overfitting).
+0.4::action(inc_dropout, overfitting) :- acted_on(overfitting).
+0.6::action(data_augmentation, overfitting) :- acted_on(overfitting).
 
-0.3::action(decr_lr, underfitting) :- problem(underfitting).
-0.5::action(inc_neurons, underfitting) :- problem(underfitting).
-0.45::action(new_fc_layer, underfitting) :- problem(underfitting).
-0.45::action(new_conv_layer, underfitting) :- problem(underfitting).
+0.3::action(decr_lr, underfitting) :- acted_on(underfitting), levelled.
+0.5::action(inc_neurons, underfitting) :- acted_on(underfitting), levelled.
+0.45::action(new_fc_layer, underfitting) :- acted_on(underfitting), levelled.
+0.45::action(new_conv_layer, underfitting) :- acted_on(underfitting), levelled.
 
-0.99::action(decr_lr, increasing_loss) :- problem(increasing_loss).
+0.99::action(decr_lr, increasing_loss) :- acted_on(increasing_loss).
 
-0.85::action(inc_batch_size, fluctuating_loss) :- problem(fluctuating_loss).
-0.15::action(decr_lr, fluctuating_loss) :- problem(fluctuating_loss).
+0.85::action(inc_batch_size, fluctuating_loss) :- acted_on(fluctuating_loss).
+0.15::action(decr_lr, fluctuating_loss) :- acted_on(fluctuating_loss).
 
-0.99::action(decr_lr, high_lr) :- problem(high_lr).
-0.99::action(inc_lr, low_lr) :- problem(low_lr).
+0.99::action(decr_lr, high_lr) :- acted_on(high_lr).
+0.99::action(inc_lr, low_lr) :- acted_on(low_lr).
