@@ -63,8 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("study_dir")
     status.add_argument("--explain", action="store_true", help="also print every trial's explanation")
 
-    diagnose = sub.add_parser("diagnose", help="diagnose a Keras History.history JSON file")
-    diagnose.add_argument("history", type=Path)
+    diagnose = sub.add_parser("diagnose", help="diagnose a Keras training: History JSON, CSVLogger file or "
+                                                "TensorBoard log directory")
+    diagnose.add_argument("history", type=Path, help="a History.history JSON file, a CSVLogger .csv file or a "
+                                                     "TensorBoard log directory of one model.fit run")
+    diagnose.add_argument("--epochs", type=_positive_int, help="diagnose only the first N epochs (what was "
+                                                               "known during training)")
     diagnose.add_argument("--n-classes", type=_positive_int, help="number of classes (for the loss scale)")
     diagnose.add_argument("--rules", type=Path, help="directory of .pl files extending the shipped rules")
     diagnose.add_argument("--json", action="store_true", help="print one JSON object")
@@ -206,24 +210,22 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 def _cmd_diagnose(args: argparse.Namespace) -> int:
     from symtuner.actions import OPPOSITES
-    from symtuner.errors import ConfigError
+    from symtuner.histories import read_history
     from symtuner.symbolic.engine import SymbolicEngine, diagnose_history
     from symtuner.symbolic.rules import load_rules
 
-    try:
-        history = json.loads(args.history.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"history file {args.history} does not exist") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"history file {args.history} is not JSON: {exc}") from None
+    history = read_history(args.history)
     engine = SymbolicEngine(load_rules(args.rules))
-    diagnosis = diagnose_history(history, args.n_classes, engine, opposites=OPPOSITES)
+    n_classes = args.n_classes if args.n_classes is not None else history.n_classes
+    diagnosis = diagnose_history(history.series, n_classes, engine, opposites=OPPOSITES, epochs=args.epochs)
     if args.json:
         data = diagnosis.to_dict()
-        print(json.dumps({"problems": data["problems"], "actions": data["actions"], "facts": data["facts"],
-                          "explanation": data["explanation"]}))
+        keys = ("problems", "causes", "deferred", "actions", "reasons", "notes", "facts", "explanation")
+        print(json.dumps({"source": history.source, **{key: data[key] for key in keys}}))
         return 0
     print("problems: " + (", ".join(diagnosis.problems) or "none (healthy)"))
+    if diagnosis.causes:
+        print("causes: " + ", ".join(f"{symptom} <- {cause}" for symptom, cause in diagnosis.causes.items()))
     print("actions: " + (", ".join(f"{a.name} for {a.problem} (p {a.probability:.2f})"
                                    for a in diagnosis.actions) or "none"))
     print("explanation: " + diagnosis.explanation)

@@ -168,7 +168,8 @@ def _read_json(path: Path) -> History:
     """A ``History.history`` object, bare or under a ``"history"`` key, with an optional ``n_classes``.
 
     Lists are series; other values (``n_classes``, ``description``, ...) are metadata and left out
-    of the series. JSON ``null``, ``NaN`` and ``Infinity`` become ``None``.
+    of the series, and so are lists of names (e.g. a label ``"expected": ["overfitting"]``) under a
+    key that is no Keras metric name (``loss``, ``val_*``, an accuracy). JSON ``null``, ``NaN`` and ``Infinity`` become ``None``.
     """
     text = _read_text(path)
     try:
@@ -187,9 +188,15 @@ def _read_json(path: Path) -> History:
     if "loss" in fields and not isinstance(fields["loss"], list):
         raise ConfigError(f"history {path}: series 'loss' must be a list of numbers, got {fields['loss']!r}")
     series = {key: _number_list(values, f"history {path}: series {key!r}")
-              for key, values in fields.items() if isinstance(values, list)}
+              for key, values in fields.items() if isinstance(values, list) and not _label_list(key, values)}
     n_classes = fields.get("n_classes", data.get("n_classes"))
     return History(_checked_series(path, series), _n_classes(path, n_classes), "json")
+
+
+def _label_list(key: str, values: list[Any]) -> bool:
+    """A list of strings (or an empty list) under a key Keras would not log a metric as."""
+    metric = key == "loss" or key.startswith("val_") or key in ACCURACY_KEYS or key in LEARNING_RATE_KEYS
+    return not metric and all(isinstance(value, str) for value in values)
 
 
 def _n_classes(path: Path, value: Any) -> int | None:

@@ -34,7 +34,7 @@ def _error_line(capsys):
     (["run", "--rules", "no-such-dir"], "no-such-dir"),
     (["status", "not-a-study"], "not-a-study is not a study directory"),
     (["report", "not-a-study"], "not-a-study is not a study directory"),
-    (["diagnose", "nofile.json"], "nofile.json does not exist"),
+    (["diagnose", "nofile.json"], "nofile.json: no such file"),
 ])
 def test_user_errors_exit_2_with_one_line(tmp_path, monkeypatch, capsys, args, message):
     monkeypatch.chdir(tmp_path)
@@ -74,7 +74,8 @@ def test_diagnose_json_is_one_object(capsys):
     case = next(CURVES.glob("*overfit*.json"))
     assert main(["diagnose", str(case), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"problems", "actions", "facts", "explanation"}
+    assert set(data) == {"source", "problems", "causes", "deferred", "actions", "reasons", "notes", "facts",
+                         "explanation"}
     assert "overfitting" in data["problems"]
     assert {"name", "problem", "probability"} <= set(data["actions"][0])
 

@@ -7,10 +7,9 @@ whole step for one trial (facts, diagnosis, choice, explanation) and
 
 from __future__ import annotations
 
-import math
 import random
-from dataclasses import dataclass, replace
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from symtuner.errors import ConfigError, RulesError

@@ -93,8 +93,11 @@ def test_cli_study_on_a_user_data_function(tmp_path, capsys):
 
 
 def test_overfitting_diagnosis_puts_l2_and_batch_norm_in_the_next_saved_model(tmp_path, tiny_dataset):
-    # Overriding the accuracy-gap threshold makes every curve "overfit": the test is about what follows.
-    settings = StudySettings(epochs=1, n_initial=2, thresholds={"acc_gap": -2.0, "loss_gap": -100.0})
+    # Overriding the thresholds makes every one-epoch curve "overfit" and nothing else: the test is about
+    # what follows.
+    overfit_only = {"acc_gap": -2.0, "loss_gap": -100.0, "min_epochs": 1, "low_skill": -1.0, "still_move": -1.0,
+                    "stuck_acc": -1.0}
+    settings = StudySettings(epochs=1, n_initial=2, thresholds=overfit_only)
     from symtuner.settings import load_config
 
     (tmp_path / "space.toml").write_text(SMALL_SPACE)
