@@ -217,7 +217,7 @@ def curve_facts(curve: LearningCurve, n_classes: int | None = None,
     rising, falling = _steps(loss, flat)
     s_rising, s_falling = _steps(smoothed, flat)
     rises = _rises(loss, flat)
-    end_acc, end_val_acc = _end(acc), _end(val_acc)
+    end_acc = _end(acc)
     facts: dict[str, float] = {
         "n_epochs": n,
         "n_classes": k or 0,
