@@ -33,3 +33,16 @@ def test_readme_network_example_builds(tmp_path):
     model = namespace["build"](params, arch, (12, 12, 1), 3)
     assert isinstance(model, keras.Model) and model.output_shape == (None, 3)
     assert check_network(model, arch, params) == []
+
+
+def test_readme_own_rules_example_gives_the_output_shown(tmp_path, capsys):
+    from symtuner.cli import main
+
+    text = README.read_text()
+    rules = re.search(r"```prolog\n(% my_rules/still_improving.pl\n.*?)```", text, flags=re.S).group(1)
+    shown = re.search(r"\$ symtuner diagnose (\S+) --rules my_rules\n(.*?)```", text, flags=re.S)
+    (tmp_path / "my_rules").mkdir()
+    (tmp_path / "my_rules" / "still_improving.pl").write_text(rules)
+    root = README.parent
+    assert main(["diagnose", str(root / shown.group(1)), "--rules", str(tmp_path / "my_rules")]) == 0
+    assert capsys.readouterr().out == shown.group(2)
