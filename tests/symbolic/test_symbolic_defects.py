@@ -162,3 +162,17 @@ def test_an_exploded_training_is_a_learning_rate_problem_only(engine):
     found = diagnosed(engine, exploded)
     assert "high_lr" in found
     assert not {"overfitting", "underfitting", "fluctuating_loss"} & set(found)
+
+
+def test_a_network_stuck_at_the_class_prior_is_underfitting(engine):
+    # 90 % of one class: predicting it gives accuracy 0.90 for ever and the loss the prior's entropy
+    prior = {"loss": [0.45, 0.327, 0.326, 0.326, 0.326, 0.326], "accuracy": [0.88, 0.9, 0.9, 0.9, 0.9, 0.9],
+             "val_loss": [0.33, 0.326, 0.326, 0.326, 0.326, 0.326], "val_accuracy": [0.9] * 6}
+    found = analyse(LearningCurve.from_history(prior), 2, engine.rules.initial_weights, engine,
+                    lambda _n: True, random.Random(0))
+    assert "underfitting" in found.problems, found.explanation
+    assert "stuck" in found.explanation
+    # a network that fits to 0.90 keeps moving: no alarm
+    fitting = {"loss": [0.6, 0.4, 0.33, 0.29, 0.27, 0.26], "accuracy": [0.7, 0.82, 0.86, 0.88, 0.89, 0.9],
+               "val_loss": [0.5, 0.38, 0.32, 0.3, 0.28, 0.27], "val_accuracy": [0.75, 0.83, 0.86, 0.88, 0.89, 0.9]}
+    assert diagnosed(engine, fitting) == ()

@@ -30,7 +30,8 @@ threshold(low_skill, 0.5).      % train and val accuracy end less than this shar
 threshold(high_loss, 0.5).      % no accuracy logged: train (and val) loss end above this x scale, levelled: underfitting
 threshold(levelled, 0.5).       % levelled: the last epoch fell less than this share of the mean fall per epoch
 threshold(stuck_acc, 0.005).    % accuracy moved less than this after epoch 1 ...
-threshold(stuck_loss, 0.02).    % ... and the loss less than this x scale, still above high_loss x scale: stuck, underfitting
+threshold(stuck_loss, 0.02).    % ... and the loss less than this x scale ...
+threshold(stuck_level, 0.1).    % ... far from a fit (above this x scale): stuck, underfitting
 threshold(loss_rebound, 0.05).  % smoothed train loss ends this x scale above its minimum: increasing loss
 threshold(loss_rise, 0.01).     % ... or rises on most steps and ends this x scale above its minimum
 threshold(fluct_turns, 2).      % the train loss changes direction at least this often ...
@@ -63,11 +64,14 @@ sound :- judged, trusted.
 levelled :- fact(last_fall_share, S), threshold(levelled, T), S < T.
 
 % Stuck: after the first epoch neither the accuracy nor the loss moves, and the
-% loss is still far from a fit (a dead network, or one predicting the class prior).
+% loss is still far from a fit (a dead network, or one predicting the class
+% prior: with 90 % of one class its accuracy is 0.90 and its loss the prior's
+% entropy, 0.33, well above a fit's). A network that fits cannot sit still at
+% such a loss: its loss keeps falling.
 stuck(A, M) :-
     flag(has_accuracy), fact(late_acc_range, A), threshold(stuck_acc, TA), A < TA,
     fact(late_loss_move, M), limit(stuck_loss, TM), M < TM,
-    fact(end_loss, L), limit(high_loss, H), L > H.
+    fact(end_loss, L), limit(stuck_level, H), L > H.
 
 problem(P) :- reason(P, _).
 
