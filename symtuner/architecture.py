@@ -28,6 +28,10 @@ def conv_filters_name(index: int) -> str:
 L2_NAME = "l2"
 
 
+#: The architecture changes the surrogate model sees as dimensions.
+FEATURES = ("l2", "batch_norm", "augmentation", "extra_dense", "extra_conv")
+
+
 @dataclass(frozen=True)
 class Architecture:
     """Changes to the base network that the tuning actions have made."""
@@ -55,6 +59,10 @@ class Architecture:
     def from_dict(cls, data: dict[str, Any]) -> Architecture:
         check_known_keys(cls, data, "architecture settings")
         return cls(**data)
+
+    def features(self) -> dict[str, int]:
+        """The changes as numbers, for the surrogate model (one dimension each)."""
+        return {f"arch_{name}": int(getattr(self, name)) for name in FEATURES}
 
     def describe(self) -> list[str]:
         """The applied changes in words, for status output and explanations."""

@@ -8,6 +8,7 @@ version can be stored and old trials can be mapped into the newest one
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -244,6 +245,44 @@ class SearchSpace:
         dims = tuple(dimension_from_dict(item) for item in data.get("dimensions", []))
         fills = tuple((str(name), value) for name, value in data.get("fills", []))
         return cls(dims, fills)
+
+
+def span(spaces: Sequence[SearchSpace]) -> SearchSpace:
+    """The smallest space holding every given one: widest bounds, every category, every dimension.
+
+    The surrogate model is fitted in it, so a trial keeps the coordinates it
+    really ran at however the bounds moved later (nothing is clipped), while
+    proposals are still drawn only inside the current space. A dimension
+    keeps the type, prior and fill value of its first appearance.
+    """
+    if not spaces:
+        raise ConfigError("span needs at least one search space")
+    order: list[str] = []
+    merged: dict[str, Dimension] = {}
+    fills: dict[str, Value] = {}
+    for space in spaces:
+        for name, value in space.fills:
+            fills.setdefault(name, value)
+        for dim in space.dimensions:
+            if dim.name not in merged:
+                order.append(dim.name)
+                merged[dim.name] = dim
+            else:
+                merged[dim.name] = _widen(merged[dim.name], dim)
+    return SearchSpace(tuple(merged[name] for name in order),
+                       tuple((name, fills[name]) for name in order if name in fills))
+
+
+def _widen(first: Dimension, other: Dimension) -> Dimension:
+    if isinstance(first, Categorical):
+        extra = tuple(c for c in getattr(other, "categories", ()) if c not in first.categories)
+        return replace(first, categories=first.categories + extra) if extra else first
+    if isinstance(other, Categorical):
+        return first
+    low, high = min(first.low, other.low), max(first.high, other.high)
+    if isinstance(first, Integer):
+        return replace(first, low=int(low), high=int(high))
+    return replace(first, low=float(low), high=float(high))
 
 
 def _low(dim: Dimension) -> Value:

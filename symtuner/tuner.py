@@ -21,12 +21,13 @@ from symtuner.advisor import Advice, Advisor, best_trial
 from symtuner.architecture import Architecture
 from symtuner.data import Dataset, load_dataset, validate_dataset
 from symtuner.errors import ConfigError, RulesError, StudyError, TrialFailed
-from symtuner.optimizers import Observation, make_optimizer
+from symtuner.optimizers import make_optimizer
 from symtuner.plugins import load_callable
 from symtuner.records import Trial, TrialState
 from symtuner.settings import OBJECTIVES, StudySettings
 from symtuner.space import Categorical, SearchSpace, default_space
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
+from symtuner.surrogate import observations, surrogate
 
 LOG_NAME = "study.log"
 LOCK_NAME = ".lock"
@@ -238,9 +239,10 @@ class Tuner:
             params = tuning.space.project(retry.params)
             extra: dict[str, Any] = {"retry_of": retry.number}
         else:
-            history = [Observation(tuning.space.project(t.params), _loss(t, settings)) for t in trials
-                       if t.is_complete and t.objective is not None]
-            params = optimizer.ask(tuning.space, history, seed=settings.seed * 100_003 + len(trials))
+            versions = store.tuning_versions()
+            history = observations(trials, versions, settings.maximize)
+            params = optimizer.ask(tuning.space, history, seed=settings.seed * 100_003 + len(trials),
+                                   surrogate=surrogate(versions, tuning))
             extra = {}
         number = store.start_trial(params, tuning.version, extra)
         model_path = self.study_dir / "models" / f"trial_{number:04d}.keras"
@@ -328,11 +330,6 @@ def _check_space_values(space: SearchSpace) -> None:
                     activation_name(value)
             except ConfigError as exc:
                 raise ConfigError(f"search space dimension {name!r}: {exc}") from None
-
-
-def _loss(trial: Trial, settings: StudySettings) -> float:
-    value = float(trial.objective)  # type: ignore[arg-type]
-    return -value if settings.maximize else value
 
 
 def _pending_retry(trials: list[Trial]) -> Trial | None:

@@ -8,7 +8,7 @@ uninterrupted one would.
 from __future__ import annotations
 
 from symtuner.errors import ConfigError
-from symtuner.optimizers.base import Observation, Optimizer
+from symtuner.optimizers.base import Observation, Optimizer, Surrogate
 from symtuner.optimizers.gp import GaussianProcessOptimizer
 from symtuner.optimizers.random_search import RandomSearch
 
@@ -28,5 +28,5 @@ def make_optimizer(name: str, n_initial: int = 5) -> Optimizer:
     raise ConfigError(f"optimizer {name!r} is not one of {list(OPTIMIZERS)}")
 
 
-__all__ = ["Observation", "Optimizer", "GaussianProcessOptimizer", "RandomSearch", "make_optimizer",
+__all__ = ["Observation", "Optimizer", "Surrogate", "GaussianProcessOptimizer", "RandomSearch", "make_optimizer",
            "OPTIMIZERS"]

@@ -18,11 +18,30 @@ class Observation:
     loss: float
 
 
+@dataclass(frozen=True)
+class Surrogate:
+    """Where a model-based optimizer fits its model.
+
+    ``hull`` spans every space any trial ran in (``symtuner.space.span``),
+    with the architecture changes as dimensions; observations carry their
+    true coordinates in it. ``fixed`` gives the values a new trial will have
+    for the hull's dimensions that the current space lacks (the current
+    architecture, "as before" for a dimension a revert removed).
+    """
+
+    hull: SearchSpace
+    fixed: dict[str, Value]
+
+
 class Optimizer(Protocol):
     name: str
 
-    def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int) -> dict[str, Value]:
-        """Propose params inside ``space``, given every completed trial so far."""
+    def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int,
+            surrogate: Surrogate | None = None) -> dict[str, Value]:
+        """Propose params inside ``space``, given every completed trial so far.
+
+        Without ``surrogate`` the history is projected into ``space``.
+        """
         ...
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from symtuner.errors import ConfigError
-from symtuner.optimizers.base import Observation, as_point, finite_losses, plain, to_skopt
+from symtuner.optimizers.base import Observation, Surrogate, as_point, finite_losses, plain, to_skopt
 from symtuner.optimizers.random_search import RandomSearch
 from symtuner.space import SearchSpace, Value
 
@@ -14,10 +15,14 @@ from symtuner.space import SearchSpace, Value
 class GaussianProcessOptimizer:
     """GP + EI after ``n_initial`` random points.
 
-    Every call builds a fresh scikit-optimize ``Optimizer`` over the current
-    space and tells it all completed trials projected into that space
-    (:meth:`SearchSpace.project`), so a change of the space never loses
-    history, and the same history and seed give the same proposal.
+    Every call builds a fresh scikit-optimize ``Optimizer`` and tells it all
+    completed trials, so the same history and seed give the same proposal.
+    With a ``Surrogate`` (what the tuner passes) the model is fitted in its
+    hull, the span of every space and architecture any trial ran with, at
+    each trial's true coordinates, and expected improvement is maximised over
+    random candidates of the current space only; nothing is clipped and no
+    history is lost. Without one, trials are projected into the current space
+    (:meth:`SearchSpace.project`).
 
     Re-fitting the kernel's hyper-parameters is what a call costs. Below
     ``restart_limit`` observations they are fitted from ``1 + n_restarts``
@@ -45,18 +50,53 @@ class GaussianProcessOptimizer:
         """Kernel-fit restarts used with ``n_observations`` completed trials."""
         return self.n_restarts if n_observations < self.restart_limit else 0
 
-    def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int) -> dict[str, Value]:
-        if len(history) < self.n_initial:
-            return RandomSearch().ask(space, history, seed)
+    def fit(self, space: SearchSpace, history: Sequence[Observation], seed: int,
+            surrogate: Surrogate | None = None) -> Any:
+        """The scikit-optimize ``Optimizer`` told every observation at its coordinates in the hull."""
         from skopt import Optimizer
 
-        optimizer = Optimizer(to_skopt(space), base_estimator="GP", acq_func=self.acq_func,
+        hull = surrogate.hull if surrogate is not None else space
+        optimizer = Optimizer(to_skopt(hull), base_estimator="GP", acq_func=self.acq_func,
                               acq_optimizer="sampling", n_initial_points=1, random_state=seed)
         optimizer.base_estimator_.set_params(n_restarts_optimizer=self.restarts_for(len(history)))
-        points = [as_point(space, o.params) for o in history]
+        points = [as_point(hull, o.params) for o in history]
         with warnings.catch_warnings():
-            # Repeated points are expected (clipping maps several trials onto one bound).
+            # Repeated points are expected (a retried trial, clipped old points without a hull).
             warnings.simplefilter("ignore", UserWarning)
             optimizer.tell(points, finite_losses(history))
-            proposal = optimizer.ask()
-        return {name: plain(value) for name, value in zip(space.names, proposal)}
+        return optimizer
+
+    def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int,
+            surrogate: Surrogate | None = None) -> dict[str, Value]:
+        if len(history) < self.n_initial:
+            return RandomSearch().ask(space, history, seed)
+        optimizer = self.fit(space, history, seed, surrogate)
+        if surrogate is None or surrogate.hull == space:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                proposal = optimizer.ask()
+            return {name: plain(value) for name, value in zip(space.names, proposal)}
+        return self._ask_inside(optimizer, space, surrogate, seed)
+
+    def _ask_inside(self, optimizer: Any, space: SearchSpace, surrogate: Surrogate, seed: int
+                    ) -> dict[str, Value]:
+        """Maximise expected improvement over points of the current space only.
+
+        As scikit-optimize's "sampling" acquisition optimizer does, over as
+        many random candidates, but drawn inside ``space`` and placed in the
+        hull with the ``fixed`` values for the dimensions ``space`` lacks.
+        """
+        import numpy as np
+        from skopt.acquisition import gaussian_ei
+        from skopt.space import Space
+
+        hull = surrogate.hull
+        candidates = Space(to_skopt(space)).rvs(n_samples=optimizer.n_points, random_state=seed)
+        defaults = hull.project(dict(surrogate.fixed))
+        rows = [[dict(zip(space.names, c)).get(name, defaults[name]) for name in hull.names]
+                for c in candidates]
+        xi = (optimizer.acq_func_kwargs or {}).get("xi", 0.01)
+        ei = gaussian_ei(optimizer.space.transform(rows), optimizer.models[-1], y_opt=float(np.min(optimizer.yi)),
+                         xi=xi)
+        best = candidates[int(np.argmax(ei))]
+        return {name: plain(value) for name, value in zip(space.names, best)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from symtuner.optimizers.base import Observation, plain, to_skopt
+from symtuner.optimizers.base import Observation, Surrogate, plain, to_skopt
 from symtuner.space import SearchSpace, Value
 
 
@@ -13,7 +13,8 @@ class RandomSearch:
 
     name = "random"
 
-    def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int) -> dict[str, Value]:
+    def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int,
+            surrogate: Surrogate | None = None) -> dict[str, Value]:
         from skopt.space import Space
 
         point = Space(to_skopt(space)).rvs(n_samples=1, random_state=seed)[0]

@@ -7,12 +7,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from symtuner.errors import ConfigError
-from symtuner.optimizers.base import Observation, finite_losses
+from symtuner.optimizers.base import Observation, Surrogate, finite_losses
 from symtuner.space import Categorical, Integer, SearchSpace, Value
 
 
 class TPEOptimizer:
-    """Each call replays the projected history into a fresh in-memory Optuna study and asks once."""
+    """Each call replays the projected history into a fresh in-memory Optuna study and asks once.
+
+    TPE models each dimension's density inside the given distributions, so the
+    history is projected into the current space (``surrogate`` is not used).
+    """
 
     name = "tpe"
 
@@ -23,7 +27,8 @@ class TPEOptimizer:
             raise ConfigError("optimizer 'tpe' needs optuna: pip install 'symbolic-dnn-tuner[compare]'") from None
         self.n_initial = n_initial
 
-    def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int) -> dict[str, Value]:
+    def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int,
+            surrogate: Surrogate | None = None) -> dict[str, Value]:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
