@@ -19,6 +19,7 @@ from symtuner.actions import (
     apply_action,
     describe_change,
     is_applicable,
+    why_not,
 )
 from symtuner.architecture import Architecture
 from symtuner.records import Diagnosis, Trial
@@ -63,27 +64,42 @@ class Advisor:
         self.seed = seed
 
     def advise(self, trials: Sequence[Trial], trial: Trial, n_classes: int, space: SearchSpace,
-               arch: Architecture, conv_room: int) -> Advice:
-        """Diagnose ``trial`` (already complete, and last in ``trials``)."""
+               arch: Architecture, conv_room: int, n_train: int | None = None, epochs: int | None = None,
+               image_input: bool = True) -> Advice:
+        """Diagnose ``trial`` (already complete, and last in ``trials``).
+
+        ``n_train`` (images per epoch), ``epochs`` and ``image_input`` let the
+        actions respect the training's size (see ``ActionContext``). At most
+        one change of the architecture is applied after a trial, so that the
+        next trials judge each change on its own.
+        """
         evidence = evidence_from_trials(trials, maximize=self.maximize)
         weights = learn_weights(self.engine.rules.initial_weights, evidence)
         best = best_trial(trials, self.maximize)
         ctx = ActionContext(best_params=dict(best.params) if best else None, conv_room=conv_room,
-                            settings=self.action_settings, trial_params=dict(trial.params))
+                            settings=self.action_settings, trial_params=dict(trial.params),
+                            n_train=n_train, epochs=epochs, image_input=image_input)
         if trial.curve is None:
             raise ValueError(f"trial {trial.number} has no learning curve to diagnose")
         diagnosis = analyse(trial.curve, n_classes, weights, self.engine,
                             lambda name: is_applicable(name, space, arch, ctx),
-                            random.Random(self.seed * 1_000_003 + trial.number), opposites=OPPOSITES)
+                            random.Random(self.seed * 1_000_003 + trial.number), opposites=OPPOSITES,
+                            reason_of=lambda name: why_not(name, space, arch, ctx))
         new_space, new_arch = space, arch
         records = []
+        arch_changed_by: str | None = None
         for chosen in diagnosis.actions:
             try:
                 after_space, after_arch = apply_action(chosen.name, new_space, new_arch, ctx)
+                if after_arch != new_arch and arch_changed_by is not None:
+                    raise NotApplicable(f"{chosen.name}: one change of the architecture per trial "
+                                        f"({arch_changed_by} was applied)")
             except NotApplicable as exc:
                 records.append(ActionRecord(trial.number, chosen.name, chosen.problem, chosen.probability,
                                             False, str(exc)))
                 continue
+            if after_arch != new_arch:
+                arch_changed_by = chosen.name
             detail = "; ".join(describe_change(new_space, new_arch, after_space, after_arch)) or "no change"
             records.append(ActionRecord(trial.number, chosen.name, chosen.problem, chosen.probability,
                                         True, detail))

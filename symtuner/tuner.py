@@ -286,7 +286,8 @@ class Tuner:
         if advisor is not None:
             room = max_conv_blocks(dataset.input_shape, tuning.architecture)
             advice = advisor.advise(all_trials, done, dataset.n_classes, tuning.space, tuning.architecture,
-                                    room)
+                                    room, n_train=fitted_images(dataset.n_train, settings.validation_split),
+                                    epochs=settings.epochs, image_input=len(dataset.input_shape) == 3)
         with store.transaction():
             store.complete_trial(number, objective=objective, val_accuracy=result.val_accuracy,
                                  val_loss=result.val_loss, test_loss=result.test_loss,
@@ -330,6 +331,11 @@ def _check_space_values(space: SearchSpace) -> None:
                     activation_name(value)
             except ConfigError as exc:
                 raise ConfigError(f"search space dimension {name!r}: {exc}") from None
+
+
+def fitted_images(n_train: int, validation_split: float) -> int:
+    """Images a trial fits per epoch: the training set less its validation split (at least 1)."""
+    return max(1, n_train - int(round(n_train * validation_split)))
 
 
 def _pending_retry(trials: list[Trial]) -> Trial | None:

@@ -7,7 +7,7 @@ cannot change anything (already on, at a cap, at the edge of a range).
 
 from symtuner.actions.base import ActionContext, ActionFn, ActionSettings, NotApplicable
 from symtuner.actions.describe import describe_change
-from symtuner.actions.registry import ACTIONS, OPPOSITES, apply_action, get_action, is_applicable
+from symtuner.actions.registry import ACTIONS, OPPOSITES, apply_action, get_action, is_applicable, why_not
 
 __all__ = [
     "ACTIONS",
@@ -20,4 +20,5 @@ __all__ = [
     "describe_change",
     "get_action",
     "is_applicable",
+    "why_not",
 ]

@@ -61,6 +61,17 @@ class ActionSettings:
       layer ``new_fc_layer`` adds.
     - ``conv_filters_range`` ((64, 256)): range of the filters HP of each conv
       block ``new_conv_layer`` adds.
+
+    Guards (they read the training's size from the context):
+
+    - ``min_steps_per_epoch`` (8): ``inc_batch_size`` never raises the lower
+      bound above the training images / this, so every trial keeps at least
+      this many optimizer steps per epoch.
+    - ``batch_norm_steps`` (300): ``batch_norm`` is not applied when a trial
+      takes fewer optimizer steps than this. Keras's BatchNormalization
+      updates its moving statistics with momentum 0.99, so after k steps they
+      still hold 0.99**k of their initial values: 5 % after 300 steps, 89 %
+      after 12 (validation then runs on statistics that are mostly made up).
     """
 
     max_dense_layers: int = 3
@@ -76,9 +87,11 @@ class ActionSettings:
     l2_range: tuple[float, float] = (1e-6, 1e-2)
     dense_units_range: tuple[int, int] = (32, 512)
     conv_filters_range: tuple[int, int] = (64, 256)
+    min_steps_per_epoch: int = 8
+    batch_norm_steps: int = 300
 
     def __post_init__(self) -> None:
-        for name in ("max_dense_layers", "max_conv_blocks"):
+        for name in ("max_dense_layers", "max_conv_blocks", "min_steps_per_epoch", "batch_norm_steps"):
             _check_int(name, getattr(self, name), minimum=0)
         for name in ("lr_factor", "neurons_factor", "batch_size_factor"):
             value = _check_number(name, getattr(self, name))
@@ -116,12 +129,18 @@ class ActionContext:
     allows on top of the architecture given to the action.
     ``trial_params``: params of the trial whose diagnosis chose the action
     (``None`` when the action is applied outside a diagnosis).
+    ``n_train``: images a trial trains on per epoch (``None``: unknown, the
+    guards that need it are off); ``epochs``: epochs per trial;
+    ``image_input``: whether the inputs are images (height, width, channels).
     """
 
     best_params: dict[str, Any] | None
     conv_room: int
     settings: ActionSettings = field(default_factory=ActionSettings)
     trial_params: dict[str, Any] | None = None
+    n_train: int | None = None
+    epochs: int | None = None
+    image_input: bool = True
 
     def __post_init__(self) -> None:
         for name in ("best_params", "trial_params"):
@@ -129,6 +148,9 @@ class ActionContext:
             if value is not None and not isinstance(value, Mapping):
                 raise ConfigError(f"{name} must be a dict of HP values or None, got {value!r}")
         _check_int("conv_room", self.conv_room, minimum=0)
+        for name in ("n_train", "epochs"):
+            if getattr(self, name) is not None:
+                _check_int(name, getattr(self, name), minimum=1)
         if not isinstance(self.settings, ActionSettings):
             raise ConfigError(f"settings must be ActionSettings, got {self.settings!r}")
 

@@ -70,7 +70,12 @@ def inc_neurons(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> t
 
 def inc_batch_size(space: SearchSpace, arch: Architecture,
                    ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
-    """Multiply the batch-size lower bound by ``batch_size_factor``, keeping it below the upper bound."""
+    """Multiply the batch-size lower bound by ``batch_size_factor``, keeping it below the upper bound.
+
+    Never above training images / ``min_steps_per_epoch`` (when the context
+    knows the training size): a batch as large as the data set is one step
+    per epoch.
+    """
     if BATCH_SIZE not in space:
         raise NotApplicable(f"inc_batch_size: the search space has no {BATCH_SIZE!r} dimension")
     dim = space[BATCH_SIZE]
@@ -80,6 +85,13 @@ def inc_batch_size(space: SearchSpace, arch: Architecture,
     if target is None:
         raise NotApplicable(f"inc_batch_size: the lower bound {dim.low} is already as close to the upper "
                             f"bound {dim.high} as allowed")
+    if ctx.n_train is not None and ctx.settings.min_steps_per_epoch > 0:
+        cap = ctx.n_train // ctx.settings.min_steps_per_epoch
+        target = min(target, cap)
+        if target <= dim.low:
+            raise NotApplicable(f"inc_batch_size: a lower bound above {cap} would leave fewer than "
+                                f"{ctx.settings.min_steps_per_epoch} optimizer steps per epoch on "
+                                f"{ctx.n_train} training images")
     return space.with_bounds(BATCH_SIZE, target, dim.high), arch
 
 

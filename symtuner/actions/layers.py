@@ -33,10 +33,32 @@ def reg_l2(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[
 
 
 def batch_norm(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
-    """Turn on BatchNormalization after each hidden activation."""
+    """Turn on BatchNormalization after each hidden activation.
+
+    Not when a trial is too short for its moving statistics: fewer optimizer
+    steps (training images / the diagnosed trial's batch size x epochs) than
+    ``batch_norm_steps`` (see :class:`ActionSettings`).
+    """
     if arch.batch_norm:
         raise NotApplicable("batch_norm: batch normalisation is already on")
+    steps = _steps_per_trial(space, ctx)
+    if steps is not None and steps < ctx.settings.batch_norm_steps:
+        raise NotApplicable(f"batch_norm: a trial takes about {steps} optimizer steps, fewer than the "
+                            f"{ctx.settings.batch_norm_steps} BatchNormalization's moving statistics need")
     return space, arch.with_changes(batch_norm=True)
+
+
+def _steps_per_trial(space: SearchSpace, ctx: ActionContext) -> int | None:
+    """Optimizer steps of one trial at the diagnosed trial's batch size (else the range's lower bound)."""
+    if ctx.n_train is None or ctx.epochs is None:
+        return None
+    batch = ctx.trial("batch_size")
+    if not isinstance(batch, (int, float)) or isinstance(batch, bool) or batch < 1:
+        dim = space["batch_size"] if "batch_size" in space else None
+        batch = getattr(dim, "low", None)
+    if not isinstance(batch, (int, float)) or batch < 1:
+        return None
+    return math.ceil(ctx.n_train / batch) * ctx.epochs
 
 
 def data_augmentation(space: SearchSpace, arch: Architecture,
@@ -44,6 +66,8 @@ def data_augmentation(space: SearchSpace, arch: Architecture,
     """Turn on data augmentation; whether flips are allowed (``arch.flip``) is the data's setting and stays."""
     if arch.augmentation:
         raise NotApplicable("data_augmentation: data augmentation is already on")
+    if not ctx.image_input:
+        raise NotApplicable("data_augmentation: the inputs are not images (height, width, channels)")
     return space, arch.with_changes(augmentation=True)
 
 

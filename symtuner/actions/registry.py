@@ -55,8 +55,13 @@ def apply_action(name: str, space: SearchSpace, arch: Architecture,
 
 def is_applicable(name: str, space: SearchSpace, arch: Architecture, ctx: ActionContext) -> bool:
     """Whether action ``name`` would change something now (unknown names raise ConfigError)."""
+    return why_not(name, space, arch, ctx) == ""
+
+
+def why_not(name: str, space: SearchSpace, arch: Architecture, ctx: ActionContext) -> str:
+    """Why action ``name`` would change nothing now ("" when it would)."""
     try:
         apply_action(name, space, arch, ctx)
-    except NotApplicable:
-        return False
-    return True
+    except NotApplicable as exc:
+        return str(exc)
+    return ""

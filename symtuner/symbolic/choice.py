@@ -15,7 +15,8 @@ def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
                    is_applicable: Callable[[str], bool],
                    rng: random.Random,
                    always_threshold: float = 0.9,
-                   opposites: Mapping[str, str] | None = None) -> tuple[list[ChosenAction], list[str]]:
+                   opposites: Mapping[str, str] | None = None,
+                   reason_of: Callable[[str], str] | None = None) -> tuple[list[ChosenAction], list[str]]:
     """Per problem (in the order given), the most probable applicable action,
     plus every other applicable action at ``always_threshold`` or above.
 
@@ -28,6 +29,9 @@ def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
     ``opposites`` maps an action to the one that undoes it. If both end up
     chosen, the less probable one is dropped (both on a tie) and named in the
     second list, e.g. ``"inc_lr (opposes decr_lr, more probable)"``.
+
+    ``reason_of`` names why an action is not applicable, for the second list
+    (``"batch_norm (not applicable: ...)"``).
     """
     chosen: list[ChosenAction] = []
     chosen_for: dict[str, str] = {}
@@ -39,7 +43,8 @@ def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
             if name in chosen_for:
                 passed_over.append((name, probability, f"already chosen for {chosen_for[name]}"))
             elif not is_applicable(name):
-                passed_over.append((name, probability, "not applicable"))
+                why = reason_of(name) if reason_of is not None else ""
+                passed_over.append((name, probability, f"not applicable: {why}" if why else "not applicable"))
             else:
                 eligible.append((name, probability))
         picked: set[str] = set()

@@ -92,7 +92,7 @@ def test_cli_study_on_a_user_data_function(tmp_path, capsys):
     assert model.output_shape == (None, 4)
 
 
-def test_overfitting_diagnosis_puts_l2_and_batch_norm_in_the_next_saved_model(tmp_path, tiny_dataset):
+def test_overfitting_diagnosis_puts_l2_in_the_next_saved_model_and_guards_batch_norm(tmp_path, tiny_dataset):
     # Overriding the thresholds makes every one-epoch curve "overfit" and nothing else: the test is about
     # what follows.
     overfit_only = {"acc_gap": -2.0, "loss_gap": -100.0, "min_epochs": 1, "low_skill": -1.0, "still_move": -1.0,
@@ -106,15 +106,19 @@ def test_overfitting_diagnosis_puts_l2_and_batch_norm_in_the_next_saved_model(tm
     with StudyStore.open(tmp_path / "s", readonly=True) as store:
         first, second = store.trials()
         assert "overfitting" in first.diagnosis.problems
-        applied = {a.name for a in store.actions() if a.trial == 1 and a.applied}
-        assert {"reg_l2", "batch_norm"} <= applied
+        records = {a.name: a for a in store.actions() if a.trial == 1}
+        assert records["reg_l2"].applied and "batch_norm" not in records
+        # 38 images in batches of 8 or more for one epoch: a handful of steps, far too few for
+        # BatchNormalization's moving statistics, so it is passed over with the reason
+        (skipped,) = [s for s in first.diagnosis.skipped if s.startswith("batch_norm")]
+        assert "optimizer steps" in skipped
         assert store.tuning(second.tuning_version).architecture.l2
+        assert not store.tuning(second.tuning_version).architecture.batch_norm
         assert "l2" in second.params
     before = keras.models.load_model(first.model_path)
     after = keras.models.load_model(second.model_path)
     kinds = lambda m: [type(layer).__name__ for layer in m.layers]  # noqa: E731
-    assert "BatchNormalization" not in kinds(before)
-    assert kinds(after).count("BatchNormalization") >= 4
+    assert "BatchNormalization" not in kinds(before) + kinds(after)
     regularised = [layer for layer in after.layers if getattr(layer, "kernel_regularizer", None) is not None]
     assert len(regularised) >= 4
     assert float(sum(after.losses)) > 0

@@ -164,13 +164,13 @@ def test_user_rules_extend_the_study(tmp_path, tiny_dataset):
     rules.mkdir()
     (rules / "always.pl").write_text(
         "problem(always) :- fact(n_epochs, N), N >= 1.\n"
-        "0.8::action(inc_batch_size, always) :- problem(always).\n")
+        "0.8::action(inc_dropout, always) :- problem(always).\n")
     _tuner(tmp_path / "s", tiny_dataset, rules_dir=str(rules)).run(2)
     with StudyStore.open(tmp_path / "s", readonly=True) as store:
         first = store.trials()[0]
         assert "always" in first.diagnosis.problems
-        assert any(a.name == "inc_batch_size" and a.problem == "always" for a in store.actions())
-        assert ("inc_batch_size", "always") in store.weights_history()[-1]
+        assert any(a.name == "inc_dropout" and a.problem == "always" for a in store.actions())
+        assert ("inc_dropout", "always") in store.weights_history()[-1]
 
 
 @pytest.mark.parametrize("dim, message", [

@@ -1,0 +1,69 @@
+"""Actions respect the data and the training length; one architecture change per trial."""
+
+from __future__ import annotations
+
+import pytest
+
+from symtuner.actions import ActionContext, ActionSettings, NotApplicable, apply_action, why_not
+from symtuner.advisor import Advisor
+from symtuner.architecture import Architecture
+from symtuner.records import LearningCurve, Trial, TrialState
+from symtuner.space import default_space
+from symtuner.symbolic.engine import SymbolicEngine
+from symtuner.symbolic.rules import load_rules
+
+
+def context(**kwargs) -> ActionContext:
+    return ActionContext(best_params=None, conv_room=1, **kwargs)
+
+
+def test_inc_batch_size_keeps_enough_steps_per_epoch():
+    space = default_space().with_bounds("batch_size", 16, 256)  # the paper's range
+    # 240 images: 8 steps per epoch allow batches of at most 30
+    raised, _ = apply_action("inc_batch_size", space, Architecture(), context(n_train=240))
+    assert raised["batch_size"].low == 30
+    assert "fewer than 8 optimizer steps per epoch on 240 training images" in why_not(
+        "inc_batch_size", raised, Architecture(), context(n_train=240))
+    # without the training size the bound doubles as before
+    unguarded, _ = apply_action("inc_batch_size", space, Architecture(), context())
+    assert unguarded["batch_size"].low == 32
+    # a large data set is not held back
+    big, _ = apply_action("inc_batch_size", space, Architecture(), context(n_train=50_000))
+    assert big["batch_size"].low == 32
+
+
+def test_batch_norm_needs_a_training_long_enough_for_its_statistics():
+    space = default_space()
+    short = context(n_train=240, epochs=3, trial_params={"batch_size": 60})  # 4 x 3 = 12 steps
+    with pytest.raises(NotApplicable, match="about 12 optimizer steps, fewer than the 300"):
+        apply_action("batch_norm", space, Architecture(), short)
+    long = context(n_train=1150, epochs=10, trial_params={"batch_size": 32})  # 36 x 10 = 360 steps
+    _, arch = apply_action("batch_norm", space, Architecture(), long)
+    assert arch.batch_norm
+    relaxed = ActionContext(best_params=None, conv_room=1, settings=ActionSettings(batch_norm_steps=10),
+                            n_train=240, epochs=3, trial_params={"batch_size": 60})
+    assert apply_action("batch_norm", space, Architecture(), relaxed)[1].batch_norm
+
+
+def test_augmentation_only_for_images():
+    with pytest.raises(NotApplicable, match="not images"):
+        apply_action("data_augmentation", default_space(), Architecture(), context(image_input=False))
+    assert apply_action("data_augmentation", default_space(), Architecture(), context())[1].augmentation
+
+
+OVERFIT = LearningCurve((1.5, 0.6, 0.2, 0.05, 0.02), (0.6, 0.85, 0.95, 0.98, 0.99),
+                        (1.4, 1.0, 1.1, 1.3, 1.5), (0.55, 0.68, 0.70, 0.71, 0.7))
+
+
+def test_one_architecture_change_per_trial():
+    engine = SymbolicEngine(load_rules())
+    advisor = Advisor(engine, ActionSettings(batch_norm_steps=0), maximize=True, seed=0)
+    params = {"batch_size": 32, "learning_rate": 5e-4}
+    trial = Trial(1, TrialState.COMPLETE, params, 1, objective=0.7, curve=OVERFIT)
+    advice = advisor.advise([trial], trial, 10, default_space(), Architecture(), conv_room=1, n_train=2000,
+                            epochs=5)
+    applied = [a.name for a in advice.actions if a.applied]
+    refused = {a.name: a.detail for a in advice.actions if not a.applied}
+    assert applied == ["reg_l2"]  # reg_l2 and batch_norm are both chosen at p 0.99; the first one wins
+    assert "one change of the architecture per trial (reg_l2 was applied)" in refused["batch_norm"]
+    assert advice.architecture == Architecture(l2=True)
