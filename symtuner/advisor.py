@@ -8,7 +8,7 @@ loop thin and lets the step be tested without training anything.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from symtuner.actions import (
@@ -22,6 +22,7 @@ from symtuner.actions import (
     why_not,
 )
 from symtuner.architecture import Architecture
+from symtuner.hypotheses import REAPPLY_WEIGHT
 from symtuner.records import Diagnosis, Trial
 from symtuner.space import SearchSpace
 from symtuner.storage import ActionRecord
@@ -65,16 +66,24 @@ class Advisor:
 
     def advise(self, trials: Sequence[Trial], trial: Trial, n_classes: int, space: SearchSpace,
                arch: Architecture, conv_room: int, n_train: int | None = None, epochs: int | None = None,
-               image_input: bool = True) -> Advice:
+               image_input: bool = True, extra_evidence: Sequence[tuple[str, str, bool]] = (),
+               reverted: Mapping[tuple[str, str], int] | None = None) -> Advice:
         """Diagnose ``trial`` (already complete, and last in ``trials``).
 
         ``n_train`` (images per epoch), ``epochs`` and ``image_input`` let the
         actions respect the training's size (see ``ActionContext``). At most
         one change of the architecture is applied after a trial, so that the
-        next trials judge each change on its own.
+        next trials judge each change on its own. ``extra_evidence`` joins the
+        rule learning (reverted changes count against their rules);
+        ``reverted`` maps (action, problem) pairs of reverted changes to the
+        trial after which they were reverted: such a pair is not applied again
+        while its learned weight is below ``REAPPLY_WEIGHT``.
         """
-        evidence = evidence_from_trials(trials, maximize=self.maximize)
+        evidence = evidence_from_trials(trials, maximize=self.maximize) + list(extra_evidence)
         weights = learn_weights(self.engine.rules.initial_weights, evidence)
+        blocked = {pair: f"reverted after trial {after}; learned weight {weights.get(pair, 0.0):.2f} < "
+                         f"{REAPPLY_WEIGHT}"
+                   for pair, after in (reverted or {}).items() if weights.get(pair, 0.0) < REAPPLY_WEIGHT}
         best = best_trial(trials, self.maximize)
         ctx = ActionContext(best_params=dict(best.params) if best else None, conv_room=conv_room,
                             settings=self.action_settings, trial_params=dict(trial.params),
@@ -84,7 +93,7 @@ class Advisor:
         diagnosis = analyse(trial.curve, n_classes, weights, self.engine,
                             lambda name: is_applicable(name, space, arch, ctx),
                             random.Random(self.seed * 1_000_003 + trial.number), opposites=OPPOSITES,
-                            reason_of=lambda name: why_not(name, space, arch, ctx))
+                            reason_of=lambda name: why_not(name, space, arch, ctx), blocked=blocked)
         new_space, new_arch = space, arch
         records = []
         arch_changed_by: str | None = None

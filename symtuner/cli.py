@@ -179,7 +179,8 @@ def _run_study(study_dir: Path, settings: Any, space: Any, trials: int, objectiv
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from symtuner.advisor import best_trial
-    from symtuner.console import describe_trial, trial_table, tuning_summary
+    from symtuner.console import changes_summary, describe_trial, trial_table, tuning_summary
+    from symtuner.hypotheses import change_states
     from symtuner.settings import StudySettings
     from symtuner.storage import StudyStore
 
@@ -192,12 +193,14 @@ def _cmd_status(args: argparse.Namespace) -> int:
         if not trials:
             print("no trials yet")
             return 0
-        print(trial_table(trials, store.actions(), settings.objective))
+        versions, verdicts = store.tuning_versions(), store.verdicts()
+        print(trial_table(trials, store.actions(), settings.objective, change_states(versions, verdicts)))
         print()
         for trial in trials:
             if trial.diagnosis and (args.explain or trial is trials[-1]):
                 print(f"#{trial.number}: {trial.diagnosis.explanation}")
-        print(tuning_summary(store.tuning_versions()))
+        print(changes_summary(versions, verdicts))
+        print(tuning_summary(versions))
         best = best_trial(trials, settings.maximize)
         print()
         if best is None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from symtuner.advisor import Advice
+from symtuner.hypotheses import change_states, state_word
 from symtuner.records import Trial
 from symtuner.space import Categorical, Dimension, Integer
-from symtuner.storage import ActionRecord, TuningVersion
+from symtuner.storage import ActionRecord, TuningVersion, Verdict
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
@@ -65,12 +66,16 @@ class ConsoleProgress:
         self._print(f"  -> trial #{number} failed: {error}")
 
 
-def trial_table(trials: Sequence[Trial], actions: Sequence[ActionRecord], objective: str) -> str:
-    """The status table: one row per trial, with problems and applied actions."""
+def trial_table(trials: Sequence[Trial], actions: Sequence[ActionRecord], objective: str,
+                states: Mapping[int, Verdict | None] | None = None) -> str:
+    """The status table: one row per trial, with problems and applied actions (and their state)."""
     applied: dict[int, list[str]] = {}
     for record in actions:
         if record.applied:
             applied.setdefault(record.trial, []).append(record.name)
+    for trial, verdict in (states or {}).items():
+        if trial in applied:
+            applied[trial][-1] += f" [{state_word(verdict)}]"
     header = ["#", "state", objective, "test_acc", "epochs", "secs", "problems", "actions applied"]
     rows = [header]
     for t in trials:
@@ -103,6 +108,20 @@ def describe_dimension(dim: Dimension) -> str:
     kind = "int " if isinstance(dim, Integer) else "real"
     prior = " log-uniform" if dim.prior == "log-uniform" else ""
     return f"{dim.name:<14} {kind} [{_fmt(dim.low, 3)}, {_fmt(dim.high, 3)}]{prior}"
+
+
+def changes_summary(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict]) -> str:
+    """One line per change the actions made: applied after which trial, kept, reverted or under test."""
+    states = change_states(versions, verdicts)
+    by_trial = {v.after_trial: v for v in versions if v.after_trial in states and v.version not in
+                {x.restored_by for x in verdicts.values()}}
+    lines = []
+    for trial, verdict in sorted(states.items()):
+        version = by_trial[trial]
+        why = f": {verdict.reason}" if verdict is not None else ""
+        when = f" after trial {verdict.after_trial}" if verdict is not None else ""
+        lines.append(f"  version {version.version} ({version.reason}): {state_word(verdict)}{when}{why}")
+    return "changes:\n" + "\n".join(lines) if lines else "changes: none"
 
 
 def tuning_summary(versions: Sequence[TuningVersion]) -> str:

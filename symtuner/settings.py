@@ -10,6 +10,7 @@ A config file looks like::
     optimizer = "gp"            # gp | random | tpe (needs optuna)
     objective = "val_accuracy"  # val_accuracy (maximised) | val_loss (minimised)
     symbolic = true             # false: plain BO, no diagnosis or actions
+    revert_after = 3            # trials a change has to beat the best before it (0: never revert)
 
     [network]
     function = "default"        # or "pkg.module:build" / "file.py:build"
@@ -73,12 +74,13 @@ class StudySettings:
     rules_dir: str | None = None
     rules_mode: str = "extend"
     thresholds: dict[str, float] = field(default_factory=dict)
+    revert_after: int = 3
 
     def __post_init__(self) -> None:
         _positive_int("epochs", self.epochs)
         _positive_int("n_initial", self.n_initial)
         _positive_int("patience", self.patience)
-        for name in ("seed", "max_dense_layers", "max_conv_blocks"):
+        for name in ("seed", "max_dense_layers", "max_conv_blocks", "revert_after"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
@@ -122,7 +124,7 @@ class Config:
 
 _SECTIONS = {
     "study": {"dataset", "trials", "epochs", "seed", "optimizer", "n_initial", "objective", "symbolic",
-              "validation_split", "patience"},
+              "validation_split", "patience", "revert_after"},
     "network": {"function", "flip", "max_dense_layers", "max_conv_blocks"},
     "rules": {"dir", "mode", "thresholds"},
 }

@@ -21,6 +21,7 @@ from symtuner.advisor import Advice, Advisor, best_trial
 from symtuner.architecture import Architecture
 from symtuner.data import Dataset, load_dataset, validate_dataset
 from symtuner.errors import ConfigError, RulesError, StudyError, TrialFailed
+from symtuner.hypotheses import REVERTED, Judgement, judge, revert_evidence, reverted_pairs
 from symtuner.optimizers import make_optimizer
 from symtuner.plugins import load_callable
 from symtuner.records import Trial, TrialState
@@ -283,16 +284,24 @@ class Tuner:
         earlier = [t for t in trials if t.number != number]
         all_trials = earlier + [done]
         advice = None
+        judgement = Judgement((), None)
         if advisor is not None:
-            room = max_conv_blocks(dataset.input_shape, tuning.architecture)
-            advice = advisor.advise(all_trials, done, dataset.n_classes, tuning.space, tuning.architecture,
+            versions, verdicts, records = store.tuning_versions(), store.verdicts(), store.actions()
+            judgement = judge(versions, verdicts, all_trials, settings.maximize, settings.revert_after, number)
+            verdicts = {**verdicts, **{v.version: v for v in judgement.verdicts}}
+            now = judgement.restore or tuning
+            room = max_conv_blocks(dataset.input_shape, now.architecture)
+            advice = advisor.advise(all_trials, done, dataset.n_classes, now.space, now.architecture,
                                     room, n_train=fitted_images(dataset.n_train, settings.validation_split),
-                                    epochs=settings.epochs, image_input=len(dataset.input_shape) == 3)
+                                    epochs=settings.epochs, image_input=len(dataset.input_shape) == 3,
+                                    extra_evidence=revert_evidence(verdicts, versions, records),
+                                    reverted=reverted_pairs(verdicts, versions, records))
         with store.transaction():
             store.complete_trial(number, objective=objective, val_accuracy=result.val_accuracy,
                                  val_loss=result.val_loss, test_loss=result.test_loss,
                                  test_accuracy=result.test_accuracy, train_seconds=result.train_seconds,
                                  curve=result.curve, epochs_run=result.epochs_run)
+            self._store_verdicts(store, logger, judgement, number)
             if advice is not None:
                 store.set_diagnosis(number, advice.diagnosis)
                 store.add_actions(number, advice.actions)
@@ -311,6 +320,22 @@ class Tuner:
                 logger.info("search space / architecture changed: %s", "; ".join(advice.changes))
         finished = store.trial(number)
         self.progress.trial_finished(finished, best_trial(earlier + [finished], settings.maximize), advice)
+
+
+    @staticmethod
+    def _store_verdicts(store: StudyStore, logger: logging.Logger, judgement: Judgement, number: int) -> None:
+        """Store the verdicts due after trial ``number``; a revert adds the restored version."""
+        restored_by = None
+        if judgement.restore is not None:
+            restored_by = store.add_tuning_version(
+                judgement.restore.space, judgement.restore.architecture, number,
+                f"after trial {number}: revert to version {judgement.restore.version}")
+        for verdict in judgement.verdicts:
+            if verdict.verdict == REVERTED:
+                verdict = replace(verdict, restored_by=restored_by)
+            store.add_verdict(verdict)
+            _event(store, logger, f"change_{verdict.verdict}",
+                   f"the change of version {verdict.version} is {verdict.verdict}: {verdict.reason}", number)
 
 
 def _check_space_values(space: SearchSpace) -> None:

@@ -23,6 +23,7 @@ from symtuner.dashboard.data import LATEST, StudySnapshot, load_snapshot, study_
 from symtuner.dashboard.model_summary import read_layers
 from symtuner.dashboard.tables import Table, actions_table, diagnosis_entries, trials_table, versions_table
 from symtuner.errors import ConfigError, StudyError
+from symtuner.hypotheses import change_states
 from symtuner.storage import StudyStore
 
 #: (path, title) of every page; element ids use the path without its slash.
@@ -271,7 +272,7 @@ def _register(app: dash.Dash, study_dir: Path, netron_url: str | None, tensorboa
             empty = figures.empty_figure("", "Study unreadable")
             return empty, empty, _unreadable(study_dir)
         return (figures.weights_figure(snap.weights), figures.actions_figure(snap.actions),
-                table_component(actions_table(snap.actions), "actions-table-rows", "No action chosen yet."))
+                table_component(actions_table(snap.actions, change_states(snap.versions, snap.verdicts)), "actions-table-rows", "No action chosen yet."))
 
     @app.callback(Output("diagnosis-list", "children"), Input("stamp", "data"))
     def diagnosis(_: str | None) -> Any:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from symtuner.records import Trial, TrialState
 from symtuner.settings import OBJECTIVES
-from symtuner.storage import DB_NAME, ActionRecord, StudyStore, TuningVersion
+from symtuner.storage import DB_NAME, ActionRecord, StudyStore, TuningVersion, Verdict
 
 #: Dropdown value meaning "the running trial, or else the newest one".
 LATEST = "latest"
@@ -31,6 +31,7 @@ class StudySnapshot:
     trials: tuple[Trial, ...]
     actions: tuple[ActionRecord, ...]
     weights: dict[int, dict[tuple[str, str], float]]
+    verdicts: dict[int, Verdict] = field(default_factory=dict)
 
     @property
     def objective(self) -> str:
@@ -88,6 +89,7 @@ def load_snapshot(study_dir: Path) -> StudySnapshot:
             trials=tuple(store.trials()),
             actions=tuple(store.actions()),
             weights=store.weights_history(),
+            verdicts=store.verdicts(),
         )
 
 

@@ -21,6 +21,7 @@ from symtuner.dashboard.data import StudySnapshot, fmt, load_snapshot, trial_lab
 from symtuner.dashboard.model_summary import read_layers
 from symtuner.dashboard.tables import Table, actions_table, diagnosis_entries, trials_table, versions_table
 from symtuner.errors import StudyError
+from symtuner.hypotheses import change_states
 from symtuner.records import Trial
 
 _CSS = """
@@ -93,7 +94,7 @@ def render_report(snap: StudySnapshot) -> str:
         "weights": [
             plot(figures.weights_figure(snap.weights)),
             plot(figures.actions_figure(snap.actions)),
-            _table(actions_table(snap.actions), "actions-table", "No action chosen yet."),
+            _table(actions_table(snap.actions, change_states(snap.versions, snap.verdicts)), "actions-table", "No action chosen yet."),
         ],
         "diagnosis": [_diagnoses(snap)],
         "architecture": [_architecture(snap, shown)],

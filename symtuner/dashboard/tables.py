@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from symtuner.dashboard.data import StudySnapshot, fmt
+from symtuner.hypotheses import state_word
 from symtuner.records import Trial
 from symtuner.space import Categorical
-from symtuner.storage import ActionRecord, TuningVersion
+from symtuner.storage import ActionRecord, TuningVersion, Verdict
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,20 @@ def versions_table(versions: Sequence[TuningVersion]) -> Table:
     return Table(("version", "made", "reason", "search space", "architecture"), tuple(rows))
 
 
-def actions_table(actions: Sequence[ActionRecord]) -> Table:
-    """One row per chosen action."""
-    rows = tuple((str(a.trial), a.problem, a.name, f"{a.probability:.3f}", "yes" if a.applied else "no",
-                  a.detail) for a in actions)
-    return Table(("after trial", "problem", "action", "probability", "applied", "detail"), rows)
+def actions_table(actions: Sequence[ActionRecord], states: Mapping[int, Verdict | None] | None = None) -> Table:
+    """One row per chosen action; an applied one shows its change's state (kept, reverted, under test)."""
+    states = states or {}
+
+    def state(a: ActionRecord) -> str:
+        if not a.applied:
+            return "not applied"
+        if a.trial not in states:
+            return "applied"
+        verdict = states[a.trial]
+        return state_word(verdict) + (f" after trial {verdict.after_trial}: {verdict.reason}" if verdict else "")
+
+    rows = tuple((str(a.trial), a.problem, a.name, f"{a.probability:.3f}", state(a), a.detail) for a in actions)
+    return Table(("after trial", "problem", "action", "probability", "state", "detail"), rows)
 
 
 @dataclass(frozen=True)

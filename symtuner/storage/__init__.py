@@ -8,7 +8,8 @@ from symtuner.storage.sqlite import (
     Event,
     StudyStore,
     TuningVersion,
+    Verdict,
 )
 
-__all__ = ["StudyStore", "TuningVersion", "ActionRecord", "Event", "INITIAL_WEIGHTS_TRIAL",
+__all__ = ["StudyStore", "TuningVersion", "ActionRecord", "Event", "Verdict", "INITIAL_WEIGHTS_TRIAL",
            "SCHEMA_VERSION", "DB_NAME"]

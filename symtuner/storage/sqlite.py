@@ -24,7 +24,7 @@ from symtuner.errors import StudyError
 from symtuner.records import Diagnosis, LearningCurve, Trial, TrialState
 from symtuner.space import SearchSpace
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "study.db"
 
 _SCHEMA = """
@@ -64,6 +64,11 @@ CREATE TABLE IF NOT EXISTS rule_weights (
     trial INTEGER NOT NULL,
     action TEXT NOT NULL, problem TEXT NOT NULL, probability REAL NOT NULL,
     PRIMARY KEY (trial, action, problem)
+);
+CREATE TABLE IF NOT EXISTS verdicts (
+    version INTEGER PRIMARY KEY REFERENCES tuning_versions(version),
+    verdict TEXT NOT NULL, after_trial INTEGER NOT NULL, reason TEXT NOT NULL,
+    restored_version INTEGER, restored_by INTEGER
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -108,6 +113,22 @@ class ActionRecord:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """What the trials after a change said about it: ``kept``, ``reverted`` or ``withdrawn``.
+
+    ``version`` is the version the change created; a revert restores
+    ``restored_version`` in the new version ``restored_by``.
+    """
+
+    version: int
+    verdict: str
+    after_trial: int
+    reason: str
+    restored_version: int | None
+    restored_by: int | None
+
+
+@dataclass(frozen=True)
 class Event:
     time: float
     trial: int | None
@@ -122,6 +143,7 @@ class StudyStore:
         self._conn = conn
         self.directory = directory
         self.readonly = readonly
+        self._schema = SCHEMA_VERSION
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -162,7 +184,20 @@ class StudyStore:
         if int(row[0]) > SCHEMA_VERSION:
             conn.close()
             raise StudyError(f"{db} has schema version {row[0]}; this symtuner reads up to {SCHEMA_VERSION}")
-        return cls(conn, directory, readonly=readonly)
+        store = cls(conn, directory, readonly=readonly)
+        store._schema = int(row[0])
+        if store._schema < SCHEMA_VERSION and not readonly:
+            store._migrate()
+        return store
+
+    def _migrate(self) -> None:
+        """Bring an older study up to this schema (version 2 added the verdicts table)."""
+        with self.transaction():
+            for statement in _SCHEMA.split(";"):
+                if "verdicts (" in statement:
+                    self._conn.execute(statement)
+            self._conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+        self._schema = SCHEMA_VERSION
 
     @staticmethod
     def exists(directory: Path) -> bool:
@@ -337,6 +372,20 @@ class StudyStore:
         return history[max(history)] if history else None
 
     # -- events ------------------------------------------------------------
+    # -- verdicts on changes ------------------------------------------------
+    def add_verdict(self, verdict: Verdict) -> None:
+        self._write("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?)",
+                    (verdict.version, verdict.verdict, verdict.after_trial, verdict.reason,
+                     verdict.restored_version, verdict.restored_by))
+
+    def verdicts(self) -> dict[int, Verdict]:
+        """Verdicts by the version they judged (none in a study of schema 1 opened read-only)."""
+        if self._schema < 2:
+            return {}
+        rows = self._conn.execute("SELECT * FROM verdicts ORDER BY version").fetchall()
+        return {row["version"]: Verdict(row["version"], row["verdict"], row["after_trial"], row["reason"],
+                                        row["restored_version"], row["restored_by"]) for row in rows}
+
     def log_event(self, kind: str, message: str, trial: int | None = None) -> None:
         self._write("INSERT INTO events (time, trial, kind, message) VALUES (?, ?, ?, ?)",
                     (time.time(), trial, kind, message))

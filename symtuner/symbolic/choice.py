@@ -16,7 +16,8 @@ def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
                    rng: random.Random,
                    always_threshold: float = 0.9,
                    opposites: Mapping[str, str] | None = None,
-                   reason_of: Callable[[str], str] | None = None) -> tuple[list[ChosenAction], list[str]]:
+                   reason_of: Callable[[str], str] | None = None,
+                   blocked: Mapping[tuple[str, str], str] | None = None) -> tuple[list[ChosenAction], list[str]]:
     """Per problem (in the order given), the most probable applicable action,
     plus every other applicable action at ``always_threshold`` or above.
 
@@ -31,7 +32,9 @@ def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
     second list, e.g. ``"inc_lr (opposes decr_lr, more probable)"``.
 
     ``reason_of`` names why an action is not applicable, for the second list
-    (``"batch_norm (not applicable: ...)"``).
+    (``"batch_norm (not applicable: ...)"``). ``blocked`` maps (action,
+    problem) pairs that must not be chosen to the reason (e.g. a reverted
+    change whose rule the evidence no longer favours).
     """
     chosen: list[ChosenAction] = []
     chosen_for: dict[str, str] = {}
@@ -42,6 +45,8 @@ def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
         for name, probability in candidates:
             if name in chosen_for:
                 passed_over.append((name, probability, f"already chosen for {chosen_for[name]}"))
+            elif blocked and (name, problem) in blocked:
+                passed_over.append((name, probability, blocked[(name, problem)]))
             elif not is_applicable(name):
                 why = reason_of(name) if reason_of is not None else ""
                 passed_over.append((name, probability, f"not applicable: {why}" if why else "not applicable"))

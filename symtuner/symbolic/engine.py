@@ -87,16 +87,19 @@ class SymbolicEngine:
 def analyse(curve: LearningCurve, n_classes: int | None, weights: Mapping[tuple[str, str], float],
             engine: SymbolicEngine, is_applicable: Callable[[str], bool], rng: random.Random,
             opposites: Mapping[str, str] | None = None, loss_scale: float | None = None,
-            reason_of: Callable[[str], str] | None = None) -> Diagnosis:
+            reason_of: Callable[[str], str] | None = None,
+            blocked: Mapping[tuple[str, str], str] | None = None) -> Diagnosis:
     """Facts, diagnosis, chosen actions and explanation of one trial's curve.
 
     ``opposites`` names actions that undo each other (see :func:`choose_actions`);
     ``loss_scale`` overrides the scale of the losses (see ``curve_facts``);
-    ``reason_of`` says why an action is not applicable (see :func:`choose_actions`).
+    ``reason_of`` says why an action is not applicable and ``blocked`` names
+    pairs not to choose (see :func:`choose_actions`).
     """
     facts = curve_facts(curve, n_classes, loss_scale)
     found = engine.findings(facts, weights)
-    actions, skipped = choose_actions(found.ranked, is_applicable, rng, opposites=opposites, reason_of=reason_of)
+    actions, skipped = choose_actions(found.ranked, is_applicable, rng, opposites=opposites, reason_of=reason_of,
+                                      blocked=blocked)
     reasons = {p: tuple(Reason(term_text(t), format_reason(t)) for t in terms)
                for p, terms in found.reasons.items()}
     notes = tuple(format_reason(term) for _, term in found.notes)

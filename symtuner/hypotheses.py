@@ -1,0 +1,147 @@
+"""Tuning actions as hypotheses that the next trials test.
+
+Every version of the search space and architecture that actions created is a
+change under test. Once ``window`` trials have completed after it, or as soon
+as one of them beats the best result from before it, it is judged:
+
+- **kept** when a trial run since the change beat the best objective of the
+  trials up to and including the one it was made after;
+- **reverted** when none of the ``window`` trials did: the space and the
+  architecture go back to the version before the change (which also withdraws
+  every later change made on top of it), the reverted actions count as
+  evidence against their rules in the rule learning, and a reverted
+  (action, problem) pair is not applied again while its learned weight is
+  below ``REAPPLY_WEIGHT``.
+
+Changes are judged oldest first, one verdict per trial. Pure: the loop reads
+versions, verdicts and trials from the store and stores what this returns, so
+a resumed study reaches the same verdicts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from symtuner.records import Trial
+from symtuner.storage import ActionRecord, TuningVersion, Verdict
+
+#: A reverted pair is applicable again once its learned weight reaches this
+#: (the evidence for it at least balances the evidence against it).
+REAPPLY_WEIGHT = 0.5
+
+KEPT, REVERTED, WITHDRAWN = "kept", "reverted", "withdrawn"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What is due after a trial: the verdicts to store and the version to restore (if any)."""
+
+    verdicts: tuple[Verdict, ...]
+    restore: TuningVersion | None
+
+
+def _objective(trial: Trial) -> float | None:
+    if not trial.is_complete or trial.objective is None or not math.isfinite(trial.objective):
+        return None
+    return float(trial.objective)
+
+
+def lineage(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict]) -> list[TuningVersion]:
+    """The versions whose changes are in force now, oldest first (the initial version first).
+
+    A version made by actions builds on the one before it; a version made by a
+    revert restores an older one and builds on that one's lineage.
+    """
+    by_number = {v.version: v for v in versions}
+    restored = {verdict.restored_by: verdict.restored_version for verdict in verdicts.values()
+                if verdict.verdict == REVERTED and verdict.restored_by is not None}
+    chain: list[TuningVersion] = []
+    current: int | None = max(by_number) if by_number else None
+    while current is not None and current in by_number:
+        if current in restored:
+            current = restored[current]
+            continue
+        chain.append(by_number[current])
+        earlier = [n for n in by_number if n < current]
+        current = max(earlier) if earlier else None
+    return list(reversed(chain))
+
+
+def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], trials: Sequence[Trial],
+          maximize: bool, window: int, after_trial: int) -> Judgement:
+    """The verdict due after ``after_trial`` on the oldest change still under test, if any."""
+    if window < 1:
+        return Judgement((), None)
+    chain = lineage(versions, verdicts)
+    pending = [v for v in chain[1:] if v.version not in verdicts and v.after_trial is not None]
+    if not pending:
+        return Judgement((), None)
+    change = pending[0]
+    made_after = int(change.after_trial)  # type: ignore[arg-type]
+    before = [(t, o) for t in trials if t.number <= made_after and (o := _objective(t)) is not None]
+    since = sorted(((t, o) for t in trials if t.number > made_after
+                    and (o := _objective(t)) is not None), key=lambda item: item[0].number)
+    if not before:
+        return Judgement((Verdict(change.version, KEPT, after_trial, "no result before it to beat",
+                                  None, None),), None)
+    pick = max if maximize else min
+    best_trial, best = pick(before, key=lambda item: (item[1] if maximize else -item[1], -item[0].number))
+    better = (lambda a: a > best) if maximize else (lambda a: a < best)
+    for trial, objective in since[:window]:
+        if better(objective):
+            reason = (f"trial #{trial.number} ({objective:.4f}) beat #{best_trial.number} ({best:.4f}), "
+                      f"the best before it")
+            return Judgement((Verdict(change.version, KEPT, after_trial, reason, None, None),), None)
+    if len(since) < window:
+        return Judgement((), None)
+    tried = ", ".join(f"#{t.number}" for t, _ in since[:window])
+    index = chain.index(change)
+    base = chain[index - 1]
+    reason = (f"none of trials {tried} beat #{best_trial.number} ({best:.4f}), the best before it; "
+              f"back to version {base.version}")
+    out = [Verdict(change.version, REVERTED, after_trial, reason, base.version, None)]
+    out += [Verdict(later.version, WITHDRAWN, after_trial, f"built on version {change.version}, reverted",
+                    None, None) for later in chain[index + 1:] if later.version not in verdicts]
+    return Judgement(tuple(out), base)
+
+
+def revert_evidence(verdicts: Mapping[int, Verdict], versions: Sequence[TuningVersion],
+                    actions: Sequence[ActionRecord]) -> list[tuple[str, str, bool]]:
+    """(action, problem, False) for every applied action of every reverted change."""
+    made_after = {v.version: v.after_trial for v in versions}
+    evidence = []
+    for verdict in sorted(verdicts.values(), key=lambda v: v.version):
+        if verdict.verdict != REVERTED:
+            continue
+        trial = made_after.get(verdict.version)
+        evidence += [(a.name, a.problem, False) for a in actions if a.trial == trial and a.applied]
+    return evidence
+
+
+def reverted_pairs(verdicts: Mapping[int, Verdict], versions: Sequence[TuningVersion],
+                   actions: Sequence[ActionRecord]) -> dict[tuple[str, str], int]:
+    """(action, problem) of every applied action of a reverted change -> the trial after which it was reverted."""
+    made_after = {v.version: v.after_trial for v in versions}
+    out: dict[tuple[str, str], int] = {}
+    for verdict in sorted(verdicts.values(), key=lambda v: v.version):
+        if verdict.verdict == REVERTED:
+            trial = made_after.get(verdict.version)
+            out.update({(a.name, a.problem): verdict.after_trial for a in actions if a.trial == trial and a.applied})
+    return out
+
+
+UNDER_TEST = "under test"
+
+
+def change_states(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict]) -> dict[int, Verdict | None]:
+    """Per trial after which actions changed the space or architecture: its verdict (None: under test)."""
+    reverts = {v.restored_by for v in verdicts.values() if v.restored_by is not None}
+    return {v.after_trial: verdicts.get(v.version) for v in versions
+            if v.after_trial is not None and v.version not in reverts}
+
+
+def state_word(verdict: Verdict | None) -> str:
+    """``kept``, ``reverted``, ``withdrawn`` or ``under test``."""
+    return UNDER_TEST if verdict is None else verdict.verdict

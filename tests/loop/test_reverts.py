@@ -1,0 +1,180 @@
+"""Actions are hypotheses: a change the next trials do not support is reverted, one they support is
+kept, the same after a resume; reverted rules lose weight and are not re-applied."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from symtuner.architecture import Architecture
+from symtuner.hypotheses import KEPT, REVERTED, WITHDRAWN, judge, lineage, revert_evidence
+from symtuner.records import LearningCurve, Trial, TrialState
+from symtuner.settings import StudySettings
+from symtuner.space import default_space
+from symtuner.storage import ActionRecord, StudyStore, TuningVersion, Verdict
+from symtuner.tuner import Tuner
+
+
+def overfit_curve(val_acc: float) -> LearningCurve:
+    """Five epochs of a network that fits its training data and validates at ``val_acc``."""
+    return LearningCurve((1.2, 0.5, 0.2, 0.08, 0.04), (0.7, 0.9, 0.97, 0.99, 1.0),
+                         (1.1, 0.9, 0.95, 1.05, 1.15), (val_acc - 0.1, val_acc - 0.03, val_acc, val_acc, val_acc))
+
+
+class ScriptedExecutor:
+    """Every trial overfits; L2 changes its validation accuracy to ``with_l2``."""
+
+    with_l2 = 0.5
+
+    def __init__(self, dataset, network_fn, config) -> None:
+        pass
+
+    def run(self, spec, on_epoch=None):
+        from symtuner.neural.training import TrainResult
+
+        val = type(self).with_l2 if spec.architecture.l2 else 0.7
+        val -= 0.001 * (spec.number % 3)  # no ties
+        curve = overfit_curve(val)
+        return TrainResult(curve=curve, val_loss=1.1, val_accuracy=val, test_loss=1.1, test_accuracy=val,
+                           train_seconds=0.01, epochs_run=5, model_path=spec.model_path, log_dir=spec.log_dir,
+                           params_count=0)
+
+
+def hurting(with_l2: float):
+    return type("Scripted", (ScriptedExecutor,), {"with_l2": with_l2})
+
+
+def run(path, dataset, trials: int, with_l2: float) -> None:
+    Tuner(path, dataset=dataset, settings=StudySettings(epochs=5, n_initial=3),
+          executor_factory=hurting(with_l2)).run(trials)
+
+
+def test_a_change_that_does_not_help_is_reverted(tmp_path, tiny_dataset):
+    run(tmp_path / "s", tiny_dataset, 8, with_l2=0.5)
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        trials = store.trials()
+        versions = {v.version: v for v in store.tuning_versions()}
+        verdicts = store.verdicts()
+        actions = store.actions()
+    l2_version = next(v for v in versions.values() if v.architecture.l2)
+    assert l2_version.after_trial == 1
+    verdict = verdicts[l2_version.version]
+    assert verdict.verdict == REVERTED and verdict.after_trial == 4  # window of trials 2, 3, 4
+    assert "none of trials #2, #3, #4 beat #1 (0.6990)" in verdict.reason
+    restored = versions[verdict.restored_by]
+    assert restored.architecture == versions[verdict.restored_version].architecture == Architecture()
+    assert "revert to version 1" in restored.reason
+    # later changes made on top of it were withdrawn with it
+    assert any(v.verdict == WITHDRAWN for v in verdicts.values())
+    # the trials after the revert ran without L2 again, and reg_l2 was not re-applied for overfitting
+    assert all(not versions[t.tuning_version].architecture.l2 for t in trials if t.number > 4)
+    assert not any(a.name == "reg_l2" and a.applied and a.trial >= 4 for a in actions)
+    blocked = [s for t in trials if t.number >= 4 and t.diagnosis for s in t.diagnosis.skipped
+               if s.startswith("reg_l2 (reverted after trial 4")]
+    assert blocked
+
+
+def test_a_change_that_helps_is_kept(tmp_path, tiny_dataset):
+    run(tmp_path / "s", tiny_dataset, 6, with_l2=0.9)
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        versions = store.tuning_versions()
+        verdicts = store.verdicts()
+        trials = store.trials()
+    l2_version = next(v for v in versions if v.architecture.l2)
+    assert verdicts[l2_version.version].verdict == KEPT
+    assert verdicts[l2_version.version].after_trial == 2
+    assert "trial #2" in verdicts[l2_version.version].reason
+    assert all(t.number == 1 or dict(t.params).get("l2") is not None for t in trials)
+
+
+@pytest.mark.parametrize("with_l2", [0.5, 0.9])
+def test_verdicts_are_the_same_after_a_resume(tmp_path, tiny_dataset, with_l2):
+    run(tmp_path / "straight", tiny_dataset, 7, with_l2)
+    run(tmp_path / "resumed", tiny_dataset, 3, with_l2)
+    run(tmp_path / "resumed", tiny_dataset, 7, with_l2)
+
+    def snapshot(path):
+        conn = sqlite3.connect(path / "study.db")
+        return {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+                for table in ("verdicts", "actions", "rule_weights")} | {
+            "trials": conn.execute("SELECT number, params, tuning_version, objective FROM trials").fetchall(),
+            "versions": conn.execute("SELECT version, space, architecture, after_trial, reason "
+                                     "FROM tuning_versions").fetchall()}
+
+    assert snapshot(tmp_path / "straight") == snapshot(tmp_path / "resumed")
+
+
+# -- the pure judgement ------------------------------------------------------------------------------------
+def version(number: int, after: int | None, arch: Architecture | None = None) -> TuningVersion:
+    return TuningVersion(number, default_space(), arch or Architecture(), after, "", 0.0)
+
+
+def done(number: int, objective: float) -> Trial:
+    return Trial(number, TrialState.COMPLETE, {}, 1, objective=objective)
+
+
+def test_judge_waits_for_the_window_then_reverts():
+    versions = [version(1, None), version(2, 1, Architecture(l2=True))]
+    trials = [done(1, 0.8), done(2, 0.7), done(3, 0.75)]
+    assert judge(versions, {}, trials, True, 3, after_trial=3).verdicts == ()
+    judgement = judge(versions, {}, trials + [done(4, 0.79)], True, 3, after_trial=4)
+    (verdict,) = judgement.verdicts
+    assert verdict.verdict == REVERTED and verdict.restored_version == 1
+    assert judgement.restore is versions[0]
+
+
+def test_judge_keeps_as_soon_as_a_trial_beats_the_best_before():
+    versions = [version(1, None), version(2, 1)]
+    (verdict,) = judge(versions, {}, [done(1, 0.8), done(2, 0.81)], True, 3, after_trial=2).verdicts
+    assert verdict.verdict == KEPT
+    # minimising: lower is better
+    (verdict,) = judge(versions, {}, [done(1, 0.8), done(2, 0.5)], False, 3, after_trial=2).verdicts
+    assert verdict.verdict == KEPT
+
+
+def test_judge_oldest_change_first_and_withdraws_what_was_built_on_it():
+    versions = [version(1, None), version(2, 1), version(3, 2)]
+    trials = [done(1, 0.8), done(2, 0.7), done(3, 0.7), done(4, 0.7)]
+    judgement = judge(versions, {}, trials, True, 3, after_trial=4)
+    assert [(v.version, v.verdict) for v in judgement.verdicts] == [(2, REVERTED), (3, WITHDRAWN)]
+    assert judgement.restore.version == 1
+
+
+def test_a_revert_version_restores_the_older_lineage():
+    versions = [version(1, None), version(2, 1), version(3, 4), version(4, 5)]
+    verdicts = {2: Verdict(2, REVERTED, 4, "", 1, 3)}
+    assert [v.version for v in lineage(versions, verdicts)] == [1, 4]
+
+
+def test_reverted_changes_are_evidence_against_their_rules():
+    versions = [version(1, None), version(2, 1)]
+    verdicts = {2: Verdict(2, REVERTED, 4, "", 1, 3)}
+    actions = [ActionRecord(1, "reg_l2", "overfitting", 0.99, True, ""),
+               ActionRecord(1, "batch_norm", "overfitting", 0.99, False, "not applicable")]
+    assert revert_evidence(verdicts, versions, actions) == [("reg_l2", "overfitting", False)]
+
+
+def test_judge_never_reverts_with_a_window_of_zero():
+    versions = [version(1, None), version(2, 1)]
+    assert judge(versions, {}, [done(1, 0.8), done(2, 0.1)], True, 0, after_trial=2).verdicts == ()
+
+
+def test_status_dashboard_and_report_show_the_state_of_each_change(tmp_path, tiny_dataset, capsys):
+    from symtuner.cli import main
+    from symtuner.dashboard.data import load_snapshot
+    from symtuner.dashboard.tables import actions_table
+    from symtuner.hypotheses import change_states
+
+    run(tmp_path / "s", tiny_dataset, 6, with_l2=0.5)
+    assert main(["status", str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert "reg_l2 [reverted]" in out
+    assert "changes:" in out and ": reverted after trial 4: none of trials #2, #3, #4" in out
+    snap = load_snapshot(tmp_path / "s")
+    table = actions_table(snap.actions, change_states(snap.versions, snap.verdicts))
+    states = {(row[0], row[2]): row[4] for row in table.rows}
+    assert states[("1", "reg_l2")].startswith("reverted after trial 4")
+    out_file = tmp_path / "r.html"
+    assert main(["report", str(tmp_path / "s"), "-o", str(out_file)]) == 0
+    assert "reverted after trial 4" in out_file.read_text()
