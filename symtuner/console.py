@@ -36,7 +36,8 @@ class ConsoleProgress:
 
     def trial_started(self, number: int, index: int, total: int, params: dict[str, Any]) -> None:
         shown = ", ".join(f"{k}={_fmt(v, 3)}" for k, v in params.items())
-        self._print(f"trial {index}/{total} (#{number}): {shown}")
+        counted = f"{index}/{total}" if total else str(index)
+        self._print(f"trial {counted} (#{number}): {shown}")
 
     def epoch_finished(self, number: int, epoch: int, epochs: int, logs: dict[str, float]) -> None:
         line = (f"  epoch {epoch + 1}/{epochs}  loss {_fmt(logs.get('loss'))}  acc {_fmt(logs.get('accuracy'))}"
@@ -54,6 +55,8 @@ class ConsoleProgress:
         self._print(f"  -> {self.objective} {_fmt(trial.objective)}  test acc {_fmt(trial.test_accuracy)}  "
                     f"({_fmt(trial.train_seconds, 3)} s)  best so far #{best.number if best else '-'} "
                     f"{_fmt(self._best)}")
+        if trial.extra.get("stopped"):
+            self._print(f"  stopped early: {trial.extra['stopped']}")
         if advice is not None:
             self._print(f"  diagnosis: {advice.diagnosis.explanation}")
             for record in advice.actions:

@@ -11,6 +11,8 @@ A config file looks like::
     objective = "val_accuracy"  # val_accuracy (maximised) | val_loss (minimised)
     symbolic = true             # false: plain BO, no diagnosis or actions
     revert_after = 3            # trials a change has to beat the best before it (0: never revert)
+    stop_early = true           # symbolic early stopping of hopeless trials (with symbolic = true)
+    budget_epochs = 150         # optional: stop once the trials have run this many epochs in all
 
     [network]
     function = "default"        # or "pkg.module:build" / "file.py:build"
@@ -75,6 +77,7 @@ class StudySettings:
     rules_mode: str = "extend"
     thresholds: dict[str, float] = field(default_factory=dict)
     revert_after: int = 3
+    stop_early: bool = True
 
     def __post_init__(self) -> None:
         _positive_int("epochs", self.epochs)
@@ -84,6 +87,9 @@ class StudySettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
+        for name in ("symbolic", "flip", "stop_early"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.optimizer not in ("gp", "random", "tpe"):
             raise ConfigError(f"optimizer {self.optimizer!r} is not one of ['gp', 'random', 'tpe']")
         if self.objective not in OBJECTIVES:
@@ -120,11 +126,12 @@ class Config:
     settings: dict[str, Any]
     space: SearchSpace | None
     trials: int | None
+    budget_epochs: int | None = None
 
 
 _SECTIONS = {
     "study": {"dataset", "trials", "epochs", "seed", "optimizer", "n_initial", "objective", "symbolic",
-              "validation_split", "patience", "revert_after"},
+              "validation_split", "patience", "revert_after", "stop_early", "budget_epochs"},
     "network": {"function", "flip", "max_dense_layers", "max_conv_blocks"},
     "rules": {"dir", "mode", "thresholds"},
 }
@@ -151,6 +158,7 @@ def load_config(path: Path) -> Config:
             raise ConfigError(f"config file {path}: unknown keys {bad} in [{section}]")
     study = dict(data.get("study", {}))
     trials = study.pop("trials", None)
+    budget = study.pop("budget_epochs", None)
     settings: dict[str, Any] = dict(study)
     network = data.get("network", {})
     if "function" in network:
@@ -174,6 +182,7 @@ def load_config(path: Path) -> Config:
             space = SearchSpace(tuple(dimension_from_dict(item) for item in data["space"]))
         except ConfigError as exc:
             raise ConfigError(f"config file {path}: {exc}") from None
-    if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int) or trials < 1):
-        raise ConfigError(f"config file {path}: trials must be a positive integer, got {trials!r}")
-    return Config(settings, space, trials)
+    for name, value in (("trials", trials), ("budget_epochs", budget)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ConfigError(f"config file {path}: {name} must be a positive integer, got {value!r}")
+    return Config(settings, space, trials, budget)

@@ -37,10 +37,14 @@ class SimulatedExecutor:
         started = time.perf_counter()
         curve = simulate_curve(spec.params, spec.architecture, self.epochs, spec.seed, self.n_classes,
                                self.sweet_lr)
+        stopped = ""
         for epoch in range(curve.n_epochs):
             if on_epoch is not None:
-                on_epoch(epoch, {k: getattr(curve, k)[epoch] for k in
-                                 ("loss", "accuracy", "val_loss", "val_accuracy")})
+                stopped = on_epoch(epoch, {k: getattr(curve, k)[epoch] for k in
+                                           ("loss", "accuracy", "val_loss", "val_accuracy")}) or ""
+                if stopped:
+                    curve = curve.truncated(epoch + 1)
+                    break
         finite = [i for i, v in enumerate(curve.val_loss) if math.isfinite(v)]
         best = min(finite, key=lambda i: curve.val_loss[i]) if finite else 0
         val_acc = curve.val_accuracy[best] if finite else 1.0 / self.n_classes
@@ -49,7 +53,7 @@ class SimulatedExecutor:
         return TrainResult(curve=curve, val_loss=val_loss, val_accuracy=val_acc, test_loss=val_loss,
                            test_accuracy=float(np.clip(val_acc + rng.normal(0, 0.01), 0, 1)),
                            train_seconds=time.perf_counter() - started, epochs_run=curve.n_epochs,
-                           model_path=spec.model_path, log_dir=spec.log_dir, params_count=0)
+                           model_path=spec.model_path, log_dir=spec.log_dir, params_count=0, stopped=stopped)
 
 
 def simulate_curve(params: dict[str, Any], arch: Any, epochs: int, seed: int, n_classes: int = 10,

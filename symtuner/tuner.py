@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,9 +25,10 @@ from symtuner.errors import ConfigError, RulesError, StudyError, TrialFailed
 from symtuner.hypotheses import REVERTED, Judgement, judge, revert_evidence, reverted_pairs
 from symtuner.optimizers import make_optimizer
 from symtuner.plugins import load_callable
-from symtuner.records import Trial, TrialState
+from symtuner.records import LearningCurve, Trial, TrialState
 from symtuner.settings import OBJECTIVES, StudySettings
 from symtuner.space import Categorical, SearchSpace, default_space
+from symtuner.stopping import SymbolicStopper
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
 from symtuner.surrogate import observations, surrogate
 
@@ -96,14 +98,20 @@ class Tuner:
         self._executor_factory = executor_factory
 
     # -- public ------------------------------------------------------------
-    def run(self, n_trials: int) -> Trial | None:
-        """Run until the study holds ``n_trials`` finished trials; return the best.
+    def run(self, n_trials: int | None = None, budget_epochs: int | None = None) -> Trial | None:
+        """Run until the study holds ``n_trials`` finished trials, or its trials have run
+        ``budget_epochs`` epochs in all (whichever comes first); return the best.
 
         Finished means complete or failed; interrupted trials are run again.
+        With a budget, the epochs early stopping saves buy more trials (the
+        last trial may end past the budget by less than one trial's epochs).
         Everything the user gave is validated before anything is written.
         """
-        if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
-            raise ConfigError(f"the number of trials must be a positive integer, got {n_trials!r}")
+        if n_trials is None and budget_epochs is None:
+            raise ConfigError("give the number of trials, an epoch budget, or both")
+        for name, value in (("the number of trials", n_trials), ("the epoch budget", budget_epochs)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
         resuming = StudyStore.exists(self.study_dir)
         if resuming:
             with StudyStore.open(self.study_dir, readonly=True) as existing:
@@ -121,7 +129,7 @@ class Tuner:
             store = StudyStore.open(self.study_dir) if resuming else self._create_store(engine)
             logger = _study_logger(self.study_dir)
             try:
-                return self._run(store, logger, n_trials, engine, dataset, executor)
+                return self._run(store, logger, n_trials, budget_epochs, engine, dataset, executor)
             finally:
                 for handler in list(logger.handlers):
                     handler.close()
@@ -204,8 +212,8 @@ class Tuner:
         return factory(dataset, network, config)
 
     # -- the loop ----------------------------------------------------------
-    def _run(self, store: StudyStore, logger: logging.Logger, n_trials: int, engine: Any,
-             dataset: Dataset, executor: Any) -> Trial | None:
+    def _run(self, store: StudyStore, logger: logging.Logger, n_trials: int | None, budget_epochs: int | None,
+             engine: Any, dataset: Dataset, executor: Any) -> Trial | None:
         settings = self.settings
         optimizer = make_optimizer(settings.optimizer, settings.n_initial)
         advisor = Advisor(engine, ActionSettings(max_dense_layers=settings.max_dense_layers,
@@ -214,14 +222,18 @@ class Tuner:
         for number in store.mark_running_interrupted():
             _event(store, logger, "trial_interrupted", f"trial {number} was interrupted; it will run again",
                    number)
-        logger.info("running study %s to %d trials on %s", self.study_dir, n_trials, dataset.name)
+        logger.info("running study %s to %s trials, %s epochs on %s", self.study_dir, n_trials or "any",
+                    budget_epochs or "any", dataset.name)
         while True:
             trials = store.trials(with_curves=False)
             finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.FAILED)]
-            if len(finished) >= n_trials:
+            if n_trials is not None and len(finished) >= n_trials:
                 break
-            self._one_trial(store, logger, trials, len(finished) + 1, n_trials, dataset, executor, optimizer,
-                            advisor)
+            if budget_epochs is not None and epochs_used(trials) >= budget_epochs:
+                logger.info("epoch budget %d used up", budget_epochs)
+                break
+            self._one_trial(store, logger, trials, len(finished) + 1, n_trials or 0, dataset, executor,
+                            optimizer, advisor)
         best = best_trial(store.trials(), settings.maximize)
         if best is not None:
             logger.info("best trial %d: %s %.4f", best.number, settings.objective, best.objective)
@@ -252,9 +264,21 @@ class Tuner:
         _event(store, logger, "trial_started", f"trial {number} started with {params}", number)
         self.progress.trial_started(number, index, total, params)
 
-        def on_epoch(epoch: int, logs: dict[str, float]) -> None:
+        stopper = self._stopper(advisor, trials, dataset)
+        seen: dict[str, list[float]] = {}
+
+        def on_epoch(epoch: int, logs: dict[str, float]) -> str:
             store.record_epoch(number, epoch, logs)
             self.progress.epoch_finished(number, epoch, settings.epochs, logs)
+            for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                seen.setdefault(key, []).append(float(logs.get(key, math.nan)))
+            if stopper is None:
+                return ""
+            reason = stopper(LearningCurve(**{k: tuple(v) for k, v in seen.items()}))  # type: ignore[arg-type]
+            if reason:
+                _event(store, logger, "trial_stopped", f"trial {number} stopped after epoch {epoch + 1}: {reason}",
+                       number)
+            return reason
 
         spec = TrialSpec(number=number, params=params, architecture=tuning.architecture,
                          seed=settings.seed * 100_003 + number, model_path=model_path, log_dir=log_dir)
@@ -271,6 +295,8 @@ class Tuner:
             if isinstance(exc, ConfigError):
                 raise
             return
+        if getattr(result, "stopped", ""):
+            store.update_extra(number, {"stopped": result.stopped})
         ignored = list(getattr(result, "ignored_changes", ()))
         if ignored:
             store.update_extra(number, {"ignored_changes": ignored})
@@ -322,6 +348,15 @@ class Tuner:
         self.progress.trial_finished(finished, best_trial(earlier + [finished], settings.maximize), advice)
 
 
+    def _stopper(self, advisor: Advisor | None, trials: list[Trial], dataset: Dataset) -> SymbolicStopper | None:
+        """Symbolic early stopping for the next trial (None when off or without the symbolic layer)."""
+        if advisor is None or not self.settings.stop_early:
+            return None
+        best = best_trial(trials, self.settings.maximize)
+        return SymbolicStopper(advisor.engine, dataset.n_classes, self.settings.epochs,
+                               best.objective if best is not None else None, self.settings.objective,
+                               self.settings.maximize)
+
     @staticmethod
     def _store_verdicts(store: StudyStore, logger: logging.Logger, judgement: Judgement, number: int) -> None:
         """Store the verdicts due after trial ``number``; a revert adds the restored version."""
@@ -356,6 +391,12 @@ def _check_space_values(space: SearchSpace) -> None:
                     activation_name(value)
             except ConfigError as exc:
                 raise ConfigError(f"search space dimension {name!r}: {exc}") from None
+
+
+def epochs_used(trials: Sequence[Trial]) -> int:
+    """Epochs the study's finished trials have run (interrupted ones rerun, so they do not count)."""
+    return sum(int(t.extra.get("epochs_run") or 0) for t in trials
+               if t.state in (TrialState.COMPLETE, TrialState.FAILED))
 
 
 def fitted_images(n_train: int, validation_split: float) -> int:

@@ -52,7 +52,25 @@ def test_wal_mode_and_schema_version(tmp_path):
     _new(tmp_path).close()
     conn = sqlite3.connect(tmp_path / "study" / "study.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
+
+
+def test_a_schema_1_study_reads_and_migrates(tmp_path):
+    _new(tmp_path).close()
+    db = tmp_path / "study" / "study.db"
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TABLE verdicts")
+    conn.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with StudyStore.open(tmp_path / "study", readonly=True) as store:
+        assert store.verdicts() == {}  # read-only: nothing changed, no verdicts yet
+    assert sqlite3.connect(db).execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+    with StudyStore.open(tmp_path / "study") as store:
+        assert store.verdicts() == {}
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
+    assert conn.execute("SELECT count(*) FROM verdicts").fetchone()[0] == 0
 
 
 def test_running_trials_become_interrupted(tmp_path):

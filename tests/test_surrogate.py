@@ -14,8 +14,8 @@ from symtuner.storage import TuningVersion
 from symtuner.surrogate import observations, surrogate
 
 
-def version(number: int, space: SearchSpace, arch: Architecture = Architecture()) -> TuningVersion:
-    return TuningVersion(number, space, arch, None, "", 0.0)
+def version(number: int, space: SearchSpace, arch: Architecture | None = None) -> TuningVersion:
+    return TuningVersion(number, space, arch or Architecture(), None, "", 0.0)
 
 
 def test_span_takes_the_widest_bounds_every_category_and_every_dimension():

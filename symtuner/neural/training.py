@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from symtuner.neural.builder import NetworkFn
 
 #: Called after every epoch with the 0-based epoch and its metrics.
-EpochCallback = Callable[[int, dict[str, float]], None]
+#: Called after every epoch with the epoch (0-based) and its logs; a non-empty string returned
+#: stops the training (the reason is kept in ``TrainResult.stopped``).
+EpochCallback = Callable[[int, dict[str, float]], 'str | None']
 
 #: Optimizer HP value (case-insensitive) -> keras.optimizers class name.
 OPTIMIZERS: dict[str, str] = {
@@ -115,6 +117,7 @@ class TrainResult:
     log_dir: Path
     params_count: int
     ignored_changes: tuple[str, ...] = field(default=())
+    stopped: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,9 +205,11 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                       metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name=DATA_LOSS)])
         start = time.perf_counter()
+        callbacks = _callbacks(spec, config, on_epoch)
         history = model.fit(split.x_fit, split.y_fit, validation_data=(split.x_val, split.y_val),
                             epochs=config.epochs, batch_size=batch_size, shuffle=True,
-                            callbacks=_callbacks(spec, config, on_epoch), verbose=config.verbose)
+                            callbacks=callbacks, verbose=config.verbose)
+        stopped = next((getattr(c, "stopped", "") for c in callbacks if getattr(c, "stopped", "")), "")
         seconds = time.perf_counter() - start
         eval_batch = max(batch_size, EVAL_BATCH)
         val = model.evaluate(split.x_val, split.y_val, batch_size=eval_batch, verbose=0, return_dict=True)
@@ -222,7 +227,7 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
                        test_loss=float(test[DATA_LOSS]), test_accuracy=float(test["accuracy"]),
                        train_seconds=seconds, epochs_run=curve.n_epochs, model_path=spec.model_path,
                        log_dir=spec.log_dir, params_count=int(model.count_params()),
-                       ignored_changes=ignored)
+                       ignored_changes=ignored, stopped=stopped)
 
 
 def _check_model(model: Any, dataset: Dataset) -> None:
@@ -254,10 +259,33 @@ def _callbacks(spec: TrialSpec, config: TrainingConfig, on_epoch: EpochCallback 
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(spec.log_dir), histogram_freq=0,
                                                      write_graph=False, update_freq="epoch", profile_batch=0))
     if on_epoch is not None:
-        callbacks.append(keras.callbacks.LambdaCallback(
-            on_epoch_end=lambda epoch, logs: on_epoch(int(epoch), data_losses(
-                {k: float(v) for k, v in (logs or {}).items()}))))
+        callbacks.append(_epoch_hook(on_epoch))
     return callbacks
+
+
+def _epoch_hook_class() -> Any:
+    import keras
+
+    class EpochHook(keras.callbacks.Callback):
+        """Passes every epoch's logs on; stops the training when the receiver gives a reason."""
+
+        def __init__(self, on_epoch: EpochCallback) -> None:
+            super().__init__()
+            self.on_epoch = on_epoch
+            self.stopped = ""
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            reason = self.on_epoch(int(epoch), data_losses({k: float(v) for k, v in (logs or {}).items()}))
+            if reason:
+                self.stopped = str(reason)
+                self.model.stop_training = True
+
+    return EpochHook
+
+
+def _epoch_hook(on_epoch: EpochCallback) -> Any:
+    """The Keras callback that feeds ``on_epoch`` (its class is built on first use: Keras loads lazily)."""
+    return _epoch_hook_class()(on_epoch)
 
 
 def data_losses(logs: dict[str, Any]) -> dict[str, Any]:

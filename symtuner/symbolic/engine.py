@@ -16,12 +16,12 @@ from symtuner.errors import ConfigError, RulesError
 from symtuner.records import Diagnosis, LearningCurve, Reason
 from symtuner.symbolic.choice import choose_actions
 from symtuner.symbolic.explain import explain, format_reason, term_text
-from symtuner.symbolic.facts import curve_facts
+from symtuner.symbolic.facts import STUDY_FACT_NAMES, curve_facts
 from symtuner.symbolic.program import split_results
 from symtuner.symbolic.rules import RuleBase
 
 __all__ = ["Findings", "SymbolicEngine", "analyse", "choose_actions", "diagnose_epochs", "diagnose_history",
-           "diagnose_partial", "explain", "history_classes"]
+           "diagnose_partial", "explain", "history_classes", "stop_reasons"]
 
 #: A problem whose rules give it at least this probability is diagnosed.
 DIAGNOSED = 0.5
@@ -37,6 +37,7 @@ class Findings:
     causes: dict[str, str]
     deferred: dict[str, str]
     notes: list[tuple[str, Any]]
+    stops: list[Any]
 
 
 class SymbolicEngine:
@@ -75,7 +76,7 @@ class SymbolicEngine:
             reasons={p: r for p, r in result.reasons.items() if p in diagnosed},
             causes={s: c for s, c in result.causes.items() if s in diagnosed and c in diagnosed},
             deferred={p: q for p, q in result.deferred.items() if p in diagnosed and q in diagnosed},
-            notes=result.notes)
+            notes=result.notes, stops=result.stops)
 
     def diagnose(self, facts: Mapping[str, float], weights: Mapping[tuple[str, str], float]
                  ) -> tuple[list[str], dict[str, list[tuple[str, float]]]]:
@@ -108,6 +109,19 @@ def analyse(curve: LearningCurve, n_classes: int | None, weights: Mapping[tuple[
     return Diagnosis(facts=facts, problems=tuple(found.problems), actions=tuple(actions), explanation=text,
                      skipped=tuple(skipped), causes=found.causes, deferred=found.deferred, reasons=reasons,
                      notes=notes)
+
+
+def stop_reasons(curve: LearningCurve, n_classes: int | None, engine: SymbolicEngine,
+                 study_facts: Mapping[str, float], loss_scale: float | None = None) -> list[str]:
+    """Why the rules would stop a training whose curve so far is ``curve`` (empty: go on).
+
+    ``study_facts`` holds the facts of ``STUDY_FACT_NAMES`` (the best trial so
+    far and this one's projection); missing ones are 0.
+    """
+    facts = curve_facts(curve, n_classes, loss_scale)
+    facts |= {name: float(study_facts.get(name, 0.0)) for name in STUDY_FACT_NAMES}
+    found = engine.findings(facts, engine.rules.initial_weights)
+    return [format_reason(term) for term in found.stops]
 
 
 def diagnose_epochs(curve: LearningCurve, n_classes: int | None, engine: SymbolicEngine,

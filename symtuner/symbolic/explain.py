@@ -43,6 +43,8 @@ TEMPLATES: dict[tuple[str, int], tuple[str, str]] = {
     ("climbs_back", 1): ("the train loss climbed back {0} above its minimum: the steps go too far", "n"),
     ("val_spike", 2): ("val loss spiked above its trend (area {0} vs {1} under its straight line)", "nn"),
     ("epochs", 2): ("too short to judge: {0} epochs < {1}", "nn"),
+    ("dead", 2): ("the network died: after the first epoch the accuracy moved {0} and the loss {1}", "nn"),
+    ("behind", 2): ("even an optimistic projection ({0}) cannot beat the best trial so far ({1})", "nn"),
 }
 
 

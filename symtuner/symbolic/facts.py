@@ -74,6 +74,12 @@ FACT_NAMES = (
 )
 
 
+#: Facts about the study rather than the curve, added by symbolic early
+#: stopping (``symtuner.stopping``); 0 in a plain diagnosis. Objectives are
+#: "higher is better" (a loss is negated).
+STUDY_FACT_NAMES = ("has_best", "best_objective", "projected_objective", "epochs_left")
+
+
 def _check_n_classes(n_classes: object) -> int | None:
     if n_classes is None:
         return None

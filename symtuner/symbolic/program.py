@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from symtuner.errors import ConfigError, RulesError
@@ -35,7 +35,8 @@ from symtuner.symbolic._problog import (
 HEADER = ":- unknown(fail).\n"
 
 #: The predicates every evaluation queries (functor, arity).
-QUERIES = (("problem", 1), ("action", 2), ("reason", 2), ("cause", 2), ("deferred", 2), ("note", 2))
+QUERIES = (("problem", 1), ("action", 2), ("reason", 2), ("cause", 2), ("deferred", 2), ("note", 2),
+           ("stop", 1))
 
 #: A ground term as plain data: a number, an atom's name, or (functor, args).
 TermData = Any
@@ -159,7 +160,8 @@ class Evaluation:
     problem to its reason terms (``term_data`` form), in the order found;
     ``causes`` maps a symptom to the problem explaining it; ``deferred`` maps
     a problem set aside to the contradictory one acted on first; ``notes``
-    lists (name, term) remarks.
+    lists (name, term) remarks; ``stops`` the reasons to stop a running
+    trial (``stop/1``).
     """
 
     problems: dict[str, float]
@@ -168,6 +170,7 @@ class Evaluation:
     causes: dict[str, str]
     deferred: dict[str, str]
     notes: list[tuple[str, TermData]]
+    stops: list[TermData] = field(default_factory=list)
 
 
 def term_data(term: Any) -> TermData:
@@ -207,4 +210,6 @@ def split_results(result: Mapping[Any, float]) -> Evaluation:
             out.deferred[_atom_name(term.args[0])] = _atom_name(term.args[1])
         elif functor == "note" and arity == 2:
             out.notes.append((_atom_name(term.args[0]), term_data(term.args[1])))
+        elif functor == "stop" and arity == 1:
+            out.stops.append(term_data(term.args[0]))
     return out

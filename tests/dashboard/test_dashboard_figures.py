@@ -150,7 +150,7 @@ def test_tables(study: Path) -> None:
     assert [r[1] for r in versions.rows] == ["start", "after trial 1", "after trial 2"]
     assert "L2 regularisation" in versions.rows[1][4]
     assert "learning_rate ∈ [1.000e-04, 6.000e-04]" in versions.rows[1][3]
-    assert actions_table(snap.actions).rows[2][4] == "no"
+    assert actions_table(snap.actions).rows[2][4] == "not applied"
     entries = diagnosis_entries(snap.trials)
     assert [e.trial for e in entries] == [2, 1]
     assert entries[1].facts.rows[2] == ("acc_gap", "0.27")

@@ -67,9 +67,11 @@ levelled :- fact(last_fall_share, S), threshold(levelled, T), S < T.
 % loss is still far from a fit (a dead network, or one predicting the class
 % prior: with 90 % of one class its accuracy is 0.90 and its loss the prior's
 % entropy, 0.33, well above a fit's). A network that fits cannot sit still at
-% such a loss: its loss keeps falling.
+% such a loss: its loss keeps falling. (A loss that falls at every epoch, however
+% slowly, is not stuck: that is a small step, see low_lr.)
 stuck(A, M) :-
     flag(has_accuracy), fact(late_acc_range, A), threshold(stuck_acc, TA), A < TA,
+    fact(falling_steps, F), fact(n_epochs, N), F < N - 1,
     fact(late_loss_move, M), limit(stuck_loss, TM), M < TM,
     fact(end_loss, L), limit(stuck_level, H), L > H.
 
@@ -189,3 +191,17 @@ deferred(Problem, First) :- precedes(First, Problem), problem(First), problem(Pr
 % The problems the tuning rules act on: diagnosed, not explained by another
 % diagnosed problem, not deferred to a contradictory one.
 acted_on(P) :- problem(P), \+ cause(P, _), \+ deferred(P, _).
+
+% ------------------------------------------------------------ early stopping
+% Read after every epoch on the curve so far; symtuner stops a trial when one
+% holds: the loss diverged or exploded, the network died (stuck), or even an
+% optimistic projection (the best epoch-to-epoch gain of the last epochs kept
+% up to the last epoch) cannot beat the best trial so far. The facts
+% has_best, best_objective and projected_objective (higher is better) come
+% from the study; without a best trial (has_best 0) only the first three apply.
+stop(diverged(E)) :- reason(high_lr, diverged(E)).
+stop(exploded(M, L)) :- reason(high_lr, exploded(M, L)).
+stop(dead(A, M)) :- reason(underfitting, stuck(A, M)).
+stop(behind(P, B)) :-
+    flag(has_best), judged,
+    fact(projected_objective, P), fact(best_objective, B), P < B.

@@ -14,6 +14,7 @@ How to run (from the repository root)::
     .venv/bin/python tests/data/corpus/make_corpus.py --jobs 2     # every case, in 2 processes
     .venv/bin/python tests/data/corpus/make_corpus.py NAME [NAME]  # only the named cases
     .venv/bin/python tests/data/corpus/make_corpus.py --list       # print the case names
+    .venv/bin/python tests/data/corpus/make_corpus.py --out DIR    # write the JSON files elsewhere
 
 How long: about 10 minutes for the whole corpus on 2 shared CPU cores with ``--jobs 2`` (no GPU);
 single runs take 1-30 seconds.  Results are reproducible up to the small run-to-run differences of
@@ -288,6 +289,53 @@ CASES: list[Case] = [
         epochs=15,
         n_train=300,
         seed=22,
+    ),
+    _d(
+        "mnist_cnn_sgd_momentum09",
+        "MNIST CNN (8, 16 filters), SGD 0.02 with momentum 0.9, batch 32, 15 epochs on 3,000 images.",
+        dataset="mnist",
+        model="cnn",
+        units=(8, 16),
+        optimizer="sgd",
+        lr=0.02,
+        momentum=0.9,
+        epochs=15,
+        n_train=3000,
+        seed=23,
+    ),
+    _d(
+        "digits_mlp32_adam_dropout_long",
+        "Digits MLP 32 units with dropout 0.3, Adam 1e-3, batch 64, 60 epochs on all 1,257 training images.",
+        units=(32,),
+        dropout=0.3,
+        batch_size=64,
+        epochs=60,
+        n_train=1257,
+        seed=24,
+    ),
+    _d(
+        "digits2_cnn_sgd",
+        "Digits 2-class subset (4 vs 9), CNN (8 filters), SGD 0.05, batch 16, 15 epochs.",
+        classes=(4, 9),
+        model="cnn",
+        units=(8,),
+        optimizer="sgd",
+        lr=0.05,
+        batch_size=16,
+        epochs=15,
+        n_train=250,
+        seed=25,
+    ),
+    _d(
+        "mnist_mlp256_adam_dropout05",
+        "MNIST MLP 256 units with dropout 0.5, Adam 1e-3, batch 64, 20 epochs on 4,000 images.",
+        dataset="mnist",
+        units=(256,),
+        dropout=0.5,
+        batch_size=64,
+        epochs=20,
+        n_train=4000,
+        seed=26,
     ),
     # ---- intended overfitting: big model or noisy labels, small training set, long training ---------
     _d(
@@ -643,10 +691,29 @@ CASES: list[Case] = [
         n_train=300,
         seed=81,
     ),
+    _d(
+        "digits_mlp64_sgd_lr3e-3_long",
+        "Digits MLP 64 units, plain SGD 3e-3, batch 16, 60 epochs.",
+        optimizer="sgd",
+        lr=3e-3,
+        batch_size=16,
+        epochs=60,
+        seed=82,
+    ),
+    _d(
+        "mnist_mlp128_adam_lr1e-5_long",
+        "MNIST MLP 128 units, Adam 1e-5, batch 32, 60 epochs on 2,000 images.",
+        dataset="mnist",
+        units=(128,),
+        lr=1e-5,
+        epochs=60,
+        n_train=2000,
+        seed=83,
+    ),
     # ---- intended high learning rate: divergence, NaN, blow-up, wild oscillation --------------------
     _d(
         "digits_linear_sgd_lr1_nan",
-        "Digits MLP 2x64 linear units, plain SGD 1.0, batch 32, 20 epochs.",
+        "Digits MLP 2x64 linear units, plain SGD 1.0, batch 32, 20 epochs (NaN from the first epoch).",
         units=(64, 64),
         activation="linear",
         optimizer="sgd",
@@ -655,27 +722,64 @@ CASES: list[Case] = [
         seed=90,
     ),
     _d(
-        "mnist_linear_sgd_lr05_nan",
-        "MNIST MLP 2x128 linear units, plain SGD 0.5, batch 32, 15 epochs on 2,000 images.",
-        dataset="mnist",
-        units=(128, 128),
-        activation="linear",
-        optimizer="sgd",
-        lr=0.5,
-        epochs=15,
-        n_train=2000,
-        seed=91,
-    ),
-    _d(
         "digits_linear_sgd_momentum09_nan",
-        "Digits MLP 3x64 linear units, SGD 0.1 with momentum 0.9, batch 32, 20 epochs.",
+        "Digits MLP 3x64 linear units, SGD 0.06 with momentum 0.9, batch 32, 25 epochs.",
         units=(64, 64, 64),
         activation="linear",
         optimizer="sgd",
-        lr=0.1,
+        lr=0.06,
         momentum=0.9,
-        epochs=20,
-        seed=92,
+        epochs=25,
+        seed=93,
+    ),
+    _d(
+        "digits_linear_sgd_momentum09_lr0065_nan",
+        "Digits MLP 3x64 linear units, SGD 0.065 with momentum 0.9, batch 32, 25 epochs.",
+        units=(64, 64, 64),
+        activation="linear",
+        optimizer="sgd",
+        lr=0.065,
+        momentum=0.9,
+        epochs=25,
+        seed=95,
+    ),
+    _d(
+        "mnist_linear_sgd_momentum09_nan",
+        "MNIST MLP 3x128 linear units, SGD 0.05 with momentum 0.9, batch 32, 15 epochs on 2,000 images.",
+        dataset="mnist",
+        units=(128, 128, 128),
+        activation="linear",
+        optimizer="sgd",
+        lr=0.05,
+        momentum=0.9,
+        epochs=15,
+        n_train=2000,
+        seed=94,
+    ),
+    _d(
+        "mnist_linear_sgd_momentum09_lr004",
+        "MNIST MLP 3x128 linear units, SGD 0.04 with momentum 0.9, batch 32, 15 epochs on 2,000 images.",
+        dataset="mnist",
+        units=(128, 128, 128),
+        activation="linear",
+        optimizer="sgd",
+        lr=0.04,
+        momentum=0.9,
+        epochs=15,
+        n_train=2000,
+        seed=96,
+    ),
+    _d(
+        "mnist_mlp128_sgd_momentum099_lr01",
+        "MNIST MLP 128 relu units, SGD 0.1 with momentum 0.99, batch 32, 15 epochs on 2,000 images.",
+        dataset="mnist",
+        units=(128,),
+        optimizer="sgd",
+        lr=0.1,
+        momentum=0.99,
+        epochs=15,
+        n_train=2000,
+        seed=97,
     ),
     _d(
         "digits_mlp_sgd_lr50",
@@ -809,6 +913,82 @@ CASES: list[Case] = [
         epochs=15,
         n_train=2000,
         seed=106,
+    ),
+    # ---- intended fluctuating training loss: a large step for adaptive optimizers or small batches ------
+    _d(
+        "digits_mlp128_adam_lr005",
+        "Digits MLP 128 units, Adam 0.05, batch 32, 30 epochs.",
+        units=(128,),
+        lr=0.05,
+        epochs=30,
+        seed=122,
+    ),
+    _d(
+        "digits_cnn16x32_adam_lr003",
+        "Digits CNN (16, 32 filters), Adam 0.03, batch 32, 25 epochs.",
+        model="cnn",
+        units=(16, 32),
+        lr=0.03,
+        epochs=25,
+        seed=126,
+    ),
+    _d(
+        "mnist_mlp128_sgd_momentum09_lr03",
+        "MNIST MLP 128 units, SGD 0.3 with momentum 0.9, batch 32, 20 epochs on 2,000 images.",
+        dataset="mnist",
+        units=(128,),
+        optimizer="sgd",
+        lr=0.3,
+        momentum=0.9,
+        epochs=20,
+        n_train=2000,
+        seed=127,
+    ),
+    _d(
+        "digits_mlp128_sgd_lr05_batch4",
+        "Digits MLP 128 units, plain SGD 0.5, batch 4, 15 epochs on 400 images.",
+        units=(128,),
+        optimizer="sgd",
+        lr=0.5,
+        batch_size=4,
+        epochs=15,
+        n_train=400,
+        seed=128,
+    ),
+    _d(
+        "digits_mlp64_rmsprop_lr005",
+        "Digits MLP 64 units, RMSprop 0.05, batch 32, 30 epochs.",
+        optimizer="rmsprop",
+        lr=0.05,
+        epochs=30,
+        seed=121,
+    ),
+    _d(
+        "digits_mlp64_rmsprop_lr002",
+        "Digits MLP 64 units, RMSprop 0.02, batch 32, 30 epochs.",
+        optimizer="rmsprop",
+        lr=0.02,
+        epochs=30,
+        seed=120,
+    ),
+    _d(
+        "digits_mlp64_sgd_momentum099_lr003",
+        "Digits MLP 64 units, SGD 0.03 with momentum 0.99, batch 32, 30 epochs.",
+        optimizer="sgd",
+        lr=0.03,
+        momentum=0.99,
+        epochs=30,
+        seed=123,
+    ),
+    _d(
+        "mnist_mlp256_adam_lr002",
+        "MNIST MLP 256 units, Adam 0.02, batch 32, 20 epochs on 2,000 images.",
+        dataset="mnist",
+        units=(256,),
+        lr=0.02,
+        epochs=20,
+        n_train=2000,
+        seed=125,
     ),
     # ---- learning rate that grows every epoch (LearningRateScheduler) -------------------------------
     _d(
@@ -1027,19 +1207,19 @@ def case_config(case: Case, n_train: int, n_val: int) -> dict[str, Any]:
     }
 
 
-def train_case(case: Case, threads: int = 0) -> tuple[str, float]:
-    """Train one case, write ``runs/<name>.json``, return the name and the seconds it took."""
+def train_case(case: Case, out_dir: Path = RUNS_DIR) -> tuple[str, float]:
+    """Train one case, write ``<out_dir>/<name>.json``, return the name and the seconds it took."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
+    import tensorflow as tf
 
-    if threads:
-        import tensorflow as tf
-
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
-        except RuntimeError:  # already initialised in this process
-            pass
+    # One thread and deterministic kernels, so that a run gives the same curve in either mode.
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # already initialised in this process
+        pass
+    tf.config.experimental.enable_op_determinism()
 
     start = time.perf_counter()
     x_train, y_train, x_val, y_val, n_classes = load_data(case)
@@ -1078,17 +1258,17 @@ def train_case(case: Case, threads: int = 0) -> tuple[str, float]:
         "val_loss": _clean(history["val_loss"]),
         "val_accuracy": _clean(history["val_accuracy"]),
     }
-    RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    (RUNS_DIR / f"{case.name}.json").write_text(json.dumps(record, indent=1) + "\n")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{case.name}.json").write_text(json.dumps(record, indent=1) + "\n")
     return case.name, time.perf_counter() - start
 
 
-def _worker(case_dict: dict[str, Any], threads: int) -> tuple[str, float]:
+def _worker(case_dict: dict[str, Any], out_dir: Path) -> tuple[str, float]:
     kw = dict(case_dict)
     if kw.get("classes") is not None:
         kw["classes"] = tuple(kw["classes"])
     kw["units"] = tuple(kw["units"])
-    return train_case(Case(**kw), threads)
+    return train_case(Case(**kw), out_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1096,6 +1276,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="case names to (re)run; default: all")
     parser.add_argument("--jobs", type=int, default=1, help="processes to train in (default 1)")
     parser.add_argument("--list", action="store_true", help="print the case names and exit")
+    parser.add_argument("--out", type=Path, default=RUNS_DIR, help="folder for the JSON files (default runs/)")
     args = parser.parse_args(argv)
 
     names = [c.name for c in CASES]
@@ -1112,13 +1293,12 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     if args.jobs <= 1:
         for case in todo:
-            name, secs = train_case(case)
+            name, secs = train_case(case, args.out)
             print(f"{name:45s} {secs:6.1f} s", flush=True)
     else:
-        # Spawned workers: each imports TensorFlow itself; one intra-op thread per job.
-        threads = max(1, (os.cpu_count() or 2) // args.jobs)
+        # Spawned workers: each imports TensorFlow itself.
         with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_worker, asdict(c), threads) for c in todo]
+            futures = [pool.submit(_worker, asdict(c), args.out) for c in todo]
             for fut in futures:
                 name, secs = fut.result()
                 print(f"{name:45s} {secs:6.1f} s", flush=True)

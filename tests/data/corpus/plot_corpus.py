@@ -1,8 +1,8 @@
 """Plot the corpus runs as grids of panels, for labelling them by eye.
 
 Each panel shows one run of ``runs/*.json``: train and validation loss on the left axis (linear, or
-log when the loss explodes by more than 50x its first value) and train and validation accuracy on the
-right axis (0-1), with the run name as the title and a one-line config below it.  Epochs whose loss
+log when the loss explodes: its maximum is over 20 and over 10x its median) and train and validation
+accuracy on the right axis (0-1), with the run name as the title and a one-line config below it.  Epochs whose loss
 was NaN/inf are marked with red crosses at the top of the panel.
 
 Run from the repository root (a few seconds; the PNGs are not part of the repository)::
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import matplotlib
@@ -54,10 +55,11 @@ def plot_run(ax: Any, run: dict[str, Any]) -> None:
     loss, val_loss = run["loss"], run["val_loss"]
     epochs = list(range(1, len(loss) + 1))
     finite = _finite(loss) + _finite(val_loss)
-    first = next((v for v in loss if v is not None), 1.0)
-    log = bool(finite) and max(finite) > 50 * max(first, 1e-9) and min(finite) > 0
-    ax.plot(epochs, [float("nan") if v is None else v for v in loss], "b-", lw=1.4, label="loss")
-    ax.plot(epochs, [float("nan") if v is None else v for v in val_loss], "b--", lw=1.2, label="val_loss")
+    log = bool(finite) and max(finite) > 20 and max(finite) > 10 * median(finite) and min(finite) > 0
+    ax.plot(epochs, [float("nan") if v is None else v for v in loss], "b.-", lw=1.4, ms=3, label="loss")
+    ax.plot(
+        epochs, [float("nan") if v is None else v for v in val_loss], "b.--", lw=1.2, ms=3, label="val_loss"
+    )
     if log:
         ax.set_yscale("log")
     else:
@@ -70,8 +72,10 @@ def plot_run(ax: Any, run: dict[str, Any]) -> None:
     ax.tick_params(labelsize=6)
     ax2 = ax.twinx()
     acc, val_acc = run["accuracy"], run["val_accuracy"]
-    ax2.plot(epochs, [float("nan") if v is None else v for v in acc], "-", color="tab:orange", lw=1.4)
-    ax2.plot(epochs, [float("nan") if v is None else v for v in val_acc], "--", color="tab:orange", lw=1.2)
+    ax2.plot(epochs, [float("nan") if v is None else v for v in acc], ".-", color="tab:orange", lw=1.4, ms=3)
+    ax2.plot(
+        epochs, [float("nan") if v is None else v for v in val_acc], ".--", color="tab:orange", lw=1.2, ms=3
+    )
     ax2.set_ylim(0, 1.02)
     ax2.tick_params(labelsize=6)
     ax2.axhline(1.0 / run["n_classes"], color="gray", lw=0.6, ls=":")
