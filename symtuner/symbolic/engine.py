@@ -17,7 +17,7 @@ from symtuner.records import Diagnosis, LearningCurve, Reason
 from symtuner.symbolic.choice import choose_actions
 from symtuner.symbolic.explain import explain, format_reason, term_text
 from symtuner.symbolic.facts import STUDY_FACT_NAMES, curve_facts
-from symtuner.symbolic.program import split_results
+from symtuner.symbolic.program import STOP_QUERIES, split_results
 from symtuner.symbolic.rules import RuleBase
 
 __all__ = ["Findings", "SymbolicEngine", "analyse", "choose_actions", "diagnose_epochs", "diagnose_history",
@@ -49,6 +49,11 @@ class SymbolicEngine:
         self.rules = rules
         self._program = rules.program()
         self._rule_order = {(r.action, r.problem): i for i, r in enumerate(rules.action_rules)}
+
+    def stops(self, facts: Mapping[str, float]) -> list[Any]:
+        """The rules' reasons to stop a running trial (``stop/1``) on these facts."""
+        result = self._program.evaluate(facts, self.rules.thresholds, self.rules.initial_weights, STOP_QUERIES)
+        return split_results(result).stops
 
     def findings(self, facts: Mapping[str, float], weights: Mapping[tuple[str, str], float]) -> Findings:
         """The problems the rules find (Table 1's order, then the user's), their
@@ -120,8 +125,7 @@ def stop_reasons(curve: LearningCurve, n_classes: int | None, engine: SymbolicEn
     """
     facts = curve_facts(curve, n_classes, loss_scale)
     facts |= {name: float(study_facts.get(name, 0.0)) for name in STUDY_FACT_NAMES}
-    found = engine.findings(facts, engine.rules.initial_weights)
-    return [format_reason(term) for term in found.stops]
+    return [format_reason(term) for term in engine.stops(facts)]
 
 
 def diagnose_epochs(curve: LearningCurve, n_classes: int | None, engine: SymbolicEngine,

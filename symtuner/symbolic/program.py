@@ -34,9 +34,11 @@ from symtuner.symbolic._problog import (
 #: Directive every generated program starts with: an undefined predicate fails.
 HEADER = ":- unknown(fail).\n"
 
-#: The predicates every evaluation queries (functor, arity).
-QUERIES = (("problem", 1), ("action", 2), ("reason", 2), ("cause", 2), ("deferred", 2), ("note", 2),
-           ("stop", 1))
+#: The predicates a diagnosis queries (functor, arity).
+QUERIES = (("problem", 1), ("action", 2), ("reason", 2), ("cause", 2), ("deferred", 2), ("note", 2))
+
+#: What symbolic early stopping queries after each epoch.
+STOP_QUERIES = (("stop", 1),)
 
 #: A ground term as plain data: a number, an atom's name, or (functor, args).
 TermData = Any
@@ -120,8 +122,9 @@ class RuleProgram:
         self._knowledge = evaluatable()
 
     def evaluate(self, facts: Mapping[str, float], thresholds: Mapping[str, float],
-                 weights: Mapping[tuple[str, str], float]) -> dict[Any, float]:
-        """Probabilities of every ``problem(P)`` and ``action(A, P)`` that can hold."""
+                 weights: Mapping[tuple[str, str], float],
+                 queries: Sequence[tuple[str, int]] = QUERIES) -> dict[Any, float]:
+        """Probabilities of every ground answer to ``queries`` (by default the diagnosis's)."""
         db = self._db.extend()
         for name, value in facts.items():
             db.add_fact(Term("fact", Term(name), _number_term(_finite(value, f"fact {name}"))))
@@ -135,7 +138,7 @@ class RuleProgram:
                                   f"got {weight!r}")
             head = Term("action", Term(rule.action), Term(rule.problem), p=_number_term(weight))
             db.add_clause(Clause(head, rule.body))
-        for functor, arity in QUERIES:
+        for functor, arity in queries:
             db.add_fact(Term("query", Term(functor, *(Var(f"V{i}") for i in range(arity)))))
         try:
             result = self._knowledge.create_from(db, engine=self._engine).evaluate()
