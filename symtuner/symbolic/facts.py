@@ -59,7 +59,7 @@ FLAT_STEP = 1e-4
 
 #: Every fact ``curve_facts`` returns, in a stable order (rules may read any).
 FACT_NAMES = (
-    "n_epochs", "n_classes", "chance", "ln_classes", "loss_scale",
+    "n_epochs", "n_classes", "chance", "ln_classes", "loss_scale", "known_scale",
     "has_val", "has_accuracy", "has_val_accuracy", "diverged", "diverged_epoch",
     "first_loss", "last_loss", "min_loss", "max_loss", "later_max_loss", "end_loss",
     "first_val_loss", "last_val_loss", "min_val_loss", "end_val_loss",
@@ -230,6 +230,7 @@ def curve_facts(curve: LearningCurve, n_classes: int | None = None,
         "chance": chance,
         "ln_classes": math.log(k) if k is not None else scale,
         "loss_scale": scale,
+        "known_scale": 1.0 if (k is not None or loss_scale is not None) else 0.0,
         "has_val": float(has_val),
         "has_accuracy": float(has_acc),
         "has_val_accuracy": float(has_val_acc),

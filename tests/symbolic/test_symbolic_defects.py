@@ -155,13 +155,34 @@ def test_a_poor_fit_that_is_still_falling_gets_no_bigger_network(engine):
     assert [a.name for a in flat.actions] == ["inc_neurons"]
 
 
-def test_an_exploded_training_is_a_learning_rate_problem_only(engine):
-    # recorded shape (Adam at 0.05): the gaps of an exploded run are no sign of overfitting
+def test_an_exploded_training_is_acted_on_as_a_learning_rate_problem(engine):
+    # recorded shape (Adam at 0.05): the gaps of an exploded run are no sign of overfitting; the
+    # network ends at chance level (underfitting), which the too-large step explains
     exploded = {"loss": [5000.0, 68452.0, 141.4], "accuracy": [0.1, 0.1, 0.1],
                 "val_loss": [300.0, 250.0, 200.3], "val_accuracy": [0.1, 0.1, 0.1]}
-    found = diagnosed(engine, exploded)
-    assert "high_lr" in found
-    assert not {"overfitting", "underfitting", "fluctuating_loss"} & set(found)
+    found = analyse(LearningCurve.from_history(exploded), 10, engine.rules.initial_weights, engine,
+                    lambda _n: True, random.Random(0))
+    assert "high_lr" in found.problems
+    assert not {"overfitting", "fluctuating_loss"} & set(found.problems)
+    assert found.causes.get("underfitting") == "high_lr"
+    assert [a.name for a in found.actions] == ["decr_lr"]
+
+
+def test_a_loss_that_only_falls_from_a_large_penalty_is_no_explosion(engine):
+    # Keras's loss with an extreme L2 factor starts far above chance level and only falls
+    penalty = {"loss": [69.7, 45.2, 29.1, 18.8, 12.2, 8.2, 5.7, 4.2, 3.4, 2.9],
+               "accuracy": [0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.82, 0.84, 0.85, 0.86],
+               "val_loss": [55.2, 35.6, 22.9, 14.8, 9.8, 6.7, 4.8, 3.7, 3.1, 2.7],
+               "val_accuracy": [0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.82, 0.84, 0.85, 0.86]}
+    assert "high_lr" not in diagnosed(engine, penalty)
+
+
+def test_a_dead_network_has_nothing_to_overfit(engine):
+    # stuck above chance level from the first epoch (SGD at 10): a loss gap by accident
+    dead = {"loss": [2.59, 2.57, 2.57, 2.57, 2.57, 2.57], "accuracy": [0.09] * 6,
+            "val_loss": [3.36] * 6, "val_accuracy": [0.1] * 6}
+    found = diagnosed(engine, dead)
+    assert "overfitting" not in found and "high_lr" in found and "low_lr" not in found
 
 
 def test_a_network_stuck_at_the_class_prior_is_underfitting(engine):

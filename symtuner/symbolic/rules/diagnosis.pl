@@ -44,6 +44,7 @@ threshold(still_move, 0.02).    % train loss never moved by this x scale, stuck 
 threshold(explode_loss, 2.0).   % train loss after epoch 1 above this x scale: high learning rate
 threshold(overshoot, 1.1).      % first-epoch loss above this x scale (worse than a uniform guess) ...
 threshold(stall_loss, 0.9).     % ... then stuck above this x scale: a blow-up killed the network, high learning rate
+threshold(wrong_loss, 1.01).    % never below a uniform guess's loss and ending above this x scale: high learning rate
 threshold(high_lr_area, 0.75).  % val loss area above its straight line by this share: high learning rate
 
 % ------------------------------------------------------------------- helpers
@@ -52,10 +53,12 @@ flag(Name) :- fact(Name, V), V > 0.5.
 
 % A diverged training (NaN or infinite values) or one whose loss exploded far
 % above the scale after the first epoch is a learning-rate problem: its gaps
-% and levels say nothing about capacity or regularisation. One high first
-% epoch alone (a pretrained head, an embedding warming up) is no explosion.
+% say nothing about regularisation. One high first epoch alone (a pretrained
+% head, an embedding warming up), or a loss that starts high and only falls
+% (an extreme L2 penalty), is no explosion: the loss must rise at least once.
 diverged :- flag(diverged).
-exploded(M, L) :- fact(later_max_loss, M), limit(explode_loss, L), M > L.
+exploded(M, L) :-
+    fact(later_max_loss, M), limit(explode_loss, L), M > L, fact(rising_steps, R), R > 0.
 trusted :- \+ diverged, \+ exploded(_, _).
 judged :- fact(n_epochs, N), threshold(min_epochs, M), N >= M.
 sound :- judged, trusted.
@@ -87,10 +90,13 @@ note(too_short, epochs(N, M)) :- fact(n_epochs, N), threshold(min_epochs, M), N 
 % training loss itself zig-zags or climbs, every step swings the validation
 % loss too, and its rise is no sign of memorising.)
 smooth_training :- \+ problem(fluctuating_loss), \+ problem(increasing_loss).
+% A network whose training loss is still at chance level fits nothing, so it
+% has nothing to overfit (the losses of a dead network differ by accident).
+fits :- fact(end_loss, L), limit(stall_loss, T), L < T.
 reason(overfitting, gap(accuracy, G, T)) :-
     sound, flag(has_val_accuracy), fact(acc_gap, G), threshold(acc_gap, T), G > T.
 reason(overfitting, gap(loss, G, L)) :-
-    sound, flag(has_val), fact(loss_gap, G), limit(loss_gap, L), G > L.
+    sound, flag(has_val), fits, fact(loss_gap, G), limit(loss_gap, L), G > L.
 reason(overfitting, val_turn(Min, End, E)) :-
     sound, flag(has_val), smooth_training,
     fact(val_rise_epochs, E), threshold(val_rise_epochs, TE), E >= TE,
@@ -104,17 +110,19 @@ reason(overfitting, val_turn(Min, End, E)) :-
 % whatever the reason (a learning-rate problem may explain it: see explains/2).
 % Measured from chance level, so a 4-class run at 0.80 is no failure while a
 % run stuck at the class prior is.
-reason(underfitting, poor_fit(A, V, Bar)) :-
-    sound, flag(has_accuracy), flag(has_val_accuracy),
-    fact(train_skill, S), fact(val_skill, SV), threshold(low_skill, T), S < T, SV < T,
-    fact(end_accuracy, A), fact(end_val_accuracy, V), fact(chance, C), Bar is C + T * (1 - C).
+%
+% Read on the training side: a network that cannot fit its training data is
+% underfitting even when its validation accuracy is higher (dropout lowers
+% the training accuracy Keras reports). An exploded run that ends at chance
+% level is underfitting too (its cause, high_lr, explains it); a run that
+% turned NaN is judged on the learning rate alone.
 reason(underfitting, poor_fit(A, Bar)) :-
-    sound, flag(has_accuracy), \+ flag(has_val_accuracy),
+    judged, \+ diverged, flag(has_accuracy),
     fact(train_skill, S), threshold(low_skill, T), S < T,
     fact(end_accuracy, A), fact(chance, C), Bar is C + T * (1 - C).
-reason(underfitting, stuck(A, M)) :- sound, stuck(A, M).
+reason(underfitting, stuck(A, M)) :- judged, \+ diverged, stuck(A, M).
 reason(underfitting, loss_level(L, H)) :-
-    sound, \+ flag(has_accuracy), levelled,
+    judged, \+ diverged, levelled,
     fact(end_loss, L), limit(high_loss, H), L > H,
     ( \+ flag(has_val) ; fact(end_val_loss, V), V > H ).
 
@@ -134,12 +142,14 @@ reason(increasing_loss, rising(Up, Steps)) :-
 % level and by a visible amount on its own scale (a noisy but falling loss has
 % up and down steps too; a loss near zero jitters by large shares of nothing).
 reason(fluctuating_loss, zigzag(Turns, Rise, T)) :-
-    sound,
+    judged,
     fact(turns, Turns), threshold(fluct_turns, N), Turns >= N,
     fact(mean_rise, Rise), threshold(fluct_rise, T), Rise > T,
     fact(mean_rise_scaled, RS), threshold(fluct_floor, F), RS > F.
 
 % ------------------------------------------------------------ learning rate
+% (The "too small" and "too large" readings exclude each other: a loss that
+% swings or climbs is no sign of a small step.)
 % Low: the loss falls at every epoch in a nearly straight line (no fast early
 % drop) and is still high, over enough epochs for a shape to mean something.
 reason(low_lr, straight_fall(Last, L)) :-
@@ -148,26 +158,43 @@ reason(low_lr, straight_fall(Last, L)) :-
     fact(falling_steps, F), F >= N - 1,
     fact(fall_bend, B), threshold(low_lr_shape, S), abs(B) < S,
     fact(last_loss, Last), limit(low_lr_loss, L), Last > L.
-% Low, too: the loss sits at chance level and has not moved at all.
+% Low, too: the loss sits at chance level and has not moved at all. (Stuck
+% above a uniform guess's loss, the network is confidently wrong: no small
+% step from a fresh start does that; see blown_then_stuck.)
 reason(low_lr, no_move(Min, Max, K)) :-
     sound,
-    fact(last_loss, Last), limit(stall_loss, T), Last > T,
+    fact(last_loss, Last), limit(stall_loss, T), Last > T, limit(overshoot, O), Last =< O,
     fact(max_loss, Max), fact(min_loss, Min), limit(still_move, S), Max - Min < S,
     fact(loss_scale, K).
 
 % High: the training diverged, the loss exploded after the first epoch, a
 % first epoch worse than a uniform guess (a blow-up averaged in) left the
-% network stuck at chance level, the training loss climbs back (steps that
+% network stuck near chance level from the second epoch on (a loss that keeps
+% coming down from high is a large penalty being paid off, not this), the
+% loss never got below a uniform guess's and ends above it (the network is
+% confidently wrong and learns nothing; a small step from a fresh start sits
+% there too, but does not move at all: see no_move; only with a known class
+% count, where the scale is that loss), the training loss climbs back (steps that
 % overshoot), or the validation loss spiked far above its straight-line trend.
 reason(high_lr, diverged(E)) :- diverged, fact(diverged_epoch, E).
 reason(high_lr, exploded(M, L)) :- \+ diverged, exploded(M, L).
 reason(high_lr, blown_then_stuck(First, Last, K)) :-
     sound,
     fact(first_loss, First), limit(overshoot, O), First > O,
+    fact(late_loss_move, M), limit(stuck_loss, S), M < S,
     fact(last_loss, Last), limit(stall_loss, T), Last > T,
-    fact(falling_steps, F), fact(n_epochs, N), F < N - 1,
     fact(loss_scale, K).
+reason(high_lr, above_chance(Min, End, K)) :-
+    sound, flag(known_scale),
+    fact(min_loss, Min), fact(loss_scale, K), Min >= K,
+    fact(end_loss, End), limit(wrong_loss, W), End > W,
+    fact(falling_steps, F), fact(n_epochs, N), F < N - 1,
+    fact(max_loss, Max), limit(still_move, S), Max - Min >= S.
 reason(high_lr, climbs_back(R)) :- trusted, reason(increasing_loss, rebound(R, _)).
+% The epoch mean of the training loss rising again and again: over a whole
+% epoch of the same data the steps made the fit worse, so they are too large
+% (the effective step grows with the rate and with the noise of small batches).
+reason(high_lr, zigzag_steps(Turns)) :- reason(fluctuating_loss, zigzag(Turns, _, _)).
 reason(high_lr, val_spike(A, L)) :-
     sound, flag(has_val),
     fact(val_loss_area, A), fact(val_loss_line_area, L), threshold(high_lr_area, T), A - L > T * L.

@@ -29,4 +29,5 @@
 0.15::action(decr_lr, fluctuating_loss) :- acted_on(fluctuating_loss).
 
 0.99::action(decr_lr, high_lr) :- acted_on(high_lr).
+0.5::action(inc_batch_size, high_lr) :- acted_on(high_lr), problem(fluctuating_loss).
 0.99::action(inc_lr, low_lr) :- acted_on(low_lr).

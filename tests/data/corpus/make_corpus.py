@@ -1276,7 +1276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="case names to (re)run; default: all")
     parser.add_argument("--jobs", type=int, default=1, help="processes to train in (default 1)")
     parser.add_argument("--list", action="store_true", help="print the case names and exit")
-    parser.add_argument("--out", type=Path, default=RUNS_DIR, help="folder for the JSON files (default runs/)")
+    parser.add_argument(
+        "--out", type=Path, default=RUNS_DIR, help="folder for the JSON files (default runs/)"
+    )
     args = parser.parse_args(argv)
 
     names = [c.name for c in CASES]

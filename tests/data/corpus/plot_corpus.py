@@ -8,6 +8,9 @@ was NaN/inf are marked with red crosses at the top of the panel.
 Run from the repository root (a few seconds; the PNGs are not part of the repository)::
 
     .venv/bin/python tests/data/corpus/plot_corpus.py [--out /tmp/corpus_plots] [--per-page 12]
+    .venv/bin/python tests/data/corpus/plot_corpus.py --labels tests/data/corpus/labels.json  # review labels
+
+The labels were made from plots drawn without ``--labels``.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def _finite(values: list[float | None]) -> list[float]:
     return [v for v in values if v is not None]
 
 
-def plot_run(ax: Any, run: dict[str, Any]) -> None:
+def plot_run(ax: Any, run: dict[str, Any], label: dict[str, Any] | None = None) -> None:
     loss, val_loss = run["loss"], run["val_loss"]
     epochs = list(range(1, len(loss) + 1))
     finite = _finite(loss) + _finite(val_loss)
@@ -90,6 +93,11 @@ def plot_run(ax: Any, run: dict[str, Any]) -> None:
         fontsize=5.5,
     )
     ax.grid(alpha=0.3)
+    if label is not None:
+        text = "expected: " + (", ".join(label["expected"]) or "healthy")
+        if label["acceptable"]:
+            text += "  |  acceptable: " + ", ".join(label["acceptable"])
+        ax.text(0.01, 0.98, text, transform=ax.transAxes, ha="left", va="top", fontsize=5.5, color="darkred")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,15 +106,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/corpus_plots"))
     parser.add_argument("--per-page", type=int, default=12)
     parser.add_argument("--cols", type=int, default=4)
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        default=None,
+        help="labels.json to print in each panel (for reviewing the labels)",
+    )
     args = parser.parse_args(argv)
 
     runs = [json.loads(p.read_text()) for p in sorted(args.runs.glob("*.json"))]
+    labels: dict[str, Any] = json.loads(args.labels.read_text()) if args.labels else {}
     args.out.mkdir(parents=True, exist_ok=True)
     rows = -(-args.per_page // args.cols)
     for page, start in enumerate(range(0, len(runs), args.per_page), 1):
         fig, axes = plt.subplots(rows, args.cols, figsize=(4.2 * args.cols, 3.3 * rows), squeeze=False)
         for ax, run in zip(axes.flat, runs[start : start + args.per_page]):
-            plot_run(ax, run)
+            plot_run(ax, run, labels.get(run["name"]))
         for ax in list(axes.flat)[len(runs[start : start + args.per_page]) :]:
             ax.axis("off")
         fig.text(
