@@ -91,3 +91,30 @@ def test_report_command(study, tmp_path, capsys):
     out = tmp_path / "r.html"
     assert main(["report", str(study), "-o", str(out)]) == 0
     assert out.stat().st_size > 100_000 and "report written" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("history", [
+    {"loss": [0.69, 0.5, 0.4, 0.35], "binary_accuracy": [0.5, 0.75, 0.82, 0.85],
+     "val_loss": [0.68, 0.52, 0.43, 0.4], "val_binary_accuracy": [0.52, 0.74, 0.8, 0.83]},
+    {"loss": [2.3, 1.5, 1.0, 0.8], "sparse_categorical_accuracy": [20.0, 50.0, 70.0, 76.0],
+     "val_loss": [2.2, 1.5, 1.1, 0.9], "val_sparse_categorical_accuracy": [22.0, 48.0, 68.0, 74.0]},
+    {"loss": [1.0, 0.6, 0.4, 0.3, 0.25], "val_loss": [1.0, 0.65, 0.45, 0.35, 0.3]},
+    {"loss": [0.09, 0.05, 0.03, 0.025], "val_loss": [0.08, 0.05, 0.035, 0.03]},  # an MSE regression
+], ids=["binary_accuracy", "percent", "loss_only", "mse"])
+def test_diagnose_json_reads_every_key_variant(tmp_path, capsys, history):
+    path = tmp_path / "h.json"
+    path.write_text(json.dumps(history))
+    assert main(["diagnose", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["problems"] == [], data["explanation"]  # all four are healthy runs
+    assert {"problems", "causes", "actions", "facts", "explanation"} <= set(data)
+    assert data["facts"]["n_epochs"] == len(history["loss"])
+
+
+def test_diagnose_says_when_a_curve_is_too_short(tmp_path, capsys):
+    path = tmp_path / "h.json"
+    path.write_text(json.dumps({"loss": [2.3, 0.1], "accuracy": [0.1, 0.99], "val_loss": [2.3, 3.0],
+                                "val_accuracy": [0.1, 0.3], "n_classes": 10}))
+    assert main(["diagnose", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["problems"] == [] and data["notes"] == ["too short to judge: 2 epochs < 3"]

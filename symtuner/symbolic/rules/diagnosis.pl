@@ -115,14 +115,16 @@ reason(overfitting, val_turn(Min, End, E)) :-
 % underfitting even when its validation accuracy is higher (dropout lowers
 % the training accuracy Keras reports). An exploded run that ends at chance
 % level is underfitting too (its cause, high_lr, explains it); a run that
-% turned NaN is judged on the learning rate alone.
+% turned NaN is judged on the learning rate alone. The loss level decides only
+% when no accuracy is logged: what loss a fair fit reaches depends on the task
+% far more than what accuracy it reaches, measured from chance.
 reason(underfitting, poor_fit(A, Bar)) :-
     judged, \+ diverged, flag(has_accuracy),
     fact(train_skill, S), threshold(low_skill, T), S < T,
     fact(end_accuracy, A), fact(chance, C), Bar is C + T * (1 - C).
 reason(underfitting, stuck(A, M)) :- judged, \+ diverged, stuck(A, M).
 reason(underfitting, loss_level(L, H)) :-
-    judged, \+ diverged, levelled,
+    judged, \+ diverged, \+ flag(has_accuracy), levelled,
     fact(end_loss, L), limit(high_loss, H), L > H,
     ( \+ flag(has_val) ; fact(end_val_loss, V), V > H ).
 
