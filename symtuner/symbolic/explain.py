@@ -42,7 +42,7 @@ TEMPLATES: dict[tuple[str, int], tuple[str, str]] = {
     ("exploded", 2): ("train loss reached {0} after the first epoch (> {1})", "nn"),
     ("blown_then_stuck", 3): ("first-epoch loss {0} was worse than a uniform guess, then the loss stuck "
                               "at {1} (chance level {2})", "nnn"),
-    ("zigzag_steps", 1): ("the epoch-mean train loss went back up {0} times: the steps overshoot", "n"),
+    ("zigzag_steps", 1): ("the epoch-mean train loss went back up {0} times: the steps go too far", "n"),
     ("climbs_back", 1): ("the train loss climbed back {0} above its minimum: the steps go too far", "n"),
     ("val_spike", 2): ("val loss spiked above its trend (area {0} vs {1} under its straight line)", "nn"),
     ("epochs", 2): ("too short to judge: {0} epochs < {1}", "nn"),

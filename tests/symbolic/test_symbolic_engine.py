@@ -281,3 +281,14 @@ def test_rules_file_paths_survive_in_the_rule_base(tmp_path: Path):
     engine = SymbolicEngine(load_rules(tmp_path))
     _, ranked = engine.diagnose(curve_facts(OVERFIT, 10), engine.rules.initial_weights)
     assert dict(ranked["overfitting"])["inc_dropout"] == pytest.approx(0.3)
+
+
+def test_explain_restates_no_threshold_or_condition_of_the_rules():
+    import re
+
+    import symtuner.symbolic.explain as module
+
+    source = Path(module.__file__).read_text()
+    rules = load_rules()
+    named = [name for name in rules.thresholds if re.search(rf"\b{re.escape(name)}\b", source)]
+    assert named == []
