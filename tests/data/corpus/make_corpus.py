@@ -16,9 +16,9 @@ How to run (from the repository root)::
     .venv/bin/python tests/data/corpus/make_corpus.py --list       # print the case names
     .venv/bin/python tests/data/corpus/make_corpus.py --out DIR    # write the JSON files elsewhere
 
-How long: about 10 minutes for the whole corpus on 2 shared CPU cores with ``--jobs 2`` (no GPU);
-single runs take 1-30 seconds.  Results are reproducible up to the small run-to-run differences of
-multi-threaded TensorFlow kernels.
+How long: about 12 minutes for the 100 runs with ``--jobs 2`` on 2 shared CPU cores (no GPU); a single
+run takes 3-55 seconds.  Every run uses one TensorFlow thread and deterministic ops, so a rerun on the
+same machine reproduces the JSON files exactly, with or without ``--jobs``.
 """
 
 from __future__ import annotations
