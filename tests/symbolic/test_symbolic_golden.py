@@ -50,3 +50,34 @@ def test_golden_curve(path: Path, engine: SymbolicEngine):
         assert not diagnosis.actions
     else:
         assert diagnosis.actions, diagnosis.explanation
+
+
+@pytest.mark.parametrize("name", ["digits_healthy_adam", "digits_healthy_dropout", "digits_healthy_binary"])
+def test_healthy_real_curves_raise_no_alarm_at_any_epoch(name: str, engine: SymbolicEngine):
+    from symtuner.records import LearningCurve
+    from symtuner.symbolic.engine import diagnose_epochs
+
+    case = json.loads((CURVES / f"{name}.json").read_text())
+    curve = LearningCurve.from_history({k: case[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")})
+    for epoch, diagnosis in enumerate(diagnose_epochs(curve, case["n_classes"], engine), start=1):
+        if epoch < 3:
+            assert diagnosis.notes == ("too short to judge: %d epochs < 3" % epoch,)
+        assert diagnosis.problems == () or set(diagnosis.problems) <= {"underfitting"} and epoch <= 4, \
+            (epoch, diagnosis.explanation)
+
+
+def test_problems_appear_as_the_real_curve_shows_them(engine: SymbolicEngine):
+    from symtuner.records import LearningCurve
+    from symtuner.symbolic.engine import diagnose_epochs
+
+    case = json.loads((CURVES / "digits_diverged_sgd.json").read_text())
+    curve = LearningCurve.from_history({k: case[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")})
+    seen = [d.problems for d in diagnose_epochs(curve, case["n_classes"], engine)]
+    nan_epoch = next(i for i, v in enumerate(curve.loss) if v != v) + 1
+    assert all("high_lr" not in p for p in seen[:nan_epoch - 1])
+    assert all("high_lr" in p for p in seen[nan_epoch - 1:])
+    case = json.loads((CURVES / "digits_overfitting_small_data.json").read_text())
+    curve = LearningCurve.from_history({k: case[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")})
+    seen = [d.problems for d in diagnose_epochs(curve, case["n_classes"], engine)]
+    first = next(i for i, p in enumerate(seen) if "overfitting" in p)
+    assert 3 <= first + 1 < curve.n_epochs and all("overfitting" in p for p in seen[first + 5:])
