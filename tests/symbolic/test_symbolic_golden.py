@@ -61,7 +61,7 @@ def test_healthy_real_curves_raise_no_alarm_at_any_epoch(name: str, engine: Symb
     curve = LearningCurve.from_history({k: case[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")})
     for epoch, diagnosis in enumerate(diagnose_epochs(curve, case["n_classes"], engine), start=1):
         if epoch < 3:
-            assert diagnosis.notes == ("too short to judge: %d epochs < 3" % epoch,)
+            assert diagnosis.notes == (f"too short to judge: {epoch} epochs < 3",)
         assert diagnosis.problems == () or set(diagnosis.problems) <= {"underfitting"} and epoch <= 4, \
             (epoch, diagnosis.explanation)
 
