@@ -12,6 +12,7 @@ A config file looks like::
     symbolic = true             # false: plain BO, no diagnosis or actions
     revert_after = 3            # trials a change has to beat the best before it (0: never revert)
     stop_early = true           # symbolic early stopping of hopeless trials (with symbolic = true)
+    pruner = "none"             # or "median": Optuna's MedianPruner (needs optuna; replaces stop_early)
     budget_epochs = 150         # optional: stop once the trials have run this many epochs in all
 
     [network]
@@ -78,6 +79,7 @@ class StudySettings:
     thresholds: dict[str, float] = field(default_factory=dict)
     revert_after: int = 3
     stop_early: bool = True
+    pruner: str = "none"
 
     def __post_init__(self) -> None:
         _positive_int("epochs", self.epochs)
@@ -90,6 +92,8 @@ class StudySettings:
         for name in ("symbolic", "flip", "stop_early"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if self.pruner not in ("none", "median"):
+            raise ConfigError(f"pruner {self.pruner!r} is not one of ['none', 'median']")
         if self.optimizer not in ("gp", "random", "tpe"):
             raise ConfigError(f"optimizer {self.optimizer!r} is not one of ['gp', 'random', 'tpe']")
         if self.objective not in OBJECTIVES:
@@ -131,7 +135,7 @@ class Config:
 
 _SECTIONS = {
     "study": {"dataset", "trials", "epochs", "seed", "optimizer", "n_initial", "objective", "symbolic",
-              "validation_split", "patience", "revert_after", "stop_early", "budget_epochs"},
+              "validation_split", "patience", "revert_after", "stop_early", "pruner", "budget_epochs"},
     "network": {"function", "flip", "max_dense_layers", "max_conv_blocks"},
     "rules": {"dir", "mode", "thresholds"},
 }

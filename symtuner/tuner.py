@@ -126,7 +126,7 @@ class Tuner:
         dataset = self._dataset()
         executor = self._executor(dataset, self._network())
         with _study_lock(self.study_dir):
-            store = StudyStore.open(self.study_dir) if resuming else self._create_store(engine)
+            store = StudyStore.open(self.study_dir) if resuming else self._create_store(engine, dataset)
             logger = _study_logger(self.study_dir)
             try:
                 return self._run(store, logger, n_trials, budget_epochs, engine, dataset, executor)
@@ -137,10 +137,13 @@ class Tuner:
                 store.close()
 
     # -- set-up ------------------------------------------------------------
-    def _create_store(self, engine: Any) -> StudyStore:
+    def _create_store(self, engine: Any, dataset: Dataset) -> StudyStore:
         space = self._space_arg or default_space()
         store = StudyStore.create(self.study_dir, self.settings.to_dict())
         with store.transaction():
+            store.set_data_info({"name": dataset.name, "n_classes": dataset.n_classes,
+                                 "input_shape": list(dataset.input_shape), "n_train": dataset.n_train,
+                                 "n_test": dataset.n_test})
             store.add_tuning_version(space, Architecture(flip=self.settings.flip), None,
                                      "initial search space")
             if engine is not None:
@@ -264,7 +267,7 @@ class Tuner:
         _event(store, logger, "trial_started", f"trial {number} started with {params}", number)
         self.progress.trial_started(number, index, total, params)
 
-        stopper = self._stopper(advisor, trials, dataset)
+        stopper = self._stopper(store, advisor, trials, dataset)
         seen: dict[str, list[float]] = {}
 
         def on_epoch(epoch: int, logs: dict[str, float]) -> str:
@@ -348,8 +351,16 @@ class Tuner:
         self.progress.trial_finished(finished, best_trial(earlier + [finished], settings.maximize), advice)
 
 
-    def _stopper(self, advisor: Advisor | None, trials: list[Trial], dataset: Dataset) -> SymbolicStopper | None:
-        """Symbolic early stopping for the next trial (None when off or without the symbolic layer)."""
+    def _stopper(self, store: StudyStore, advisor: Advisor | None, trials: list[Trial],
+                 dataset: Dataset) -> Callable[[LearningCurve], str] | None:
+        """What may stop the next trial early: Optuna's MedianPruner when asked for, else symbolic
+        early stopping (None when off or without the symbolic layer)."""
+        if self.settings.pruner == "median":
+            from symtuner.pruning import MedianPruningStopper
+
+            key = "val_accuracy" if self.settings.objective == "val_accuracy" else "val_loss"
+            curves = [getattr(t.curve, key) for t in store.trials() if t.is_complete and t.curve is not None]
+            return MedianPruningStopper(curves, self.settings.objective, self.settings.maximize)
         if advisor is None or not self.settings.stop_early:
             return None
         best = best_trial(trials, self.settings.maximize)

@@ -27,7 +27,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                         help=f"comma list of {', '.join(STRATEGIES)} (default: all)")
     parser.add_argument("--seeds", default="3", help="a count (3 = seeds 0,1,2), a list (0,4,7) or a range "
                                                      "(2-4) (default 3)")
-    parser.add_argument("--trials", default="10", help="trials per run (default 10)")
+    parser.add_argument("--trials", default=None, help="trials per run (default 10; with --budget-epochs, "
+                                                       "no limit unless given)")
+    parser.add_argument("--budget-epochs", default=None,
+                        help="equal epoch budget: each run trains until its trials have used this many epochs "
+                             "in all (early stopping and pruning buy more trials)")
     parser.add_argument("--epochs", default="3", help="epochs per trial (default 3)")
     parser.add_argument("--target", default=None,
                         help="validation accuracy to count trials to (default: the median of all runs' "
@@ -39,10 +43,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def spec_from_args(args: argparse.Namespace) -> ComparisonSpec:
     """Check the options; a bad value raises ConfigError naming it."""
+    budget = _positive(args.budget_epochs, "--budget-epochs") if args.budget_epochs is not None else None
+    trials = _positive(args.trials, "--trials") if args.trials is not None else (None if budget else 10)
     return ComparisonSpec(dataset=str(args.dataset), strategies=parse_strategies(args.strategies),
-                          seeds=parse_seeds(args.seeds), trials=_positive(args.trials, "--trials"),
+                          seeds=parse_seeds(args.seeds), trials=trials,
                           epochs=_positive(args.epochs, "--epochs"), out=Path(args.out),
-                          simulate=bool(args.simulate), target=_target(args.target))
+                          simulate=bool(args.simulate), target=_target(args.target), budget_epochs=budget)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,6 +20,9 @@ from symtuner.compare.results import RunResult, mean_of, std_of
 #: Differences smaller than this count as ties.
 TIE = 1e-9
 
+#: Metrics where the smaller value is the better one (a "win" is a negative difference).
+LOWER_IS_BETTER = frozenset({"chance_share"})
+
 
 @dataclass(frozen=True)
 class PairedDifference:
@@ -41,11 +44,14 @@ class PairedDifference:
 
     @property
     def wins(self) -> int:
-        return sum(d > TIE for d in self.differences)
+        """Seeds on which ``reference`` did better (higher, or lower for LOWER_IS_BETTER metrics)."""
+        sign = -1.0 if self.metric in LOWER_IS_BETTER else 1.0
+        return sum(sign * d > TIE for d in self.differences)
 
     @property
     def losses(self) -> int:
-        return sum(d < -TIE for d in self.differences)
+        sign = -1.0 if self.metric in LOWER_IS_BETTER else 1.0
+        return sum(sign * d < -TIE for d in self.differences)
 
     @property
     def ties(self) -> int:

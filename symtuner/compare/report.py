@@ -79,7 +79,7 @@ def runs_table(comparison: Comparison) -> str:
 
 #: The strategy the paired table compares with every other one, and on what.
 PAIRED_REFERENCE = "symtuner"
-PAIRED_METRICS = ("best_val_accuracy", "test_accuracy")
+PAIRED_METRICS = ("best_val_accuracy", "test_accuracy", "later_val_accuracy", "chance_share")
 
 
 def paired(comparison: Comparison) -> list[PairedDifference]:
@@ -207,8 +207,9 @@ def write_outputs(comparison: Comparison) -> dict[str, Path]:
                              encoding="utf-8")
     title = f"{comparison.spec.dataset}: {len(comparison.spec.seeds)} seed(s), {comparison.spec.epochs} " \
             f"epoch(s)/trial" + (" - SIMULATED training" if comparison.spec.simulate else "")
-    trials_png, time_png = plot_convergence(comparison.runs, comparison.spec.strategies, comparison.spec.trials,
-                                            out, title)
+    longest = max((len(run.trials) for run in comparison.runs), default=1)
+    trials_png, time_png = plot_convergence(comparison.runs, comparison.spec.strategies,
+                                            comparison.spec.trials or longest, out, title)
     paths["plot_trials"], paths["plot_time"] = trials_png, time_png
     return paths
 

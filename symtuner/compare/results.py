@@ -21,10 +21,20 @@ from symtuner.storage import Event, StudyStore
 #: File in each run's study directory with the seconds each ``executor.run`` took.
 TIMINGS_NAME = "compare-timings.json"
 
+#: Trials after this many count as "later" (the initial random points are over).
+EARLY_TRIALS = 5
+
+#: A trial is "at chance level" when its validation accuracy got less than this
+#: share of the way from chance (1 / n_classes) to a perfect score.
+CHANCE_SKILL = 0.1
+
 #: Per-run metrics, in table order: (key, heading, unit).
 METRICS: tuple[tuple[str, str, str], ...] = (
     ("best_val_accuracy", "best val acc", ""),
     ("test_accuracy", "test acc of best", ""),
+    ("later_val_accuracy", f"mean val acc after trial {EARLY_TRIALS}", ""),
+    ("chance_share", f"share at chance after trial {EARLY_TRIALS}", ""),
+    ("epochs", "epochs run", ""),
     ("trials_to_target", "trials to target", ""),
     ("seconds_to_target", "time to target", "s"),
     ("wall_seconds", "wall time", "s"),
@@ -73,6 +83,7 @@ class RunResult:
     actions: tuple[dict[str, Any], ...] = ()
     architecture: dict[str, Any] = field(default_factory=dict)
     final_space: dict[str, Any] = field(default_factory=dict)
+    n_classes: int | None = None
 
     @property
     def best(self) -> TrialPoint | None:
@@ -90,9 +101,19 @@ class RunResult:
         executor = [t.executor_seconds for t in self.trials]
         n = len(self.trials)
         reached = trials_to_target(self.trials, target) if target is not None else None
+        later = [t for t in self.trials if t.index > EARLY_TRIALS]
+        later_acc = [t.val_accuracy for t in later if t.val_accuracy is not None]
+        chance = 1.0 / self.n_classes if self.n_classes else None
+        at_chance = None
+        if chance is not None and later:
+            at_chance = sum(t.val_accuracy is None or (t.val_accuracy - chance) / (1 - chance) < CHANCE_SKILL
+                            for t in later) / len(later)
         return {
             "best_val_accuracy": best.val_accuracy if best else None,
             "test_accuracy": best.test_accuracy if best else None,
+            "later_val_accuracy": statistics.fmean(later_acc) if later_acc else None,
+            "chance_share": at_chance,
+            "epochs": float(sum(t.epochs_run or 0 for t in self.trials)),
             "best_trial": float(best.index) if best else None,
             "trials_to_target": float(reached) if reached is not None else None,
             "seconds_to_target": self.trials[reached - 1].elapsed if reached is not None else None,
@@ -148,14 +169,18 @@ def default_target(runs: Sequence[RunResult]) -> float | None:
     return float(statistics.median(finals)) if finals else None
 
 
-def load_run(study_dir: Path, strategy: str, seed: int, budget: int) -> RunResult:
-    """Read one run's first ``budget`` finished trials (complete or failed) from its store."""
+def load_run(study_dir: Path, strategy: str, seed: int, budget: int | None,
+             budget_epochs: int | None = None) -> RunResult:
+    """Read one run's finished trials (complete or failed) from its store: the first ``budget``
+    of them, or those that started within ``budget_epochs`` epochs in all."""
     study_dir = Path(study_dir)
     timings = read_timings(study_dir)
     with StudyStore.open(study_dir, readonly=True) as store:
         all_trials = store.trials(with_curves=False)
         created = _created_at(store.events(), all_trials)
-        trials = [t for t in all_trials if t.state in (TrialState.COMPLETE, TrialState.FAILED)][:budget]
+        trials = [t for t in all_trials if t.state in (TrialState.COMPLETE, TrialState.FAILED)]
+        trials = within_budget(trials, budget, budget_epochs)
+        n_classes = store.data_info().get("n_classes")
         numbers = {t.number for t in trials}
         actions = tuple({"trial": a.trial, "name": a.name, "problem": a.problem,
                          "probability": a.probability, "applied": a.applied, "detail": a.detail}
@@ -176,7 +201,21 @@ def load_run(study_dir: Path, strategy: str, seed: int, budget: int) -> RunResul
             problems=trial.diagnosis.problems if trial.diagnosis else (), params=dict(trial.params)))
         previous = finished
     return RunResult(strategy, seed, study_dir, tuple(points), actions, tuning.architecture.to_dict(),
-                     tuning.space.to_dict())
+                     tuning.space.to_dict(), n_classes)
+
+
+def within_budget(trials: Sequence[Trial], budget: int | None, budget_epochs: int | None) -> list[Trial]:
+    """The first ``budget`` trials, and only those started before ``budget_epochs`` epochs were used."""
+    kept = list(trials)[:budget] if budget is not None else list(trials)
+    if budget_epochs is None:
+        return kept
+    used, out = 0, []
+    for trial in kept:
+        if used >= budget_epochs:
+            break
+        out.append(trial)
+        used += int(trial.extra.get("epochs_run") or 0)
+    return out
 
 
 def _created_at(events: Sequence[Event], trials: Sequence[Trial]) -> float:

@@ -15,7 +15,7 @@ import platform
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,7 +30,7 @@ from symtuner.storage import StudyStore
 #: The comparison's own record in its output directory.
 MANIFEST_NAME = "compare.json"
 #: Settings that must stay the same when a comparison is rerun into the same directory.
-_FIXED = ("dataset", "epochs", "simulate")
+_FIXED = ("dataset", "epochs", "simulate", "budget_epochs")
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,12 @@ class ComparisonSpec:
     dataset: str
     strategies: tuple[str, ...]
     seeds: tuple[int, ...]
-    trials: int
+    trials: int | None
     epochs: int
     out: Path
     simulate: bool = False
     target: float | None = None
+    budget_epochs: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset.strip():
@@ -59,8 +60,10 @@ class ComparisonSpec:
         for seed in self.seeds:
             if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
                 raise ConfigError(f"seed {seed!r} is not a non-negative integer")
-        for name in ("trials", "epochs"):
+        for name in ("trials", "epochs", "budget_epochs"):
             value = getattr(self, name)
+            if value is None and name != "epochs" and (name == "budget_epochs" or self.budget_epochs):
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
         if self.target is not None and (isinstance(self.target, bool) or not isinstance(self.target, (int, float))
@@ -73,7 +76,15 @@ class ComparisonSpec:
 
     def manifest(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "epochs": self.epochs, "simulate": self.simulate,
-                "trials": self.trials, "strategies": list(self.strategies), "seeds": list(self.seeds)}
+                "trials": self.trials, "budget_epochs": self.budget_epochs,
+                "strategies": list(self.strategies), "seeds": list(self.seeds)}
+
+    def finished(self, directory: Path) -> bool:
+        """Whether the run in ``directory`` has its trials, or has used its epoch budget."""
+        trials, epochs = finished_trials(directory), used_epochs(directory)
+        if self.budget_epochs is not None and epochs >= self.budget_epochs:
+            return True
+        return self.trials is not None and trials >= self.trials
 
 
 def run_dir(out: Path, strategy: str, seed: int) -> Path:
@@ -96,7 +107,7 @@ def settings_for(spec: ComparisonSpec, strategy: str, seed: int) -> StudySetting
     """The study settings of one run: everything but optimizer and symbolic is shared."""
     chosen = STRATEGIES[strategy]
     return StudySettings(dataset=spec.dataset, epochs=spec.epochs, seed=seed, optimizer=chosen.optimizer,
-                         symbolic=chosen.symbolic)
+                         symbolic=chosen.symbolic, pruner=chosen.pruner)
 
 
 def run_comparison(spec: ComparisonSpec, stream: TextIO | None = None) -> Comparison:
@@ -105,11 +116,11 @@ def run_comparison(spec: ComparisonSpec, stream: TextIO | None = None) -> Compar
     _check_manifest(spec)
     say = _printer(stream)
     pending = [(seed, strategy) for seed in spec.seeds for strategy in spec.strategies
-               if finished_trials(spec.run_dir(strategy, seed)) < spec.trials]
+               if not spec.finished(spec.run_dir(strategy, seed))]
     total = len(spec.seeds) * len(spec.strategies)
     say(f"comparison of {', '.join(spec.strategies)} on {spec.dataset}"
-        f"{' (SIMULATED training)' if spec.simulate else ''}: {len(spec.seeds)} seed(s), {spec.trials} trials "
-        f"of {spec.epochs} epoch(s) each; {total - len(pending)} of {total} runs already finished")
+        f"{' (SIMULATED training)' if spec.simulate else ''}: {len(spec.seeds)} seed(s), "
+        f"{_budget_text(spec)}; {total - len(pending)} of {total} runs already finished")
     if pending and not spec.simulate:
         say("warming up (one throw-away 1-epoch trial, so that start-up costs hit no strategy)")
         warm_up(spec.dataset, spec.seeds[0])
@@ -128,14 +139,17 @@ def run_one(spec: ComparisonSpec, strategy: str, seed: int, stream: TextIO | Non
     tuner = Tuner(directory, dataset=spec.dataset, settings=settings_for(spec, strategy, seed),
                   progress=_RunProgress(f"{strategy} seed {seed}", stream),
                   executor_factory=timed_factory(_base_factory(spec.simulate), directory / TIMINGS_NAME))
-    tuner.run(spec.trials)
+    tuner.run(spec.trials, budget_epochs=spec.budget_epochs)
 
 
 def collect(spec: ComparisonSpec) -> Comparison:
     """Read every existing run of ``spec`` back and fix the target accuracy."""
-    runs = tuple(load_run(spec.run_dir(strategy, seed), strategy, seed, spec.trials)
+    runs = tuple(load_run(spec.run_dir(strategy, seed), strategy, seed, spec.trials, spec.budget_epochs)
                  for seed in spec.seeds for strategy in spec.strategies
                  if StudyStore.exists(spec.run_dir(strategy, seed)))
+    if any(run.n_classes is None for run in runs):  # runs stored before the data set's description was
+        classes = _classes_of(spec)
+        runs = tuple(run if run.n_classes is not None else replace(run, n_classes=classes) for run in runs)
     target: float | None
     if spec.target is not None:
         target, source = float(spec.target), "given with --target"
@@ -144,6 +158,35 @@ def collect(spec: ComparisonSpec) -> Comparison:
         source = (f"median of the {sum(r.best is not None for r in runs)} runs' final best validation "
                   "accuracy") if target is not None else "no run has a complete trial"
     return Comparison(spec, runs, target, source, machine_info())
+
+
+def _budget_text(spec: ComparisonSpec) -> str:
+    per = f"{spec.epochs} epoch(s) per trial"
+    if spec.budget_epochs is None:
+        return f"{spec.trials} trials of {per}"
+    cap = f", at most {spec.trials} trials" if spec.trials is not None else ""
+    return f"{spec.budget_epochs} epochs in all per run ({per}{cap})"
+
+
+def _classes_of(spec: ComparisonSpec) -> int | None:
+    if spec.simulate:
+        return 10
+    from symtuner.data import load_dataset
+
+    try:
+        return load_dataset(spec.dataset, seed=spec.seeds[0]).n_classes
+    except Exception:  # the data set is no longer loadable here: the share at chance stays unknown
+        return None
+
+
+def used_epochs(directory: Path) -> int:
+    """Epochs the finished trials of the study in ``directory`` ran (0 when there is none)."""
+    if not StudyStore.exists(directory):
+        return 0
+    from symtuner.tuner import epochs_used
+
+    with StudyStore.open(directory, readonly=True) as store:
+        return epochs_used(store.trials(with_curves=False))
 
 
 def finished_trials(directory: Path) -> int:

@@ -16,6 +16,7 @@ class Strategy:
     optimizer: str
     symbolic: bool
     description: str
+    pruner: str = "none"
 
 
 #: Every strategy, in the order tables and plots show them.
@@ -24,6 +25,8 @@ STRATEGIES: dict[str, Strategy] = {
     "gp": Strategy("gp", "gp", False, "the same GP-EI Bayesian optimization, no symbolic layer"),
     "random": Strategy("random", "random", False, "random search"),
     "tpe": Strategy("tpe", "tpe", False, "Optuna's TPE sampler (needs optuna)"),
+    "tpe-median": Strategy("tpe-median", "tpe", False, "Optuna's TPE sampler + MedianPruner (needs optuna)",
+                           pruner="median"),
 }
 
 DEFAULT_STRATEGIES = ("symtuner", "gp", "random", "tpe")
@@ -85,6 +88,6 @@ def _seed_int(part: str, whole: str) -> int:
 
 def check_available(names: tuple[str, ...]) -> None:
     """Fail before anything runs when a strategy's optional dependency is missing."""
-    if "tpe" in names and importlib.util.find_spec("optuna") is None:
-        raise ConfigError("strategy 'tpe' needs optuna, which is not installed "
-                          "(pip install 'symbolic-dnn-tuner[compare]'), or leave tpe out of --strategies")
+    if {"tpe", "tpe-median"} & set(names) and importlib.util.find_spec("optuna") is None:
+        raise ConfigError("strategies 'tpe' and 'tpe-median' need optuna, which is not installed "
+                          "(pip install 'symbolic-dnn-tuner[compare]'), or leave them out of --strategies")

@@ -244,6 +244,15 @@ class StudyStore:
         return json.loads(row[0]) if row else {}
 
     # -- tuning versions ---------------------------------------------------
+    def set_data_info(self, info: dict[str, Any]) -> None:
+        """What the study trains on (class count, input shape, sizes), for readers of the store."""
+        self._write("INSERT OR REPLACE INTO meta VALUES ('data_info', ?)", (json.dumps(info, sort_keys=True),))
+
+    def data_info(self) -> dict[str, Any]:
+        """The data set's description stored with the study ({} for studies made before it was stored)."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key='data_info'").fetchone()
+        return dict(json.loads(row[0])) if row else {}
+
     def add_tuning_version(self, space: SearchSpace, arch: Architecture,
                            after_trial: int | None, reason: str) -> int:
         cur = self._write(

@@ -3,6 +3,7 @@
 import argparse
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +118,37 @@ def test_output_into_a_foreign_directory_is_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(StudyError, match="holds no comparison"):
         compare(tmp_path)
+
+
+def test_equal_epoch_budget_with_the_median_pruner_baseline(tmp_path):
+    out = tmp_path / "budget"
+    code = cli.run(parse("--simulate", "--dataset", "digits-small", "--strategies", "symtuner,gp,tpe-median",
+                         "--seeds", "2", "--epochs", "6", "--budget-epochs", "48", "--out", str(out)))
+    assert code == 0
+    data = json.loads((out / "results.json").read_text())
+    for run in data["runs"]:
+        used = sum(t["epochs_run"] for t in run["trials"])
+        assert used >= 48 - 6 and run["metrics"]["epochs"] == used
+        last_start = used - run["trials"][-1]["epochs_run"]
+        assert last_start < 48  # every counted trial started within the budget
+        assert run["metrics"]["chance_share"] is not None or len(run["trials"]) <= 5
+    settings, trials, _ = stored(out, "tpe-median", 0)
+    assert settings["pruner"] == "median" and settings["optimizer"] == "tpe" and not settings["symbolic"]
+    pruned = [t for t in trials if t.extra.get("stopped")]
+    assert all("MedianPruner" in t.extra["stopped"] for t in pruned)
+    table = (out / "results.md").read_text()
+    assert "share at chance after trial 5" in table and "mean val acc after trial 5" in table
+
+
+def test_later_trials_and_chance_share_are_read_from_the_trials():
+    from symtuner.compare.results import RunResult, TrialPoint
+
+    def point(index, val):
+        return TrialPoint(index, index, "complete", val, val, 1.0, 1.0, 1.0, float(index), None, 3, (), {})
+
+    run = RunResult("gp", 0, Path("."),
+                    tuple(point(i, v) for i, v in enumerate([0.9] * 5 + [0.1, 0.8, 0.12, 0.95], start=1)),
+                    n_classes=10)
+    metrics = run.metrics(None)
+    assert metrics["later_val_accuracy"] == pytest.approx((0.1 + 0.8 + 0.12 + 0.95) / 4)
+    assert metrics["chance_share"] == pytest.approx(2 / 4)  # 0.10 and 0.12 are under 10 % of the way up
