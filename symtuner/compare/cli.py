@@ -36,6 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--target", default=None,
                         help="validation accuracy to count trials to (default: the median of all runs' "
                              "final best)")
+    parser.add_argument("--space", default=None, help="TOML file whose [[space]] tables are every run's initial "
+                                                     "search space (default: the paper's)")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     parser.add_argument("--simulate", action="store_true",
                         help="synthetic learning curves instead of training (fast; for demos and smoke tests)")
@@ -48,7 +50,8 @@ def spec_from_args(args: argparse.Namespace) -> ComparisonSpec:
     return ComparisonSpec(dataset=str(args.dataset), strategies=parse_strategies(args.strategies),
                           seeds=parse_seeds(args.seeds), trials=trials,
                           epochs=_positive(args.epochs, "--epochs"), out=Path(args.out),
-                          simulate=bool(args.simulate), target=_target(args.target), budget_epochs=budget)
+                          simulate=bool(args.simulate), target=_target(args.target), budget_epochs=budget,
+                          space_file=Path(args.space) if args.space is not None else None)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -30,7 +30,7 @@ from symtuner.storage import StudyStore
 #: The comparison's own record in its output directory.
 MANIFEST_NAME = "compare.json"
 #: Settings that must stay the same when a comparison is rerun into the same directory.
-_FIXED = ("dataset", "epochs", "simulate", "budget_epochs")
+_FIXED = ("dataset", "epochs", "simulate", "budget_epochs", "space")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class ComparisonSpec:
     simulate: bool = False
     target: float | None = None
     budget_epochs: int | None = None
+    space_file: Path | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset.strip():
@@ -70,6 +71,20 @@ class ComparisonSpec:
                                         or not 0 < self.target <= 1):
             raise ConfigError(f"target validation accuracy {self.target!r} must be in (0, 1]")
         object.__setattr__(self, "out", Path(self.out))
+        if self.space_file is not None:
+            object.__setattr__(self, "space_file", Path(self.space_file))
+            self.space()  # a bad file fails before anything runs
+
+    def space(self) -> Any:
+        """The initial search space of every run (None: the default space)."""
+        if self.space_file is None:
+            return None
+        from symtuner.settings import load_config
+
+        space = load_config(self.space_file).space
+        if space is None:
+            raise ConfigError(f"space file {self.space_file} has no [[space]] tables")
+        return space
 
     def run_dir(self, strategy: str, seed: int) -> Path:
         return run_dir(self.out, strategy, seed)
@@ -77,6 +92,7 @@ class ComparisonSpec:
     def manifest(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "epochs": self.epochs, "simulate": self.simulate,
                 "trials": self.trials, "budget_epochs": self.budget_epochs,
+                "space": None if self.space_file is None else self.space().to_dict(),
                 "strategies": list(self.strategies), "seeds": list(self.seeds)}
 
     def finished(self, directory: Path) -> bool:
@@ -136,7 +152,9 @@ def run_one(spec: ComparisonSpec, strategy: str, seed: int, stream: TextIO | Non
     from symtuner.tuner import Tuner
 
     directory = spec.run_dir(strategy, seed)
+    resuming = StudyStore.exists(directory)
     tuner = Tuner(directory, dataset=spec.dataset, settings=settings_for(spec, strategy, seed),
+                  space=None if resuming else spec.space(),
                   progress=_RunProgress(f"{strategy} seed {seed}", stream),
                   executor_factory=timed_factory(_base_factory(spec.simulate), directory / TIMINGS_NAME))
     tuner.run(spec.trials, budget_epochs=spec.budget_epochs)
@@ -274,10 +292,11 @@ def _check_manifest(spec: ComparisonSpec) -> None:
             stored = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise StudyError(f"{path} is not valid JSON: {exc}") from None
+        current = spec.manifest()
         for key in _FIXED:
-            if key in stored and stored[key] != getattr(spec, key):
+            if key in stored and stored[key] != current[key]:
                 raise ConfigError(f"{spec.out} holds a comparison with {key}={stored[key]!r}; cannot continue it "
-                                  f"with {key}={getattr(spec, key)!r} (choose another --out)")
+                                  f"with {key}={current[key]!r} (choose another --out)")
     elif spec.out.is_dir() and any(spec.out.iterdir()):
         raise StudyError(f"{spec.out} is not empty and holds no comparison; choose another --out")
     spec.out.mkdir(parents=True, exist_ok=True)

