@@ -8,6 +8,7 @@ bounds never cross (low < high). Old trials keep counting: the space's
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from symtuner.actions.base import ActionContext, NotApplicable
@@ -110,6 +111,7 @@ def decr_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple
     optimizer that barely moves at any rate of the range.)
     """
     dim = _lr_dimension(space, "decr_lr")
+    _check_optimizer_evidence("decr_lr", ctx, lambda best, rate: best >= rate)
     settings = ctx.settings
     anchor = _anchor(dim, ctx)
     best = _best_lr(ctx)
@@ -136,6 +138,7 @@ def inc_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[
     changes nothing, the action is not applicable.
     """
     dim = _lr_dimension(space, "inc_lr")
+    _check_optimizer_evidence("inc_lr", ctx, lambda best, rate: best <= rate)
     settings = ctx.settings
     anchor = _anchor(dim, ctx)
     best = _best_lr(ctx)
@@ -171,6 +174,25 @@ def _lr_dimension(space: SearchSpace, action: str) -> Real:
 
 def _best_lr(ctx: ActionContext) -> float | None:
     return _positive(ctx.best(LEARNING_RATE))
+
+
+def _check_optimizer_evidence(action: str, ctx: ActionContext, contradicts: Callable[[float, float], bool]) -> None:
+    """A learning rate's scale belongs to its optimizer (Adadelta's 1e-3 is not Adam's 1e-3).
+
+    When the best trial so far used another optimizer at a rate that
+    ``contradicts`` the diagnosis (as low or lower for "too low", as high or
+    higher for "too high") and trained well, the rate is not what failed: the
+    diagnosed trial's optimizer is, and moving the shared range would only
+    hurt the optimizers that work.
+    """
+    best_opt, trial_opt = ctx.best("optimizer"), ctx.trial("optimizer")
+    best_rate, rate = _best_lr(ctx), _positive(ctx.trial(LEARNING_RATE))
+    if None in (best_opt, trial_opt, best_rate, rate) or best_opt == trial_opt:
+        return
+    if contradicts(best_rate, rate):  # type: ignore[arg-type]
+        raise NotApplicable(f"{action}: the best trial trained well with {best_opt} at learning rate "
+                            f"{best_rate:g}; the diagnosed trial's {trial_opt} at {rate:g} failed for its "
+                            f"optimizer, not for its rate")
 
 
 def _anchor(dim: Real, ctx: ActionContext) -> float:

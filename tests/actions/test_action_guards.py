@@ -67,3 +67,26 @@ def test_one_architecture_change_per_trial():
     assert applied == ["reg_l2"]  # reg_l2 and batch_norm are both chosen at p 0.99; the first one wins
     assert "one change of the architecture per trial (reg_l2 was applied)" in refused["batch_norm"]
     assert advice.architecture == Architecture(l2=True)
+
+
+def test_learning_rate_actions_respect_the_optimizers_own_scale():
+    space = default_space()
+    # Adadelta barely moves at 7e-4 while Adam trained well at 5e-4: the rate is not what is too low
+    adadelta = ActionContext(best_params={"optimizer": "Adam", "learning_rate": 5e-4}, conv_room=1,
+                             trial_params={"optimizer": "Adadelta", "learning_rate": 7e-4})
+    with pytest.raises(NotApplicable, match="failed for its optimizer, not for its rate"):
+        apply_action("inc_lr", space, Architecture(), adadelta)
+    # the same optimizer as the best trial: the diagnosis stands and the range moves
+    adam = ActionContext(best_params={"optimizer": "Adam", "learning_rate": 5e-4}, conv_room=1,
+                         trial_params={"optimizer": "Adam", "learning_rate": 2e-4})
+    raised, _ = apply_action("inc_lr", space, Architecture(), adam)
+    assert raised["learning_rate"].low == pytest.approx(2e-4)
+    # another optimizer that did well at a *higher* rate does not contradict "too low"
+    higher = ActionContext(best_params={"optimizer": "Adamax", "learning_rate": 9e-4}, conv_room=1,
+                           trial_params={"optimizer": "Adam", "learning_rate": 2e-4})
+    assert apply_action("inc_lr", space, Architecture(), higher)[0]["learning_rate"].low > 1e-4
+    # and the mirror for a too-large step
+    exploded = ActionContext(best_params={"optimizer": "Adam", "learning_rate": 9e-4}, conv_room=1,
+                             trial_params={"optimizer": "Adamax", "learning_rate": 8e-4})
+    with pytest.raises(NotApplicable, match="failed for its optimizer"):
+        apply_action("decr_lr", space, Architecture(), exploded)
