@@ -19,8 +19,8 @@ EXIT_USAGE = 2
 DEFAULT_STUDY = "symtuner-study"
 
 
-def _int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer of at least ``minimum``."""
+def _int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``minimum`` (and at most ``maximum``)."""
 
     def parse(text: str) -> int:
         try:
@@ -29,6 +29,8 @@ def _int_at_least(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{text!r} must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at most {maximum}")
         return value
 
     return parse
@@ -36,6 +38,7 @@ def _int_at_least(minimum: int) -> Callable[[str], int]:
 
 _positive_int = _int_at_least(1)
 _non_negative_int = _int_at_least(0)
+_port = _int_at_least(1, 65535)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,9 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     dashboard = sub.add_parser("dashboard", help="serve the study dashboard on 127.0.0.1")
     dashboard.add_argument("study_dir")
-    dashboard.add_argument("--port", type=_positive_int, default=8050)
+    dashboard.add_argument("--port", type=_port, default=8050)
     dashboard.add_argument("--host", default="127.0.0.1")
-    dashboard.add_argument("--netron-port", type=_positive_int, default=None)
+    dashboard.add_argument("--netron-port", type=_port, default=None)
     dashboard.add_argument("--tensorboard", action="store_true", help="also start TensorBoard on the logs")
 
     report = sub.add_parser("report", help="write a self-contained HTML report of a study")
@@ -101,7 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args(["run", *(argv or [])])
     try:
-        return int(COMMANDS[args.command](args) or 0)
+        code = int(COMMANDS[args.command](args) or 0)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # e.g. `symtuner status DIR | head`: the reader has gone, which is fine
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except SymtunerError as exc:
         print(f"symtuner: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -261,10 +270,24 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from symtuner.dashboard.report import write_report
     from symtuner.storage import StudyStore
 
-    StudyStore.open(Path(args.study_dir), readonly=True).close()
-    out = write_report(Path(args.study_dir), args.output)
+    study_dir = Path(args.study_dir)
+    StudyStore.open(study_dir, readonly=True).close()
+    _refuse_study_file(study_dir, args.output)
+    out = write_report(study_dir, args.output)
     print(f"report written to {out}")
     return 0
+
+
+def _refuse_study_file(study_dir: Path, output: Path) -> None:
+    """An output must not overwrite the study's database, log, models or TensorBoard logs."""
+    from symtuner.errors import ConfigError
+
+    study, target = study_dir.resolve(), output.resolve()
+    owned = [study / name for name in ("study.db", "study.db-wal", "study.db-shm", "study.log", ".lock")]
+    inside = [study / name for name in ("models", "logs")]
+    if target in owned or any(target == d or d in target.parents for d in inside) or target == study:
+        raise ConfigError(f"report output {output} would overwrite a file of the study {study_dir}; "
+                          "choose another path")
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:

@@ -118,3 +118,32 @@ def test_diagnose_says_when_a_curve_is_too_short(tmp_path, capsys):
     assert main(["diagnose", str(path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["problems"] == [] and data["notes"] == ["too short to judge: 2 epochs < 3"]
+
+
+@pytest.mark.parametrize("name", ["study.db", "study.log", "models/trial_0001.keras"])
+def test_report_never_overwrites_a_file_of_the_study(study, capsys, name):
+    target = study / name
+    before = target.read_bytes() if target.is_file() else None
+    assert main(["report", str(study), "-o", str(target)]) == 2
+    assert "would overwrite a file of the study" in _error_line(capsys)
+    assert (target.read_bytes() if target.is_file() else None) == before
+
+
+def test_a_port_out_of_range_is_refused(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["dashboard", "somewhere", "--port", "70000"])
+    assert exit_info.value.code == 2 and "must be at most 65535" in capsys.readouterr().err
+
+
+def test_status_into_a_closed_pipe_ends_quietly(study):
+    import subprocess
+    import sys
+
+    code = ("import sys; from symtuner.cli import main; sys.exit(main(['status', sys.argv[1], '--explain']))")
+    reader = subprocess.Popen(["true"], stdin=subprocess.PIPE)
+    reader.wait()  # the reader is gone before anything is written, as when `head` has had its lines
+    done = subprocess.run([sys.executable, "-c", code, str(study)], stdin=subprocess.DEVNULL,
+                          stdout=reader.stdin, stderr=subprocess.PIPE, timeout=120)
+    reader.stdin.close()
+    assert done.returncode == 0, done.stderr[-1000:]
+    assert b"Traceback" not in done.stderr and b"BrokenPipe" not in done.stderr, done.stderr[-1000:]
