@@ -34,6 +34,8 @@ from symtuner.surrogate import observations, surrogate
 
 LOG_NAME = "study.log"
 LOCK_NAME = ".lock"
+#: A study database still being created (a killed creation leaves it; it is replaced).
+PARTIAL_DB = "study.db.partial"
 
 
 class Progress(Protocol):
@@ -117,7 +119,7 @@ class Tuner:
             with StudyStore.open(self.study_dir, readonly=True) as existing:
                 self._check_resume(StudySettings.from_dict(existing.settings()))
         elif self.study_dir.exists() and (not self.study_dir.is_dir() or any(
-                p.name != LOCK_NAME for p in self.study_dir.iterdir())):
+                p.name != LOCK_NAME and not p.name.startswith(PARTIAL_DB) for p in self.study_dir.iterdir())):
             raise StudyError(f"{self.study_dir} is not an empty directory and holds no study; "
                              "choose a new directory")
         engine = self._load_engine() if self.settings.symbolic else None
@@ -139,8 +141,8 @@ class Tuner:
     # -- set-up ------------------------------------------------------------
     def _create_store(self, engine: Any, dataset: Dataset) -> StudyStore:
         space = self._space_arg or default_space()
-        store = StudyStore.create(self.study_dir, self.settings.to_dict())
-        with store.transaction():
+
+        def init(store: StudyStore) -> None:
             store.set_data_info({"name": dataset.name, "n_classes": dataset.n_classes,
                                  "input_shape": list(dataset.input_shape), "n_train": dataset.n_train,
                                  "n_test": dataset.n_test})
@@ -149,7 +151,8 @@ class Tuner:
             if engine is not None:
                 store.save_weights(INITIAL_WEIGHTS_TRIAL, engine.rules.initial_weights)
             store.log_event("study_created", f"study created with settings {self.settings.to_dict()}")
-        return store
+
+        return StudyStore.create(self.study_dir, self.settings.to_dict(), init)
 
     def _check_resume(self, stored: StudySettings) -> None:
         """Resuming uses the stored settings; explicit, different ones are an error."""

@@ -105,3 +105,22 @@ def test_not_a_study(tmp_path):
     _new(tmp_path).close()
     with pytest.raises(StudyError, match="already holds a study"):
         StudyStore.create(tmp_path / "study", {})
+
+
+def test_a_creation_that_fails_or_is_killed_leaves_no_study(tmp_path):
+    def broken(store):
+        store.add_tuning_version(default_space(), Architecture(), None, "initial")
+        raise RuntimeError("killed here")
+
+    with pytest.raises(RuntimeError):
+        StudyStore.create(tmp_path / "study", {"dataset": "digits"}, broken)
+    assert not StudyStore.exists(tmp_path / "study")
+    assert [p.name for p in (tmp_path / "study").iterdir()] == []
+    # a half-written database from a killed process is replaced by the next creation
+    (tmp_path / "study" / "study.db.partial").write_bytes(b"half a database")
+    store = StudyStore.create(tmp_path / "study", {"dataset": "digits"},
+                              lambda s: s.add_tuning_version(default_space(), Architecture(), None, "initial"))
+    assert store.latest_tuning().reason == "initial" and store.settings() == {"dataset": "digits"}
+    store.close()
+    assert sorted(p.name for p in (tmp_path / "study").iterdir() if not p.name.startswith("study.db-")) == [
+        "study.db"]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,24 +148,48 @@ class StudyStore:
 
     # -- opening -----------------------------------------------------------
     @classmethod
-    def create(cls, directory: Path, settings: dict[str, Any]) -> StudyStore:
-        """Create a new study in ``directory`` (which must not hold one)."""
+    def create(cls, directory: Path, settings: dict[str, Any],
+               init: Callable[[StudyStore], None] | None = None) -> StudyStore:
+        """Create a new study in ``directory`` (which must not hold one).
+
+        The database is built under a temporary name, schema, settings and
+        whatever ``init`` writes (the initial search space, ...) in one
+        transaction, and renamed to ``study.db`` only when complete: a process
+        killed at any moment leaves either no study or a whole one.
+        """
         directory = Path(directory)
         if (directory / DB_NAME).exists():
             raise StudyError(f"{directory} already holds a study")
         if directory.exists() and not directory.is_dir():
             raise StudyError(f"study directory {directory} is a file")
         directory.mkdir(parents=True, exist_ok=True)
-        conn = _connect(directory / DB_NAME, readonly=False)
-        conn.executescript(_SCHEMA)
-        store = cls(conn, directory, readonly=False)
-        with store.transaction():
+        partial = directory / (DB_NAME + ".partial")
+        for leftover in (partial, Path(f"{partial}-journal")):
+            leftover.unlink(missing_ok=True)  # from a creation that was killed
+        conn = sqlite3.connect(partial, timeout=30, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute("PRAGMA journal_mode=DELETE")
+            store = cls(conn, directory, readonly=False)
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
             conn.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("schema_version", str(SCHEMA_VERSION)),
                 ("created_at", repr(time.time())),
                 ("settings", json.dumps(settings, sort_keys=True)),
             ])
-        return store
+            if init is not None:
+                init(store)
+            conn.commit()
+        except BaseException:
+            conn.close()
+            partial.unlink(missing_ok=True)
+            raise
+        conn.close()
+        os.replace(partial, directory / DB_NAME)
+        return cls.open(directory)
 
     @classmethod
     def open(cls, directory: Path, readonly: bool = False) -> StudyStore:

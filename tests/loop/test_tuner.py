@@ -188,3 +188,13 @@ def test_unusable_categories_fail_before_anything_is_stored(tmp_path, tiny_datas
     with pytest.raises(ConfigError, match=message):
         Tuner(tmp_path / "s", dataset=tiny_dataset, space=space, executor_factory=SimulatedExecutor).run(2)
     assert not (tmp_path / "s" / "study.db").exists()
+
+
+def test_a_study_killed_while_being_created_can_be_run_again(tmp_path, tiny_dataset):
+    study = tmp_path / "s"
+    study.mkdir()
+    (study / "study.db.partial").write_bytes(b"SQLite format 3\x00 and then nothing")
+    _tuner(study, tiny_dataset).run(2)
+    with StudyStore.open(study, readonly=True) as store:
+        assert len(store.trials()) == 2
+    assert not (study / "study.db.partial").exists()
