@@ -7,6 +7,7 @@ loop thin and lets the step be tested without training anything.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -47,11 +48,15 @@ class Advice:
 
 
 def best_trial(trials: Sequence[Trial], maximize: bool) -> Trial | None:
-    """The complete trial with the best objective (earliest on ties)."""
-    done = [t for t in trials if t.is_complete and t.objective is not None]
+    """The complete trial with the best finite objective (earliest on ties).
+
+    A diverged trial (a NaN or infinite ``val_loss``) is never the best, whatever the direction.
+    """
+    done = [t for t in trials if t.is_complete and t.objective is not None and math.isfinite(t.objective)]
     if not done:
         return None
-    return (max if maximize else min)(done, key=lambda t: (t.objective, -t.number))  # type: ignore[arg-type]
+    sign = 1.0 if maximize else -1.0
+    return max(done, key=lambda t: (sign * float(t.objective), -t.number))  # type: ignore[arg-type]
 
 
 class Advisor:

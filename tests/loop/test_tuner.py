@@ -198,3 +198,17 @@ def test_a_study_killed_while_being_created_can_be_run_again(tmp_path, tiny_data
     with StudyStore.open(study, readonly=True) as store:
         assert len(store.trials()) == 2
     assert not (study / "study.db.partial").exists()
+
+
+def test_a_diverged_trial_is_never_the_best():
+    from symtuner.advisor import best_trial
+    from symtuner.records import Trial
+
+    trials = [Trial(1, TrialState.COMPLETE, {}, 1, objective=float("nan")),
+              Trial(2, TrialState.COMPLETE, {}, 1, objective=0.7),
+              Trial(3, TrialState.COMPLETE, {}, 1, objective=0.5),
+              Trial(4, TrialState.COMPLETE, {}, 1, objective=0.5),
+              Trial(5, TrialState.COMPLETE, {}, 1, objective=float("inf"))]
+    assert best_trial(trials, maximize=False).number == 3  # the earliest of the lowest losses
+    assert best_trial(trials, maximize=True).number == 2
+    assert best_trial(trials[:1], maximize=False) is None
