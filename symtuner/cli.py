@@ -39,6 +39,7 @@ def _int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], i
 _positive_int = _int_at_least(1)
 _non_negative_int = _int_at_least(0)
 _port = _int_at_least(1, 65535)
+_seed = _int_at_least(0, 2**32 - 1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--budget-epochs", type=_positive_int,
                      help="stop once the trials have run this many epochs in all (early-stopped trials "
                           "leave room for more); with --trials, whichever comes first")
-    run.add_argument("--seed", type=_non_negative_int, help="random seed (default 0)")
+    run.add_argument("--seed", type=_seed, help="random seed, 0 to 4294967295 (default 0)")
     run.add_argument("--optimizer", choices=["gp", "random", "tpe"], help="gp (default), random or tpe (needs optuna)")
     run.add_argument("--network", help="default, module:function or file.py:function")
     run.add_argument("--rules", type=Path, help="directory of .pl files extending the shipped rules")

@@ -89,6 +89,8 @@ class StudySettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
+        if self.seed >= 2**32:
+            raise ConfigError(f"seed must be below 2**32 = 4294967296, got {self.seed!r}")
         for name in ("symbolic", "flip", "stop_early"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")

@@ -260,7 +260,7 @@ class Tuner:
         else:
             versions = store.tuning_versions()
             history = observations(trials, versions, settings.maximize)
-            params = optimizer.ask(tuning.space, history, seed=settings.seed * 100_003 + len(trials),
+            params = optimizer.ask(tuning.space, history, seed=derived_seed(settings.seed, len(trials)),
                                    surrogate=surrogate(versions, tuning))
             extra = {}
         number = store.start_trial(params, tuning.version, extra)
@@ -287,7 +287,7 @@ class Tuner:
             return reason
 
         spec = TrialSpec(number=number, params=params, architecture=tuning.architecture,
-                         seed=settings.seed * 100_003 + number, model_path=model_path, log_dir=log_dir)
+                         seed=derived_seed(settings.seed, number), model_path=model_path, log_dir=log_dir)
         try:
             result = executor.run(spec, on_epoch=on_epoch)
         except KeyboardInterrupt:
@@ -405,6 +405,12 @@ def _check_space_values(space: SearchSpace) -> None:
                     activation_name(value)
             except ConfigError as exc:
                 raise ConfigError(f"search space dimension {name!r}: {exc}") from None
+
+
+def derived_seed(seed: int, index: int) -> int:
+    """The seed of one proposal or training, in the 32-bit range numpy and TensorFlow accept
+    (the same value as ``seed * 100003 + index`` while that is below 2**32)."""
+    return (seed * 100_003 + index) % 2**32
 
 
 def epochs_used(trials: Sequence[Trial]) -> int:

@@ -147,3 +147,9 @@ def test_status_into_a_closed_pipe_ends_quietly(study):
     reader.stdin.close()
     assert done.returncode == 0, done.stderr[-1000:]
     assert b"Traceback" not in done.stderr and b"BrokenPipe" not in done.stderr, done.stderr[-1000:]
+
+
+def test_a_seed_beyond_32_bits_is_refused(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--seed", "4294967296"])
+    assert exit_info.value.code == 2 and "must be at most 4294967295" in capsys.readouterr().err

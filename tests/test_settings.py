@@ -80,3 +80,13 @@ def test_load_callable(tmp_path):
         load_callable("just_a_name")
     with pytest.raises(ConfigError, match="does not exist"):
         load_callable(str(tmp_path / "missing.py") + ":f")
+
+
+def test_seeds_stay_in_the_32_bit_range():
+    from symtuner.tuner import derived_seed
+
+    assert derived_seed(3, 7) == 3 * 100_003 + 7
+    assert 0 <= derived_seed(2**32 - 1, 10**6) < 2**32
+    StudySettings(seed=2**32 - 1)
+    with pytest.raises(ConfigError, match="seed must be below 2\\*\\*32"):
+        StudySettings(seed=2**32)
