@@ -218,7 +218,12 @@ def _cmd_status(args: argparse.Namespace) -> int:
         print(trial_table(trials, store.actions(), settings.objective, change_states(versions, verdicts)))
         print()
         for trial in trials:
-            if trial.diagnosis and (args.explain or trial is trials[-1]):
+            if not (args.explain or trial is trials[-1]):
+                continue
+            if trial.extra.get("stopped"):
+                print(f"#{trial.number}: stopped early after {trial.extra.get('epochs_run')} epochs: "
+                      f"{trial.extra['stopped']}")
+            if trial.diagnosis:
                 print(f"#{trial.number}: {trial.diagnosis.explanation}")
         print(changes_summary(versions, verdicts))
         print(tuning_summary(versions))

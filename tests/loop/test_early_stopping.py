@@ -98,3 +98,13 @@ def test_no_early_stopping_without_the_symbolic_layer(tmp_path, tiny_dataset):
         trials = store.trials()
     assert not any(t.extra.get("stopped") for t in trials)
     assert len(trials) == 5
+
+
+def test_status_explains_why_a_trial_was_stopped(tmp_path, tiny_dataset, capsys):
+    from symtuner.cli import main
+
+    Tuner(tmp_path / "s", dataset=tiny_dataset, settings=StudySettings(epochs=8, n_initial=2),
+          executor_factory=SimulatedExecutor).run(budget_epochs=60)
+    assert main(["status", str(tmp_path / "s"), "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "stopped early after" in out
