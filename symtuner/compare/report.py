@@ -32,6 +32,8 @@ def _num(value: float | None, digits: int) -> str:
 def _digits(key: str) -> int:
     if key.endswith("accuracy"):
         return 4
+    if key == "epochs":
+        return 0
     return 1 if key.endswith("seconds") else 2
 
 
@@ -48,8 +50,8 @@ def _cell(summary: StrategySummary, key: str) -> str:
 def summary_table(comparison: Comparison) -> str:
     """Mean ± std over seeds, one row per strategy (markdown)."""
     summaries = summarise(comparison.runs, comparison.spec.strategies, comparison.target)
-    keys = ("best_val_accuracy", "test_accuracy", "trials_to_target", "seconds_to_target", "wall_seconds",
-            "wall_per_trial", "overhead_per_trial")
+    keys = ("best_val_accuracy", "test_accuracy", "later_val_accuracy", "chance_share", "epochs",
+            "trials_to_target", "seconds_to_target", "wall_seconds", "wall_per_trial", "overhead_per_trial")
     headings = dict((k, h + (f" ({u})" if u else "")) for k, h, u in METRICS)
     headings["trials_to_target"] = "trials to target (runs that reached it)"
     lines = ["| strategy | seeds | " + " | ".join(headings[k] for k in keys) + " |",
