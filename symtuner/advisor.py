@@ -92,7 +92,8 @@ class Advisor:
         best = best_trial(trials, self.maximize)
         ctx = ActionContext(best_params=dict(best.params) if best else None, conv_room=conv_room,
                             settings=self.action_settings, trial_params=dict(trial.params),
-                            n_train=n_train, epochs=epochs, image_input=image_input)
+                            n_train=n_train, epochs=epochs, image_input=image_input,
+                            best_problems=best.diagnosis.problems if best and best.diagnosis else ())
         if trial.curve is None:
             raise ValueError(f"trial {trial.number} has no learning curve to diagnose")
         diagnosis = analyse(trial.curve, n_classes, weights, self.engine,

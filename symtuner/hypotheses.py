@@ -31,6 +31,12 @@ from symtuner.storage import ActionRecord, TuningVersion, Verdict
 #: (the evidence for it at least balances the evidence against it).
 REAPPLY_WEIGHT = 0.5
 
+#: Moves of the learning-rate range, and the problem each answers. Each move is
+#: bounded (``lr_factor``), so a range far off takes several: while the trials
+#: under such a move still show the problem it answered, the move was too
+#: small, not wrong, and it is kept rather than reverted.
+DIRECTIONAL = {"inc_lr": "low_lr", "decr_lr": "high_lr"}
+
 KEPT, REVERTED, WITHDRAWN = "kept", "reverted", "withdrawn"
 
 
@@ -70,8 +76,13 @@ def lineage(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict]) 
 
 
 def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], trials: Sequence[Trial],
-          maximize: bool, window: int, after_trial: int) -> Judgement:
-    """The verdict due after ``after_trial`` on the oldest change still under test, if any."""
+          maximize: bool, window: int, after_trial: int,
+          actions: Sequence[ActionRecord] = ()) -> Judgement:
+    """The verdict due after ``after_trial`` on the oldest change still under test, if any.
+
+    ``actions`` (the study's action records) tell which actions made each
+    change, for the exception of :data:`DIRECTIONAL` moves.
+    """
     if window < 1:
         return Judgement((), None)
     chain = lineage(versions, verdicts)
@@ -97,6 +108,11 @@ def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], tr
     if len(since) < window:
         return Judgement((), None)
     tried = ", ".join(f"#{t.number}" for t, _ in since[:window])
+    persisting = _still_shown(change, actions, [t for t, _ in since[:window]])
+    if persisting is not None:
+        reason = (f"none of trials {tried} beat #{best_trial.number} ({best:.4f}), but most of them still show "
+                  f"{persisting}: the move was too small, not wrong")
+        return Judgement((Verdict(change.version, KEPT, after_trial, reason, None, None),), None)
     index = chain.index(change)
     base = chain[index - 1]
     reason = (f"none of trials {tried} beat #{best_trial.number} ({best:.4f}), the best before it; "
@@ -105,6 +121,16 @@ def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], tr
     out += [Verdict(later.version, WITHDRAWN, after_trial, f"built on version {change.version}, reverted",
                     None, None) for later in chain[index + 1:] if later.version not in verdicts]
     return Judgement(tuple(out), base)
+
+
+def _still_shown(change: TuningVersion, actions: Sequence[ActionRecord], window: Sequence[Trial]) -> str | None:
+    """The problem a purely directional change answered, if most trials of its window still show it."""
+    made = [a for a in actions if a.trial == change.after_trial and a.applied]
+    if not made or any(a.name not in DIRECTIONAL or DIRECTIONAL[a.name] != a.problem for a in made):
+        return None
+    problems = {a.problem for a in made}
+    shown = [t for t in window if t.diagnosis is not None and problems & set(t.diagnosis.problems)]
+    return ", ".join(sorted(problems)) if 2 * len(shown) > len(window) else None
 
 
 def revert_evidence(verdicts: Mapping[int, Verdict], versions: Sequence[TuningVersion],

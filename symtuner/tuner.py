@@ -319,7 +319,8 @@ class Tuner:
         judgement = Judgement((), None)
         if advisor is not None:
             versions, verdicts, records = store.tuning_versions(), store.verdicts(), store.actions()
-            judgement = judge(versions, verdicts, all_trials, settings.maximize, settings.revert_after, number)
+            judgement = judge(versions, verdicts, all_trials, settings.maximize, settings.revert_after, number,
+                              records)
             verdicts = {**verdicts, **{v.version: v for v in judgement.verdicts}}
             now = judgement.restore or tuning
             room = max_conv_blocks(dataset.input_shape, now.architecture)

@@ -132,6 +132,8 @@ class ActionContext:
     ``n_train``: images a trial trains on per epoch (``None``: unknown, the
     guards that need it are off); ``epochs``: epochs per trial;
     ``image_input``: whether the inputs are images (height, width, channels).
+    ``best_problems``: the problems diagnosed on the best trial (its rate is no
+    evidence for a learning-rate action when it shows the same problem).
     """
 
     best_params: dict[str, Any] | None
@@ -141,6 +143,7 @@ class ActionContext:
     n_train: int | None = None
     epochs: int | None = None
     image_input: bool = True
+    best_problems: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("best_params", "trial_params"):

@@ -111,10 +111,10 @@ def decr_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple
     optimizer that barely moves at any rate of the range.)
     """
     dim = _lr_dimension(space, "decr_lr")
-    _check_optimizer_evidence("decr_lr", ctx, lambda best, rate: best >= rate)
+    _check_optimizer_evidence("decr_lr", ctx, lambda best, rate: best >= rate, "high_lr")
     settings = ctx.settings
     anchor = _anchor(dim, ctx)
-    best = _best_lr(ctx)
+    best = _best_lr(ctx, "high_lr")
     if best is not None and anchor < best <= dim.high:
         anchor = best
     high = min(dim.high, anchor)
@@ -138,10 +138,10 @@ def inc_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[
     changes nothing, the action is not applicable.
     """
     dim = _lr_dimension(space, "inc_lr")
-    _check_optimizer_evidence("inc_lr", ctx, lambda best, rate: best <= rate)
+    _check_optimizer_evidence("inc_lr", ctx, lambda best, rate: best <= rate, "low_lr")
     settings = ctx.settings
     anchor = _anchor(dim, ctx)
-    best = _best_lr(ctx)
+    best = _best_lr(ctx, "low_lr")
     if best is not None and dim.low <= best < anchor:
         anchor = best
     low = max(dim.low, anchor)
@@ -172,11 +172,16 @@ def _lr_dimension(space: SearchSpace, action: str) -> Real:
     return dim
 
 
-def _best_lr(ctx: ActionContext) -> float | None:
+def _best_lr(ctx: ActionContext, problem: str) -> float | None:
+    """The best trial's rate, unless the best trial shows ``problem`` itself (then its rate is no evidence:
+    when every trial so far crept along at a too-small rate, the "best" one did too)."""
+    if problem in ctx.best_problems:
+        return None
     return _positive(ctx.best(LEARNING_RATE))
 
 
-def _check_optimizer_evidence(action: str, ctx: ActionContext, contradicts: Callable[[float, float], bool]) -> None:
+def _check_optimizer_evidence(action: str, ctx: ActionContext, contradicts: Callable[[float, float], bool],
+                              problem: str) -> None:
     """A learning rate's scale belongs to its optimizer (Adadelta's 1e-3 is not Adam's 1e-3).
 
     When the best trial so far used another optimizer at a rate that
@@ -186,7 +191,7 @@ def _check_optimizer_evidence(action: str, ctx: ActionContext, contradicts: Call
     hurt the optimizers that work.
     """
     best_opt, trial_opt = ctx.best("optimizer"), ctx.trial("optimizer")
-    best_rate, rate = _best_lr(ctx), _positive(ctx.trial(LEARNING_RATE))
+    best_rate, rate = _best_lr(ctx, problem), _positive(ctx.trial(LEARNING_RATE))
     if None in (best_opt, trial_opt, best_rate, rate) or best_opt == trial_opt:
         return
     if contradicts(best_rate, rate):  # type: ignore[arg-type]

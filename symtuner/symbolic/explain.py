@@ -31,8 +31,7 @@ TEMPLATES: dict[tuple[str, int], tuple[str, str]] = {
     ("loss_level", 2): ("train loss ended at {0} > {1} and stopped falling", "nn"),
     ("diverged", 1): ("the loss became NaN or infinite at epoch {0}", "n"),
     ("rebound", 2): ("smoothed train loss ended {0} above its minimum (> {1})", "nn"),
-    ("above_chance", 3): ("train loss never got below a uniform guess's {2} (lowest {0}) and ends at {1}: "
-                          "the network is confidently wrong", "nnn"),
+    ("dead", 3): ("train loss went from {0} to {1} and then froze (chance level {2}): dead units", "nnn"),
     ("rising", 2): ("smoothed train loss rose on {0} of {1} steps", "nn"),
     ("zigzag", 3): ("train loss changed direction {0} times, rising by {1} of its level on average "
                     "(> {2})", "n%%"),
@@ -40,8 +39,8 @@ TEMPLATES: dict[tuple[str, int], tuple[str, str]] = {
                            "{0} > {1}", "nn"),
     ("no_move", 3): ("train loss did not move ({0}..{1}) from chance level {2}", "nnn"),
     ("exploded", 2): ("train loss reached {0} after the first epoch (> {1})", "nn"),
-    ("blown_then_stuck", 3): ("first-epoch loss {0} was worse than a uniform guess, then the loss stuck "
-                              "at {1} (chance level {2})", "nnn"),
+    ("blown_then_stuck", 3): ("first-epoch loss {0} blew up, then the loss sat at {1} (chance level {2})",
+                              "nnn"),
     ("zigzag_steps", 1): ("the epoch-mean train loss went back up {0} times: the steps go too far", "n"),
     ("climbs_back", 1): ("the train loss climbed back {0} above its minimum: the steps go too far", "n"),
     ("val_spike", 2): ("val loss spiked above its trend (area {0} vs {1} under its straight line)", "nn"),

@@ -90,3 +90,17 @@ def test_learning_rate_actions_respect_the_optimizers_own_scale():
                              trial_params={"optimizer": "Adamax", "learning_rate": 8e-4})
     with pytest.raises(NotApplicable, match="failed for its optimizer"):
         apply_action("decr_lr", space, Architecture(), exploded)
+
+
+def test_a_best_trial_that_crept_along_too_is_no_evidence_for_the_rate():
+    space = default_space().with_bounds("learning_rate", 1e-6, 1e-5)
+    trial = {"optimizer": "Adam", "learning_rate": 8e-6}
+    protected = ActionContext(best_params={"optimizer": "Adam", "learning_rate": 2e-6}, conv_room=1,
+                              trial_params=trial)
+    ignored = ActionContext(best_params={"optimizer": "Adam", "learning_rate": 2e-6}, conv_room=1,
+                            trial_params=trial, best_problems=("underfitting", "low_lr"))
+    # a good best trial at 2e-6 keeps the range from moving past its rate
+    assert apply_action("inc_lr", space, Architecture(), protected)[0]["learning_rate"].low == pytest.approx(2e-6)
+    # a best trial that shows low_lr itself does not: the range moves up to the diagnosed rate and beyond
+    moved = apply_action("inc_lr", space, Architecture(), ignored)[0]["learning_rate"]
+    assert moved.low == pytest.approx(8e-6) and moved.high == pytest.approx(2.4e-5)

@@ -178,3 +178,21 @@ def test_status_dashboard_and_report_show_the_state_of_each_change(tmp_path, tin
     out_file = tmp_path / "r.html"
     assert main(["report", str(tmp_path / "s"), "-o", str(out_file)]) == 0
     assert "reverted after trial 4" in out_file.read_text()
+
+
+def test_a_learning_rate_move_that_was_too_small_is_kept_not_reverted():
+    from symtuner.records import Diagnosis
+
+    def slow(number: int) -> Trial:
+        diagnosis = Diagnosis({}, ("underfitting", "low_lr"), (), "", causes={"underfitting": "low_lr"})
+        return Trial(number, TrialState.COMPLETE, {}, 1, objective=0.1, diagnosis=diagnosis)
+
+    versions = [version(1, None), version(2, 1)]
+    actions = [ActionRecord(1, "inc_lr", "low_lr", 0.99, True, "learning_rate low 1e-06 -> 3e-06")]
+    trials = [slow(1), slow(2), slow(3), slow(4)]
+    (verdict,) = judge(versions, {}, trials, True, 3, after_trial=4, actions=actions).verdicts
+    assert verdict.verdict == KEPT and "still show low_lr: the move was too small, not wrong" in verdict.reason
+    # an architecture change is judged on results alone
+    l2 = [ActionRecord(1, "reg_l2", "overfitting", 0.99, True, "")]
+    (verdict,) = judge(versions, {}, trials, True, 3, after_trial=4, actions=l2).verdicts
+    assert verdict.verdict == REVERTED

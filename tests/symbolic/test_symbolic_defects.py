@@ -179,10 +179,25 @@ def test_a_loss_that_only_falls_from_a_large_penalty_is_no_explosion(engine):
 
 def test_a_dead_network_has_nothing_to_overfit(engine):
     # stuck above chance level from the first epoch (SGD at 10): a loss gap by accident
-    dead = {"loss": [2.59, 2.57, 2.57, 2.57, 2.57, 2.57], "accuracy": [0.09] * 6,
+    flat = {"loss": [2.59, 2.57, 2.57, 2.57, 2.57, 2.57], "accuracy": [0.09] * 6,
             "val_loss": [3.36] * 6, "val_accuracy": [0.1] * 6}
+    found = diagnosed(engine, flat)
+    assert "overfitting" not in found and "low_lr" not in found  # stuck above chance: no small step
+    # it moved in the first epoch and then froze: dead units, a too-large step
+    dead = {**flat, "loss": [3.2, 2.57, 2.57, 2.57, 2.57, 2.57]}
     found = diagnosed(engine, dead)
     assert "overfitting" not in found and "high_lr" in found and "low_lr" not in found
+
+
+def test_a_tiny_step_on_a_noisy_network_above_chance_is_no_high_learning_rate(engine):
+    # recorded shape (Adam at 4e-6, dropout): a fresh network starts above a uniform guess's loss and a
+    # tiny step leaves it there, noisily; nothing says the step is too large
+    tiny = {"loss": [2.543, 2.548, 2.548, 2.53, 2.492, 2.493, 2.482, 2.479, 2.511, 2.43],
+            "accuracy": [0.075, 0.054, 0.071, 0.058, 0.138, 0.096, 0.129, 0.1, 0.083, 0.133],
+            "val_loss": [2.31, 2.31, 2.309, 2.308, 2.307, 2.306, 2.305, 2.304, 2.303, 2.302],
+            "val_accuracy": [0.1] * 10}
+    found = diagnosed(engine, tiny)
+    assert "high_lr" not in found and "underfitting" in found
 
 
 def test_a_network_stuck_at_the_class_prior_is_underfitting(engine):

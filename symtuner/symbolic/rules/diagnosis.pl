@@ -42,9 +42,9 @@ threshold(low_lr_loss, 0.5).    % ... while the train loss is still above this x
 threshold(low_lr_epochs, 5).    % ... over at least this many epochs (fewer points look straight by chance)
 threshold(still_move, 0.02).    % train loss never moved by this x scale, stuck above stall_loss: low learning rate
 threshold(explode_loss, 2.0).   % train loss after epoch 1 above this x scale: high learning rate
-threshold(overshoot, 1.1).      % first-epoch loss above this x scale (worse than a uniform guess) ...
-threshold(stall_loss, 0.9).     % ... then stuck above this x scale: a blow-up killed the network, high learning rate
-threshold(wrong_loss, 1.01).    % never below a uniform guess's loss and ending above this x scale: high learning rate
+threshold(overshoot, 1.1).      % after a first epoch above explode_loss x scale, the loss at most this x scale ...
+threshold(stall_loss, 0.9).     % ... and still above this x scale: a blow-up killed the network, high learning rate
+threshold(dead_move, 0.001).    % after a first epoch that moved, the loss frozen within this x scale: dead, high learning rate
 threshold(high_lr_area, 0.75).  % val loss area above its straight line by this share: high learning rate
 
 % ------------------------------------------------------------------- helpers
@@ -170,30 +170,32 @@ reason(low_lr, no_move(Min, Max, K)) :-
     fact(loss_scale, K).
 
 % High: the training diverged, the loss exploded after the first epoch, a
-% first epoch worse than a uniform guess (a blow-up averaged in) left the
-% network stuck near chance level from the second epoch on (a loss that keeps
+% first epoch far above a uniform guess's loss (a blow-up averaged in) left
+% the network at chance level from the second epoch on (a loss that keeps
 % coming down from high is a large penalty being paid off, not this), the
-% loss never got below a uniform guess's and ends above it (the network is
-% confidently wrong and learns nothing; a small step from a fresh start sits
-% there too, but does not move at all: see no_move; only with a known class
-% count, where the scale is that loss), the training loss climbs back (steps that
+% loss moved in the first epoch and then froze (dead units pass no gradient;
+% a small step still moves, if only by noise), the training loss climbs back
+% (steps that overshoot), or the validation loss spiked far above its trend.
+% A network merely sitting near or a little above chance level with a noisy
+% loss says nothing about the step's direction: a fresh network with dropout
+% starts above a uniform guess's loss, and a tiny step leaves it there. the training loss climbs back (steps that
 % overshoot), or the validation loss spiked far above its straight-line trend.
 reason(high_lr, diverged(E)) :- diverged, fact(diverged_epoch, E).
 reason(high_lr, exploded(M, L)) :- \+ diverged, exploded(M, L).
 reason(high_lr, blown_then_stuck(First, Last, K)) :-
     sound,
-    fact(first_loss, First), limit(overshoot, O), First > O,
-    fact(late_loss_move, M), limit(stuck_loss, S), M < S,
+    fact(first_loss, First), limit(explode_loss, X), First > X,
+    fact(later_max_loss, M), limit(overshoot, O), M =< O,
     fact(last_loss, Last), limit(stall_loss, T), Last > T,
     fact(loss_scale, K).
-reason(high_lr, above_chance(Min, End, K)) :-
-    sound, flag(known_scale),
-    fact(min_loss, Min), fact(loss_scale, K), Min >= K,
-    fact(end_loss, End), limit(wrong_loss, W), End > W,
-    fact(falling_steps, F), fact(n_epochs, N), F < N - 1,
-    fact(max_loss, Max), limit(still_move, S), Max - Min >= S.
+reason(high_lr, dead(First, Last, K)) :-
+    sound,
+    fact(first_loss, First), fact(last_loss, Last), limit(still_move, S), abs(First - Last) >= S,
+    fact(late_loss_move, M), limit(dead_move, D), M < D,
+    limit(stall_loss, T), Last > T,
+    fact(loss_scale, K).
 reason(high_lr, climbs_back(R)) :- trusted, reason(increasing_loss, rebound(R, _)).
-% The epoch mean of the training loss rising again and again: over a whole
+% (climbs_back:) the epoch mean of the training loss rising again and again: over a whole
 % epoch of the same data the steps made the fit worse, so they are too large
 % (the effective step grows with the rate and with the noise of small batches).
 reason(high_lr, zigzag_steps(Turns)) :- reason(fluctuating_loss, zigzag(Turns, _, _)).
