@@ -46,3 +46,13 @@ def test_readme_own_rules_example_gives_the_output_shown(tmp_path, capsys):
     root = README.parent
     assert main(["diagnose", str(root / shown.group(1)), "--rules", str(tmp_path / "my_rules")]) == 0
     assert capsys.readouterr().out == shown.group(2)
+
+
+def test_readme_diagnose_text_example_gives_the_output_shown(capsys):
+    from symtuner.cli import main
+
+    text = README.read_text()
+    shown = re.search(r"\$ symtuner diagnose (tests/data/curves/digits_low_lr_sgd\.json)\n(.*?)\$ ", text,
+                      flags=re.S)
+    assert main(["diagnose", str(README.parent / shown.group(1))]) == 0
+    assert capsys.readouterr().out == shown.group(2)
