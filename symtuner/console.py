@@ -116,8 +116,8 @@ def describe_dimension(dim: Dimension) -> str:
 def changes_summary(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict]) -> str:
     """One line per change the actions made: applied after which trial, kept, reverted or under test."""
     states = change_states(versions, verdicts)
-    by_trial = {v.after_trial: v for v in versions if v.after_trial in states and v.version not in
-                {x.restored_by for x in verdicts.values()}}
+    reverts = {x.restored_by for x in verdicts.values()}
+    by_trial = {v.after_trial: v for v in versions if v.after_trial in states and v.version not in reverts}
     lines = []
     for trial, verdict in sorted(states.items()):
         version = by_trial[trial]

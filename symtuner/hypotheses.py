@@ -133,30 +133,25 @@ def _still_shown(change: TuningVersion, actions: Sequence[ActionRecord], window:
     return ", ".join(sorted(problems)) if 2 * len(shown) > len(window) else None
 
 
+def _reverted_actions(verdicts: Mapping[int, Verdict], versions: Sequence[TuningVersion],
+                      actions: Sequence[ActionRecord]) -> list[tuple[ActionRecord, Verdict]]:
+    """Every applied action of every reverted change, with the verdict that reverted it (oldest first)."""
+    made_after = {v.version: v.after_trial for v in versions}
+    return [(a, verdict) for verdict in sorted(verdicts.values(), key=lambda v: v.version)
+            if verdict.verdict == REVERTED
+            for a in actions if a.trial == made_after.get(verdict.version) and a.applied]
+
+
 def revert_evidence(verdicts: Mapping[int, Verdict], versions: Sequence[TuningVersion],
                     actions: Sequence[ActionRecord]) -> list[tuple[str, str, bool]]:
     """(action, problem, False) for every applied action of every reverted change."""
-    made_after = {v.version: v.after_trial for v in versions}
-    evidence = []
-    for verdict in sorted(verdicts.values(), key=lambda v: v.version):
-        if verdict.verdict != REVERTED:
-            continue
-        trial = made_after.get(verdict.version)
-        evidence += [(a.name, a.problem, False) for a in actions if a.trial == trial and a.applied]
-    return evidence
+    return [(a.name, a.problem, False) for a, _ in _reverted_actions(verdicts, versions, actions)]
 
 
 def reverted_pairs(verdicts: Mapping[int, Verdict], versions: Sequence[TuningVersion],
                    actions: Sequence[ActionRecord]) -> dict[tuple[str, str], int]:
     """(action, problem) of every applied action of a reverted change -> the trial after which it was reverted."""
-    made_after = {v.version: v.after_trial for v in versions}
-    out: dict[tuple[str, str], int] = {}
-    for verdict in sorted(verdicts.values(), key=lambda v: v.version):
-        if verdict.verdict == REVERTED:
-            trial = made_after.get(verdict.version)
-            out.update({(a.name, a.problem): verdict.after_trial for a in actions if a.trial == trial and a.applied})
-    return out
-
+    return {(a.name, a.problem): verdict.after_trial for a, verdict in _reverted_actions(verdicts, versions, actions)}
 
 UNDER_TEST = "under test"
 

@@ -24,7 +24,7 @@ import keras
 
 from symtuner.histories import normalise_series
 from symtuner.records import Diagnosis, LearningCurve
-from symtuner.symbolic.engine import SymbolicEngine, analyse, diagnose_partial
+from symtuner.symbolic.engine import SymbolicEngine, diagnose_partial
 from symtuner.symbolic.rules import load_rules
 
 #: Reason terms of high_lr that mean the training is lost (stopped with stop_on_divergence).
@@ -109,10 +109,8 @@ class DiagnosisCallback(keras.callbacks.Callback):
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if "loss" not in self.history:
             return
-        import random
-
-        self.diagnosis = analyse(self._curve(), self._classes(), self.engine.rules.initial_weights,
-                                 self.engine, lambda _name: True, random.Random(0))
+        curve = self._curve()
+        self.diagnosis = diagnose_partial(curve, curve.n_epochs, self._classes(), self.engine)
         if self.verbose:
             self.print_fn(format_diagnosis(self.diagnosis))
 

@@ -12,7 +12,7 @@ they count as clean only when nothing at all is found.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,7 +129,3 @@ def score(cases: Iterable[Case], engine: SymbolicEngine) -> Score:
         if missed or extra:
             result.misses.append(f"{case.name}: missed {sorted(missed)}, false {sorted(extra)}")
     return result
-
-
-def names(cases: Sequence[Case]) -> list[str]:
-    return [case.name for case in cases]
