@@ -8,7 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import sqlite3
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,27 @@ from typing import Any
 from symtuner.errors import SymtunerError
 
 EXIT_USAGE = 2
+#: Exit status of an unexpected error (a bug, not the user's input).
+EXIT_INTERNAL = 1
 DEFAULT_STUDY = "symtuner-study"
+#: Set to 1 to see the traceback of an unexpected error.
+DEBUG_ENV = "SYMTUNER_DEBUG"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C: the running trial is left interrupted and reruns on resume."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> Any:
+        print(f"{self.prog}: error: {_one_line(message)} (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
 
 
 def _int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
@@ -43,7 +66,7 @@ _seed = _int_at_least(0, 2**32 - 1)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="symtuner", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="symtuner", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run (or resume) a study")
@@ -99,11 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run", *(argv or [])])
+    study = getattr(args, "study_dir", None)
+    previous = _on_sigterm()
     try:
         code = int(COMMANDS[args.command](args) or 0)
         sys.stdout.flush()
@@ -113,11 +138,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except SymtunerError as exc:
-        print(f"symtuner: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("symtuner: stopped; run the same command again to resume", file=sys.stderr)
-        return 130
+        return _fail(str(exc))
+    except KeyboardInterrupt as exc:
+        how = "by SIGTERM" if isinstance(exc, Terminated) else "by the user"
+        again = f"; resume it with 'symtuner resume {study}'" if study and args.command in ("run", "resume") \
+            else ""
+        print(f"symtuner: stopped {how}{again}", file=sys.stderr)
+        return 130 if not isinstance(exc, Terminated) else 143
+    except sqlite3.Error as exc:
+        where = f"the study database {study}/study.db" if study else "a study database"
+        return _fail(f"{where} cannot be read or written ({exc}); check it with 'symtuner doctor "
+                     f"{study or 'DIR'}'")
+    except OSError as exc:
+        name = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{name}{exc.strerror or exc}")
+    except Exception as exc:  # a bug: one line, and the traceback on request
+        if os.environ.get(DEBUG_ENV) == "1":
+            traceback.print_exc()
+        print(f"symtuner: internal error: {type(exc).__name__}: {_one_line(exc)} (set {DEBUG_ENV}=1 for the "
+              "traceback, and please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _fail(message: str) -> int:
+    print(f"symtuner: error: {_one_line(message)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _on_sigterm() -> Any:
+    """Make SIGTERM stop a command like Ctrl-C (the main thread only); returns the previous handler."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -262,10 +323,14 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    from symtuner.dashboard.app import serve
+    from symtuner.dashboard.app import check_port_free, is_loopback, serve
     from symtuner.storage import StudyStore
 
     StudyStore.open(Path(args.study_dir), readonly=True).close()
+    check_port_free(args.host, args.port)
+    if not is_loopback(args.host):
+        print(f"symtuner: warning: --host {args.host} is not a loopback address: every machine that can reach "
+              "this one can read the study, its models and logs (there is no authentication)", file=sys.stderr)
     print(f"dashboard of {args.study_dir} on http://{args.host}:{args.port}/ (Ctrl-C to stop)")
     serve(Path(args.study_dir), host=args.host, port=args.port, netron_port=args.netron_port,
           tensorboard=args.tensorboard)

@@ -23,3 +23,14 @@ class StudyError(SymtunerError):
 
 class TrialFailed(SymtunerError):
     """A trial could not be trained; the study goes on without it."""
+
+
+class DamagedStoreError(StudyError):
+    """A study database that is damaged: the message names the damage and how to recover."""
+
+    def __init__(self, directory: object, problem: str) -> None:
+        self.directory = directory
+        self.problem = problem
+        super().__init__(f"the study database {directory}/study.db is damaged: {problem}; "
+                         f"check it with 'symtuner doctor {directory}' (it can export the completed "
+                         "trials and repair what can be repaired)")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from symtuner.errors import ConfigError
+from symtuner.textfile import read_text
 
 #: Names Keras logs accuracy under, in order of preference.
 ACCURACY_KEYS = ("accuracy", "acc", "binary_accuracy", "sparse_categorical_accuracy", "categorical_accuracy")
@@ -138,15 +139,7 @@ def _number_list(values: Any, where: str) -> list[float | None]:
 
 
 def _read_text(path: Path) -> str:
-    """The UTF-8 text of ``path`` (a byte-order mark allowed), or a ConfigError saying why not."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"history {path}: cannot read it ({exc.strerror or exc})") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"history {path} is not UTF-8 text (bad byte at offset {exc.start})") from None
+    return read_text(path, "history")
 
 
 def _checked_series(path: Path, series: dict[str, list[float | None]]) -> dict[str, list[float | None]]:

@@ -36,6 +36,7 @@ A config file looks like::
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ from typing import Any
 from symtuner.errors import ConfigError
 from symtuner.fields import check_known_keys
 from symtuner.space import SearchSpace, dimension_from_dict
+from symtuner.textfile import read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -82,6 +84,12 @@ class StudySettings:
     pruner: str = "none"
 
     def __post_init__(self) -> None:
+        for name in ("dataset", "optimizer", "objective", "network", "rules_mode", "pruner"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{name} must be a non-empty string, got {value!r}")
+        if self.rules_dir is not None and (not isinstance(self.rules_dir, str) or not self.rules_dir):
+            raise ConfigError(f"rules dir must be a path string, got {self.rules_dir!r}")
         _positive_int("epochs", self.epochs)
         _positive_int("n_initial", self.n_initial)
         _positive_int("patience", self.patience)
@@ -102,10 +110,15 @@ class StudySettings:
             raise ConfigError(f"objective {self.objective!r} is not one of {sorted(OBJECTIVES)}")
         if self.rules_mode not in ("extend", "replace"):
             raise ConfigError(f"rules mode {self.rules_mode!r} is not one of ['extend', 'replace']")
-        if not isinstance(self.validation_split, (int, float)) or not 0 < self.validation_split < 1:
-            raise ConfigError(f"validation_split must be between 0 and 1, got {self.validation_split!r}")
+        split = self.validation_split
+        if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 < split < 1:
+            raise ConfigError(f"validation_split must be between 0 and 1, got {split!r}")
         if not isinstance(self.thresholds, dict):
             raise ConfigError(f"rules thresholds must be a table, got {self.thresholds!r}")
+        for key, value in self.thresholds.items():
+            if not isinstance(key, str) or isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value):
+                raise ConfigError(f"rules threshold {key!r} must be a finite number, got {value!r}")
 
     @property
     def maximize(self) -> bool:
@@ -146,10 +159,9 @@ _SECTIONS = {
 def load_config(path: Path) -> Config:
     """Read a TOML config; every unknown key or bad value is an error naming it."""
     path = Path(path)
+    text = read_text(path, "config file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     unknown = sorted(set(data) - set(_SECTIONS) - {"space"})
@@ -173,6 +185,8 @@ def load_config(path: Path) -> Config:
         if key in network:
             settings[key] = network[key]
     rules = data.get("rules", {})
+    if "dir" in rules and (not isinstance(rules["dir"], str) or not rules["dir"]):
+        raise ConfigError(f"config file {path}: [rules] dir must be a path string, got {rules['dir']!r}")
     if "dir" in rules:
         rules_dir = Path(rules["dir"])
         settings["rules_dir"] = str(rules_dir if rules_dir.is_absolute() else path.parent / rules_dir)

@@ -16,6 +16,12 @@ from symtuner.errors import ConfigError
 
 Value = int | float | str | bool
 
+#: Integer bounds must fit a signed 64-bit integer (what numpy and the optimizers hold).
+INT64_MAX = 2**63 - 1
+#: The keys a dimension table may hold, by type.
+DIMENSION_KEYS = {"int": {"type", "name", "low", "high", "prior"}, "real": {"type", "name", "low", "high", "prior"},
+                  "cat": {"type", "name", "categories"}}
+
 
 def _check_name(name: object) -> str:
     if not isinstance(name, str) or not name.isidentifier():
@@ -37,6 +43,8 @@ class Integer:
         for bound in (self.low, self.high):
             if isinstance(bound, bool) or not isinstance(bound, int):
                 raise ConfigError(f"dimension {self.name!r}: bound {bound!r} is not an integer")
+            if abs(bound) > INT64_MAX:
+                raise ConfigError(f"dimension {self.name!r}: bound {bound!r} does not fit a 64-bit integer")
         if self.low >= self.high:
             raise ConfigError(f"dimension {self.name!r}: low {self.low} must be < high {self.high}")
         _check_prior(self.name, self.prior, self.low)
@@ -103,7 +111,15 @@ class Categorical:
 
     def __post_init__(self) -> None:
         _check_name(self.name)
+        if isinstance(self.categories, (str, bytes)) or not isinstance(self.categories, (list, tuple)):
+            raise ConfigError(f"dimension {self.name!r}: categories must be a list of values, "
+                              f"got {self.categories!r}")
         categories = tuple(self.categories)
+        for value in categories:
+            if not isinstance(value, (str, int, float, bool)) or \
+                    (isinstance(value, float) and not math.isfinite(value)):
+                raise ConfigError(f"dimension {self.name!r}: category {value!r} is not a string, number "
+                                  "or boolean")
         if not categories:
             raise ConfigError(f"dimension {self.name!r}: categories must not be empty")
         if len(set(categories)) != len(categories):
@@ -138,13 +154,22 @@ def dimension_from_dict(data: dict[str, Any]) -> Dimension:
         raise ConfigError(f"dimension {data!r} must be a table")
     kind = data.get("type")
     name = data.get("name")
+    if not isinstance(name, str):
+        raise ConfigError(f"dimension {data!r}: 'name' must be a string, got {name!r}")
+    if kind in DIMENSION_KEYS:
+        unknown = sorted(set(data) - DIMENSION_KEYS[kind])
+        if unknown:
+            raise ConfigError(f"dimension {name!r}: unknown keys {unknown} for type {kind!r} "
+                              f"(known: {sorted(DIMENSION_KEYS[kind])})")
+    if not isinstance(data.get("prior", "uniform"), str):
+        raise ConfigError(f"dimension {name!r}: prior {data['prior']!r} must be a string")
     try:
         if kind == "int":
             return Integer(name, data["low"], data["high"], data.get("prior", "uniform"))  # type: ignore[arg-type]
         if kind == "real":
             return Real(name, data["low"], data["high"], data.get("prior", "uniform"))  # type: ignore[arg-type]
         if kind == "cat":
-            return Categorical(name, tuple(data["categories"]))  # type: ignore[arg-type]
+            return Categorical(name, data["categories"])
     except KeyError as missing:
         raise ConfigError(f"dimension {name!r}: missing key {missing}") from None
     raise ConfigError(f"dimension {name!r}: type {kind!r} is not one of ['int', 'real', 'cat']")

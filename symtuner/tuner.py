@@ -260,7 +260,9 @@ class Tuner:
         else:
             versions = store.tuning_versions()
             history = observations(trials, versions, settings.maximize)
-            params = optimizer.ask(tuning.space, history, seed=derived_seed(settings.seed, len(trials)),
+            # interrupted trials do not count, so a resumed study proposes what an uninterrupted one would
+            ran = sum(1 for t in trials if t.state != TrialState.INTERRUPTED)
+            params = optimizer.ask(tuning.space, history, seed=derived_seed(settings.seed, ran),
                                    surrogate=surrogate(versions, tuning))
             extra = {}
         number = store.start_trial(params, tuning.version, extra)
@@ -286,8 +288,11 @@ class Tuner:
                        number)
             return reason
 
+        # a rerun of an interrupted trial trains with the seed of the trial it reruns, so that a resumed
+        # study trains the same networks as one that was never interrupted
+        seed_number = _first_run(trials, retry.number) if retry is not None else number
         spec = TrialSpec(number=number, params=params, architecture=tuning.architecture,
-                         seed=derived_seed(settings.seed, number), model_path=model_path, log_dir=log_dir)
+                         seed=derived_seed(settings.seed, seed_number), model_path=model_path, log_dir=log_dir)
         try:
             result = executor.run(spec, on_epoch=on_epoch)
         except KeyboardInterrupt:
@@ -431,6 +436,16 @@ def _pending_retry(trials: list[Trial]) -> Trial | None:
         if trial.state == TrialState.INTERRUPTED and trial.number not in retried:
             return trial
     return None
+
+
+def _first_run(trials: list[Trial], number: int) -> int:
+    """The number of the first trial in the chain of reruns that ``number`` belongs to."""
+    by_number = {t.number: t for t in trials}
+    seen: set[int] = set()
+    while number in by_number and by_number[number].extra.get("retry_of") is not None and number not in seen:
+        seen.add(number)
+        number = int(by_number[number].extra["retry_of"])
+    return number
 
 
 def _describe(obj: Any) -> str:

@@ -379,6 +379,7 @@ def serve(study_dir: Path, host: str = "127.0.0.1", port: int = 8050, netron_por
 
     study_dir = Path(study_dir)
     StudyStore.open(study_dir, readonly=True).close()
+    check_port_free(host, port)
     viewer = NetronViewer(netron_port or free_port("127.0.0.1"))
     board = TensorBoardProcess(study_dir / "logs", free_port("127.0.0.1", 6006)).start() if tensorboard else None
     in_main = threading.current_thread() is threading.main_thread()
@@ -394,6 +395,35 @@ def serve(study_dir: Path, host: str = "127.0.0.1", port: int = 8050, netron_por
         viewer.stop()
         if board is not None:
             board.stop()
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with one clear line, before anything starts, when ``host:port`` cannot be bound."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConfigError(f"dashboard host {host!r} cannot be resolved: {exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(f"cannot serve the dashboard on {host}:{port}: {exc.strerror or exc} "
+                              "(choose another --port or --host)") from None
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` names this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -71,17 +71,30 @@ class StudySnapshot:
         return next((v for v in self.versions if v.version == number), None)
 
     def model_file(self, trial: Trial) -> Path | None:
-        """The trial's model file as an absolute path (relative paths are under the study)."""
+        """The trial's model file as an absolute path (relative paths are under the study).
+
+        The store is not trusted: a path that leads outside the study
+        directory, once links are resolved, gives None, so nothing else on
+        the machine can be served.
+        """
         if not trial.model_path:
             return None
-        path = Path(trial.model_path)
-        return path if path.is_absolute() else self.directory / path
+        return inside_study(self.directory, Path(trial.model_path))
+
+
+def inside_study(study_dir: Path, path: Path) -> Path | None:
+    """``path`` (relative ones are under the study) if it resolves to a file inside ``study_dir``."""
+    root = Path(study_dir).resolve()
+    full = (path if path.is_absolute() else root / path).resolve()
+    if full == root or root not in full.parents:
+        return None
+    return full
 
 
 def load_snapshot(study_dir: Path) -> StudySnapshot:
     """Read a study without changing it (the store is opened read-only)."""
     study_dir = Path(study_dir)
-    with StudyStore.open(study_dir, readonly=True) as store:
+    with StudyStore.open(study_dir, readonly=True, live=True) as store:
         return StudySnapshot(
             directory=study_dir,
             settings=store.settings(),
@@ -134,4 +147,4 @@ def trial_label(trial: Trial) -> str:
     return f"Trial {trial.number} · {trial.state}{score}"
 
 
-__all__ = ["LATEST", "StudySnapshot", "load_snapshot", "study_stamp", "is_number", "fmt", "trial_label"]
+__all__ = ["LATEST", "StudySnapshot", "inside_study", "load_snapshot", "study_stamp", "is_number", "fmt", "trial_label"]

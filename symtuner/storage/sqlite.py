@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from symtuner.architecture import Architecture
-from symtuner.errors import StudyError
+from symtuner.errors import DamagedStoreError, StudyError, SymtunerError
 from symtuner.records import Diagnosis, LearningCurve, Trial, TrialState
 from symtuner.space import SearchSpace
 
@@ -76,6 +76,9 @@ CREATE TABLE IF NOT EXISTS events (
     time REAL NOT NULL, trial INTEGER, kind TEXT NOT NULL, message TEXT NOT NULL
 );
 """
+
+#: Every table a complete store of the current schema holds.
+TABLES = ("meta", "tuning_versions", "trials", "epochs", "actions", "rule_weights", "verdicts", "events")
 
 #: ``rule_weights.trial`` of the initial weights, before any trial.
 INITIAL_WEIGHTS_TRIAL = -1
@@ -192,25 +195,39 @@ class StudyStore:
         return cls.open(directory)
 
     @classmethod
-    def open(cls, directory: Path, readonly: bool = False) -> StudyStore:
-        """Open an existing study; a directory without one is an error."""
+    def open(cls, directory: Path, readonly: bool = False, live: bool = False) -> StudyStore:
+        """Open an existing study; a directory without one, or a damaged store, is an error.
+
+        ``readonly`` opens with SQLite's read-only mode and never writes a
+        byte: while no writer has the study open (no ``-wal`` file) and the
+        reader is short-lived (``live=False``), it opens the file as immutable,
+        which also works on a read-only directory or mount and leaves no
+        ``-wal``/``-shm`` files behind. A store that fails SQLite's quick
+        check, lacks a table, or holds a bad schema version is refused with
+        :class:`~symtuner.errors.DamagedStoreError`, which says how to recover.
+        """
         directory = Path(directory)
         db = directory / DB_NAME
         if not db.is_file():
             raise StudyError(f"{directory} is not a study directory (no {DB_NAME})")
         try:
-            conn = _connect(db, readonly=readonly)
-            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise StudyError(f"{db} is not a symtuner study database: {exc}") from None
-        if row is None:
+            with open(db, "rb") as fh:
+                header = fh.read(16)
+        except OSError as exc:
+            raise StudyError(f"cannot read {db}: {exc.strerror or exc}") from None
+        if header != b"SQLite format 3\x00":
+            raise StudyError(f"{db} is not a symtuner study database (not an SQLite file)")
+        try:
+            conn = _connect(db, readonly=readonly, live=live)
+        except sqlite3.Error as exc:
+            raise StudyError(f"cannot open {db}: {exc}") from None
+        try:
+            schema = _check_store(conn, db, directory)
+        except BaseException:
             conn.close()
-            raise StudyError(f"{db} has no schema version: not a symtuner study")
-        if int(row[0]) > SCHEMA_VERSION:
-            conn.close()
-            raise StudyError(f"{db} has schema version {row[0]}; this symtuner reads up to {SCHEMA_VERSION}")
+            raise
         store = cls(conn, directory, readonly=readonly)
-        store._schema = int(row[0])
+        store._schema = schema
         if store._schema < SCHEMA_VERSION and not readonly:
             store._migrate()
         return store
@@ -266,7 +283,7 @@ class StudyStore:
     # -- settings ----------------------------------------------------------
     def settings(self) -> dict[str, Any]:
         row = self._conn.execute("SELECT value FROM meta WHERE key='settings'").fetchone()
-        return json.loads(row[0]) if row else {}
+        return _decode(row[0], "the stored settings", self.directory, dict) if row else {}
 
     # -- tuning versions ---------------------------------------------------
     def set_data_info(self, info: dict[str, Any]) -> None:
@@ -276,7 +293,7 @@ class StudyStore:
     def data_info(self) -> dict[str, Any]:
         """The data set's description stored with the study ({} for studies made before it was stored)."""
         row = self._conn.execute("SELECT value FROM meta WHERE key='data_info'").fetchone()
-        return dict(json.loads(row[0])) if row else {}
+        return dict(_decode(row[0], "the stored data description", self.directory, dict)) if row else {}
 
     def add_tuning_version(self, space: SearchSpace, arch: Architecture,
                            after_trial: int | None, reason: str) -> int:
@@ -288,19 +305,19 @@ class StudyStore:
 
     def tuning_versions(self) -> list[TuningVersion]:
         rows = self._conn.execute("SELECT * FROM tuning_versions ORDER BY version").fetchall()
-        return [_tuning_from_row(row) for row in rows]
+        return [_tuning_from_row(row, self.directory) for row in rows]
 
     def latest_tuning(self) -> TuningVersion:
         row = self._conn.execute("SELECT * FROM tuning_versions ORDER BY version DESC LIMIT 1").fetchone()
         if row is None:
             raise StudyError(f"study {self.directory} has no search space stored")
-        return _tuning_from_row(row)
+        return _tuning_from_row(row, self.directory)
 
     def tuning(self, version: int) -> TuningVersion:
         row = self._conn.execute("SELECT * FROM tuning_versions WHERE version=?", (version,)).fetchone()
         if row is None:
             raise StudyError(f"study {self.directory} has no tuning version {version}")
-        return _tuning_from_row(row)
+        return _tuning_from_row(row, self.directory)
 
     # -- trials ------------------------------------------------------------
     def start_trial(self, params: dict[str, Any], tuning_version: int,
@@ -351,20 +368,20 @@ class StudyStore:
 
     def update_extra(self, trial: int, values: dict[str, Any]) -> None:
         row = self._conn.execute("SELECT extra FROM trials WHERE number=?", (trial,)).fetchone()
-        extra = json.loads(row[0]) if row else {}
+        extra = _decode(row[0], f"the extra data of trial {trial}", self.directory, dict) if row else {}
         extra.update(values)
         self._write("UPDATE trials SET extra=? WHERE number=?", (json.dumps(extra), trial))
 
     def trials(self, with_curves: bool = True) -> list[Trial]:
         rows = self._conn.execute("SELECT * FROM trials ORDER BY number").fetchall()
         curves = self._curves() if with_curves else {}
-        return [_trial_from_row(row, curves.get(row["number"])) for row in rows]
+        return [_trial_from_row(row, curves.get(row["number"]), self.directory) for row in rows]
 
     def trial(self, number: int) -> Trial:
         row = self._conn.execute("SELECT * FROM trials WHERE number=?", (number,)).fetchone()
         if row is None:
             raise StudyError(f"study {self.directory} has no trial {number}")
-        return _trial_from_row(row, self._curves(number).get(number))
+        return _trial_from_row(row, self._curves(number).get(number), self.directory)
 
     def _curves(self, number: int | None = None) -> dict[int, LearningCurve]:
         sql = "SELECT * FROM epochs" + (" WHERE trial=?" if number is not None else "") + \
@@ -429,9 +446,13 @@ class StudyStore:
         return [Event(row[0], row[1], row[2], row[3]) for row in rows]
 
 
-def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+def _connect(path: Path, readonly: bool, live: bool = False) -> sqlite3.Connection:
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+        quiet = not Path(f"{path}-wal").exists() and not live
+        if not quiet and not os.access(path.parent, os.W_OK) and not Path(f"{path}-shm").exists():
+            quiet = True  # a read-only directory: SQLite cannot make the -shm file a WAL reader needs
+        uri = path.resolve().as_uri() + ("?immutable=1" if quiet else "?mode=ro")
+        conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -440,22 +461,87 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     return conn
 
 
-def _tuning_from_row(row: sqlite3.Row) -> TuningVersion:
-    return TuningVersion(row["version"], SearchSpace.from_dict(json.loads(row["space"])),
-                         Architecture.from_dict(json.loads(row["architecture"])),
-                         row["after_trial"], row["reason"], row["created_at"])
+def _check_store(conn: sqlite3.Connection, db: Path, directory: Path) -> int:
+    """The store's schema version, after checking that it is whole; raises DamagedStoreError."""
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            raise StudyError(f"{db} is not a symtuner study database (it has no meta table)")
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            raise StudyError(f"{db} has no schema version: not a symtuner study")
+        try:
+            schema = int(row[0])
+        except (TypeError, ValueError):
+            raise DamagedStoreError(directory, f"its schema version {row[0]!r} is not an integer") from None
+        if schema > SCHEMA_VERSION:
+            raise StudyError(f"{db} has schema version {schema}; this symtuner reads up to {SCHEMA_VERSION}")
+        if schema < 1:
+            raise DamagedStoreError(directory, f"its schema version {schema} is not a symtuner schema")
+        needed = [t for t in TABLES if not (t == "verdicts" and schema < 2)]
+        missing = [t for t in needed if t not in tables]
+        if missing:
+            raise DamagedStoreError(directory, f"the table(s) {', '.join(missing)} are missing")
+        problems = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise DamagedStoreError(directory, f"SQLite's check failed: {'; '.join(problems)}")
+        settings = conn.execute("SELECT value FROM meta WHERE key='settings'").fetchone()
+        if settings is None:
+            raise DamagedStoreError(directory, "its settings are missing")
+        _decode(settings[0], "the stored settings", directory, dict)
+        return schema
+    except sqlite3.DatabaseError as exc:
+        raise DamagedStoreError(directory, f"SQLite cannot read it ({exc})") from None
 
 
-def _trial_from_row(row: sqlite3.Row, curve: LearningCurve | None) -> Trial:
-    diagnosis = Diagnosis.from_dict(json.loads(row["diagnosis"])) if row["diagnosis"] else None
+def _decode(text: Any, what: str, directory: Path, kind: type = object) -> Any:
+    """A JSON value read from the store; a malformed one is a damaged store naming ``what``."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        raise DamagedStoreError(directory, f"{what} is not valid JSON ({str(text)[:40]!r})") from None
+    if not isinstance(value, kind):
+        raise DamagedStoreError(directory, f"{what} is a {type(value).__name__}, not a {kind.__name__}")
+    return value
+
+
+def _tuning_from_row(row: sqlite3.Row, directory: Path = Path(".")) -> TuningVersion:
+    what = f"tuning version {row['version']}"
+    try:
+        return TuningVersion(row["version"],
+                             SearchSpace.from_dict(_decode(row["space"], f"the space of {what}", directory, dict)),
+                             Architecture.from_dict(_decode(row["architecture"], f"the architecture of {what}",
+                                                            directory, dict)),
+                             row["after_trial"], row["reason"], row["created_at"])
+    except (SymtunerError, TypeError, ValueError, KeyError) as exc:
+        if isinstance(exc, DamagedStoreError):
+            raise
+        raise DamagedStoreError(directory, f"{what} cannot be read: {exc}") from None
+
+
+def _trial_from_row(row: sqlite3.Row, curve: LearningCurve | None, directory: Path = Path(".")) -> Trial:
+    what = f"trial {row['number']}"
+    try:
+        return _trial_fields(row, curve, directory, what)
+    except (SymtunerError, TypeError, ValueError, KeyError) as exc:
+        if isinstance(exc, DamagedStoreError):
+            raise
+        raise DamagedStoreError(directory, f"{what} cannot be read: {exc}") from None
+
+
+def _trial_fields(row: sqlite3.Row, curve: LearningCurve | None, directory: Path, what: str) -> Trial:
+    diagnosis = Diagnosis.from_dict(_decode(row["diagnosis"], f"the diagnosis of {what}", directory, dict)) \
+        if row["diagnosis"] else None
+    extra = _decode(row["extra"], f"the extra data of {what}", directory, dict)
     return Trial(
-        number=row["number"], state=row["state"], params=json.loads(row["params"]),
+        number=row["number"], state=row["state"],
+        params=_decode(row["params"], f"the params of {what}", directory, dict),
         tuning_version=row["tuning_version"], objective=row["objective"],
         val_accuracy=row["val_accuracy"], test_loss=row["test_loss"],
         test_accuracy=row["test_accuracy"], curve=curve, started_at=row["started_at"],
         finished_at=row["finished_at"], train_seconds=row["train_seconds"],
         model_path=row["model_path"], log_dir=row["log_dir"], error=row["error"],
-        diagnosis=diagnosis, extra={**json.loads(row["extra"]), "val_loss": row["val_loss"],
+        diagnosis=diagnosis, extra={**extra, "val_loss": row["val_loss"],
                                     "epochs_run": row["epochs_run"]},
     )
 

@@ -28,6 +28,7 @@ from symtuner.records import PROBLEMS, LearningCurve
 from symtuner.symbolic._problog import AnnotatedDisjunction, Clause, ProbLogError, PrologString, Term
 from symtuner.symbolic.facts import FACT_NAMES, STUDY_FACT_NAMES, curve_facts
 from symtuner.symbolic.program import ActionRule, RuleProgram, SourceMap
+from symtuner.textfile import read_text
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "rules"
 RULE_FILES = ("diagnosis.pl", "tuning.pl")
@@ -126,10 +127,7 @@ def _rule_files(rules_dir: Path | None, mode: str) -> tuple[Path, ...]:
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(f"cannot read rules file {path}: {exc}") from None
+    return read_text(path, "rules file", RulesError)
 
 
 def _parse_alone(path: Path, text: str) -> list[Any]:
