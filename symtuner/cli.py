@@ -1,4 +1,4 @@
-"""The ``symtuner`` command: run | resume | status | diagnose | dashboard | report | compare.
+"""The ``symtuner`` command: run | resume | status | diagnose | dashboard | report | doctor | compare.
 
 User errors print one line naming the bad value and exit with status 2.
 """
@@ -110,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--host", default="127.0.0.1")
     dashboard.add_argument("--netron-port", type=_port, default=None)
     dashboard.add_argument("--tensorboard", action="store_true", help="also start TensorBoard on the logs")
+
+    doctor = sub.add_parser("doctor", help="check a study database; export its trials or repair it")
+    doctor.add_argument("study_dir")
+    doctor.add_argument("--export", type=Path, metavar="FILE",
+                        help="write the completed trials that can be read to FILE (JSON)")
+    doctor.add_argument("--repair", action="store_true",
+                        help="rebuild study.db from the rows that can be read (the damaged file is kept as "
+                             "study.db.damaged)")
 
     report = sub.add_parser("report", help="write a self-contained HTML report of a study")
     report.add_argument("study_dir")
@@ -349,12 +357,41 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from symtuner.storage.doctor import examine, export_trials, repair
+
+    study_dir = Path(args.study_dir)
+    checkup = examine(study_dir)
+    completed = len(checkup.completed_trials())
+    if checkup.healthy:
+        print(f"{study_dir}: the study database is healthy ({completed} completed trial(s))")
+    else:
+        print(f"{study_dir}: the study database is damaged:")
+        for problem in checkup.problems:
+            print(f"  - {problem}")
+        print(f"{completed} completed trial(s) can be read")
+    if args.export is not None:
+        _refuse_study_file(study_dir, args.export)
+        count = export_trials(checkup, args.export)
+        print(f"exported {count} completed trial(s) to {args.export}")
+    if args.repair and not checkup.healthy:
+        damaged = repair(study_dir, checkup)
+        print(f"repaired: {study_dir / 'study.db'} rebuilt from the readable rows; the damaged database "
+              f"is kept as {damaged}; resume with 'symtuner resume {study_dir}'")
+        return 0
+    if not checkup.healthy:
+        print(f"repair it with 'symtuner doctor {study_dir} --repair'" if not args.repair else "")
+        return 1
+    return 0
+
+
 def _refuse_study_file(study_dir: Path, output: Path) -> None:
     """An output must not overwrite the study's database, log, models or TensorBoard logs."""
     from symtuner.errors import ConfigError
 
     study, target = study_dir.resolve(), output.resolve()
-    owned = [study / name for name in ("study.db", "study.db-wal", "study.db-shm", "study.log", ".lock")]
+    owned = [study / name for name in ("study.db", "study.db-wal", "study.db-shm", "study.log", ".lock",
+                                       "study.db.damaged", "study.db.partial", "study.db.repaired")]
     inside = [study / name for name in ("models", "logs")]
     if target in owned or any(target == d or d in target.parents for d in inside) or target == study:
         raise ConfigError(f"report output {output} would overwrite a file of the study {study_dir}; "
@@ -374,6 +411,7 @@ COMMANDS = {
     "diagnose": _cmd_diagnose,
     "dashboard": _cmd_dashboard,
     "report": _cmd_report,
+    "doctor": _cmd_doctor,
     "compare": _cmd_compare,
 }
 

@@ -7,12 +7,9 @@ store, so a killed run resumes where it stopped.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import math
-import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,10 +27,10 @@ from symtuner.settings import OBJECTIVES, StudySettings
 from symtuner.space import Categorical, SearchSpace, default_space
 from symtuner.stopping import SymbolicStopper
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
+from symtuner.storage.lock import LOCK_NAME, study_lock
 from symtuner.surrogate import observations, surrogate
 
 LOG_NAME = "study.log"
-LOCK_NAME = ".lock"
 #: A study database still being created (a killed creation leaves it; it is replaced).
 PARTIAL_DB = "study.db.partial"
 
@@ -127,7 +124,9 @@ class Tuner:
             _check_space_values(self._space_arg)
         dataset = self._dataset()
         executor = self._executor(dataset, self._network())
-        with _study_lock(self.study_dir):
+        if not resuming:
+            self._check_trials_can_run(executor)
+        with study_lock(self.study_dir):
             store = StudyStore.open(self.study_dir) if resuming else self._create_store(engine, dataset)
             logger = _study_logger(self.study_dir)
             try:
@@ -139,6 +138,17 @@ class Tuner:
                 store.close()
 
     # -- set-up ------------------------------------------------------------
+    def _check_trials_can_run(self, executor: Any) -> None:
+        """Before a study is created: the space's values, and the network built from them, must work."""
+        from symtuner.neural.builder import check_default_space
+
+        space = self._space_arg or default_space()
+        if self.settings.network == "default":
+            check_default_space(space)
+        check = getattr(executor, "check", None)
+        if check is not None:
+            check(space, Architecture(flip=self.settings.flip))
+
     def _create_store(self, engine: Any, dataset: Dataset) -> StudyStore:
         space = self._space_arg or default_space()
 
@@ -468,20 +478,3 @@ def _study_logger(study_dir: Path) -> logging.Logger:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger.addHandler(handler)
     return logger
-
-
-@contextmanager
-def _study_lock(study_dir: Path) -> Iterator[None]:
-    """One running process per study; a killed process releases it by dying."""
-    if study_dir.exists() and not study_dir.is_dir():
-        raise StudyError(f"study directory {study_dir} is a file")
-    study_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(study_dir / LOCK_NAME, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StudyError(f"study {study_dir} is being run by another process") from None
-        yield
-    finally:
-        os.close(fd)

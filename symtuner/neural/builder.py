@@ -25,6 +25,39 @@ BASE_CONV_BLOCKS = 2
 DEFAULT_NETWORK_PARAMS = ("unit_c1", "dr1_2", "unit_c2", "unit_d", "dr_f", "activation")
 
 
+#: Widest layer (units or filters) the default network accepts in a search space.
+MAX_WIDTH = 16384
+
+
+def check_default_space(space: Any) -> None:
+    """The default network's HPs in ``space``: present, and valid at both bounds (ConfigError).
+
+    ``unit_*`` dimensions are layer widths (1 to MAX_WIDTH), ``dr*`` ones
+    dropout rates in [0, 1); the activation values must be known ones.
+    """
+    from symtuner.neural import blocks
+    from symtuner.space import Categorical
+
+    missing = [name for name in DEFAULT_NETWORK_PARAMS if name not in space]
+    if missing:
+        raise ConfigError(f"the default network needs the HPs {missing}, which the search space lacks "
+                          f"(it has {space.names}); add them or give a network function of your own")
+    for dim in space.dimensions:
+        if isinstance(dim, Categorical):
+            if dim.name == "activation":
+                for value in dim.categories:
+                    blocks.activation_name(value)
+            continue
+        for bound in (dim.low, dim.high):
+            if dim.name.startswith("unit_"):
+                width = blocks.int_param({dim.name: bound}, dim.name)
+                if width > MAX_WIDTH:
+                    raise ConfigError(f"search space dimension {dim.name!r}: a layer of {bound} units is wider "
+                                      f"than the default network allows ({MAX_WIDTH})")
+            elif dim.name.startswith("dr"):
+                blocks.rate_param({dim.name: bound}, dim.name)
+
+
 def conv_blocks_fit(input_shape: Sequence[int]) -> int:
     """How many conv(same)-conv(valid)-pool blocks an image of this shape allows in total.
 

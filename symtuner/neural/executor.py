@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from symtuner.architecture import Architecture
 from symtuner.data.dataset import Dataset
 from symtuner.neural.builder import NetworkFn
 from symtuner.neural.training import (
@@ -11,15 +12,23 @@ from symtuner.neural.training import (
     TrainingConfig,
     TrainResult,
     TrialSpec,
+    check_before_study,
     split_validation,
     train_trial,
 )
+from symtuner.space import SearchSpace
 
 
 class Executor(Protocol):
     """Runs one trial and returns its result (or raises TrialFailed / ConfigError)."""
 
     def run(self, spec: TrialSpec, on_epoch: EpochCallback | None = None) -> TrainResult: ...
+
+
+class CheckingExecutor(Protocol):
+    """An executor that can also check, before a study is created, that its trials can run."""
+
+    def check(self, space: SearchSpace, architecture: Architecture) -> None: ...
 
 
 class InProcessExecutor:
@@ -30,6 +39,10 @@ class InProcessExecutor:
         self.network_fn = network_fn
         self.config = config or TrainingConfig()
         self._split = split_validation(dataset, self.config.validation_split, self.config.split_seed)
+
+    def check(self, space: SearchSpace, architecture: Architecture) -> None:
+        """Raise ConfigError when the space, the network or the data cannot make a trial."""
+        check_before_study(self.network_fn, space, architecture, self.dataset, len(self._split.y_fit))
 
     def run(self, spec: TrialSpec, on_epoch: EpochCallback | None = None) -> TrainResult:
         return train_trial(spec, self.dataset, self.network_fn, self.config, on_epoch, split=self._split)

@@ -21,6 +21,7 @@ from symtuner.architecture import Architecture
 from symtuner.data.dataset import Dataset
 from symtuner.errors import ConfigError, DataError, TrialFailed
 from symtuner.records import LearningCurve
+from symtuner.space import Categorical, SearchSpace
 
 if TYPE_CHECKING:
     from symtuner.neural.builder import NetworkFn
@@ -173,6 +174,39 @@ def batch_size_param(params: Mapping[str, Any], n_samples: int) -> int:
     return max(1, min(int(round(value)), n_samples))
 
 
+def check_before_study(network_fn: NetworkFn, space: SearchSpace, architecture: Architecture,
+                       dataset: Dataset, n_fit: int) -> None:
+    """Check that trials can run at all, before a study is created (raises ConfigError).
+
+    The training HPs (optimizer, learning rate, batch size) are checked at
+    both corners of the space; the network is built once at the space's
+    lowest values (the first category of each categorical) and checked to
+    be a single-output ``keras.Model`` with one unit per class. Anything the
+    network function raises there is reported as a ConfigError naming the
+    values it was built with, so a bad space, a bad network function or
+    data the network cannot take fail before anything is stored.
+    """
+    import keras
+
+    low = {dim.name: dim.categories[0] if isinstance(dim, Categorical) else dim.low for dim in space.dimensions}
+    high = {dim.name: dim.categories[-1] if isinstance(dim, Categorical) else dim.high for dim in space.dimensions}
+    for point in (low, high):
+        make_optimizer(point)
+        batch_size_param(point, n_fit)
+    keras.backend.clear_session()
+    try:
+        model = network_fn(dict(low), architecture, dataset.input_shape, dataset.n_classes)
+    except ConfigError as exc:
+        raise ConfigError(f"the network cannot be built from the search space: {exc}") from None
+    except Exception as exc:
+        raise ConfigError(f"the network function fails on the search space's lowest values {low}: "
+                          f"{type(exc).__name__}: {exc}") from None
+    try:
+        _check_model(model, dataset)
+    finally:
+        keras.backend.clear_session()
+
+
 def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config: TrainingConfig,
                 on_epoch: EpochCallback | None = None, *, split: ValidationSplit | None = None) -> TrainResult:
     """Build, train, validate, test and save one network.
@@ -201,6 +235,7 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
     ignored = tuple(check_network(model, spec.architecture, params))
     optimizer = make_optimizer(params)
     batch_size = batch_size_param(params, len(split.y_fit))
+    callbacks: list[Any] = []
     try:
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                       metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name=DATA_LOSS)])
@@ -222,6 +257,8 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
     except ConfigError:
         raise
     except Exception as exc:
+        if any(getattr(c, "error", None) is exc for c in callbacks):
+            raise  # recording the epoch failed (say, the study database): the loop must see it as it is
         raise TrialFailed(f"trial {spec.number}: training failed: {type(exc).__name__}: {exc}") from exc
     return TrainResult(curve=curve, val_loss=float(val[DATA_LOSS]), val_accuracy=float(val["accuracy"]),
                        test_loss=float(test[DATA_LOSS]), test_accuracy=float(test["accuracy"]),
@@ -273,9 +310,14 @@ def _epoch_hook_class() -> Any:
             super().__init__()
             self.on_epoch = on_epoch
             self.stopped = ""
+            self.error: Exception | None = None
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            reason = self.on_epoch(int(epoch), data_losses({k: float(v) for k, v in (logs or {}).items()}))
+            try:
+                reason = self.on_epoch(int(epoch), data_losses({k: float(v) for k, v in (logs or {}).items()}))
+            except Exception as exc:  # the receiver's own failure (the store): not the trial's
+                self.error = exc
+                raise
             if reason:
                 self.stopped = str(reason)
                 self.model.stop_training = True

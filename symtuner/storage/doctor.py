@@ -1,0 +1,233 @@
+"""Check a study database, export what can be read of it, and repair it by copying the good rows.
+
+Used by ``symtuner doctor DIR``. Nothing here trusts the file: it is opened
+read-only and immutable, every table is read on its own (a table that is
+gone or unreadable is reported, not fatal), and every JSON value is decoded
+row by row. A repair writes a new database next to the damaged one from the
+rows that could be read, keeps the damaged file as ``study.db.damaged``, and
+only then puts the new one in place, while holding the study's lock so that
+no run writes to it meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from symtuner.architecture import Architecture
+from symtuner.errors import StudyError, SymtunerError
+from symtuner.space import SearchSpace
+from symtuner.storage.lock import study_lock
+from symtuner.storage.sqlite import _SCHEMA, DB_NAME, SCHEMA_VERSION, TABLES, _connect
+
+#: Where a repair leaves the damaged database.
+DAMAGED_NAME = DB_NAME + ".damaged"
+#: Rows probed one by one when a whole-table read fails part way.
+MAX_PROBED_ROWS = 200_000
+
+#: JSON columns of each table and the type their values must decode to.
+_JSON_COLUMNS: dict[str, dict[str, type]] = {
+    "trials": {"params": dict, "extra": dict, "diagnosis": dict},
+    "tuning_versions": {"space": dict, "architecture": dict},
+}
+
+
+@dataclass
+class Checkup:
+    """What ``examine`` found: problems in words, and the rows it could read per table."""
+
+    problems: list[str] = field(default_factory=list)
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    bad_rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    def completed_trials(self) -> list[dict[str, Any]]:
+        return [row for row in self.rows.get("trials", []) if row.get("state") == "complete"]
+
+
+def examine(directory: Path) -> Checkup:
+    """Read every table of the study in ``directory`` that can be read, and say what is wrong."""
+    db = Path(directory) / DB_NAME
+    if not db.is_file():
+        raise StudyError(f"{directory} is not a study directory (no {DB_NAME})")
+    try:
+        with open(db, "rb") as fh:
+            header = fh.read(16)
+    except OSError as exc:
+        raise StudyError(f"cannot read {db}: {exc.strerror or exc}") from None
+    if header != b"SQLite format 3\x00":
+        raise StudyError(f"{db} is not an SQLite database: there is nothing to recover from")
+    checkup = Checkup()
+    with _raw(db) as conn:
+        try:
+            result = [row[0] for row in conn.execute("PRAGMA integrity_check(20)")]
+        except sqlite3.DatabaseError as exc:
+            result = [str(exc)]
+        if result != ["ok"]:
+            checkup.problems.append("SQLite's integrity check failed: " + "; ".join(result))
+        try:
+            present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as exc:
+            checkup.problems.append(f"the list of tables cannot be read ({exc})")
+            present = set(TABLES)
+        for table in TABLES:
+            if table not in present:
+                checkup.problems.append(f"table {table} is missing")
+                checkup.rows[table] = []
+                continue
+            rows, error = _read_table(conn, table)
+            if error:
+                checkup.problems.append(f"table {table} is partly unreadable ({error}); "
+                                        f"{len(rows)} row(s) could be read")
+            good = [row for row in rows if _row_problem(table, row) is None]
+            for row in rows:
+                problem = _row_problem(table, row)
+                if problem:
+                    checkup.problems.append(f"table {table}: {problem}")
+            checkup.bad_rows[table] = len(rows) - len(good)
+            checkup.rows[table] = good
+    meta = {row["key"]: row["value"] for row in checkup.rows.get("meta", [])}
+    version = meta.get("schema_version")
+    if version is None:
+        checkup.problems.append("the schema version is missing")
+    elif not str(version).isdigit() or not 1 <= int(version) <= SCHEMA_VERSION:
+        checkup.problems.append(f"the schema version {version!r} is not one this symtuner knows "
+                                f"(1 to {SCHEMA_VERSION})")
+    if _settings(meta) is None:
+        checkup.problems.append("the study settings are missing or not a JSON object")
+    return checkup
+
+
+def export_trials(checkup: Checkup, out: Path) -> int:
+    """Write the completed trials that could be read to ``out`` as JSON; returns how many."""
+    keys = ("number", "params", "objective", "val_accuracy", "val_loss", "test_accuracy", "test_loss",
+            "tuning_version", "epochs_run", "model_path")
+    trials = [{key: row.get(key) for key in keys} for row in checkup.completed_trials()]
+    Path(out).write_text(json.dumps({"trials": trials}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return len(trials)
+
+
+def repair(directory: Path, checkup: Checkup) -> Path:
+    """Rebuild ``study.db`` from the rows ``checkup`` could read; returns where the damaged file went.
+
+    Refused (StudyError) when the settings or every search-space version are
+    lost, since no study can go on without them, or while a run holds the
+    study's lock.
+    """
+    directory = Path(directory)
+    meta = {row["key"]: row["value"] for row in checkup.rows.get("meta", [])}
+    settings = _settings(meta)
+    if settings is None:
+        raise StudyError(f"{directory}: the study settings are lost; export the trials with --export "
+                         "and start a new study")
+    if not checkup.rows.get("tuning_versions"):
+        raise StudyError(f"{directory}: no search-space version survives; export the trials with --export "
+                         "and start a new study")
+    db = directory / DB_NAME
+    fresh = directory / (DB_NAME + ".repaired")
+    with study_lock(directory, "repair"):
+        fresh.unlink(missing_ok=True)
+        conn = sqlite3.connect(fresh)
+        try:
+            with conn:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                meta["schema_version"] = str(SCHEMA_VERSION)
+                meta["settings"] = json.dumps(settings, sort_keys=True)
+                for table in TABLES:
+                    rows = [{"key": k, "value": v} for k, v in meta.items()] if table == "meta" \
+                        else checkup.rows.get(table, [])
+                    columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+                    for row in rows:
+                        names = [c for c in columns if c in row]
+                        conn.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) "
+                                     f"VALUES ({', '.join('?' for _ in names)})", [row[c] for c in names])
+        finally:
+            conn.close()
+        damaged = directory / DAMAGED_NAME
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{db}{suffix}")
+            if source.exists():
+                os.replace(source, Path(f"{damaged}{suffix}"))
+        os.replace(fresh, db)
+    return damaged
+
+
+def _read_table(conn: sqlite3.Connection, table: str) -> tuple[list[dict[str, Any]], str]:
+    """The rows of ``table`` as dicts, and the error that stopped a full read ('' if none)."""
+    try:
+        return [dict(row) for row in conn.execute(f"SELECT * FROM {table}")], ""
+    except sqlite3.DatabaseError as exc:
+        error = str(exc)
+    rows: list[dict[str, Any]] = []
+    try:
+        top = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
+    except sqlite3.DatabaseError:
+        top = MAX_PROBED_ROWS
+    for rowid in range(1, min(int(top), MAX_PROBED_ROWS) + 1):
+        try:
+            row = conn.execute(f"SELECT * FROM {table} WHERE rowid=?", (rowid,)).fetchone()
+        except sqlite3.DatabaseError:
+            continue
+        if row is not None:
+            rows.append(dict(row))
+    return rows, error
+
+
+def _row_problem(table: str, row: dict[str, Any]) -> str | None:
+    """Why a row cannot be used, or None."""
+    for column, kind in _JSON_COLUMNS.get(table, {}).items():
+        text: Any = row.get(column)
+        if text is None and column == "diagnosis":
+            continue
+        try:
+            value = json.loads(text)
+        except (TypeError, ValueError):
+            return f"{_row_name(table, row)}: {column} is not valid JSON"
+        if not isinstance(value, kind):
+            return f"{_row_name(table, row)}: {column} is not a JSON {kind.__name__}"
+    if table == "tuning_versions":
+        try:
+            SearchSpace.from_dict(json.loads(row["space"]))
+            Architecture.from_dict(json.loads(row["architecture"]))
+        except (SymtunerError, TypeError, ValueError, KeyError) as exc:
+            return f"{_row_name(table, row)}: {exc}"
+    return None
+
+
+def _row_name(table: str, row: dict[str, Any]) -> str:
+    if table == "trials":
+        return f"trial {row.get('number')}"
+    if table == "tuning_versions":
+        return f"tuning version {row.get('version')}"
+    return "a row"
+
+
+def _settings(meta: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        value = json.loads(meta["settings"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+@contextmanager
+def _raw(db: Path) -> Iterator[sqlite3.Connection]:
+    conn = _connect(db, readonly=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+__all__ = ["Checkup", "examine", "export_trials", "repair", "DAMAGED_NAME"]
