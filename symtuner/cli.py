@@ -236,11 +236,11 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
 
 def _resume(study_dir: Path, trials: int | None, budget_epochs: int | None = None) -> int:
-    from symtuner.settings import StudySettings
+    from symtuner.settings import stored_settings
     from symtuner.storage import StudyStore
 
     with StudyStore.open(study_dir, readonly=True) as store:
-        settings = StudySettings.from_dict(store.settings())
+        settings = stored_settings(store)
         done = len(store.trials(with_curves=False))
     if trials is None and budget_epochs is None:
         trials = max(done, 10)
@@ -250,7 +250,10 @@ def _resume(study_dir: Path, trials: int | None, budget_epochs: int | None = Non
 def _run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, objective: str | None = None,
                budget_epochs: int | None = None) -> int:
     from symtuner.console import ConsoleProgress, describe_trial
+    from symtuner.quiet import import_keras_quietly
     from symtuner.tuner import Tuner
+
+    import_keras_quietly()
 
     objective = objective or settings.objective
     tuner = Tuner(study_dir, space=space, settings=settings, progress=ConsoleProgress(objective))
@@ -271,11 +274,11 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from symtuner.advisor import best_trial
     from symtuner.console import changes_summary, describe_trial, trial_table, tuning_summary
     from symtuner.hypotheses import change_states
-    from symtuner.settings import StudySettings
+    from symtuner.settings import stored_settings
     from symtuner.storage import StudyStore
 
     with StudyStore.open(Path(args.study_dir), readonly=True) as store:
-        settings = StudySettings.from_dict(store.settings())
+        settings = stored_settings(store)
         trials = store.trials()
         print(f"study {args.study_dir}: dataset {settings.dataset}, optimizer {settings.optimizer}"
               f"{' + symbolic' if settings.symbolic else ''}, {settings.epochs} epochs per trial, "
@@ -307,13 +310,15 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_diagnose(args: argparse.Namespace) -> int:
-    from symtuner.actions import OPPOSITES
+    from symtuner.actions import OPPOSITES, require_known
     from symtuner.histories import read_history
     from symtuner.symbolic.engine import SymbolicEngine, diagnose_history
     from symtuner.symbolic.rules import load_rules
 
     history = read_history(args.history)
-    engine = SymbolicEngine(load_rules(args.rules))
+    rules = load_rules(args.rules)
+    require_known(rules.actions)
+    engine = SymbolicEngine(rules)
     n_classes = args.n_classes if args.n_classes is not None else history.n_classes
     diagnosis = diagnose_history(history.series, n_classes, engine, opposites=OPPOSITES, epochs=args.epochs)
     if args.json:
@@ -350,7 +355,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from symtuner.storage import StudyStore
 
     study_dir = Path(args.study_dir)
-    StudyStore.open(study_dir, readonly=True).close()
+    with StudyStore.open(study_dir, readonly=True) as store:
+        store.check_readable()
     _refuse_study_file(study_dir, args.output)
     out = write_report(study_dir, args.output)
     print(f"report written to {out}")

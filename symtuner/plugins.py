@@ -39,6 +39,9 @@ def load_callable(spec: str, what: str = "function") -> Callable[..., Any]:
             module = importlib.import_module(target)
         except ImportError as exc:
             raise ConfigError(f"{what} {spec!r}: cannot import module {target!r} ({exc})") from None
+        except Exception as exc:  # the module itself fails on import (a syntax error, ...)
+            raise ConfigError(f"{what} {spec!r}: importing {target!r} failed: {type(exc).__name__}: "
+                              f"{exc}") from None
     function = getattr(module, name, None)
     if not callable(function):
         raise ConfigError(f"{what} {spec!r}: {target} has no function {name!r}")

@@ -133,6 +133,16 @@ class StudySettings:
         return cls(**data)
 
 
+def stored_settings(store: Any) -> StudySettings:
+    """The settings a study store holds; ones this symtuner cannot read mean a damaged store."""
+    from symtuner.errors import DamagedStoreError
+
+    try:
+        return StudySettings.from_dict(store.settings())
+    except (ConfigError, TypeError) as exc:
+        raise DamagedStoreError(store.directory, f"its stored settings are not valid ({exc})") from None
+
+
 def _positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{name} must be a positive integer, got {value!r}")

@@ -43,10 +43,13 @@ class Integer:
         for bound in (self.low, self.high):
             if isinstance(bound, bool) or not isinstance(bound, int):
                 raise ConfigError(f"dimension {self.name!r}: bound {bound!r} is not an integer")
-            if abs(bound) > INT64_MAX:
+            if not -INT64_MAX - 1 <= bound <= INT64_MAX:
                 raise ConfigError(f"dimension {self.name!r}: bound {bound!r} does not fit a 64-bit integer")
         if self.low >= self.high:
             raise ConfigError(f"dimension {self.name!r}: low {self.low} must be < high {self.high}")
+        if self.high - self.low > INT64_MAX:
+            raise ConfigError(f"dimension {self.name!r}: the range {self.low}..{self.high} is wider than a "
+                              "64-bit integer holds")
         _check_prior(self.name, self.prior, self.low)
 
     def clip(self, value: Any) -> int:

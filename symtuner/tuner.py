@@ -14,16 +14,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from symtuner.actions import ACTIONS, ActionSettings
+from symtuner.actions import ActionSettings, require_known
 from symtuner.advisor import Advice, Advisor, best_trial
 from symtuner.architecture import Architecture
 from symtuner.data import Dataset, load_dataset, validate_dataset
-from symtuner.errors import ConfigError, RulesError, StudyError, TrialFailed
+from symtuner.errors import ConfigError, StudyError, TrialFailed
 from symtuner.hypotheses import REVERTED, Judgement, judge, revert_evidence, reverted_pairs
 from symtuner.optimizers import make_optimizer
 from symtuner.plugins import load_callable
 from symtuner.records import LearningCurve, Trial, TrialState
-from symtuner.settings import OBJECTIVES, StudySettings
+from symtuner.settings import OBJECTIVES, StudySettings, stored_settings
 from symtuner.space import Categorical, SearchSpace, default_space
 from symtuner.stopping import SymbolicStopper
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
@@ -114,7 +114,8 @@ class Tuner:
         resuming = StudyStore.exists(self.study_dir)
         if resuming:
             with StudyStore.open(self.study_dir, readonly=True) as existing:
-                self._check_resume(StudySettings.from_dict(existing.settings()))
+                existing.check_readable()
+                self._check_resume(stored_settings(existing))
         elif self.study_dir.exists() and (not self.study_dir.is_dir() or any(
                 p.name != LOCK_NAME and not p.name.startswith(PARTIAL_DB) for p in self.study_dir.iterdir())):
             raise StudyError(f"{self.study_dir} is not an empty directory and holds no study; "
@@ -189,10 +190,7 @@ class Tuner:
 
         rules_dir = Path(self.settings.rules_dir) if self.settings.rules_dir else None
         rules = load_rules(rules_dir, mode=self.settings.rules_mode, thresholds=self.settings.thresholds)
-        unknown = sorted(set(rules.actions) - set(ACTIONS))
-        if unknown:
-            raise RulesError(f"the rules name actions symtuner cannot apply: {unknown} "
-                             f"(known: {sorted(ACTIONS)})")
+        require_known(rules.actions)
         return SymbolicEngine(rules)
 
     def _dataset(self) -> Dataset:

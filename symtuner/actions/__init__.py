@@ -7,9 +7,18 @@ cannot change anything (already on, at a cap, at the edge of a range).
 
 from symtuner.actions.base import ActionContext, ActionFn, ActionSettings, NotApplicable
 from symtuner.actions.describe import describe_change
-from symtuner.actions.registry import ACTIONS, OPPOSITES, apply_action, get_action, is_applicable, why_not
+from symtuner.actions.registry import (
+    ACTIONS,
+    OPPOSITES,
+    apply_action,
+    get_action,
+    is_applicable,
+    require_known,
+    why_not,
+)
 
 __all__ = [
+    "require_known",
     "ACTIONS",
     "OPPOSITES",
     "ActionContext",

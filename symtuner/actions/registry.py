@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 from symtuner.actions.base import ActionContext, ActionFn, NotApplicable
 from symtuner.actions.bounds import decr_lr, inc_batch_size, inc_dropout, inc_lr, inc_neurons
 from symtuner.actions.layers import batch_norm, data_augmentation, new_conv_layer, new_fc_layer, reg_l2
 from symtuner.architecture import Architecture
-from symtuner.errors import ConfigError
+from symtuner.errors import ConfigError, RulesError
 from symtuner.space import SearchSpace
 
 #: Every action (paper Table 2), keyed by the name the tuning rules use. Read-only.
@@ -30,6 +30,13 @@ ACTIONS: Mapping[str, ActionFn] = MappingProxyType({
 #: more probable one is applied (neither on a tie): moving the learning-rate
 #: range up and down after the same trial would only shake the optimizer.
 OPPOSITES: Mapping[str, str] = MappingProxyType({"inc_lr": "decr_lr", "decr_lr": "inc_lr"})
+
+
+def require_known(names: Iterable[str]) -> None:
+    """Raise RulesError when rules choose actions symtuner cannot apply."""
+    unknown = sorted(set(names) - set(ACTIONS))
+    if unknown:
+        raise RulesError(f"the rules name actions symtuner cannot apply: {unknown} (known: {sorted(ACTIONS)})")
 
 
 def get_action(name: str) -> ActionFn:

@@ -57,6 +57,10 @@ def spec_from_args(args: argparse.Namespace) -> ComparisonSpec:
 def run(args: argparse.Namespace) -> int:
     """Run the comparison, write its files, print the table and where the files are."""
     spec = spec_from_args(args)
+    if not spec.simulate:
+        from symtuner.quiet import import_keras_quietly
+
+        import_keras_quietly()
     comparison = run_comparison(spec, stream=sys.stdout)
     paths = write_outputs(comparison)
     print()

@@ -129,6 +129,7 @@ def settings_for(spec: ComparisonSpec, strategy: str, seed: int) -> StudySetting
 def run_comparison(spec: ComparisonSpec, stream: TextIO | None = None) -> Comparison:
     """Run (or resume) every strategy x seed, then read all runs back."""
     check_available(spec.strategies)
+    _check_dataset_name(spec.dataset)
     _check_manifest(spec)
     say = _printer(stream)
     pending = [(seed, strategy) for seed in spec.seeds for strategy in spec.strategies
@@ -145,6 +146,18 @@ def run_comparison(spec: ComparisonSpec, stream: TextIO | None = None) -> Compar
         say(f"run {done}/{len(pending)}: {label} -> {spec.run_dir(strategy, seed)}")
         run_one(spec, strategy, seed, stream)
     return collect(spec)
+
+
+def _check_dataset_name(name: str) -> None:
+    """An unknown data set is an error before the output directory is made."""
+    from symtuner.data.loaders import DATASETS
+    from symtuner.plugins import load_callable
+
+    if ":" in name:
+        load_callable(name, "data set function")
+    elif name not in DATASETS:
+        raise ConfigError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)} "
+                          "or give 'package.module:function' / 'file.py:function'")
 
 
 def run_one(spec: ComparisonSpec, strategy: str, seed: int, stream: TextIO | None = None) -> None:

@@ -201,7 +201,7 @@ def _register(app: dash.Dash, study_dir: Path, netron_url: str | None, tensorboa
               model_viewer: ModelViewer | None) -> None:
     def snapshot() -> StudySnapshot | None:
         try:
-            return load_snapshot(study_dir)
+            return load_snapshot(study_dir, live=True)
         except StudyError:
             return None
 

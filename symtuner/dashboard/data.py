@@ -91,10 +91,14 @@ def inside_study(study_dir: Path, path: Path) -> Path | None:
     return full
 
 
-def load_snapshot(study_dir: Path) -> StudySnapshot:
-    """Read a study without changing it (the store is opened read-only)."""
+def load_snapshot(study_dir: Path, live: bool = False) -> StudySnapshot:
+    """Read a study without changing it (the store is opened read-only).
+
+    ``live`` is for readers that poll a study a run may be writing (the
+    dashboard): they always read through SQLite's WAL.
+    """
     study_dir = Path(study_dir)
-    with StudyStore.open(study_dir, readonly=True, live=True) as store:
+    with StudyStore.open(study_dir, readonly=True, live=live) as store:
         return StudySnapshot(
             directory=study_dir,
             settings=store.settings(),

@@ -241,6 +241,16 @@ class StudyStore:
             self._conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
         self._schema = SCHEMA_VERSION
 
+    def check_readable(self) -> None:
+        """Read every row a study needs (versions, trials, actions, weights, verdicts); raises
+        DamagedStoreError naming the first that cannot be read. Run before writing to a store."""
+        self.tuning_versions()
+        self.trials()
+        self.actions()
+        self.weights_history()
+        self.verdicts()
+        self.data_info()
+
     @staticmethod
     def exists(directory: Path) -> bool:
         return (Path(directory) / DB_NAME).is_file()

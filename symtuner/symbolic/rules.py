@@ -114,7 +114,11 @@ def _rule_files(rules_dir: Path | None, mode: str) -> tuple[Path, ...]:
         return shipped
     if not rules_dir.is_dir():
         raise RulesError(f"rules directory {rules_dir} does not exist or is not a directory")
-    user = sorted(p for p in rules_dir.glob("*.pl") if p.is_file())
+    found = sorted(rules_dir.glob("*.pl"))
+    not_files = [p.name for p in found if not p.is_file()]
+    if not_files:
+        raise RulesError(f"rules directory {rules_dir}: {', '.join(not_files)} is not a file")
+    user = [p for p in found if p.is_file()]
     if mode == "extend":
         if not user:
             raise RulesError(f"rules directory {rules_dir} holds no .pl files")

@@ -1,0 +1,71 @@
+"""Import Keras without the native start-up noise of TensorFlow on stderr.
+
+TensorFlow's C++ libraries print several lines when they load and when the
+first device is set up (oneDNN notes, "Could not find cuda drivers", a
+failed ``cuInit`` on a machine without a GPU), and those written before
+absl's logging is initialised ignore ``TF_CPP_MIN_LOG_LEVEL``. The command
+line imports Keras once through :func:`import_keras_quietly`: file
+descriptor 2 points at a temporary file meanwhile, and every line that is
+not one of those known start-up notes is written back to stderr, so real
+errors still show. ``SYMTUNER_TF_LOGS=1`` keeps everything.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from typing import Any
+
+#: Set to 1 to see TensorFlow's start-up lines.
+SHOW_ENV = "SYMTUNER_TF_LOGS"
+
+#: The start of a native log line (a line without it continues the one before).
+LOG_LINE = re.compile(r"^[IWEF]\d{4} |^WARNING: ")
+
+#: The start-up notes dropped: absl's pre-initialisation banner and the native
+#: [IWE] lines of the library loaders and device probes.
+NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|[IWE]\d{4} [\d:. ]+\d+ (port|cudart_stub|cuda_platform|cuda_executor|cuda_dnn|cuda_fft|cuda_blas"
+    r"|cuda_diagnostics|gpu_device|cpu_feature_guard|computation_placer)\.cc:\d+\].*)$")
+
+
+def import_keras_quietly() -> Any:
+    """Import Keras and set up its backend's devices with the start-up notes filtered out."""
+    if os.environ.get(SHOW_ENV) == "1":
+        import keras
+
+        return keras
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            import keras
+
+            keras.ops.convert_to_numpy(keras.ops.ones((1,)))  # the first op probes the devices
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            kept = _without_noise(sink.read().decode("utf-8", "replace").splitlines())
+    for line in kept:
+        print(line, file=sys.stderr)
+    return keras
+
+
+def _without_noise(lines: list[str]) -> list[str]:
+    """``lines`` less the start-up notes and the continuation lines of those notes."""
+    kept: list[str] = []
+    dropping = False
+    for line in lines:
+        if NOISE.match(line):
+            dropping = True
+        elif LOG_LINE.match(line) or not dropping:
+            dropping = False
+            if line.strip():
+                kept.append(line)
+    return kept
