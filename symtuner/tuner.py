@@ -273,10 +273,16 @@ class Tuner:
             params = optimizer.ask(tuning.space, history, seed=derived_seed(settings.seed, ran),
                                    surrogate=surrogate(versions, tuning))
             extra = {}
-        number = store.start_trial(params, tuning.version, extra)
-        model_path = self.study_dir / "models" / f"trial_{number:04d}.keras"
-        log_dir = self.study_dir / "logs" / f"trial_{number:04d}"
-        store.set_model_files(number, str(model_path), str(log_dir))
+        with store.transaction():
+            number = store.start_trial(params, tuning.version, extra)
+            # a rerun of an interrupted trial trains with the seed of the trial it reruns, so that a
+            # resumed study trains the same networks as one that was never interrupted
+            seed = derived_seed(settings.seed, _slot(trials, _first_run(trials, retry.number) if retry is not None
+                                                     else number))
+            store.update_extra(number, {"seed": seed})
+            model_path = self.study_dir / "models" / f"trial_{number:04d}.keras"
+            log_dir = self.study_dir / "logs" / f"trial_{number:04d}"
+            store.set_model_files(number, str(model_path), str(log_dir))
         _event(store, logger, "trial_started", f"trial {number} started with {params}", number)
         self.progress.trial_started(number, index, total, params)
 
@@ -296,11 +302,8 @@ class Tuner:
                        number)
             return reason
 
-        # a rerun of an interrupted trial trains with the seed of the trial it reruns, so that a resumed
-        # study trains the same networks as one that was never interrupted
-        seed_number = _first_run(trials, retry.number) if retry is not None else number
         spec = TrialSpec(number=number, params=params, architecture=tuning.architecture,
-                         seed=derived_seed(settings.seed, seed_number), model_path=model_path, log_dir=log_dir)
+                         seed=seed, model_path=model_path, log_dir=log_dir)
         try:
             result = executor.run(spec, on_epoch=on_epoch)
         except KeyboardInterrupt:
@@ -403,7 +406,7 @@ class Tuner:
 
 def _check_space_values(space: SearchSpace) -> None:
     """Categorical optimizer and activation values the default network cannot use fail up front."""
-    from symtuner.neural.blocks import activation_name
+    from symtuner.neural.hparams import activation_name
     from symtuner.neural.training import OPTIMIZERS
 
     for name, known in (("optimizer", OPTIMIZERS), ("activation", None)):
@@ -444,6 +447,12 @@ def _pending_retry(trials: list[Trial]) -> Trial | None:
         if trial.state == TrialState.INTERRUPTED and trial.number not in retried:
             return trial
     return None
+
+
+def _slot(trials: list[Trial], number: int) -> int:
+    """The place of trial ``number`` in the study as it would be without interruptions (1-based): the
+    trial numbers an interrupted trial takes up do not shift the seeds of the trials after it."""
+    return 1 + sum(1 for t in trials if t.number < number and t.state != TrialState.INTERRUPTED)
 
 
 def _first_run(trials: list[Trial], number: int) -> int:

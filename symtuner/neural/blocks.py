@@ -28,26 +28,14 @@ import keras
 
 from symtuner.architecture import L2_NAME, Architecture, conv_filters_name, dense_units_name
 from symtuner.errors import ConfigError
-
-#: Activation names accepted in the ``activation`` HP -> Keras identifier.
-ACTIVATIONS: dict[str, str] = {
-    "relu": "relu",
-    "elu": "elu",
-    "selu": "selu",
-    "tanh": "tanh",
-    "sigmoid": "sigmoid",
-    "gelu": "gelu",
-    "swish": "silu",
-    "silu": "silu",
-    "mish": "mish",
-    "softplus": "softplus",
-    "softsign": "softsign",
-    "leaky_relu": "leaky_relu",
-    "relu6": "relu6",
-    "celu": "celu",
-    "hard_silu": "hard_silu",
-    "linear": "linear",
-}
+from symtuner.neural.hparams import (  # noqa: F401 (re-exported: the layer helpers' public API)
+    ACTIVATIONS,
+    activation_name,
+    count,
+    int_param,
+    rate_param,
+    require,
+)
 
 #: Activation used when ``params`` has no ``activation`` HP.
 DEFAULT_ACTIVATION = "relu"
@@ -57,56 +45,16 @@ TRANSLATION = 0.1
 MIN_BLOCK_INPUT = 4
 
 
-# -- HP values -------------------------------------------------------------------
-def activation_name(value: Any) -> str:
-    """The Keras identifier of an activation HP value; unknown names are a ConfigError."""
-    key = value.lower() if isinstance(value, str) else value
-    if key not in ACTIVATIONS:
-        raise ConfigError(f"unknown activation {value!r}; choose one of {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[key]
-
-
-def int_param(params: Mapping[str, Any], name: str) -> int:
-    """A positive integer HP (units, filters); missing or bad values name the HP."""
-    return _count(_require(params, name), f"HP {name!r}")
-
-
-def rate_param(params: Mapping[str, Any], name: str, default: float | None = None) -> float:
-    """A dropout rate HP in [0, 1); ``default`` is used when the HP is absent."""
-    if name not in params and default is not None:
-        return default
-    value = _require(params, name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ConfigError(f"HP {name!r} must be a dropout rate in [0, 1), got {value!r}")
-    return float(value)
-
-
 def regularizer(params: Mapping[str, Any], arch: Architecture) -> Any:
     """The L2 kernel regulariser when ``arch.l2`` is on, else ``None``."""
     if not arch.l2:
         return None
     if L2_NAME not in params:
         raise ConfigError(f"L2 regularisation is on but the params have no {L2_NAME!r} HP")
-    value = _require(params, L2_NAME)
+    value = require(params, L2_NAME)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
         raise ConfigError(f"HP {L2_NAME!r} must be a non-negative number, got {value!r}")
     return keras.regularizers.L2(float(value))
-
-
-def _count(value: Any, what: str) -> int:
-    """A positive integer from an int, an integral float or a numpy scalar."""
-    value = value.item() if hasattr(value, "item") else value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or round(value) < 1:
-        raise ConfigError(f"{what} must be a positive integer, got {value!r}")
-    return int(round(value))
-
-
-def _require(params: Mapping[str, Any], name: str) -> Any:
-    if name not in params:
-        raise ConfigError(f"the network needs the HP {name!r}, which the params lack (have {sorted(params)})")
-    value = params[name]
-    return value.item() if hasattr(value, "item") else value
 
 
 # -- layers ------------------------------------------------------------------------
@@ -135,7 +83,7 @@ def conv(x: Any, filters: int, params: Mapping[str, Any], arch: Architecture, *,
     ``filters`` may be a numpy integer, as HP values from the optimizer are.
     """
     options: dict[str, Any] = {"kernel_regularizer": regularizer(params, arch), **kwargs}
-    return keras.layers.Conv2D(_count(filters, "filters"), kernel_size, padding=padding, name=name,
+    return keras.layers.Conv2D(count(filters, "filters"), kernel_size, padding=padding, name=name,
                                **options)(x)
 
 
@@ -143,7 +91,7 @@ def dense(x: Any, units: int, params: Mapping[str, Any], arch: Architecture, *, 
           **kwargs: Any) -> Any:
     """A Dense layer with the architecture's kernel regulariser (no activation)."""
     options: dict[str, Any] = {"kernel_regularizer": regularizer(params, arch), **kwargs}
-    return keras.layers.Dense(_count(units, "units"), name=name, **options)(x)
+    return keras.layers.Dense(count(units, "units"), name=name, **options)(x)
 
 
 def activate(x: Any, params: Mapping[str, Any], arch: Architecture, *, activation: str | None = None,

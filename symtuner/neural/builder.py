@@ -35,7 +35,7 @@ def check_default_space(space: Any) -> None:
     ``unit_*`` dimensions are layer widths (1 to MAX_WIDTH), ``dr*`` ones
     dropout rates in [0, 1); the activation values must be known ones.
     """
-    from symtuner.neural import blocks
+    from symtuner.neural import hparams
     from symtuner.space import Categorical
 
     missing = [name for name in DEFAULT_NETWORK_PARAMS if name not in space]
@@ -46,16 +46,16 @@ def check_default_space(space: Any) -> None:
         if isinstance(dim, Categorical):
             if dim.name == "activation":
                 for value in dim.categories:
-                    blocks.activation_name(value)
+                    hparams.activation_name(value)
             continue
         for bound in (dim.low, dim.high):
             if dim.name.startswith("unit_"):
-                width = blocks.int_param({dim.name: bound}, dim.name)
+                width = hparams.int_param({dim.name: bound}, dim.name)
                 if width > MAX_WIDTH:
                     raise ConfigError(f"search space dimension {dim.name!r}: a layer of {bound} units is wider "
                                       f"than the default network allows ({MAX_WIDTH})")
             elif dim.name.startswith("dr"):
-                blocks.rate_param({dim.name: bound}, dim.name)
+                hparams.rate_param({dim.name: bound}, dim.name)
 
 
 def conv_blocks_fit(input_shape: Sequence[int]) -> int:
