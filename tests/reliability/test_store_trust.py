@@ -133,7 +133,7 @@ def test_a_port_in_use_is_one_clear_line(study, capsys):
 
 def test_sigterm_stops_a_run_with_a_message_and_the_trial_reruns(tmp_path):
     (tmp_path / "data.py").write_text(DATA_PY)
-    script = f'''
+    script = '''
 import sys, time
 from symtuner.cli import main
 from symtuner.simulate import SimulatedExecutor

@@ -1,5 +1,6 @@
 import numpy as np
 
+
 def tiny():
     rng = np.random.default_rng(0)
     x = rng.random((48, 28, 28, 1), dtype=np.float32)
