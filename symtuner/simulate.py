@@ -25,11 +25,13 @@ class SimulatedExecutor:
 
     def __init__(self, dataset: Any = None, network_fn: Any = None, config: Any = None,
                  epochs: int | None = None, n_classes: int = 10, sweet_lr: float = 5e-4,
-                 write_files: bool = False) -> None:
+                 write_files: bool = False, epoch_seconds: float = 0.0) -> None:
         self.epochs = epochs or (getattr(config, "epochs", None) or 4)
         self.n_classes = getattr(dataset, "n_classes", n_classes)
         self.sweet_lr = sweet_lr
         self.write_files = write_files
+        #: Seconds each epoch takes (a sleep), to exercise parallel and interrupted runs.
+        self.epoch_seconds = epoch_seconds
 
     def run(self, spec: Any, on_epoch: Callable[[int, dict[str, float]], None] | None = None) -> Any:
         from symtuner.neural.training import TrainResult
@@ -39,6 +41,8 @@ class SimulatedExecutor:
                                self.sweet_lr)
         stopped = ""
         for epoch in range(curve.n_epochs):
+            if self.epoch_seconds:
+                time.sleep(self.epoch_seconds)
             if on_epoch is not None:
                 stopped = on_epoch(epoch, {k: getattr(curve, k)[epoch] for k in
                                            ("loss", "accuracy", "val_loss", "val_accuracy")}) or ""

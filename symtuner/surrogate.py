@@ -42,6 +42,21 @@ def observations(trials: Sequence[Trial], versions: Sequence[TuningVersion], max
     return out
 
 
+def pending_observations(running: Sequence[Trial], versions: dict[int, TuningVersion],
+                         history: Sequence[Observation]) -> list[Observation]:
+    """Running trials as observations with the worst loss seen so far (the "constant liar" of
+    Ginsbourger et al., pessimistic variant): the next proposal moves away from them."""
+    if not history:
+        return []
+    liar = max(o.loss for o in history)
+    out = []
+    for trial in running:
+        version = versions.get(trial.tuning_version)
+        arch = version.architecture if version is not None else Architecture()
+        out.append(Observation(true_point(dict(trial.params), arch), liar))
+    return out
+
+
 def surrogate(versions: Sequence[TuningVersion], current: TuningVersion) -> Surrogate:
     """The hull of every version's space and architecture, and the current architecture."""
     hull = span([v.space for v in versions] + [current.space])

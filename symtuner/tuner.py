@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,17 +18,17 @@ from symtuner.actions import ActionSettings, require_known
 from symtuner.advisor import Advice, Advisor, best_trial
 from symtuner.architecture import Architecture
 from symtuner.data import Dataset, load_dataset, validate_dataset
-from symtuner.errors import ConfigError, StudyError, TrialFailed
+from symtuner.errors import ConfigError, StudyError
+from symtuner.execution import ExecutionSettings
 from symtuner.hypotheses import REVERTED, Judgement, judge, revert_evidence, reverted_pairs
 from symtuner.optimizers import make_optimizer
-from symtuner.plugins import load_callable
 from symtuner.records import LearningCurve, Trial, TrialState
 from symtuner.settings import OBJECTIVES, StudySettings, stored_settings
 from symtuner.space import Categorical, SearchSpace, default_space
 from symtuner.stopping import SymbolicStopper
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
 from symtuner.storage.lock import LOCK_NAME, study_lock
-from symtuner.surrogate import observations, surrogate
+from symtuner.surrogate import observations, pending_observations, surrogate
 
 LOG_NAME = "study.log"
 #: A study database still being created (a killed creation leaves it; it is replaced).
@@ -80,7 +80,8 @@ class Tuner:
     def __init__(self, study_dir: str | Path, dataset: DatasetArg | None = None,
                  space: SearchSpace | None = None, network: str | Callable[..., Any] | None = None,
                  settings: StudySettings | None = None, progress: Progress | None = None,
-                 executor_factory: Callable[..., Any] | None = None) -> None:
+                 executor_factory: Callable[..., Any] | None = None,
+                 execution: ExecutionSettings | None = None) -> None:
         self.study_dir = Path(study_dir)
         self.progress = progress or SilentProgress()
         self._dataset_arg = dataset
@@ -95,6 +96,7 @@ class Tuner:
             changes["network"] = network if isinstance(network, str) else _describe(network)
         self.settings = replace(base, **changes)
         self._executor_factory = executor_factory
+        self.execution = execution or ExecutionSettings()
 
     # -- public ------------------------------------------------------------
     def run(self, n_trials: int | None = None, budget_epochs: int | None = None) -> Trial | None:
@@ -124,31 +126,32 @@ class Tuner:
         if self._space_arg is not None and self.settings.network == "default":
             _check_space_values(self._space_arg)
         dataset = self._dataset()
-        executor = self._executor(dataset, self._network())
-        if not resuming:
-            self._check_trials_can_run(executor)
-        with study_lock(self.study_dir):
-            store = StudyStore.open(self.study_dir) if resuming else self._create_store(engine, dataset)
-            logger = _study_logger(self.study_dir)
-            try:
-                return self._run(store, logger, n_trials, budget_epochs, engine, dataset, executor)
-            finally:
-                for handler in list(logger.handlers):
-                    handler.close()
-                    logger.removeHandler(handler)
-                store.close()
+        dispatcher = self._dispatcher(dataset)
+        try:
+            if not resuming:
+                self._check_trials_can_run(dispatcher)
+            with study_lock(self.study_dir):
+                store = StudyStore.open(self.study_dir) if resuming else self._create_store(engine, dataset)
+                logger = _study_logger(self.study_dir)
+                try:
+                    return self._run(store, logger, n_trials, budget_epochs, engine, dataset, dispatcher)
+                finally:
+                    for handler in list(logger.handlers):
+                        handler.close()
+                        logger.removeHandler(handler)
+                    store.close()
+        finally:
+            dispatcher.close()
 
     # -- set-up ------------------------------------------------------------
-    def _check_trials_can_run(self, executor: Any) -> None:
+    def _check_trials_can_run(self, dispatcher: Any) -> None:
         """Before a study is created: the space's values, and the network built from them, must work."""
         from symtuner.neural.builder import check_default_space
 
         space = self._space_arg or default_space()
         if self.settings.network == "default":
             check_default_space(space)
-        check = getattr(executor, "check", None)
-        if check is not None:
-            check(space, Architecture(flip=self.settings.flip))
+        dispatcher.check(space, Architecture(flip=self.settings.flip))
 
     def _create_store(self, engine: Any, dataset: Dataset) -> StudyStore:
         space = self._space_arg or default_space()
@@ -206,28 +209,26 @@ class Tuner:
             return validate_dataset(x_train, x_test, y_train, y_test, n_classes, name=_describe(arg))
         return load_dataset(self.settings.dataset, seed=self.settings.seed)
 
-    def _network(self) -> Callable[..., Any]:
-        arg = self._network_arg
-        if arg is not None and not isinstance(arg, str):
-            return arg
-        if self.settings.network == "default":
-            from symtuner.neural.builder import build_default_network
-
-            return build_default_network
-        return load_callable(self.settings.network, "network function")
-
-    def _executor(self, dataset: Dataset, network: Callable[..., Any]) -> Any:
-        from symtuner.neural.executor import InProcessExecutor
+    def _dispatcher(self, dataset: Dataset) -> Any:
+        from symtuner.execution import make_dispatcher
         from symtuner.neural.training import TrainingConfig
 
         config = TrainingConfig(epochs=self.settings.epochs, validation_split=self.settings.validation_split,
                                 patience=self.settings.patience, split_seed=self.settings.seed)
-        factory = self._executor_factory or InProcessExecutor
-        return factory(dataset, network, config)
+        network = self._network_arg if self._network_arg is not None and not isinstance(self._network_arg, str) \
+            else self.settings.network
+        return make_dispatcher(self.execution, dataset, network, config, self._executor_factory)
 
     # -- the loop ----------------------------------------------------------
     def _run(self, store: StudyStore, logger: logging.Logger, n_trials: int | None, budget_epochs: int | None,
-             engine: Any, dataset: Dataset, executor: Any) -> Trial | None:
+             engine: Any, dataset: Dataset, dispatcher: Any) -> Trial | None:
+        """Keep ``dispatcher.capacity`` trials running until the target is reached.
+
+        Whenever a worker is free a trial is proposed, with the running
+        trials as pending points, and submitted; every finished trial gets
+        its symbolic step and one store transaction. With one worker this is
+        propose, train, diagnose, act, store, as in the paper.
+        """
         settings = self.settings
         optimizer = make_optimizer(settings.optimizer, settings.n_initial)
         advisor = Advisor(engine, ActionSettings(max_dense_layers=settings.max_dense_layers,
@@ -236,27 +237,55 @@ class Tuner:
         for number in store.mark_running_interrupted():
             _event(store, logger, "trial_interrupted", f"trial {number} was interrupted; it will run again",
                    number)
-        logger.info("running study %s to %s trials, %s epochs on %s", self.study_dir, n_trials or "any",
-                    budget_epochs or "any", dataset.name)
-        while True:
-            trials = store.trials(with_curves=False)
-            finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.FAILED)]
-            if n_trials is not None and len(finished) >= n_trials:
-                break
-            if budget_epochs is not None and epochs_used(trials) >= budget_epochs:
-                logger.info("epoch budget %d used up", budget_epochs)
-                break
-            self._one_trial(store, logger, trials, len(finished) + 1, n_trials or 0, dataset, executor,
-                            optimizer, advisor)
+        logger.info("running study %s to %s trials, %s epochs on %s, %d worker(s)", self.study_dir,
+                    n_trials or "any", budget_epochs or "any", dataset.name, dispatcher.capacity)
+        running: dict[int, _Running] = {}
+
+        def on_epoch(number: int, epoch: int, logs: dict[str, float]) -> str:
+            return self._epoch(store, logger, running[number], epoch, logs) if number in running else ""
+
+        try:
+            while True:
+                trials = store.trials(with_curves=False)
+                while len(running) < dispatcher.capacity and self._more_wanted(trials, running, n_trials,
+                                                                                budget_epochs, logger):
+                    job = self._start(store, logger, trials, n_trials or 0, dataset, optimizer, advisor, running)
+                    running[job.spec.number] = job
+                    dispatcher.submit(job.spec)
+                    trials = store.trials(with_curves=False)
+                if not running:
+                    break
+                for number, outcome in dispatcher.wait(on_epoch, timeout=0.5):
+                    self._finish(store, logger, running.pop(number), outcome, dataset, advisor)
+        except KeyboardInterrupt:
+            dispatcher.cancel()
+            for number in running:
+                store.fail_trial(number, "stopped by the user during training", TrialState.INTERRUPTED)
+                _event(store, logger, "trial_interrupted", f"trial {number} stopped by the user", number)
+            raise
         best = best_trial(store.trials(), settings.maximize)
         if best is not None:
             logger.info("best trial %d: %s %.4f", best.number, settings.objective, best.objective)
         return best
 
-    def _one_trial(self, store: StudyStore, logger: logging.Logger, trials: list[Trial], index: int,
-                   total: int, dataset: Dataset, executor: Any, optimizer: Any,
-                   advisor: Advisor | None) -> None:
-        from symtuner.neural.builder import max_conv_blocks
+    @staticmethod
+    def _more_wanted(trials: list[Trial], running: dict[int, _Running], n_trials: int | None,
+                     budget_epochs: int | None, logger: logging.Logger) -> bool:
+        """Whether another trial should start (running ones count as if they will finish)."""
+        finished = sum(t.state in (TrialState.COMPLETE, TrialState.FAILED) for t in trials)
+        if n_trials is not None and finished + len(running) >= n_trials:
+            return False
+        if budget_epochs is not None:
+            reserved = sum(job.spec_epochs for job in running.values())
+            if epochs_used(trials) + reserved >= budget_epochs:
+                if not running:
+                    logger.info("epoch budget %d used up", budget_epochs)
+                return False
+        return True
+
+    def _start(self, store: StudyStore, logger: logging.Logger, trials: list[Trial], total: int,
+               dataset: Dataset, optimizer: Any, advisor: Advisor | None, running: dict[int, _Running]) -> _Running:
+        """Propose (or take the trial to rerun), store the trial as running, and describe it."""
         from symtuner.neural.training import TrialSpec
 
         settings = self.settings
@@ -266,12 +295,7 @@ class Tuner:
             params = tuning.space.project(retry.params)
             extra: dict[str, Any] = {"retry_of": retry.number}
         else:
-            versions = store.tuning_versions()
-            history = observations(trials, versions, settings.maximize)
-            # interrupted trials do not count, so a resumed study proposes what an uninterrupted one would
-            ran = sum(1 for t in trials if t.state != TrialState.INTERRUPTED)
-            params = optimizer.ask(tuning.space, history, seed=derived_seed(settings.seed, ran),
-                                   surrogate=surrogate(versions, tuning))
+            params = self._propose(store, trials, tuning, optimizer, [job.spec.params for job in running.values()])
             extra = {}
         with store.transaction():
             number = store.start_trial(params, tuning.version, extra)
@@ -284,41 +308,78 @@ class Tuner:
             log_dir = self.study_dir / "logs" / f"trial_{number:04d}"
             store.set_model_files(number, str(model_path), str(log_dir))
         _event(store, logger, "trial_started", f"trial {number} started with {params}", number)
-        self.progress.trial_started(number, index, total, params)
-
-        stopper = self._stopper(store, advisor, trials, dataset)
-        seen: dict[str, list[float]] = {}
-
-        def on_epoch(epoch: int, logs: dict[str, float]) -> str:
-            store.record_epoch(number, epoch, logs)
-            self.progress.epoch_finished(number, epoch, settings.epochs, logs)
-            for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-                seen.setdefault(key, []).append(float(logs.get(key, math.nan)))
-            if stopper is None:
-                return ""
-            reason = stopper(LearningCurve(**{k: tuple(v) for k, v in seen.items()}))  # type: ignore[arg-type]
-            if reason:
-                _event(store, logger, "trial_stopped", f"trial {number} stopped after epoch {epoch + 1}: {reason}",
-                       number)
-            return reason
-
+        finished = sum(t.state in (TrialState.COMPLETE, TrialState.FAILED) for t in trials)
+        self.progress.trial_started(number, finished + len(running) + 1, total, params)
         spec = TrialSpec(number=number, params=params, architecture=tuning.architecture,
                          seed=seed, model_path=model_path, log_dir=log_dir)
-        try:
-            result = executor.run(spec, on_epoch=on_epoch)
-        except KeyboardInterrupt:
-            store.fail_trial(number, "stopped by the user during training", TrialState.INTERRUPTED)
-            _event(store, logger, "trial_interrupted", f"trial {number} stopped by the user", number)
-            raise
-        except (TrialFailed, ConfigError) as exc:
-            store.fail_trial(number, str(exc))
-            _event(store, logger, "trial_failed", f"trial {number} failed: {exc}", number)
-            self.progress.trial_failed(number, str(exc))
-            if isinstance(exc, ConfigError):
-                raise
+        return _Running(spec, tuning, trials, self._stopper(store, advisor, trials, dataset), settings.epochs)
+
+    def _propose(self, store: StudyStore, trials: list[Trial], tuning: Any, optimizer: Any,
+                 pending: list[dict[str, Any]]) -> dict[str, Any]:
+        """The optimizer's next point; running trials are pending points (a constant liar), and a
+        proposal equal to a running trial's params is asked for again with another seed."""
+        settings = self.settings
+        versions = store.tuning_versions()
+        history = observations(trials, versions, settings.maximize)
+        by_version = {v.version: v for v in versions}
+        if pending:
+            running = [t for t in trials if t.state == TrialState.RUNNING]
+            history = history + pending_observations(running, by_version, history)
+        # interrupted trials do not count, so a resumed study proposes what an uninterrupted one would
+        ran = sum(1 for t in trials if t.state != TrialState.INTERRUPTED)
+        for attempt in range(_PROPOSAL_ATTEMPTS):
+            params = optimizer.ask(tuning.space, history, seed=derived_seed(settings.seed, ran + 7919 * attempt),
+                                   surrogate=surrogate(versions, tuning))
+            if params not in pending:
+                return dict(params)
+        from symtuner.optimizers.random_search import RandomSearch
+
+        return dict(RandomSearch().ask(tuning.space, history, seed=derived_seed(settings.seed, ran + 104729)))
+
+    def _epoch(self, store: StudyStore, logger: logging.Logger, job: _Running, epoch: int,
+               logs: dict[str, float]) -> str:
+        """Record one epoch of a running trial; the reason to stop it, if the stopper gives one."""
+        number = job.spec.number
+        store.record_epoch(number, epoch, logs)
+        self.progress.epoch_finished(number, epoch, self.settings.epochs, logs)
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            job.seen.setdefault(key, []).append(float(logs.get(key, math.nan)))
+        if job.stopper is None or job.stop_reason:
+            return job.stop_reason
+        reason = job.stopper(LearningCurve(**{k: tuple(v) for k, v in job.seen.items()}))  # type: ignore[arg-type]
+        if reason:
+            job.stop_reason = reason
+            _event(store, logger, "trial_stopped", f"trial {number} stopped after epoch {epoch + 1}: {reason}",
+                   number)
+        return reason
+
+    def _finish(self, store: StudyStore, logger: logging.Logger, job: _Running, outcome: Any, dataset: Dataset,
+                advisor: Advisor | None) -> None:
+        """Store a finished trial: failed, to rerun, or complete with its diagnosis and actions."""
+        from symtuner.execution import WorkerLost
+        from symtuner.neural.builder import max_conv_blocks
+
+        settings = self.settings
+        number = job.spec.number
+        if isinstance(outcome, WorkerLost):
+            reruns = _reruns(store.trials(with_curves=False), number)
+            state = TrialState.INTERRUPTED if reruns < self.execution.retries else TrialState.FAILED
+            store.fail_trial(number, str(outcome), state)
+            _event(store, logger, "worker_lost", f"{outcome}; "
+                   f"{'it will run again' if state == TrialState.INTERRUPTED else 'no retries left'}", number)
+            self.progress.trial_failed(number, str(outcome))
             return
-        if getattr(result, "stopped", ""):
-            store.update_extra(number, {"stopped": result.stopped})
+        if isinstance(outcome, BaseException):
+            store.fail_trial(number, str(outcome))
+            _event(store, logger, "trial_failed", f"trial {number} failed: {outcome}", number)
+            self.progress.trial_failed(number, str(outcome))
+            if isinstance(outcome, ConfigError):
+                raise outcome
+            return
+        result = outcome
+        stopped = job.stop_reason or getattr(result, "stopped", "")
+        if stopped:
+            store.update_extra(number, {"stopped": stopped})
         ignored = list(getattr(result, "ignored_changes", ()))
         if ignored:
             store.update_extra(number, {"ignored_changes": ignored})
@@ -328,11 +389,13 @@ class Tuner:
         objective = result.val_accuracy if metric == "val_accuracy" else result.val_loss
         done = replace(store.trial(number), state=TrialState.COMPLETE, objective=objective,
                        curve=result.curve)
-        # ``trials`` was read before this trial started; the rule learning needs no older curves
-        earlier = [t for t in trials if t.number != number]
+        # the trials as they are now (others may have finished meanwhile); the rule learning needs no
+        # older curves
+        earlier = [t for t in store.trials(with_curves=False) if t.number != number]
         all_trials = earlier + [done]
         advice = None
         judgement = Judgement((), None)
+        tuning = store.latest_tuning()
         if advisor is not None:
             versions, verdicts, records = store.tuning_versions(), store.verdicts(), store.actions()
             judgement = judge(versions, verdicts, all_trials, settings.maximize, settings.revert_after, number,
@@ -370,7 +433,6 @@ class Tuner:
         finished = store.trial(number)
         self.progress.trial_finished(finished, best_trial(earlier + [finished], settings.maximize), advice)
 
-
     def _stopper(self, store: StudyStore, advisor: Advisor | None, trials: list[Trial],
                  dataset: Dataset) -> Callable[[LearningCurve], str] | None:
         """What may stop the next trial early: Optuna's MedianPruner when asked for, else symbolic
@@ -402,6 +464,33 @@ class Tuner:
             store.add_verdict(verdict)
             _event(store, logger, f"change_{verdict.verdict}",
                    f"the change of version {verdict.version} is {verdict.verdict}: {verdict.reason}", number)
+
+
+@dataclass
+class _Running:
+    """A trial the loop has submitted: what it runs, under which version, and what it has seen."""
+
+    spec: Any
+    tuning: Any
+    trials_at_start: list[Trial]
+    stopper: Callable[[LearningCurve], str] | None
+    spec_epochs: int
+    seen: dict[str, list[float]] = field(default_factory=dict)
+    stop_reason: str = ""
+
+
+#: Proposals asked for before a random point replaces one that equals a running trial's params.
+_PROPOSAL_ATTEMPTS = 5
+
+
+def _reruns(trials: list[Trial], number: int) -> int:
+    """How many times the trial ``number`` is itself a rerun (the length of its retry chain)."""
+    by_number = {t.number: t for t in trials}
+    count = 0
+    while number in by_number and by_number[number].extra.get("retry_of") is not None and count < len(trials):
+        number = int(by_number[number].extra["retry_of"])
+        count += 1
+    return count
 
 
 def _check_space_values(space: SearchSpace) -> None:

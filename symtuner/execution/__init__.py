@@ -1,0 +1,17 @@
+"""Where trials run: in this process, in a local pool of worker processes, or as Ray tasks.
+
+The tuning loop talks to a :class:`~symtuner.execution.base.Dispatcher`:
+``submit`` a trial, ``wait`` for whichever finishes first (per-epoch metrics
+are handed to the loop as they arrive), ``cancel`` the running ones. The
+loop stays the only writer of the study store.
+"""
+
+from symtuner.execution.base import (
+    Dispatcher,
+    ExecutionSettings,
+    InlineDispatcher,
+    WorkerLost,
+    make_dispatcher,
+)
+
+__all__ = ["Dispatcher", "ExecutionSettings", "InlineDispatcher", "WorkerLost", "make_dispatcher"]

@@ -1,0 +1,143 @@
+"""The dispatcher protocol, the execution settings, and the in-process dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from symtuner.errors import ConfigError, SymtunerError, TrialFailed
+
+#: Called by ``Dispatcher.wait`` for every epoch a running trial reports:
+#: (trial number, 0-based epoch, logs) -> a reason to stop that trial, or "".
+EpochSink = Callable[[int, int, dict[str, float]], str]
+#: What ``wait`` returns for a finished trial: its TrainResult, or the exception it ended with.
+Outcome = tuple[int, Any]
+
+
+class WorkerLost(SymtunerError):
+    """The process or node running a trial died before the trial ended; the trial can be rerun."""
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    """How trials run (not stored with the study: a study may be resumed with other settings).
+
+    ``workers`` trials run at once. With ``ray`` unset and one worker they run
+    in this process; with more, each in a fresh spawned process of a local
+    pool. ``ray`` is ``"local"`` (a private Ray instance for the study's
+    lifetime), ``"auto"`` or ``HOST:PORT`` (an existing cluster). A trial
+    whose worker dies is rerun up to ``retries`` times.
+    """
+
+    workers: int = 1
+    threads_per_trial: int | None = None
+    ray: str | None = None
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+    retries: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("workers",):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if self.threads_per_trial is not None and (isinstance(self.threads_per_trial, bool) or not isinstance(
+                self.threads_per_trial, int) or self.threads_per_trial < 1):
+            raise ConfigError(f"threads_per_trial must be a positive integer, got {self.threads_per_trial!r}")
+        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or self.retries < 0:
+            raise ConfigError(f"retries must be a non-negative integer, got {self.retries!r}")
+        for name in ("cpus_per_trial", "gpus_per_trial"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e6:
+                raise ConfigError(f"{name} must be a non-negative number, got {value!r}")
+        if self.cpus_per_trial <= 0:
+            raise ConfigError(f"cpus_per_trial must be above 0, got {self.cpus_per_trial!r}")
+        if self.ray is not None and (not isinstance(self.ray, str) or not self.ray.strip()):
+            raise ConfigError(f"ray must be 'local', 'auto' or HOST:PORT, got {self.ray!r}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "[execution]") -> ExecutionSettings:
+        from symtuner.fields import check_known_keys
+
+        check_known_keys(cls, data, f"keys in {where}")
+        return cls(**data)
+
+
+class Dispatcher(Protocol):
+    """Runs trials; the loop submits up to ``capacity`` at once and waits for them."""
+
+    capacity: int
+
+    def check(self, space: Any, architecture: Any) -> None:
+        """Raise ConfigError when a trial cannot run (before a study is created)."""
+        ...
+
+    def submit(self, spec: Any) -> None: ...
+
+    def wait(self, on_epoch: EpochSink, timeout: float) -> list[Outcome]:
+        """Hand every epoch reported meanwhile to ``on_epoch``; return the trials that finished
+        (possibly none, after ``timeout`` seconds)."""
+        ...
+
+    def cancel(self) -> None:
+        """Stop every running trial (Ctrl-C)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class InlineDispatcher:
+    """One trial at a time, in this process, through an executor's ``run`` (today's loop)."""
+
+    capacity = 1
+
+    def __init__(self, executor: Any) -> None:
+        self.executor = executor
+        self._pending: list[Any] = []
+
+    def check(self, space: Any, architecture: Any) -> None:
+        check = getattr(self.executor, "check", None)
+        if check is not None:
+            check(space, architecture)
+
+    def submit(self, spec: Any) -> None:
+        if self._pending:
+            raise RuntimeError("the inline dispatcher runs one trial at a time")
+        self._pending.append(spec)
+
+    def wait(self, on_epoch: EpochSink, timeout: float) -> list[Outcome]:
+        if not self._pending:
+            return []
+        spec = self._pending.pop()
+        try:
+            result = self.executor.run(spec, on_epoch=lambda epoch, logs: on_epoch(spec.number, epoch, logs))
+        except (TrialFailed, ConfigError, WorkerLost) as exc:
+            return [(spec.number, exc)]
+        return [(spec.number, result)]
+
+    def cancel(self) -> None:
+        self._pending.clear()
+
+    def close(self) -> None:
+        close = getattr(self.executor, "close", None)
+        if close is not None:
+            close()
+
+
+def make_dispatcher(execution: ExecutionSettings, dataset: Any, network: Any, config: Any,
+                    executor_factory: Callable[..., Any] | None) -> Any:
+    """The dispatcher ``execution`` asks for; ``network`` is the function or its spec string."""
+    if execution.ray is not None:
+        from symtuner.execution.ray_tasks import RayDispatcher
+
+        return RayDispatcher(execution, dataset, network, config, executor_factory)
+    if execution.workers > 1:
+        from symtuner.execution.pool import PoolDispatcher
+
+        return PoolDispatcher(execution, dataset, network, config, executor_factory)
+    from symtuner.execution.worker import resolve_network
+    from symtuner.neural.executor import InProcessExecutor
+
+    factory = executor_factory or InProcessExecutor
+    return InlineDispatcher(factory(dataset, resolve_network(network), config))

@@ -1,0 +1,186 @@
+"""A local pool: each trial in a fresh worker process, up to ``workers`` at once.
+
+A fresh process per trial means no TensorFlow state (graphs, memory, thread
+pools) leaks from one trial into the next. Workers are started with
+``python -m symtuner.execution.pool_worker`` (not with multiprocessing's
+spawn, which would import the user's main script again in every worker and
+needs an ``if __name__ == "__main__"`` guard there). Each worker talks to the
+driver over its own socket pair: it receives its trial, sends every epoch and
+its result, and reads a stop request. The data set and its validation split
+are written once to a temporary directory that every worker maps from disk.
+One spare worker is started ahead of need, so that its start-up (Python and
+the imports) overlaps the running trials instead of delaying the next one.
+A worker that dies without a result (killed, out of memory) is reported as
+:class:`~symtuner.execution.base.WorkerLost`, with the last line it wrote
+to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from symtuner.execution.base import EpochSink, ExecutionSettings, Outcome, WorkerLost
+from symtuner.execution.worker import Work, check_picklable, rebuild_error, resolve_network, save_split
+
+
+@dataclass
+class _Running:
+    process: subprocess.Popen[bytes]
+    conn: Connection
+    log: Path
+    stopped: bool = False
+
+
+#: Worker processes started ahead of need.
+SPARES = 1
+
+
+class PoolDispatcher:
+    """Runs up to ``execution.workers`` trials at once, each in a fresh worker process."""
+
+    def __init__(self, execution: ExecutionSettings, dataset: Any, network: Any, config: Any,
+                 executor_factory: Any = None) -> None:
+        check_picklable(network, "the network function")
+        if executor_factory is not None:
+            check_picklable(executor_factory, "the executor factory")
+        self.capacity = execution.workers
+        self._execution = execution
+        self._dataset = dataset
+        self._network = network
+        self._config = config
+        self._factory = executor_factory
+        self._running: dict[int, _Running] = {}
+        self._spares: list[_Running] = []
+        self._started = 0
+        self._dir = Path(tempfile.mkdtemp(prefix="symtuner-pool-"))
+        from symtuner.neural.training import split_validation
+
+        save_split(self._dir / "data", dataset, split_validation(dataset, config.validation_split,
+                                                                 config.split_seed))
+
+    def check(self, space: Any, architecture: Any) -> None:
+        if self._factory is not None:
+            return
+        from symtuner.neural.training import check_before_study, split_validation
+
+        split = split_validation(self._dataset, self._config.validation_split, self._config.split_seed)
+        check_before_study(resolve_network(self._network), space, architecture, self._dataset, len(split.y_fit))
+
+    def submit(self, spec: Any) -> None:
+        if len(self._running) >= self.capacity:
+            raise RuntimeError("every worker is busy")
+        work = Work(spec, self._network, self._config, self._execution.threads_per_trial, self._factory)
+        worker = self._spare()
+        worker.conn.send((work, str(self._dir / "data")))
+        self._running[spec.number] = worker
+        while len(self._spares) < SPARES:
+            self._spares.append(self._start_worker())
+
+    def _spare(self) -> _Running:
+        """A started worker waiting for its trial (a fresh one if none is alive)."""
+        while self._spares:
+            worker = self._spares.pop(0)
+            if worker.process.poll() is None:
+                return worker
+            worker.conn.close()
+        return self._start_worker()
+
+    def _start_worker(self) -> _Running:
+        ours, theirs = socket.socketpair()
+        self._started += 1
+        log = self._dir / f"worker_{self._started:04d}.stderr"
+        env = dict(os.environ)
+        threads = self._execution.threads_per_trial
+        if threads is not None:
+            for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+                env[name] = str(threads)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        with open(log, "wb") as err:
+            process = subprocess.Popen([sys.executable, "-m", "symtuner.execution.pool_worker",
+                                        str(theirs.fileno())], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=os.getcwd())
+        theirs.close()
+        return _Running(process, Connection(ours.detach()), log)
+
+    def wait(self, on_epoch: EpochSink, timeout: float) -> list[Outcome]:
+        done: list[Outcome] = []
+        by_conn = {id(r.conn): (n, r) for n, r in self._running.items()}
+        for conn in wait([r.conn for r in self._running.values()], timeout=timeout):
+            number, running = by_conn[id(conn)]
+            outcome = self._read(number, running, on_epoch)
+            if outcome is not None:
+                done.append((number, outcome))
+                self._end(number)
+        return done
+
+    def _read(self, number: int, running: _Running, on_epoch: EpochSink) -> Any:
+        """Handle every message waiting on one worker's connection; its outcome once it has one."""
+        conn = running.conn
+        while True:
+            try:
+                if not conn.poll():
+                    return None
+                message = conn.recv()
+            except (EOFError, OSError):
+                code = running.process.wait()
+                return WorkerLost(f"trial {number}: its worker process died (exit code {code}{self._last_words(running)})")
+            kind = message[0]
+            if kind == "epoch":
+                if on_epoch(number, message[1], message[2]) and not running.stopped:
+                    running.stopped = True
+                    try:
+                        conn.send(("stop",))
+                    except OSError:
+                        pass
+            elif kind == "result":
+                return message[1]
+            else:
+                return rebuild_error(message[1], message[2])
+
+    @staticmethod
+    def _last_words(running: _Running) -> str:
+        try:
+            lines = [line for line in running.log.read_text(errors="replace").splitlines() if line.strip()]
+        except OSError:
+            return ""
+        return f"; its last words: {lines[-1][:300]}" if lines else ""
+
+    def _end(self, number: int) -> None:
+        running = self._running.pop(number)
+        running.conn.close()
+        try:
+            running.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            running.process.kill()
+            running.process.wait()
+
+    def cancel(self) -> None:
+        self._stop(list(self._running.values()))
+        self._running.clear()
+
+    def close(self) -> None:
+        self.cancel()
+        self._stop(self._spares)
+        self._spares.clear()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    @staticmethod
+    def _stop(workers: list[_Running]) -> None:
+        for worker in workers:
+            worker.process.terminate()
+        for worker in workers:
+            try:
+                worker.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+            worker.conn.close()

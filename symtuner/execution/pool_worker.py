@@ -1,0 +1,48 @@
+"""The worker process of the local pool: ``python -m symtuner.execution.pool_worker FD``.
+
+It reads its trial from the connection on file descriptor ``FD``, trains it,
+sends every epoch and then its result (or its error), and stops early when
+the driver sends a stop request.
+"""
+
+from __future__ import annotations
+
+import sys
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from symtuner.execution.worker import error_message, load_split, run_work, set_threads
+
+
+def main(fd: int) -> int:
+    import symtuner.neural.training  # noqa: F401 (imported while waiting for a trial: a spare worker is warm)
+
+    conn = Connection(fd)
+    try:
+        work, data_dir = conn.recv()
+    except EOFError:  # a spare worker the driver no longer needs
+        return 0
+    set_threads(work.threads)
+    stop = False
+
+    def report(epoch: int, logs: dict[str, float]) -> None:
+        conn.send(("epoch", epoch, logs))
+
+    def should_stop() -> bool:
+        nonlocal stop
+        while not stop and conn.poll():
+            stop = conn.recv()[0] == "stop"
+        return stop
+
+    try:
+        dataset, split = load_split(Path(data_dir))
+        result = run_work(work, dataset, split, report, should_stop)
+    except BaseException as exc:  # everything goes back to the driver
+        conn.send(("error", *error_message(exc)))
+        return 1
+    conn.send(("result", result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1])))

@@ -1,0 +1,149 @@
+"""Ray: each trial a Ray task, on this machine (``local``) or on an existing cluster.
+
+``ray="local"`` starts a private Ray instance for the study's lifetime and
+stops it at the end; ``"auto"`` or ``HOST:PORT`` joins a running cluster
+(``ray.init(address=...)``), which the study leaves running. The data set
+and its validation split go to Ray's object store once (``ray.put``); each
+task asks for ``cpus_per_trial`` CPUs and ``gpus_per_trial`` GPUs. Epochs
+and stop requests travel through one small actor. A task whose worker or
+node dies is reported as :class:`~symtuner.execution.base.WorkerLost`.
+Ray is an optional dependency: ``pip install "symbolic-dnn-tuner[ray]"``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from symtuner.errors import ConfigError, TrialFailed
+from symtuner.execution.base import EpochSink, ExecutionSettings, Outcome, WorkerLost
+from symtuner.execution.worker import Work, resolve_network, run_work, set_threads
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("Ray is not installed; install it with: pip install \"symbolic-dnn-tuner[ray]\"") from None
+    return ray
+
+
+class _Channel:
+    """The actor between tasks and the driver: epochs reported, stops requested."""
+
+    def __init__(self) -> None:
+        self.epochs: list[tuple[int, int, dict[str, float]]] = []
+        self.stopped: set[int] = set()
+
+    def report(self, number: int, epoch: int, logs: dict[str, float]) -> None:
+        self.epochs.append((number, epoch, logs))
+
+    def drain(self) -> list[tuple[int, int, dict[str, float]]]:
+        out, self.epochs = self.epochs, []
+        return out
+
+    def stop(self, number: int) -> None:
+        self.stopped.add(number)
+
+    def should_stop(self, number: int) -> bool:
+        return number in self.stopped
+
+
+def _ray_trial(work: Work, data: Any, channel: Any) -> Any:
+    """The Ray task: train one trial on the data from the object store."""
+    import ray
+
+    set_threads(work.threads)
+    dataset, split = data
+    number = work.spec.number
+    return run_work(work, dataset, split,
+                    lambda epoch, logs: channel.report.remote(number, epoch, logs),
+                    lambda: bool(ray.get(channel.should_stop.remote(number))))
+
+
+class RayDispatcher:
+    """Runs up to ``execution.workers`` trials at once as Ray tasks."""
+
+    def __init__(self, execution: ExecutionSettings, dataset: Any, network: Any, config: Any,
+                 executor_factory: Any = None) -> None:
+        ray = _import_ray()
+        self._ray = ray
+        self.capacity = execution.workers
+        self._execution = execution
+        self._dataset = dataset
+        self._network = network
+        self._config = config
+        self._factory = executor_factory
+        self._owned = False
+        address = execution.ray
+        try:
+            if address == "local":
+                ray.init(num_cpus=max(execution.workers * execution.cpus_per_trial, 1), include_dashboard=False,
+                         log_to_driver=False, logging_level="ERROR", configure_logging=True)
+                self._owned = True
+            else:
+                ray.init(address=address, log_to_driver=False, logging_level="ERROR")
+        except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
+            raise ConfigError(f"cannot reach the Ray cluster at {address!r}: {type(exc).__name__}: "
+                              f"{' '.join(str(exc).split())[:300]}") from None
+        from symtuner.neural.training import split_validation
+
+        split = split_validation(dataset, config.validation_split, config.split_seed)
+        self._data = ray.put((dataset, split))
+        self._channel = ray.remote(num_cpus=0)(_Channel).remote()
+        self._task = ray.remote(num_cpus=execution.cpus_per_trial, num_gpus=execution.gpus_per_trial,
+                                max_retries=0)(_ray_trial)
+        self._refs: dict[Any, int] = {}
+
+    def check(self, space: Any, architecture: Any) -> None:
+        if self._factory is not None:
+            return
+        from symtuner.neural.training import check_before_study, split_validation
+
+        split = split_validation(self._dataset, self._config.validation_split, self._config.split_seed)
+        check_before_study(resolve_network(self._network), space, architecture, self._dataset, len(split.y_fit))
+
+    def submit(self, spec: Any) -> None:
+        work = Work(spec, self._network, self._config, self._execution.threads_per_trial, self._factory)
+        self._refs[self._task.remote(work, self._data, self._channel)] = spec.number
+
+    def wait(self, on_epoch: EpochSink, timeout: float) -> list[Outcome]:
+        ray = self._ray
+        deadline = time.monotonic() + timeout
+        while True:
+            ready: list[Any] = []
+            if self._refs:
+                ready, _ = ray.wait(list(self._refs), num_returns=1, timeout=max(0.0, min(0.1, deadline -
+                                                                                           time.monotonic())))
+            for number, epoch, logs in ray.get(self._channel.drain.remote()):
+                if number in self._refs.values() and on_epoch(number, epoch, logs):
+                    self._channel.stop.remote(number)
+            done = [self._outcome(ref) for ref in ready]
+            if done or time.monotonic() >= deadline or not self._refs:
+                return done
+
+    def _outcome(self, ref: Any) -> Outcome:
+        ray = self._ray
+        number = self._refs.pop(ref)
+        try:
+            return number, ray.get(ref)
+        except ray.exceptions.RayTaskError as exc:
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, (ConfigError, TrialFailed)):
+                return number, cause
+            return number, TrialFailed(f"trial {number}: {type(cause or exc).__name__}: {cause or exc}")
+        except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
+                ray.exceptions.ObjectLostError, ray.exceptions.TaskCancelledError) as exc:
+            return number, WorkerLost(f"trial {number}: its Ray worker was lost ({type(exc).__name__})")
+        except ray.exceptions.RayError as exc:
+            return number, WorkerLost(f"trial {number}: Ray failed ({type(exc).__name__}: {exc})")
+
+    def cancel(self) -> None:
+        for ref in list(self._refs):
+            self._ray.cancel(ref, force=True)
+        self._refs.clear()
+
+    def close(self) -> None:
+        self.cancel()
+        if self._owned:
+            self._ray.shutdown()
