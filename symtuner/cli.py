@@ -65,6 +65,43 @@ _port = _int_at_least(1, 65535)
 _seed = _int_at_least(0, 2**32 - 1)
 
 
+def _non_negative_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < 1e6:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a non-negative number")
+    return value
+
+
+def _add_execution_options(parser: argparse.ArgumentParser) -> None:
+    """Where trials run; not stored with the study (a resume may choose others)."""
+    group = parser.add_argument_group("execution (where trials run)")
+    group.add_argument("--workers", type=_positive_int, help="trials at once (default 1: in this process; more: "
+                                                             "a local pool of worker processes, or Ray tasks)")
+    group.add_argument("--threads-per-trial", type=_positive_int, help="TensorFlow threads of each worker")
+    group.add_argument("--ray", metavar="local|auto|HOST:PORT",
+                       help="run trials as Ray tasks: 'local' starts a private Ray instance, 'auto' or an "
+                            "address joins a running cluster (needs pip install \"symbolic-dnn-tuner[ray]\")")
+    group.add_argument("--cpus-per-trial", type=_non_negative_number, help="Ray CPUs per trial (default 1)")
+    group.add_argument("--gpus-per-trial", type=_non_negative_number, help="Ray GPUs per trial (default 0)")
+    group.add_argument("--retries", type=_non_negative_int,
+                       help="reruns of a trial whose worker died (default 2)")
+
+
+_EXECUTION_OPTIONS = ("workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries")
+
+
+def _execution(args: argparse.Namespace, config: dict[str, Any] | None = None) -> Any:
+    """The execution settings: the config's [execution] table, then the command-line options."""
+    from symtuner.execution import ExecutionSettings
+
+    values = dict(config or {})
+    values.update({k: getattr(args, k) for k in _EXECUTION_OPTIONS if getattr(args, k, None) is not None})
+    return ExecutionSettings.from_dict(values)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symtuner", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -84,11 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--network", help="default, module:function or file.py:function")
     run.add_argument("--rules", type=Path, help="directory of .pl files extending the shipped rules")
     run.add_argument("--no-symbolic", action="store_true", help="plain BO: no diagnosis, no actions")
+    _add_execution_options(run)
 
     resume = sub.add_parser("resume", help="resume a study with its stored settings")
     resume.add_argument("study_dir")
     resume.add_argument("--trials", type=_positive_int, help="total number of trials")
     resume.add_argument("--budget-epochs", type=_positive_int, help="total epochs of all trials")
+    _add_execution_options(resume)
 
     status = sub.add_parser("status", help="the trial table and the best trial of a study")
     status.add_argument("study_dir")
@@ -205,13 +244,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise ConfigError(f"{study_dir} already holds a study; resume it with 'symtuner resume {study_dir}' "
                               f"or 'symtuner run --study-dir {study_dir} --trials N' without "
                               f"{', '.join('--' + k.replace('_', '-') for k in overrides)}")
-        return _resume(study_dir, args.trials, args.budget_epochs)
+        return _resume(study_dir, args.trials, args.budget_epochs, _execution(args))
     values: dict[str, Any] = {}
     space = None
     trials: int | None = None
     budget = args.budget_epochs
+    execution_table: dict[str, Any] = {}
     if args.config is not None:
         config = load_config(args.config)
+        execution_table = config.execution
         values.update(config.settings)
         space = config.space
         trials = config.trials
@@ -227,15 +268,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         trials = args.trials
     if trials is None and budget is None:
         trials = 10
+    execution = _execution(args, execution_table)
     settings = StudySettings.from_dict(values)
-    return _run_study(study_dir, settings, space, trials, budget_epochs=budget)
+    return _run_study(study_dir, settings, space, trials, budget_epochs=budget, execution=execution)
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-    return _resume(Path(args.study_dir), args.trials, args.budget_epochs)
+    return _resume(Path(args.study_dir), args.trials, args.budget_epochs, _execution(args))
 
 
-def _resume(study_dir: Path, trials: int | None, budget_epochs: int | None = None) -> int:
+def _resume(study_dir: Path, trials: int | None, budget_epochs: int | None = None, execution: Any = None) -> int:
     from symtuner.settings import stored_settings
     from symtuner.storage import StudyStore
 
@@ -244,11 +286,12 @@ def _resume(study_dir: Path, trials: int | None, budget_epochs: int | None = Non
         done = len(store.trials(with_curves=False))
     if trials is None and budget_epochs is None:
         trials = max(done, 10)
-    return _run_study(study_dir, None, None, trials, objective=settings.objective, budget_epochs=budget_epochs)
+    return _run_study(study_dir, None, None, trials, objective=settings.objective, budget_epochs=budget_epochs,
+                      execution=execution)
 
 
 def _run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, objective: str | None = None,
-               budget_epochs: int | None = None) -> int:
+               budget_epochs: int | None = None, execution: Any = None) -> int:
     from symtuner.console import ConsoleProgress, describe_trial
     from symtuner.quiet import import_keras_quietly
     from symtuner.tuner import Tuner
@@ -256,7 +299,8 @@ def _run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, o
     import_keras_quietly()
 
     objective = objective or settings.objective
-    tuner = Tuner(study_dir, space=space, settings=settings, progress=ConsoleProgress(objective))
+    tuner = Tuner(study_dir, space=space, settings=settings, progress=ConsoleProgress(objective),
+                  execution=execution)
     best = tuner.run(trials, budget_epochs=budget_epochs)
     print()
     if best is None:

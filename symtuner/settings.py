@@ -21,6 +21,10 @@ A config file looks like::
     max_dense_layers = 3
     max_conv_blocks = 1
 
+    [execution]                 # where trials run (not stored: a resume may choose others)
+    workers = 2                 # trials at once: a local pool of worker processes
+    ray = "auto"                # optional: Ray tasks on a running cluster ("local" starts one)
+
     [rules]
     dir = "my_rules"            # extra or replacement .pl files
     mode = "extend"             # extend | replace
@@ -156,6 +160,7 @@ class Config:
     space: SearchSpace | None
     trials: int | None
     budget_epochs: int | None = None
+    execution: dict[str, Any] = field(default_factory=dict)
 
 
 _SECTIONS = {
@@ -163,6 +168,7 @@ _SECTIONS = {
               "validation_split", "patience", "revert_after", "stop_early", "pruner", "budget_epochs"},
     "network": {"function", "flip", "max_dense_layers", "max_conv_blocks"},
     "rules": {"dir", "mode", "thresholds"},
+    "execution": {"workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries"},
 }
 
 
@@ -215,4 +221,12 @@ def load_config(path: Path) -> Config:
     for name, value in (("trials", trials), ("budget_epochs", budget)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ConfigError(f"config file {path}: {name} must be a positive integer, got {value!r}")
-    return Config(settings, space, trials, budget)
+    execution = dict(data.get("execution", {}))
+    if execution:
+        from symtuner.execution import ExecutionSettings
+
+        try:
+            ExecutionSettings.from_dict(execution)
+        except ConfigError as exc:
+            raise ConfigError(f"config file {path}: [execution]: {exc}") from None
+    return Config(settings, space, trials, budget, execution)

@@ -28,6 +28,25 @@ def _import_ray() -> Any:
     return ray
 
 
+#: Seconds to wait for a TCP connection to a cluster's head before giving up.
+CONNECT_TIMEOUT = 5.0
+
+
+def _check_reachable(address: str) -> None:
+    """``HOST:PORT`` must accept a TCP connection (Ray itself retries for minutes)."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(f"Ray address {address!r} must be 'local', 'auto' or HOST:PORT")
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc} (is 'ray start "
+                          f"--head' running there, and is the port open?)") from None
+
+
 class _Channel:
     """The actor between tasks and the driver: epochs reported, stops requested."""
 
@@ -76,6 +95,8 @@ class RayDispatcher:
         self._factory = executor_factory
         self._owned = False
         address = execution.ray
+        if address not in ("local", "auto"):
+            _check_reachable(address)
         try:
             if address == "local":
                 ray.init(num_cpus=max(execution.workers * execution.cpus_per_trial, 1), include_dashboard=False,
@@ -84,6 +105,10 @@ class RayDispatcher:
             else:
                 ray.init(address=address, log_to_driver=False, logging_level="ERROR")
         except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
+            if "Authentication" in type(exc.__cause__).__name__:
+                raise ConfigError(f"the Ray cluster at {address} wants token authentication (what 'ray start' "
+                                  "enables by default): export RAY_AUTH_MODE=token, and RAY_AUTH_TOKEN unless "
+                                  "~/.ray/auth_token holds the cluster's token, then run again") from None
             raise ConfigError(f"cannot reach the Ray cluster at {address!r}: {type(exc).__name__}: "
                               f"{' '.join(str(exc).split())[:300]}") from None
         from symtuner.neural.training import split_validation
