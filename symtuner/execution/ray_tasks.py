@@ -47,6 +47,18 @@ def _check_reachable(address: str) -> None:
                           f"--head' running there, and is the port open?)") from None
 
 
+def _wants_token(exc: BaseException) -> bool:
+    """Whether Ray refused the connection for want of an authentication token."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if "Authentication" in type(seen).__name__ or "InvalidAuthToken" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class _Channel:
     """The actor between tasks and the driver: epochs reported, stops requested."""
 
@@ -94,7 +106,7 @@ class RayDispatcher:
         self._config = config
         self._factory = executor_factory
         self._owned = False
-        address = execution.ray
+        address = execution.ray or "local"
         if address not in ("local", "auto"):
             _check_reachable(address)
         try:
@@ -105,7 +117,7 @@ class RayDispatcher:
             else:
                 ray.init(address=address, log_to_driver=False, logging_level="ERROR")
         except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
-            if "Authentication" in type(exc.__cause__).__name__:
+            if _wants_token(exc):
                 raise ConfigError(f"the Ray cluster at {address} wants token authentication (what 'ray start' "
                                   "enables by default): export RAY_AUTH_MODE=token, and RAY_AUTH_TOKEN unless "
                                   "~/.ray/auth_token holds the cluster's token, then run again") from None
