@@ -105,7 +105,6 @@ class RayDispatcher:
         self._network = network
         self._config = config
         self._factory = executor_factory
-        self._owned = False
         address = execution.ray or "local"
         if address not in ("local", "auto"):
             _check_reachable(address)
@@ -113,7 +112,6 @@ class RayDispatcher:
             if address == "local":
                 ray.init(num_cpus=max(execution.workers * execution.cpus_per_trial, 1), include_dashboard=False,
                          log_to_driver=False, logging_level="ERROR", configure_logging=True)
-                self._owned = True
             else:
                 ray.init(address=address, log_to_driver=False, logging_level="ERROR")
         except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
@@ -181,6 +179,6 @@ class RayDispatcher:
         self._refs.clear()
 
     def close(self) -> None:
+        """Cancel what still runs and disconnect (a private instance stops; a cluster keeps running)."""
         self.cancel()
-        if self._owned:
-            self._ray.shutdown()
+        self._ray.shutdown()

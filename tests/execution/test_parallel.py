@@ -1,0 +1,241 @@
+"""Trials in parallel: the local pool and Ray, with simulated and real trainings."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from symtuner.cli import main
+from symtuner.errors import ConfigError
+from symtuner.execution import ExecutionSettings
+from symtuner.settings import StudySettings
+from symtuner.simulate import SimulatedExecutor
+from symtuner.storage import StudyStore
+from symtuner.tuner import SilentProgress, Tuner
+
+HERE = Path(__file__).parent
+DATA_PY = '''
+import numpy as np
+
+def tiny():
+    rng = np.random.default_rng(0)
+    x = rng.random((60, 28, 28, 1), dtype=np.float32)
+    y = np.arange(60) % 3
+    return x[:48], x[48:], y[:48], y[48:], 3
+'''
+SLOW = functools.partial(SimulatedExecutor, epoch_seconds=0.2)
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> str:
+    (tmp_path / "data.py").write_text(DATA_PY)
+    return f"{tmp_path / 'data.py'}:tiny"
+
+
+class _Overlap(SilentProgress):
+    """Records which trials report epochs between others' start and finish."""
+
+    def __init__(self) -> None:
+        self.active: set[int] = set()
+        self.most = 0
+
+    def trial_started(self, number, index, total, params):
+        self.active.add(number)
+        self.most = max(self.most, len(self.active))
+
+    def trial_finished(self, trial, best, advice):
+        self.active.discard(trial.number)
+
+    def trial_failed(self, number, error):
+        self.active.discard(number)
+
+
+def _trials(directory: Path):
+    with StudyStore.open(directory, readonly=True) as store:
+        return store.trials()
+
+
+def _assert_no_running_duplicates(trials) -> None:
+    """Trials whose runs overlapped in time never had the same params."""
+    for a in trials:
+        for b in trials:
+            if a.number < b.number and b.started_at < (a.finished_at or float("inf")):
+                assert a.params != b.params or b.extra.get("retry_of") == a.number
+
+
+def test_a_two_worker_pool_study_runs_trials_at_once(tmp_path, data):
+    progress = _Overlap()
+    best = Tuner(tmp_path / "s", dataset=data, executor_factory=SLOW, progress=progress,
+                 execution=ExecutionSettings(workers=2)).run(6)
+    trials = _trials(tmp_path / "s")
+    assert best is not None
+    assert [t.state for t in trials] == ["complete"] * 6
+    assert progress.most == 2
+    assert all(t.curve is not None and t.curve.n_epochs == 4 for t in trials)
+    _assert_no_running_duplicates(trials)
+    assert len({json.dumps(t.params, sort_keys=True) for t in trials}) == 6
+
+
+def test_one_worker_proposes_what_the_loop_always_proposed(tmp_path):
+    """With one worker the loop is the sequential one: the same 12 proposals as before parallel runs."""
+    import numpy as np
+
+    from symtuner.data import validate_dataset
+
+    rng = np.random.default_rng(0)
+    x = rng.random((60, 28, 28, 1), dtype=np.float32)
+    y = np.arange(60) % 3
+    dataset = validate_dataset(x[:48], x[48:], y[:48], y[48:], 3, name="tiny")
+    golden = json.loads((HERE / "golden_proposals.json").read_text())
+    for name, kw in {"symbolic": {}, "plain": {"symbolic": False}}.items():
+        Tuner(tmp_path / name, dataset=dataset, settings=StudySettings(seed=3, **kw),
+              executor_factory=SimulatedExecutor).run(12)
+        got = [{"params": t.params, "objective": t.objective, "tuning_version": t.tuning_version}
+               for t in _trials(tmp_path / name)]
+        assert got == golden[name]
+
+
+def test_a_killed_worker_leaves_its_trial_to_rerun(tmp_path, data, monkeypatch):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    monkeypatch.setenv("SYMTUNER_TEST_PID_DIR", str(pids))
+    monkeypatch.setenv("PYTHONPATH", str(HERE / "workers") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    monkeypatch.syspath_prepend(str(HERE / "workers"))
+    from parallel_helpers import PidRecordingExecutor
+
+    class KillTrialTwo(SilentProgress):
+        killed = False
+
+        def epoch_finished(self, number, epoch, epochs, logs):
+            if number == 2 and not self.killed:
+                os.kill(int((pids / "trial_2.pid").read_text()), signal.SIGKILL)
+                self.killed = True
+
+    progress = KillTrialTwo()
+    Tuner(tmp_path / "s", dataset=data, executor_factory=PidRecordingExecutor, progress=progress,
+          execution=ExecutionSettings(workers=2, retries=1)).run(4)
+    trials = _trials(tmp_path / "s")
+    assert progress.killed
+    two = next(t for t in trials if t.number == 2)
+    assert two.state == "interrupted" and "worker process died" in two.error and "-9" in two.error
+    rerun = next(t for t in trials if t.extra.get("retry_of") == 2)
+    assert rerun.state == "complete" and rerun.params == two.params and rerun.extra["seed"] == two.extra["seed"]
+    assert sum(t.state == "complete" for t in trials) == 4
+
+
+def test_a_killed_parallel_study_resumes_with_nothing_lost(tmp_path, data):
+    script = f'''
+import functools, sys
+from symtuner.execution import ExecutionSettings
+from symtuner.simulate import SimulatedExecutor
+from symtuner.tuner import Tuner
+print("ready", flush=True)
+Tuner(sys.argv[1], dataset={data!r}, executor_factory=functools.partial(SimulatedExecutor, epoch_seconds=0.25),
+      execution=ExecutionSettings(workers=2)).run(8)
+'''
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "s")], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # kill once some trials are complete and others running
+        time.sleep(0.3)
+        if (tmp_path / "s" / "study.db").exists():
+            states = [t.state for t in _trials(tmp_path / "s")]
+            if states.count("complete") >= 2 and "running" in states:
+                break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = {t.number: (t.params, t.objective, t.curve) for t in _trials(tmp_path / "s") if t.is_complete}
+    assert before
+    Tuner(tmp_path / "s", executor_factory=SLOW, execution=ExecutionSettings(workers=2)).run(8)
+    trials = _trials(tmp_path / "s")
+    assert {t.number: (t.params, t.objective, t.curve) for t in trials if t.number in before} == before
+    assert sum(t.state == "complete" for t in trials) == 8
+    for trial in trials:
+        if trial.state == "interrupted":
+            rerun = next(t for t in trials if t.extra.get("retry_of") == trial.number)
+            assert rerun.params == trial.params
+
+
+def test_a_tiny_real_keras_study_in_the_pool(tmp_path, data):
+    Tuner(tmp_path / "s", dataset=data, settings=StudySettings(epochs=1),
+          execution=ExecutionSettings(workers=2, threads_per_trial=1)).run(2)
+    trials = _trials(tmp_path / "s")
+    assert [t.state for t in trials] == ["complete", "complete"]
+    assert all(Path(t.model_path).is_file() for t in trials)
+
+
+def test_execution_settings_are_checked(tmp_path, data, capsys):
+    for bad in ({"workers": 0}, {"retries": -1}, {"threads_per_trial": 0}, {"cpus_per_trial": 0},
+                {"ray": ""}, {"colour": 1}):
+        with pytest.raises(ConfigError):
+            ExecutionSettings.from_dict(bad)
+    (tmp_path / "c.toml").write_text("[execution]\nworkers = 'many'\n")
+    assert main(["run", "--study-dir", str(tmp_path / "new"), "--config", str(tmp_path / "c.toml")]) == 2
+    assert "workers" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_network_function_that_cannot_reach_workers_is_refused(tmp_path, data):
+    with pytest.raises(ConfigError, match="cannot be sent to worker processes"):
+        Tuner(tmp_path / "s", dataset=data, network=lambda *a: None,
+              execution=ExecutionSettings(workers=2)).run(2)
+    assert not (tmp_path / "s").exists()
+
+
+# -- Ray ------------------------------------------------------------------------------------------
+
+ray = pytest.importorskip("ray", reason="Ray is an optional dependency")
+
+
+@pytest.fixture(scope="module")
+def ray_head(tmp_path_factory):
+    """A Ray head on this machine, started for these tests and stopped after them."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    ray_bin = Path(sys.executable).with_name("ray")
+    subprocess.run([str(ray_bin), "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
+                    "--disable-usage-stats"], env=env, check=True, capture_output=True, timeout=180)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([str(ray_bin), "stop", "--force"], env=env, capture_output=True, timeout=120)
+
+
+def test_a_two_worker_ray_study_on_a_running_head(tmp_path, data, ray_head):
+    progress = _Overlap()
+    Tuner(tmp_path / "s", dataset=data, executor_factory=SLOW, progress=progress,
+          execution=ExecutionSettings(workers=2, ray=ray_head)).run(6)
+    trials = _trials(tmp_path / "s")
+    assert [t.state for t in trials] == ["complete"] * 6
+    assert progress.most == 2
+    _assert_no_running_duplicates(trials)
+
+
+def test_a_tiny_real_keras_study_on_ray(tmp_path, data, ray_head):
+    Tuner(tmp_path / "s", dataset=data, settings=StudySettings(epochs=1),
+          execution=ExecutionSettings(workers=2, ray=ray_head, threads_per_trial=1)).run(2)
+    trials = _trials(tmp_path / "s")
+    assert [t.state for t in trials] == ["complete", "complete"]
+    assert all(Path(t.model_path).is_file() for t in trials)
+
+
+def test_an_unreachable_ray_address_is_one_line_before_anything_is_stored(tmp_path, data, capsys):
+    code = main(["run", "--study-dir", str(tmp_path / "s"), "--dataset", data, "--ray", "127.0.0.1:1",
+                 "--trials", "1"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "127.0.0.1:1" in err[0]
+    assert not (tmp_path / "s").exists()

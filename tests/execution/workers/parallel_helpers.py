@@ -1,0 +1,20 @@
+"""Executors the parallel tests send to worker processes (importable there through PYTHONPATH)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from symtuner.simulate import SimulatedExecutor
+
+
+class PidRecordingExecutor(SimulatedExecutor):
+    """Simulated training that sleeps each epoch and writes its process id to PID_DIR/trial_N.pid."""
+
+    def __init__(self, dataset=None, network_fn=None, config=None, **kwargs):
+        super().__init__(dataset, network_fn, config, epoch_seconds=0.3, **kwargs)
+
+    def run(self, spec, on_epoch=None):
+        directory = Path(os.environ["SYMTUNER_TEST_PID_DIR"])
+        (directory / f"trial_{spec.number}.pid").write_text(str(os.getpid()))
+        return super().run(spec, on_epoch)
