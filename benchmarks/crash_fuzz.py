@@ -84,7 +84,7 @@ def _trials(study: Path) -> dict[int, dict[str, Any]]:
     try:
         rows = conn.execute("SELECT number, state, params, objective, extra FROM trials ORDER BY number").fetchall()
         epochs = {}
-        for trial, epoch, loss in conn.execute("SELECT trial, epoch, loss FROM epochs ORDER BY trial, epoch"):
+        for trial, _epoch, loss in conn.execute("SELECT trial, epoch, loss FROM epochs ORDER BY trial, epoch"):
             epochs.setdefault(trial, []).append(loss)
     finally:
         conn.close()

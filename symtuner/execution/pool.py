@@ -8,8 +8,9 @@ needs an ``if __name__ == "__main__"`` guard there). Each worker talks to the
 driver over its own socket pair: it receives its trial, sends every epoch and
 its result, and reads a stop request. The data set and its validation split
 are written once to a temporary directory that every worker maps from disk.
-One spare worker is started ahead of need, so that its start-up (Python and
-the imports) overlaps the running trials instead of delaying the next one.
+Spare workers (up to ``MAX_SPARES``) are started ahead of need and import
+Keras while they wait, so that a worker's start-up overlaps the running
+trials instead of delaying the next one.
 A worker that dies without a result (killed, out of memory) is reported as
 :class:`~symtuner.execution.base.WorkerLost`, with the last line it wrote
 to stderr.
@@ -40,8 +41,8 @@ class _Running:
     stopped: bool = False
 
 
-#: Worker processes started ahead of need.
-SPARES = 1
+#: Most worker processes kept started ahead of need (each holds a loaded TensorFlow).
+MAX_SPARES = 4
 
 
 class PoolDispatcher:
@@ -66,6 +67,8 @@ class PoolDispatcher:
 
         save_split(self._dir / "data", dataset, split_validation(dataset, config.validation_split,
                                                                  config.split_seed))
+        self._spare_count = min(self.capacity, MAX_SPARES)
+        self._fill_spares()
 
     def check(self, space: Any, architecture: Any) -> None:
         if self._factory is not None:
@@ -82,7 +85,10 @@ class PoolDispatcher:
         worker = self._spare()
         worker.conn.send((work, str(self._dir / "data")))
         self._running[spec.number] = worker
-        while len(self._spares) < SPARES:
+        self._fill_spares()
+
+    def _fill_spares(self) -> None:
+        while len(self._spares) < self._spare_count:
             self._spares.append(self._start_worker())
 
     def _spare(self) -> _Running:
@@ -105,8 +111,10 @@ class PoolDispatcher:
                 env[name] = str(threads)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         with open(log, "wb") as err:
+            preload = [] if self._factory is not None else ["--preload-keras"]
             process = subprocess.Popen([sys.executable, "-m", "symtuner.execution.pool_worker",
-                                        str(theirs.fileno())], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                                        str(theirs.fileno()), *preload], pass_fds=[theirs.fileno()],
+                                       stdin=subprocess.DEVNULL,
                                        stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=os.getcwd())
         theirs.close()
         return _Running(process, Connection(ours.detach()), log)

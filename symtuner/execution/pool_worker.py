@@ -1,4 +1,4 @@
-"""The worker process of the local pool: ``python -m symtuner.execution.pool_worker FD``.
+"""The worker process of the local pool: ``python -m symtuner.execution.pool_worker FD [--preload-keras]``.
 
 It reads its trial from the connection on file descriptor ``FD``, trains it,
 sends every epoch and then its result (or its error), and stops early when
@@ -14,8 +14,13 @@ from pathlib import Path
 from symtuner.execution.worker import error_message, load_split, run_work, set_threads
 
 
-def main(fd: int) -> int:
+def main(fd: int, preload_keras: bool = False) -> int:
     import symtuner.neural.training  # noqa: F401 (imported while waiting for a trial: a spare worker is warm)
+
+    if preload_keras:
+        from symtuner.quiet import import_keras_quietly
+
+        import_keras_quietly()
 
     conn = Connection(fd)
     try:
@@ -45,4 +50,4 @@ def main(fd: int) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1])))
+    sys.exit(main(int(sys.argv[1]), "--preload-keras" in sys.argv[2:]))

@@ -51,8 +51,14 @@ class GaussianProcessOptimizer:
         return self.n_restarts if n_observations < self.restart_limit else 0
 
     def fit(self, space: SearchSpace, history: Sequence[Observation], seed: int,
-            surrogate: Surrogate | None = None) -> Any:
-        """The scikit-optimize ``Optimizer`` told every observation at its coordinates in the hull."""
+            surrogate: Surrogate | None = None, next_point: bool = True) -> Any:
+        """The scikit-optimize ``Optimizer`` told every observation at its coordinates in the hull.
+
+        ``next_point=False`` fits the model exactly as ``tell`` does (a clone
+        of the optimizer's estimator, same random state) but skips the
+        acquisition scikit-optimize would then run over its own candidates,
+        for callers that maximise the acquisition themselves.
+        """
         from skopt import Optimizer
 
         hull = surrogate.hull if surrogate is not None else space
@@ -60,23 +66,33 @@ class GaussianProcessOptimizer:
                               acq_optimizer="sampling", n_initial_points=1, random_state=seed)
         optimizer.base_estimator_.set_params(n_restarts_optimizer=self.restarts_for(len(history)))
         points = [as_point(hull, o.params) for o in history]
+        losses = finite_losses(history)
         with warnings.catch_warnings():
             # Repeated points are expected (a retried trial, clipped old points without a hull).
             warnings.simplefilter("ignore", UserWarning)
-            optimizer.tell(points, finite_losses(history))
+            if next_point:
+                optimizer.tell(points, losses)
+            else:
+                from sklearn.base import clone
+
+                model = clone(optimizer.base_estimator_)
+                model.fit(optimizer.space.transform(points), losses)
+                optimizer.Xi, optimizer.yi = list(points), list(losses)
+                optimizer.models.append(model)
         return optimizer
 
     def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int,
             surrogate: Surrogate | None = None) -> dict[str, Value]:
         if len(history) < self.n_initial:
             return RandomSearch().ask(space, history, seed)
-        optimizer = self.fit(space, history, seed, surrogate)
-        if surrogate is None or surrogate.hull == space:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                proposal = optimizer.ask()
-            return {name: plain(value) for name, value in zip(space.names, proposal)}
-        return self._ask_inside(optimizer, space, surrogate, seed)
+        inside = surrogate is not None and surrogate.hull != space
+        optimizer = self.fit(space, history, seed, surrogate, next_point=not inside)
+        if surrogate is not None and inside:
+            return self._ask_inside(optimizer, space, surrogate, seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            proposal = optimizer.ask()
+        return {name: plain(value) for name, value in zip(space.names, proposal)}
 
     def _ask_inside(self, optimizer: Any, space: SearchSpace, surrogate: Surrogate, seed: int
                     ) -> dict[str, Value]:
@@ -93,8 +109,9 @@ class GaussianProcessOptimizer:
         hull = surrogate.hull
         candidates = Space(to_skopt(space)).rvs(n_samples=optimizer.n_points, random_state=seed)
         defaults = hull.project(dict(surrogate.fixed))
-        rows = [[dict(zip(space.names, c)).get(name, defaults[name]) for name in hull.names]
-                for c in candidates]
+        where = {name: i for i, name in enumerate(space.names)}
+        order = [(where.get(name), defaults[name]) for name in hull.names]
+        rows = [[c[i] if i is not None else default for i, default in order] for c in candidates]
         xi = (optimizer.acq_func_kwargs or {}).get("xi", 0.01)
         ei = gaussian_ei(optimizer.space.transform(rows), optimizer.models[-1], y_opt=float(np.min(optimizer.yi)),
                          xi=xi)
