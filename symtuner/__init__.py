@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "Tuner": "symtuner.tuner",
+    "ExecutionSettings": "symtuner.execution",
     "StudySettings": "symtuner.settings",
     "load_config": "symtuner.settings",
     "SearchSpace": "symtuner.space",
