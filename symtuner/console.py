@@ -30,6 +30,7 @@ class ConsoleProgress:
         self.stream = stream or sys.stdout
         self._live = self.stream.isatty()
         self._best: float | None = None
+        self._running: set[int] = set()
 
     def _print(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
@@ -37,20 +38,23 @@ class ConsoleProgress:
     def trial_started(self, number: int, index: int, total: int, params: dict[str, Any]) -> None:
         shown = ", ".join(f"{k}={_fmt(v, 3)}" for k, v in params.items())
         counted = f"{index}/{total}" if total else str(index)
+        self._running.add(number)
         self._print(f"trial {counted} (#{number}): {shown}")
 
     def epoch_finished(self, number: int, epoch: int, epochs: int, logs: dict[str, float]) -> None:
-        line = (f"  epoch {epoch + 1}/{epochs}  loss {_fmt(logs.get('loss'))}  acc {_fmt(logs.get('accuracy'))}"
+        parallel = len(self._running) > 1  # several trials report: say whose epoch it is, one line each
+        line = (f"  {'#' + str(number) + ' ' if parallel else ''}epoch {epoch + 1}/{epochs}  loss {_fmt(logs.get('loss'))}  acc {_fmt(logs.get('accuracy'))}"
                 f"  val_loss {_fmt(logs.get('val_loss'))}  val_acc {_fmt(logs.get('val_accuracy'))}"
                 f"  | best {self.objective} {_fmt(self._best)}")
-        if self._live:
+        if self._live and not parallel:
             print("\r" + line, end="", file=self.stream, flush=True)
         else:
             self._print(line)
 
     def trial_finished(self, trial: Trial, best: Trial | None, advice: Advice | None) -> None:
-        if self._live:
+        if self._live and len(self._running) <= 1:
             print(file=self.stream)
+        self._running.discard(trial.number)
         self._best = best.objective if best else None
         self._print(f"  -> {self.objective} {_fmt(trial.objective)}  test acc {_fmt(trial.test_accuracy)}  "
                     f"({_fmt(trial.train_seconds, 3)} s)  best so far #{best.number if best else '-'} "
@@ -64,8 +68,9 @@ class ConsoleProgress:
                 self._print(f"  action {record.name} ({mark}): {record.detail}")
 
     def trial_failed(self, number: int, error: str) -> None:
-        if self._live:
+        if self._live and len(self._running) <= 1:
             print(file=self.stream)
+        self._running.discard(number)
         self._print(f"  -> trial #{number} failed: {error}")
 
 
