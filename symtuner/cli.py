@@ -284,8 +284,11 @@ def _resume(study_dir: Path, trials: int | None, budget_epochs: int | None = Non
     with StudyStore.open(study_dir, readonly=True) as store:
         settings = stored_settings(store)
         done = len(store.trials(with_curves=False))
-    if trials is None and budget_epochs is None:
-        trials = max(done, 10)
+        target = store.target()
+    if trials is None and budget_epochs is None:  # continue to what the study was last asked to reach
+        trials, budget_epochs = target.get("trials"), target.get("budget_epochs")
+        if trials is None and budget_epochs is None:  # a study stored before its target was
+            trials = max(done, 10)
     return _run_study(study_dir, None, None, trials, objective=settings.objective, budget_epochs=budget_epochs,
                       execution=execution)
 

@@ -132,6 +132,7 @@ class Tuner:
                 self._check_trials_can_run(dispatcher)
             with study_lock(self.study_dir):
                 store = StudyStore.open(self.study_dir) if resuming else self._create_store(engine, dataset)
+                store.set_target(n_trials, budget_epochs)
                 logger = _study_logger(self.study_dir)
                 try:
                     return self._run(store, logger, n_trials, budget_epochs, engine, dataset, dispatcher)

@@ -300,6 +300,16 @@ class StudyStore:
         """What the study trains on (class count, input shape, sizes), for readers of the store."""
         self._write("INSERT OR REPLACE INTO meta VALUES ('data_info', ?)", (json.dumps(info, sort_keys=True),))
 
+    def set_target(self, trials: int | None, budget_epochs: int | None) -> None:
+        """What the last run was asked to reach, so that a plain resume continues to it."""
+        self._write("INSERT OR REPLACE INTO meta VALUES ('target', ?)",
+                    (json.dumps({"trials": trials, "budget_epochs": budget_epochs}),))
+
+    def target(self) -> dict[str, Any]:
+        """The stored target ({} for studies made before it was stored)."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key='target'").fetchone()
+        return dict(_decode(row[0], "the stored target", self.directory, dict)) if row else {}
+
     def data_info(self) -> dict[str, Any]:
         """The data set's description stored with the study ({} for studies made before it was stored)."""
         row = self._conn.execute("SELECT value FROM meta WHERE key='data_info'").fetchone()

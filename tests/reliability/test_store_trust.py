@@ -168,3 +168,27 @@ sys.exit(main(["run", "--study-dir", "s", "--dataset", "data.py:tiny", "--trials
     assert "stopped by SIGTERM" in err and "symtuner resume s" in err
     with StudyStore.open(tmp_path / "s", readonly=True) as store:
         assert [t.state for t in store.trials()] == ["interrupted"]
+
+
+def test_a_plain_resume_continues_to_the_stored_target(tmp_path, monkeypatch):
+    import symtuner.tuner as tuner_module
+
+    (tmp_path / "data.py").write_text(DATA_PY)
+    directory = tmp_path / "s"
+    Tuner(directory, dataset=f"{tmp_path / 'data.py'}:tiny", executor_factory=SimulatedExecutor).run(3)
+    with StudyStore.open(directory, readonly=True) as store:
+        assert store.target() == {"trials": 3, "budget_epochs": None}
+    original = tuner_module.Tuner.__init__
+
+    def simulated(self, *args, **kwargs):
+        kwargs["executor_factory"] = SimulatedExecutor
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(tuner_module.Tuner, "__init__", simulated)
+    assert main(["resume", str(directory)]) == 0
+    with StudyStore.open(directory, readonly=True) as store:
+        assert len(store.trials()) == 3
+    assert main(["resume", str(directory), "--trials", "4"]) == 0
+    assert main(["resume", str(directory)]) == 0
+    with StudyStore.open(directory, readonly=True) as store:
+        assert len(store.trials()) == 4
