@@ -387,6 +387,10 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     from symtuner.storage import StudyStore
 
     StudyStore.open(Path(args.study_dir), readonly=True).close()
+    if args.netron_port is not None and args.netron_port == args.port:
+        from symtuner.errors import ConfigError
+
+        raise ConfigError(f"--netron-port {args.netron_port} is the dashboard's own --port; choose another")
     check_port_free(args.host, args.port)
     if not is_loopback(args.host):
         print(f"symtuner: warning: --host {args.host} is not a loopback address: every machine that can reach "

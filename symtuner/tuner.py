@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -82,6 +83,16 @@ class Tuner:
                  settings: StudySettings | None = None, progress: Progress | None = None,
                  executor_factory: Callable[..., Any] | None = None,
                  execution: ExecutionSettings | None = None) -> None:
+        if not isinstance(study_dir, (str, os.PathLike)) or not str(study_dir):
+            raise ConfigError(f"the study directory must be a path, got {study_dir!r}")
+        for name, value, kind in (("space", space, SearchSpace), ("settings", settings, StudySettings),
+                                  ("execution", execution, ExecutionSettings)):
+            if value is not None and not isinstance(value, kind):
+                raise ConfigError(f"{name} must be a {kind.__name__}, got {type(value).__name__}: {value!r:.60}")
+        if dataset is not None and not (isinstance(dataset, (str, Dataset)) or callable(dataset)):
+            raise ConfigError(f"dataset must be a name, a spec, a Dataset or a function, got {dataset!r:.60}")
+        if network is not None and not (isinstance(network, str) or callable(network)):
+            raise ConfigError(f"network must be 'default', a spec or a function, got {network!r:.60}")
         self.study_dir = Path(study_dir)
         self.progress = progress or SilentProgress()
         self._dataset_arg = dataset

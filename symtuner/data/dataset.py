@@ -52,6 +52,10 @@ class Dataset:
                 f"{self.input_shape}, {self.n_classes} classes")
 
 
+#: Most classes a data set may declare (the output layer has one unit per class).
+MAX_CLASSES = 2**20
+
+
 def validate_dataset(x_train: Any, x_test: Any, y_train: Any, y_test: Any, n_classes: Any,
                      name: str = "data set") -> Dataset:
     """Check the seed's five values and return them as a :class:`Dataset`.
@@ -65,6 +69,9 @@ def validate_dataset(x_train: Any, x_test: Any, y_train: Any, y_test: Any, n_cla
     n_classes = int(n_classes)
     if n_classes < 2:
         raise DataError(f"{name}: n_classes must be at least 2, got {n_classes}")
+    if n_classes > MAX_CLASSES:
+        raise DataError(f"{name}: n_classes {n_classes} is more than a classifier's output layer can hold here "
+                        f"(at most {MAX_CLASSES})")
     xs = {"x_train": _features(x_train, "x_train", name), "x_test": _features(x_test, "x_test", name)}
     if xs["x_train"].shape[1:] != xs["x_test"].shape[1:]:
         raise DataError(f"{name}: x_train samples have shape {xs['x_train'].shape[1:]} but x_test samples "

@@ -101,6 +101,10 @@ def too_few_to_validate():
     x, y = _xy()
     return x[:1], x[30:], y[:1], y[30:], 3
 
+def huge_class_count():
+    x, y = _xy()
+    return x[:30], x[30:], y[:30], y[30:], 10**12
+
 def net_none(params, arch, shape, n_classes):
     return None
 
@@ -364,7 +368,7 @@ def data_cases() -> list[Case]:
         "none": "NoneType", "three": "3 values", "raises": "no data today", "features_2d": "shape",
         "images_2x2": "2x2", "labels_out_of_range": "class", "labels_fractional": "0.5", "one_class": "n_classes",
         "classes_as_text": "n_classes", "lengths_differ": "labels", "nan_features": "NaN", "empty_train": "empty",
-        "text_features": "dtype", "shapes_differ": "shape", "too_few_to_validate": "validation",
+        "text_features": "dtype", "shapes_differ": "shape", "too_few_to_validate": "validation", "huge_class_count": "1000000000000",
     }
     return [Case("data", name, ("run", "--study-dir", "new", "--trials", "1", "--epochs", "1",
                                 "--dataset", f"data.py:{name}"), names, {"data.py": DATA_PY})
@@ -454,6 +458,7 @@ def dashboard_cases() -> list[Case]:
         ("port-huge", ("dashboard", "study", "--port", "70000"), "70000"),
         ("port-text", ("dashboard", "study", "--port", "http"), "http"),
         ("netron-port-huge", ("dashboard", "study", "--netron-port", "99999"), "99999"),
+        ("netron-port-same", ("dashboard", "study", "--port", "8123", "--netron-port", "8123"), "8123"),
         ("host-unknown", ("dashboard", "study", "--host", "no-such-host.invalid"), "no-such-host.invalid"),
         ("host-not-local", ("dashboard", "study", "--host", "203.0.113.7"), "203.0.113.7"),
         ("not-a-study", ("dashboard", "full"), "full"),

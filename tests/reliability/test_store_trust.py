@@ -192,3 +192,15 @@ def test_a_plain_resume_continues_to_the_stored_target(tmp_path, monkeypatch):
     assert main(["resume", str(directory)]) == 0
     with StudyStore.open(directory, readonly=True) as store:
         assert len(store.trials()) == 4
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    ({"space": "unit_c1 16-64"}, "space"), ({"settings": {"epochs": 3}}, "settings"),
+    ({"execution": 4}, "execution"), ({"dataset": 5}, "dataset"), ({"network": 3.5}, "network"),
+])
+def test_bad_python_api_arguments_are_config_errors(tmp_path, kwargs, named):
+    from symtuner.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=named):
+        Tuner(tmp_path / "s", **kwargs)
+    assert not (tmp_path / "s").exists()
