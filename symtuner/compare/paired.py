@@ -59,9 +59,10 @@ class PairedDifference:
 
     @property
     def p_value(self) -> float | None:
-        """Two-sided Wilcoxon signed-rank p-value (ties dropped); None without a non-zero difference."""
+        """Two-sided Wilcoxon signed-rank p-value (ties dropped); None with fewer than two seeds or
+        without a non-zero difference (one seed cannot test anything)."""
         nonzero = [d for d in self.differences if abs(d) > TIE]
-        if not nonzero:
+        if not nonzero or len(self.differences) < 2:
             return None
         from scipy.stats import wilcoxon
 

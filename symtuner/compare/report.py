@@ -41,7 +41,9 @@ def _cell(summary: StrategySummary, key: str) -> str:
     mean, std = summary.mean(key), summary.std(key)
     if mean is None:
         return "-"
-    text = f"{_num(mean, _digits(key))} ± {_num(std, _digits(key))}"
+    text = _num(mean, _digits(key))
+    if summary.count(key) > 1:  # one seed has no spread to show
+        text += f" ± {_num(std, _digits(key))}"
     if key == "trials_to_target":
         text += f" ({summary.count(key)}/{len(summary.seeds)})"
     return text
@@ -103,7 +105,8 @@ def paired_table(comparison: Comparison) -> str:
              "| Wilcoxon p (two-sided) |", "|---|---|---|---|---|---|"]
     for pair in pairs:
         lines.append(f"| {headings.get(pair.metric, pair.metric)} | {pair.other} | {len(pair.seeds)} | "
-                     f"{_num(pair.mean, 4)} ± {_num(pair.std, 4)} | {pair.wins} / {pair.ties} / {pair.losses} | "
+                     f"{_num(pair.mean, 4)}{f' ± {_num(pair.std, 4)}' if len(pair.seeds) > 1 else ''} | "
+                     f"{pair.wins} / {pair.ties} / {pair.losses} | "
                      f"{_num(pair.p_value, 3)} |")
     return "\n".join(lines)
 

@@ -107,3 +107,12 @@ def test_paired_differences_without_a_nonzero_difference_have_no_p_value():
     (pair,) = paired_differences(runs, "symtuner", ["gp"], "best_val_accuracy")
     assert pair.ties == 1 and pair.p_value is None
     assert paired_differences(runs, "symtuner", ["tpe"], "best_val_accuracy") == []
+
+
+def test_one_seed_shows_no_spread_and_no_test():
+    from symtuner.compare.paired import PairedDifference
+
+    one = PairedDifference("symtuner", "gp", "test_accuracy", (0,), (0.02,))
+    assert one.p_value is None
+    two = PairedDifference("symtuner", "gp", "test_accuracy", (0, 1), (0.02, 0.03))
+    assert two.p_value is not None
