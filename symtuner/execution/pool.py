@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from symtuner.execution.base import EpochSink, ExecutionSettings, Outcome, WorkerLost
-from symtuner.execution.worker import Work, check_picklable, rebuild_error, resolve_network, save_split
+from symtuner.execution.worker import Work, check_picklable, check_work, rebuild_error, save_split
 
 
 @dataclass
@@ -71,12 +71,7 @@ class PoolDispatcher:
         self._fill_spares()
 
     def check(self, space: Any, architecture: Any) -> None:
-        if self._factory is not None:
-            return
-        from symtuner.neural.training import check_before_study, split_validation
-
-        split = split_validation(self._dataset, self._config.validation_split, self._config.split_seed)
-        check_before_study(resolve_network(self._network), space, architecture, self._dataset, len(split.y_fit))
+        check_work(self._network, space, architecture, self._dataset, self._config, self._factory)
 
     def submit(self, spec: Any) -> None:
         if len(self._running) >= self.capacity:

@@ -17,7 +17,7 @@ from typing import Any
 
 from symtuner.errors import ConfigError, TrialFailed
 from symtuner.execution.base import EpochSink, ExecutionSettings, Outcome, WorkerLost
-from symtuner.execution.worker import Work, resolve_network, run_work, set_threads
+from symtuner.execution.worker import Work, check_work, run_work, set_threads
 
 
 def _import_ray() -> Any:
@@ -131,12 +131,7 @@ class RayDispatcher:
         self._refs: dict[Any, int] = {}
 
     def check(self, space: Any, architecture: Any) -> None:
-        if self._factory is not None:
-            return
-        from symtuner.neural.training import check_before_study, split_validation
-
-        split = split_validation(self._dataset, self._config.validation_split, self._config.split_seed)
-        check_before_study(resolve_network(self._network), space, architecture, self._dataset, len(split.y_fit))
+        check_work(self._network, space, architecture, self._dataset, self._config, self._factory)
 
     def submit(self, spec: Any) -> None:
         work = Work(spec, self._network, self._config, self._execution.threads_per_trial, self._factory)

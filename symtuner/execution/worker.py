@@ -47,6 +47,18 @@ def resolve_network(network: Any) -> Callable[..., Any]:
     return load_callable(network, "network function")
 
 
+def check_work(network: Any, space: Any, architecture: Any, dataset: Dataset, config: Any,
+               executor_factory: Any) -> None:
+    """What a dispatcher's ``check`` does: build the network from the space in the driver (skipped for a
+    stand-in trainer), so that a study that cannot run fails before it is created."""
+    if executor_factory is not None:
+        return
+    from symtuner.neural.training import check_before_study, split_validation
+
+    split = split_validation(dataset, config.validation_split, config.split_seed)
+    check_before_study(resolve_network(network), space, architecture, dataset, len(split.y_fit))
+
+
 def check_picklable(value: Any, what: str) -> None:
     """Workers in other processes receive ``value`` pickled; a lambda or a local function cannot be."""
     try:

@@ -24,7 +24,7 @@ from symtuner.architecture import Architecture
 from symtuner.errors import StudyError, SymtunerError
 from symtuner.space import SearchSpace
 from symtuner.storage.lock import study_lock
-from symtuner.storage.sqlite import _SCHEMA, DB_NAME, SCHEMA_VERSION, TABLES, _connect
+from symtuner.storage.sqlite import _SCHEMA, DB_NAME, SCHEMA_VERSION, TABLES, _connect, sqlite_file
 
 #: Where a repair leaves the damaged database.
 DAMAGED_NAME = DB_NAME + ".damaged"
@@ -56,16 +56,7 @@ class Checkup:
 
 def examine(directory: Path) -> Checkup:
     """Read every table of the study in ``directory`` that can be read, and say what is wrong."""
-    db = Path(directory) / DB_NAME
-    if not db.is_file():
-        raise StudyError(f"{directory} is not a study directory (no {DB_NAME})")
-    try:
-        with open(db, "rb") as fh:
-            header = fh.read(16)
-    except OSError as exc:
-        raise StudyError(f"cannot read {db}: {exc.strerror or exc}") from None
-    if header != b"SQLite format 3\x00":
-        raise StudyError(f"{db} is not an SQLite database: there is nothing to recover from")
+    db = sqlite_file(directory)
     checkup = Checkup()
     with _raw(db) as conn:
         try:

@@ -207,16 +207,7 @@ class StudyStore:
         :class:`~symtuner.errors.DamagedStoreError`, which says how to recover.
         """
         directory = Path(directory)
-        db = directory / DB_NAME
-        if not db.is_file():
-            raise StudyError(f"{directory} is not a study directory (no {DB_NAME})")
-        try:
-            with open(db, "rb") as fh:
-                header = fh.read(16)
-        except OSError as exc:
-            raise StudyError(f"cannot read {db}: {exc.strerror or exc}") from None
-        if header != b"SQLite format 3\x00":
-            raise StudyError(f"{db} is not a symtuner study database (not an SQLite file)")
+        db = sqlite_file(directory)
         try:
             conn = _connect(db, readonly=readonly, live=live)
         except sqlite3.Error as exc:
@@ -479,6 +470,22 @@ def _connect(path: Path, readonly: bool, live: bool = False) -> sqlite3.Connecti
         conn.execute("PRAGMA synchronous=NORMAL")
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def sqlite_file(directory: Path) -> Path:
+    """The study database of ``directory``; StudyError if there is none or it is not an SQLite file."""
+    db = Path(directory) / DB_NAME
+    if not db.is_file():
+        raise StudyError(f"{directory} is not a study directory (no {DB_NAME})")
+    try:
+        with open(db, "rb") as fh:
+            header = fh.read(16)
+    except OSError as exc:
+        raise StudyError(f"cannot read {db}: {exc.strerror or exc}") from None
+    if header != b"SQLite format 3\x00":
+        raise StudyError(f"{db} is not a symtuner study database (not an SQLite file): there is nothing to "
+                         "recover from")
+    return db
 
 
 def _check_store(conn: sqlite3.Connection, db: Path, directory: Path) -> int:
