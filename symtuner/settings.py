@@ -48,7 +48,7 @@ from typing import Any
 
 from symtuner.errors import ConfigError
 from symtuner.fields import check_known_keys
-from symtuner.space import SearchSpace, dimension_from_dict
+from symtuner.space import SearchSpace, default_space, dimension_from_dict
 from symtuner.textfile import read_text
 
 if sys.version_info >= (3, 11):
@@ -61,6 +61,10 @@ OBJECTIVES: dict[str, tuple[str, bool]] = {
     "val_accuracy": ("val_accuracy", True),
     "val_loss": ("val_loss", False),
 }
+
+
+#: Settings that do not change what a study computes: a resume takes the value it is given.
+RESUME_MAY_CHANGE = frozenset({"keep_models"})
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class StudySettings:
     revert_after: int = 3
     stop_early: bool = True
     pruner: str = "none"
+    #: model files kept: those of the ``keep_models`` best trials and the latest (0: every trial's)
+    keep_models: int = 5
 
     def __post_init__(self) -> None:
         for name in ("dataset", "optimizer", "objective", "network", "rules_mode", "pruner"):
@@ -97,7 +103,7 @@ class StudySettings:
         _positive_int("epochs", self.epochs)
         _positive_int("n_initial", self.n_initial)
         _positive_int("patience", self.patience)
-        for name in ("seed", "max_dense_layers", "max_conv_blocks", "revert_after"):
+        for name in ("seed", "max_dense_layers", "max_conv_blocks", "revert_after", "keep_models"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
@@ -123,6 +129,12 @@ class StudySettings:
             if not isinstance(key, str) or isinstance(value, bool) or not isinstance(value, (int, float)) \
                     or not math.isfinite(value):
                 raise ConfigError(f"rules threshold {key!r} must be a finite number, got {value!r}")
+
+    def differences(self, other: StudySettings) -> list[str]:
+        """``name: this -> other`` for every field where ``other`` differs, except those a resume may change."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return [f"{key} {mine[key]!r} -> {theirs[key]!r}" for key in mine
+                if key not in RESUME_MAY_CHANGE and mine[key] != theirs[key]]
 
     @property
     def maximize(self) -> bool:
@@ -165,11 +177,40 @@ class Config:
 
 _SECTIONS = {
     "study": {"dataset", "trials", "epochs", "seed", "optimizer", "n_initial", "objective", "symbolic",
-              "validation_split", "patience", "revert_after", "stop_early", "pruner", "budget_epochs"},
+              "validation_split", "patience", "revert_after", "stop_early", "pruner", "budget_epochs",
+              "keep_models"},
     "network": {"function", "flip", "max_dense_layers", "max_conv_blocks"},
     "rules": {"dir", "mode", "thresholds"},
     "execution": {"workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries"},
 }
+
+
+SPACE_MODES = ("merge", "replace")
+
+
+def _config_space(entry: Any) -> SearchSpace:
+    """The search space a config's ``space`` entry gives.
+
+    ``[[space]]`` entries override dimensions of the default space by name
+    and add new ones; ``[space]`` with ``mode = "replace"`` and
+    ``[[space.dimensions]]`` entries is a whole space of one's own
+    (``mode = "merge"`` there is the same as ``[[space]]``).
+    """
+    mode = "merge"
+    if isinstance(entry, dict):
+        bad = sorted(set(entry) - {"mode", "dimensions"})
+        if bad:
+            raise ConfigError(f"unknown keys {bad} in [space] (it takes mode and [[space.dimensions]])")
+        mode = entry.get("mode", "merge")
+        if mode not in SPACE_MODES:
+            raise ConfigError(f"[space] mode {mode!r} is not one of {list(SPACE_MODES)}")
+        entry = entry.get("dimensions", [])
+    if not isinstance(entry, list) or not all(isinstance(item, dict) for item in entry):
+        raise ConfigError("space must be an array of tables ([[space]] or [[space.dimensions]])")
+    dims = tuple(dimension_from_dict(item) for item in entry)
+    if mode == "replace":
+        return SearchSpace(dims)
+    return default_space().with_overrides(dims)
 
 
 def load_config(path: Path) -> Config:
@@ -210,14 +251,10 @@ def load_config(path: Path) -> Config:
         settings["rules_mode"] = rules["mode"]
     if "thresholds" in rules:
         settings["thresholds"] = rules["thresholds"]
-    space = None
-    if "space" in data:
-        if not isinstance(data["space"], list):
-            raise ConfigError(f"config file {path}: space must be an array of tables ([[space]])")
-        try:
-            space = SearchSpace(tuple(dimension_from_dict(item) for item in data["space"]))
-        except ConfigError as exc:
-            raise ConfigError(f"config file {path}: {exc}") from None
+    try:
+        space = _config_space(data["space"]) if "space" in data else None
+    except ConfigError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
     for name, value in (("trials", trials), ("budget_epochs", budget)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ConfigError(f"config file {path}: {name} must be a positive integer, got {value!r}")

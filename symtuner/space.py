@@ -243,6 +243,19 @@ class SearchSpace:
             raise ConfigError(f"dimension name {dim.name!r} appears twice in the search space")
         return SearchSpace(self.dimensions + (dim,), self.fills + ((dim.name, fill),))
 
+    def with_overrides(self, dims: Sequence[Dimension]) -> SearchSpace:
+        """A copy where each of ``dims`` replaces the dimension of its name, or is appended.
+
+        What a config's ``[[space]]`` entries do to the default space: the
+        order of existing dimensions is kept, new ones come last.
+        """
+        by_name = {dim.name: dim for dim in dims}
+        if len(by_name) != len(dims):
+            twice = sorted({d.name for d in dims if sum(e.name == d.name for e in dims) > 1})
+            raise ConfigError(f"dimension name {twice[0]!r} appears twice in the search space")
+        kept = tuple(by_name.pop(dim.name, dim) for dim in self.dimensions)
+        return SearchSpace(kept + tuple(d for d in dims if d.name in by_name), self.fills)
+
     # -- history mapping ---------------------------------------------------
     def project(self, params: dict[str, Any]) -> dict[str, Value]:
         """Map a trial's params, possibly from an older space, into this one.
@@ -273,6 +286,26 @@ class SearchSpace:
         dims = tuple(dimension_from_dict(item) for item in data.get("dimensions", []))
         fills = tuple((str(name), value) for name, value in data.get("fills", []))
         return cls(dims, fills)
+
+
+def describe_dimension(dim: Dimension) -> str:
+    """``name 16..64`` / ``name 1e-4..1e-3 log-uniform`` / ``name {Adam, SGD}``."""
+    if isinstance(dim, Categorical):
+        return f"{dim.name} {{{', '.join(map(str, dim.categories))}}}"
+    prior = "" if dim.prior == "uniform" else f" {dim.prior}"
+    return f"{dim.name} {dim.low:g}..{dim.high:g}{prior}"
+
+
+def space_differences(old: SearchSpace, new: SearchSpace) -> list[str]:
+    """What differs between two spaces, one entry per dimension (order ignored)."""
+    out = []
+    for dim in old.dimensions:
+        if dim.name not in new:
+            out.append(f"{describe_dimension(dim)} missing")
+        elif new[dim.name] != dim:
+            out.append(f"{describe_dimension(dim)} -> {describe_dimension(new[dim.name])}")
+    out += [f"{describe_dimension(dim)} added" for dim in new.dimensions if dim.name not in old]
+    return out
 
 
 def span(spaces: Sequence[SearchSpace]) -> SearchSpace:

@@ -24,8 +24,8 @@ from symtuner.execution import ExecutionSettings
 from symtuner.hypotheses import REVERTED, Judgement, judge, revert_evidence, reverted_pairs
 from symtuner.optimizers import make_optimizer
 from symtuner.records import LearningCurve, Trial, TrialState
-from symtuner.settings import OBJECTIVES, StudySettings, stored_settings
-from symtuner.space import Categorical, SearchSpace, default_space
+from symtuner.settings import OBJECTIVES, RESUME_MAY_CHANGE, StudySettings, stored_settings
+from symtuner.space import Categorical, SearchSpace, default_space, space_differences
 from symtuner.stopping import SymbolicStopper
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
 from symtuner.storage.lock import LOCK_NAME, study_lock
@@ -128,7 +128,7 @@ class Tuner:
         if resuming:
             with StudyStore.open(self.study_dir, readonly=True) as existing:
                 existing.check_readable()
-                self._check_resume(stored_settings(existing))
+                self._check_resume(stored_settings(existing), existing.tuning_versions()[0].space)
         elif self.study_dir.exists() and (not self.study_dir.is_dir() or any(
                 p.name != LOCK_NAME and not p.name.startswith(PARTIAL_DB) for p in self.study_dir.iterdir())):
             raise StudyError(f"{self.study_dir} is not an empty directory and holds no study; "
@@ -180,24 +180,30 @@ class Tuner:
 
         return StudyStore.create(self.study_dir, self.settings.to_dict(), init)
 
-    def _check_resume(self, stored: StudySettings) -> None:
-        """Resuming uses the stored settings; explicit, different ones are an error."""
-        stored_dict = stored.to_dict()
-        given: dict[str, Any] = {}
+    def _check_resume(self, stored: StudySettings, initial_space: SearchSpace) -> None:
+        """Running on an existing study continues it when what is given equals what is stored.
+
+        Given settings are compared field by field (a setting that does not
+        change what is computed, such as ``keep_models``, takes the given
+        value); a given space is compared with the study's initial space
+        (the space it was created with, before any action changed it). Every
+        difference is listed in one error.
+        """
         if self._settings_arg is not None:
-            defaults = StudySettings().to_dict()
-            given.update({k: v for k, v in self._settings_arg.to_dict().items() if v != defaults[k]})
-        if isinstance(self._dataset_arg, str):
-            given["dataset"] = self._dataset_arg
-        if isinstance(self._network_arg, str):
-            given["network"] = self._network_arg
-        for key, value in given.items():
-            if value != stored_dict.get(key):
-                raise ConfigError(f"study {self.study_dir} was created with {key}={stored_dict.get(key)!r}; "
-                                  f"cannot resume it with {key}={value!r}")
+            given = self.settings  # with the dataset and network arguments applied (see __init__)
+        else:
+            given = replace(stored, **{key: getattr(self.settings, key) for key, arg in
+                                       (("dataset", self._dataset_arg), ("network", self._network_arg))
+                                       if arg is not None})
+        differences = stored.differences(given)
         if self._space_arg is not None:
-            raise ConfigError(f"study {self.study_dir} already has a search space; resume it without one")
-        self.settings = stored
+            differences += [f"search space: {d}" for d in space_differences(initial_space, self._space_arg)]
+        if differences:
+            raise ConfigError(
+                f"study {self.study_dir} was created with other settings (stored -> given: "
+                f"{'; '.join(differences)}); give what it was created with to continue it, or continue it with "
+                f"'symtuner resume {self.study_dir}', or choose a new directory")
+        self.settings = replace(stored, **{key: getattr(given, key) for key in RESUME_MAY_CHANGE})
 
     def _load_engine(self) -> Any:
         from symtuner.symbolic.engine import SymbolicEngine
@@ -316,8 +322,9 @@ class Tuner:
             seed = derived_seed(settings.seed, _slot(trials, _first_run(trials, retry.number) if retry is not None
                                                      else number))
             store.update_extra(number, {"seed": seed})
-            model_path = self.study_dir / "models" / f"trial_{number:04d}.keras"
-            log_dir = self.study_dir / "logs" / f"trial_{number:04d}"
+            # absolute for the workers (which may run elsewhere on a shared file system); stored relative
+            model_path = self.study_dir.resolve() / "models" / f"trial_{number:04d}.keras"
+            log_dir = self.study_dir.resolve() / "logs" / f"trial_{number:04d}"
             store.set_model_files(number, str(model_path), str(log_dir))
         _event(store, logger, "trial_started", f"trial {number} started with {params}", number)
         finished = sum(t.state in (TrialState.COMPLETE, TrialState.FAILED) for t in trials)

@@ -3,6 +3,7 @@ import pytest
 from symtuner.errors import ConfigError
 from symtuner.plugins import load_callable
 from symtuner.settings import StudySettings, load_config
+from symtuner.space import default_space
 
 
 def test_full_config(tmp_path):
@@ -44,7 +45,45 @@ categories = ["Adam"]
     assert settings.optimizer == "random" and not settings.maximize
     assert settings.flip and settings.max_dense_layers == 2
     assert settings.rules_dir == str(tmp_path / "rules") and settings.thresholds == {"acc_gap": 0.25}
-    assert config.space.names == ["unit_c1", "optimizer"]
+    # [[space]] entries override the default space's dimensions of their name, the rest stays
+    assert config.space.names == default_space().names
+    assert (config.space["unit_c1"].low, config.space["unit_c1"].high) == (8, 32)
+    assert config.space["optimizer"].categories == ("Adam",)
+    assert config.space["unit_d"] == default_space()["unit_d"]
+
+
+def test_config_space_entries_add_new_dimensions_last(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text("[[space]]\ntype = 'real'\nname = 'learning_rate'\nlow = 1e-3\nhigh = 1e-2\n"
+                    "[[space]]\ntype = 'int'\nname = 'unit_x'\nlow = 1\nhigh = 4\n")
+    space = load_config(path).space
+    assert space.names == default_space().names + ["unit_x"]
+    assert space["learning_rate"].low == 1e-3 and space["learning_rate"].prior == "uniform"
+
+
+def test_config_space_replace_mode_is_a_whole_space(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text("[space]\nmode = 'replace'\n[[space.dimensions]]\ntype = 'int'\nname = 'units'\n"
+                    "low = 1\nhigh = 4\n")
+    assert load_config(path).space.names == ["units"]
+    path.write_text("[space]\nmode = 'merge'\n[[space.dimensions]]\ntype = 'int'\nname = 'unit_c1'\n"
+                    "low = 2\nhigh = 4\n")
+    assert load_config(path).space.names == default_space().names
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[space]\nmode = 'swap'\n", "\\[space\\] mode 'swap' is not one of \\['merge', 'replace'\\]"),
+    ("[space]\nmode = 'replace'\n", "a search space needs at least one dimension"),
+    ("[space]\nkind = 1\n", "unknown keys \\['kind'\\] in \\[space\\]"),
+    ("space = 3\n", "space must be an array of tables"),
+    ("[[space]]\ntype = 'int'\nname = 'a'\nlow = 1\nhigh = 2\n[[space]]\ntype = 'int'\nname = 'a'\n"
+     "low = 1\nhigh = 3\n", "dimension name 'a' appears twice"),
+])
+def test_bad_config_spaces(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
 
 
 @pytest.mark.parametrize("text, message", [

@@ -346,7 +346,9 @@ class StudyStore:
              _num(metrics.get("val_loss")), _num(metrics.get("val_accuracy")), time.time()))
 
     def set_model_files(self, trial: int, model_path: str, log_dir: str) -> None:
-        self._write("UPDATE trials SET model_path=?, log_dir=? WHERE number=?", (model_path, log_dir, trial))
+        self._write("UPDATE trials SET model_path=?, log_dir=? WHERE number=?",
+                    (_relative_to_study(self.directory, model_path), _relative_to_study(self.directory, log_dir),
+                     trial))
 
     def complete_trial(self, trial: int, *, objective: float, val_accuracy: float, val_loss: float,
                        test_loss: float, test_accuracy: float, train_seconds: float,
@@ -567,10 +569,32 @@ def _trial_fields(row: sqlite3.Row, curve: LearningCurve | None, directory: Path
         val_accuracy=row["val_accuracy"], test_loss=row["test_loss"],
         test_accuracy=row["test_accuracy"], curve=curve, started_at=row["started_at"],
         finished_at=row["finished_at"], train_seconds=row["train_seconds"],
-        model_path=row["model_path"], log_dir=row["log_dir"], error=row["error"],
+        model_path=_in_study(directory, row["model_path"]), log_dir=_in_study(directory, row["log_dir"]),
+        error=row["error"],
         diagnosis=diagnosis, extra={**extra, "val_loss": row["val_loss"],
                                     "epochs_run": row["epochs_run"]},
     )
+
+
+def _relative_to_study(directory: Path, path: str) -> str:
+    """A file of the study as stored: relative to the study directory, so a study can be moved."""
+    try:
+        return Path(path).resolve().relative_to(Path(directory).resolve()).as_posix()
+    except ValueError:  # outside the study directory: kept as given
+        return path
+
+
+def _in_study(directory: Path, stored: str | None) -> str | None:
+    """A stored file path as a path to use: a relative one is inside the study directory.
+
+    Studies written before paths were stored relative to the study hold
+    absolute paths, or paths relative to the directory the study was run
+    from; those are returned as stored when they do not name a file of the study.
+    """
+    if not stored or Path(stored).is_absolute():
+        return stored
+    inside = Path(directory) / stored
+    return str(inside) if inside.exists() or not Path(stored).exists() else stored
 
 
 __all__ = ["StudyStore", "TuningVersion", "ActionRecord", "Event", "INITIAL_WEIGHTS_TRIAL",

@@ -73,8 +73,32 @@ def test_plain_bo_has_no_symbolic_records(tmp_path, tiny_dataset):
 def test_resume_with_other_settings_is_refused_and_changes_nothing(tmp_path, tiny_dataset):
     _tuner(tmp_path / "s", tiny_dataset).run(2)
     before = _snapshot(tmp_path / "s")
-    with pytest.raises(ConfigError, match="created with optimizer='gp'; cannot resume it with optimizer='random'"):
-        _tuner(tmp_path / "s", tiny_dataset, optimizer="random").run(3)
+    with pytest.raises(ConfigError, match="other settings \\(stored -> given: seed 0 -> 4; optimizer 'gp' -> 'random'\\)"):
+        _tuner(tmp_path / "s", tiny_dataset, optimizer="random", seed=4).run(3)
+    assert _snapshot(tmp_path / "s") == before
+
+
+def test_rerunning_what_created_a_study_continues_it_space_included(tmp_path, tiny_dataset):
+    from symtuner.space import default_space
+
+    space = default_space().with_bounds("learning_rate", 1e-4, 3e-3)
+
+    def tuner(**settings):
+        return Tuner(tmp_path / "s", dataset=tiny_dataset, space=space,
+                     settings=StudySettings(epochs=5, n_initial=3, **settings), executor_factory=SimulatedExecutor)
+
+    tuner().run(2)
+    assert tuner().run(4) is not None  # the same script run again: continues
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        assert len(store.trials()) == 4
+    tuner(keep_models=0).run(5)  # what a resume may change
+    before = _snapshot(tmp_path / "s")
+    space = default_space().with_bounds("learning_rate", 1e-4, 1e-2).with_bounds("batch_size", 32, 256)
+    with pytest.raises(ConfigError) as caught:
+        tuner().run(6)
+    assert "search space: learning_rate 0.0001..0.003 log-uniform -> learning_rate 0.0001..0.01 log-uniform" \
+        in str(caught.value)
+    assert "search space: batch_size 16..256 -> batch_size 32..256" in str(caught.value)
     assert _snapshot(tmp_path / "s") == before
 
 
@@ -212,3 +236,22 @@ def test_a_diverged_trial_is_never_the_best():
     assert best_trial(trials, maximize=False).number == 3  # the earliest of the lowest losses
     assert best_trial(trials, maximize=True).number == 2
     assert best_trial(trials[:1], maximize=False) is None
+
+
+def test_file_paths_are_stored_relative_so_a_study_can_be_moved(tmp_path, tiny_dataset, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    _tuner("my-study", tiny_dataset).run(2)  # a relative study directory
+    stored = sqlite3.connect("my-study/study.db").execute("SELECT model_path, log_dir FROM trials").fetchall()
+    assert stored[0] == ("models/trial_0001.keras", "logs/trial_0001")
+    shutil.copytree("my-study", tmp_path / "moved")
+    monkeypatch.chdir(tmp_path)  # read from elsewhere, through a copy
+    Path("moved/models/trial_0001.keras").parent.mkdir(exist_ok=True)
+    Path("moved/models/trial_0001.keras").write_bytes(b"model")
+    with StudyStore.open(tmp_path / "moved", readonly=True) as store:
+        trial = store.trials()[0]
+    assert Path(trial.model_path) == tmp_path / "moved" / "models" / "trial_0001.keras"
+    assert Path(trial.log_dir) == tmp_path / "moved" / "logs" / "trial_0001"

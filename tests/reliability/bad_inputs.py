@@ -261,7 +261,10 @@ def config_cases() -> list[Case]:
         return study + "".join(_space(body) for body in dims.values() if body)
 
     tables += [
-        ("space-partial", study + _space(full["unit_c1"]), "dr1_2"),
+        # [[space]] entries merge into the default space; a whole space of one's own must be complete
+        ("space-partial-replace", study + "[space]\nmode = 'replace'\n[[space.dimensions]]\n" + full["unit_c1"]
+         + "\n", "dr1_2"),
+        ("space-mode-unknown", study + "[space]\nmode = 'swap'\n", "swap"),
         ("space-units-negative", space_with(unit_d="type = 'int'\nname = 'unit_d'\nlow = -8\nhigh = 32"),
          "unit_d"),
         ("space-units-zero", space_with(unit_c1="type = 'int'\nname = 'unit_c1'\nlow = 0\nhigh = 32"), "unit_c1"),
