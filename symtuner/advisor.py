@@ -72,7 +72,8 @@ class Advisor:
     def advise(self, trials: Sequence[Trial], trial: Trial, n_classes: int, space: SearchSpace,
                arch: Architecture, conv_room: int, n_train: int | None = None, epochs: int | None = None,
                image_input: bool = True, extra_evidence: Sequence[tuple[str, str, bool]] = (),
-               reverted: Mapping[tuple[str, str], int] | None = None) -> Advice:
+               reverted: Mapping[tuple[str, str], int] | None = None,
+               unusable: Mapping[str, str] | None = None) -> Advice:
         """Diagnose ``trial`` (already complete, and last in ``trials``).
 
         ``n_train`` (images per epoch), ``epochs`` and ``image_input`` let the
@@ -82,7 +83,8 @@ class Advisor:
         rule learning (reverted changes count against their rules);
         ``reverted`` maps (action, problem) pairs of reverted changes to the
         trial after which they were reverted: such a pair is not applied again
-        while its learned weight is below ``REAPPLY_WEIGHT``.
+        while its learned weight is below ``REAPPLY_WEIGHT``. ``unusable`` maps
+        actions to why they cannot work in this study (never applied).
         """
         evidence = evidence_from_trials(trials, maximize=self.maximize) + list(extra_evidence)
         weights = learn_weights(self.engine.rules.initial_weights, evidence)
@@ -93,7 +95,8 @@ class Advisor:
         ctx = ActionContext(best_params=dict(best.params) if best else None, conv_room=conv_room,
                             settings=self.action_settings, trial_params=dict(trial.params),
                             n_train=n_train, epochs=epochs, image_input=image_input,
-                            best_problems=best.diagnosis.problems if best and best.diagnosis else ())
+                            best_problems=best.diagnosis.problems if best and best.diagnosis else (),
+                            unusable=dict(unusable or {}))
         if trial.curve is None:
             raise ValueError(f"trial {trial.number} has no learning curve to diagnose")
         diagnosis = analyse(trial.curve, n_classes, weights, self.engine,

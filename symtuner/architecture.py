@@ -31,6 +31,10 @@ L2_NAME = "l2"
 #: The architecture changes the surrogate model sees as dimensions.
 FEATURES = ("l2", "batch_norm", "augmentation", "extra_dense", "extra_conv")
 
+#: The tuning action that makes each architecture change.
+FEATURE_ACTIONS = {"l2": "reg_l2", "batch_norm": "batch_norm", "augmentation": "data_augmentation",
+                   "extra_dense": "new_fc_layer", "extra_conv": "new_conv_layer"}
+
 
 @dataclass(frozen=True)
 class Architecture:

@@ -160,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="write a self-contained HTML report of a study")
     report.add_argument("study_dir")
-    report.add_argument("-o", "--output", type=Path, default=Path("report.html"))
+    report.add_argument("-o", "--output", type=Path, default=None,
+                        help="the HTML file to write (default: report.html in the study directory)")
 
     from symtuner.compare.cli import add_parser as add_compare_parser
 
@@ -408,8 +409,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     study_dir = Path(args.study_dir)
     with StudyStore.open(study_dir, readonly=True) as store:
         store.check_readable()
-    _refuse_study_file(study_dir, args.output)
-    out = write_report(study_dir, args.output)
+    output = args.output if args.output is not None else study_dir / "report.html"
+    _refuse_study_file(study_dir, output)
+    out = write_report(study_dir, output)
     print(f"report written to {out}")
     return 0
 

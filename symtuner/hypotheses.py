@@ -13,6 +13,11 @@ as one of them beats the best result from before it, it is judged:
   (action, problem) pair is not applied again while its learned weight is
   below ``REAPPLY_WEIGHT``.
 
+A change the user's network does not honour (the check of the built model
+finds no BatchNormalization after ``batch_norm``, say) is **ignored**: undone
+like a revert, without evidence against its rule, and its action is not
+applied again in the study (:func:`ignore_changes`, :func:`unusable_actions`).
+
 Changes are judged oldest first, one verdict per trial. Pure: the loop reads
 versions, verdicts and trials from the store and stores what this returns, so
 a resumed study reaches the same verdicts.
@@ -24,6 +29,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from symtuner.architecture import FEATURE_ACTIONS
 from symtuner.records import Trial
 from symtuner.storage import ActionRecord, TuningVersion, Verdict
 
@@ -38,6 +44,12 @@ REAPPLY_WEIGHT = 0.5
 DIRECTIONAL = {"inc_lr": "low_lr", "decr_lr": "high_lr"}
 
 KEPT, REVERTED, WITHDRAWN = "kept", "reverted", "withdrawn"
+#: A change the user's network does not honour: undone like a revert, but no
+#: evidence against its rule (the rule was never tested), and its action is
+#: not applicable again in the study.
+IGNORED = "ignored"
+#: Verdicts that restore the version before the change.
+RESTORING = (REVERTED, IGNORED)
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,7 @@ def lineage(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict]) 
     """
     by_number = {v.version: v for v in versions}
     restored = {verdict.restored_by: verdict.restored_version for verdict in verdicts.values()
-                if verdict.verdict == REVERTED and verdict.restored_by is not None}
+                if verdict.verdict in RESTORING and verdict.restored_by is not None}
     chain: list[TuningVersion] = []
     current: int | None = max(by_number) if by_number else None
     while current is not None and current in by_number:
@@ -123,6 +135,47 @@ def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], tr
     return Judgement(tuple(out), base)
 
 
+def ignore_changes(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict],
+                   ignored: Mapping[str, str], after_trial: int) -> Judgement:
+    """Undo the changes a trial's network ignored: ``ignored`` maps architecture features
+    (``symtuner.architecture.FEATURES``) to what the check of the built model found.
+
+    The oldest version in force that changed one of these features is
+    undone (back to the version before it, which drops the HPs it added,
+    such as ``l2``), with every later change on top of it withdrawn.
+    Nothing to do when no change of those features is in force any more.
+    """
+    chain = lineage(versions, verdicts)
+    for index, change in enumerate(chain[1:], start=1):
+        before, after = chain[index - 1].architecture.features(), change.architecture.features()
+        features = [f for f in ignored if before.get(f"arch_{f}") != after.get(f"arch_{f}")]
+        if not features:
+            continue
+        base = chain[index - 1]
+        reason = (f"the network ignores it ({'; '.join(ignored[f] for f in features)}); back to version "
+                  f"{base.version}")
+        out = [Verdict(change.version, IGNORED, after_trial, reason, base.version, None)]
+        out += [Verdict(later.version, WITHDRAWN, after_trial, f"built on version {change.version}, ignored",
+                        None, None) for later in chain[index + 1:] if later.version not in verdicts]
+        return Judgement(tuple(out), base)
+    return Judgement((), None)
+
+
+def unusable_actions(verdicts: Mapping[int, Verdict], versions: Sequence[TuningVersion],
+                     actions: Sequence[ActionRecord]) -> dict[str, str]:
+    """Action name -> why it is not applicable again: its change was ignored by the network."""
+    made_after = {v.version: v.after_trial for v in versions}
+    out: dict[str, str] = {}
+    for verdict in sorted(verdicts.values(), key=lambda v: v.version):
+        if verdict.verdict != IGNORED:
+            continue
+        for action in actions:
+            if action.trial == made_after.get(verdict.version) and action.applied \
+                    and action.name in FEATURE_ACTIONS.values():
+                out.setdefault(action.name, f"the network ignored it after trial {verdict.after_trial}")
+    return out
+
+
 def _still_shown(change: TuningVersion, actions: Sequence[ActionRecord], window: Sequence[Trial]) -> str | None:
     """The problem a purely directional change answered, if most trials of its window still show it."""
     made = [a for a in actions if a.trial == change.after_trial and a.applied]
@@ -164,5 +217,5 @@ def change_states(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verd
 
 
 def state_word(verdict: Verdict | None) -> str:
-    """``kept``, ``reverted``, ``withdrawn`` or ``under test``."""
+    """``kept``, ``reverted``, ``ignored``, ``withdrawn`` or ``under test``."""
     return UNDER_TEST if verdict is None else verdict.verdict

@@ -21,7 +21,15 @@ from symtuner.architecture import Architecture
 from symtuner.data import Dataset, load_dataset, validate_dataset
 from symtuner.errors import ConfigError, StudyError
 from symtuner.execution import ExecutionSettings
-from symtuner.hypotheses import REVERTED, Judgement, judge, revert_evidence, reverted_pairs
+from symtuner.hypotheses import (
+    RESTORING,
+    Judgement,
+    ignore_changes,
+    judge,
+    revert_evidence,
+    reverted_pairs,
+    unusable_actions,
+)
 from symtuner.optimizers import make_optimizer
 from symtuner.records import LearningCurve, Trial, TrialState
 from symtuner.settings import OBJECTIVES, RESUME_MAY_CHANGE, StudySettings, stored_settings
@@ -400,6 +408,7 @@ class Tuner:
         if stopped:
             store.update_extra(number, {"stopped": stopped})
         ignored = list(getattr(result, "ignored_changes", ()))
+        ignored_features = dict(getattr(result, "ignored_features", {}))
         if ignored:
             store.update_extra(number, {"ignored_changes": ignored})
             _event(store, logger, "network_ignores_changes",
@@ -417,8 +426,10 @@ class Tuner:
         tuning = store.latest_tuning()
         if advisor is not None:
             versions, verdicts, records = store.tuning_versions(), store.verdicts(), store.actions()
-            judgement = judge(versions, verdicts, all_trials, settings.maximize, settings.revert_after, number,
-                              records)
+            judgement = ignore_changes(versions, verdicts, ignored_features, number)
+            if not judgement.verdicts:
+                judgement = judge(versions, verdicts, all_trials, settings.maximize, settings.revert_after,
+                                  number, records)
             verdicts = {**verdicts, **{v.version: v for v in judgement.verdicts}}
             now = judgement.restore or tuning
             room = max_conv_blocks(dataset.input_shape, now.architecture)
@@ -426,7 +437,8 @@ class Tuner:
                                     room, n_train=fitted_images(dataset.n_train, settings.validation_split),
                                     epochs=settings.epochs, image_input=len(dataset.input_shape) == 3,
                                     extra_evidence=revert_evidence(verdicts, versions, records),
-                                    reverted=reverted_pairs(verdicts, versions, records))
+                                    reverted=reverted_pairs(verdicts, versions, records),
+                                    unusable=unusable_actions(verdicts, versions, records))
         with store.transaction():
             store.complete_trial(number, objective=objective, val_accuracy=result.val_accuracy,
                                  val_loss=result.val_loss, test_loss=result.test_loss,
@@ -478,7 +490,7 @@ class Tuner:
                 judgement.restore.space, judgement.restore.architecture, number,
                 f"after trial {number}: revert to version {judgement.restore.version}")
         for verdict in judgement.verdicts:
-            if verdict.verdict == REVERTED:
+            if verdict.verdict in RESTORING:
                 verdict = replace(verdict, restored_by=restored_by)
             store.add_verdict(verdict)
             _event(store, logger, f"change_{verdict.verdict}",

@@ -93,6 +93,16 @@ def test_report_command(study, tmp_path, capsys):
     assert out.stat().st_size > 100_000 and "report written" in capsys.readouterr().out
 
 
+def test_report_without_output_writes_into_the_study_not_the_working_directory(study, tmp_path, monkeypatch,
+                                                                              capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "report.html").write_text("mine")
+    assert main(["report", str(study)]) == 0
+    assert (tmp_path / "report.html").read_text() == "mine"
+    assert (study / "report.html").stat().st_size > 100_000
+    assert f"report written to {study / 'report.html'}" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("history", [
     {"loss": [0.69, 0.5, 0.4, 0.35], "binary_accuracy": [0.5, 0.75, 0.82, 0.85],
      "val_loss": [0.68, 0.52, 0.43, 0.4], "val_binary_accuracy": [0.52, 0.74, 0.8, 0.83]},

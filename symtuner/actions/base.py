@@ -134,6 +134,8 @@ class ActionContext:
     ``image_input``: whether the inputs are images (height, width, channels).
     ``best_problems``: the problems diagnosed on the best trial (its rate is no
     evidence for a learning-rate action when it shows the same problem).
+    ``unusable``: actions that cannot work in this study, with the reason
+    (the user's network ignores the change they make): never applicable.
     """
 
     best_params: dict[str, Any] | None
@@ -144,6 +146,7 @@ class ActionContext:
     epochs: int | None = None
     image_input: bool = True
     best_problems: tuple[str, ...] = ()
+    unusable: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("best_params", "trial_params"):

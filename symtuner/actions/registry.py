@@ -57,6 +57,8 @@ def apply_action(name: str, space: SearchSpace, arch: Architecture,
         raise ConfigError(f"{name}: expected an Architecture, got {type(arch).__name__}")
     if not isinstance(ctx, ActionContext):
         raise ConfigError(f"{name}: expected an ActionContext, got {type(ctx).__name__}")
+    if name in ctx.unusable:
+        raise NotApplicable(f"{name}: {ctx.unusable[name]}")
     return action(space, arch, ctx)
 
 

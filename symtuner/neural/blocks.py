@@ -62,13 +62,13 @@ def augment(inputs: Any, arch: Architecture, *, name: str = "augment") -> Any:
     """Random shifts (and horizontal flips if ``arch.flip``) when augmentation is on.
 
     Keras preprocessing layers change their input only in training; at
-    inference they pass it through.
+    inference they pass it through. Inputs that are not images (height,
+    width, channels) pass unchanged: shifting them means nothing, and the
+    check of the built model then reports the change as ignored, so the
+    tuner undoes it (``data_augmentation`` is not applied to such data).
     """
-    if not arch.augmentation:
+    if not arch.augmentation or len(inputs.shape) != 4:
         return inputs
-    if len(inputs.shape) != 4:
-        raise ConfigError(f"data augmentation needs image inputs (height, width, channels), "
-                          f"got samples of shape {tuple(inputs.shape[1:])}")
     x = keras.layers.RandomTranslation(TRANSLATION, TRANSLATION, fill_mode="nearest",
                                        name=f"{name}_translate")(inputs)
     if arch.flip:
