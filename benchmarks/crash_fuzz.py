@@ -63,7 +63,7 @@ def worker(study: Path, data: Path, trials: int) -> None:
     import symtuner.neural.builder  # noqa: F401 (imported before "ready", like the rest)
 
     print("ready", flush=True)
-    Tuner(study, dataset=f"{data}:tiny", executor_factory=SlowSimulated).run(trials)
+    Tuner(study, dataset=f"{data}:tiny", executor_factory=SlowSimulated, quiet=True).run(trials)
 
 
 def _start(study: Path, data: Path, trials: int) -> subprocess.Popen[bytes]:

@@ -41,7 +41,7 @@ def simulated_study(root: Path, workers: int, trials: int, trial_seconds: float,
     directory = Path(tempfile.mkdtemp(dir=root))
     start = time.perf_counter()
     Tuner(directory / "study", dataset="digits-small", settings=StudySettings(epochs=EPOCHS),
-          executor_factory=factory, execution=ExecutionSettings(workers=workers, ray=ray)).run(trials)
+          executor_factory=factory, execution=ExecutionSettings(workers=workers, ray=ray), quiet=True).run(trials)
     return time.perf_counter() - start
 
 
@@ -49,8 +49,8 @@ def keras_study(root: Path, workers: int, trials: int) -> float:
     directory = Path(tempfile.mkdtemp(dir=root))
     start = time.perf_counter()
     Tuner(directory / "study", dataset="digits-small", settings=StudySettings(epochs=3),
-          execution=ExecutionSettings(workers=workers, threads_per_trial=max(1, (os.cpu_count() or 2) // workers))
-          ).run(trials)
+          execution=ExecutionSettings(workers=workers, threads_per_trial=max(1, (os.cpu_count() or 2) // workers)),
+          quiet=True).run(trials)
     return time.perf_counter() - start
 
 

@@ -75,6 +75,32 @@ def _non_negative_number(text: str) -> float:
     return value
 
 
+def _keep_models(text: str) -> int:
+    """``best`` (1), ``all`` (0: every trial's model) or a count of best models to keep."""
+    if text == "best":
+        return 1
+    if text == "all":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be best, all or a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be best, all or a positive integer, got {text!r}")
+    return value
+
+
+def _add_display_options(parser: argparse.ArgumentParser) -> None:
+    """What a run shows and keeps on disk; not part of what the study computes."""
+    parser.add_argument("--keep-models", type=_keep_models, metavar="best|all|K",
+                        help="model files kept: of the K best trials and the latest (default 5), 'best' "
+                             "(the best and the latest) or 'all'")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quiet", action="store_true", help="print only the result")
+    group.add_argument("--verbose", action="store_true",
+                       help="a line per epoch, and TensorFlow's start-up messages")
+
+
 def _add_execution_options(parser: argparse.ArgumentParser) -> None:
     """Where trials run; not stored with the study (a resume may choose others)."""
     group = parser.add_argument_group("execution (where trials run)")
@@ -122,12 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--rules", type=Path, help="directory of .pl files extending the shipped rules")
     run.add_argument("--no-symbolic", action="store_true", help="plain BO: no diagnosis, no actions")
     _add_execution_options(run)
+    _add_display_options(run)
 
     resume = sub.add_parser("resume", help="resume a study with its stored settings")
     resume.add_argument("study_dir")
     resume.add_argument("--trials", type=_positive_int, help="total number of trials")
     resume.add_argument("--budget-epochs", type=_positive_int, help="total epochs of all trials")
     _add_execution_options(resume)
+    _add_display_options(resume)
 
     status = sub.add_parser("status", help="the trial table and the best trial of a study")
     status.add_argument("study_dir")
@@ -230,23 +258,17 @@ def _on_sigterm() -> Any:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from symtuner.settings import StudySettings, load_config
+    """A new study, or the study in ``--study-dir`` continued: what is not given is as stored, and
+    what is given must equal what is stored (the tuner names every difference)."""
+    from symtuner.settings import StudySettings, load_config, stored_settings
     from symtuner.storage import StudyStore
 
     study_dir = Path(args.study_dir)
-    if StudyStore.exists(study_dir):
-        overrides = {k: getattr(args, k) for k in ("config", "dataset", "epochs", "seed", "optimizer",
-                                                   "network", "rules") if getattr(args, k) is not None}
-        if args.no_symbolic:
-            overrides["no_symbolic"] = True
-        if overrides:
-            from symtuner.errors import ConfigError
-
-            raise ConfigError(f"{study_dir} already holds a study; resume it with 'symtuner resume {study_dir}' "
-                              f"or 'symtuner run --study-dir {study_dir} --trials N' without "
-                              f"{', '.join('--' + k.replace('_', '-') for k in overrides)}")
-        return _resume(study_dir, args.trials, args.budget_epochs, _execution(args))
+    existing = StudyStore.exists(study_dir)
     values: dict[str, Any] = {}
+    if existing:
+        with StudyStore.open(study_dir, readonly=True) as store:
+            values = stored_settings(store).to_dict()
     space = None
     trials: int | None = None
     budget = args.budget_epochs
@@ -258,7 +280,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         space = config.space
         trials = config.trials
         budget = budget or config.budget_epochs
-    for key in ("dataset", "epochs", "seed", "optimizer", "network"):
+    for key in ("dataset", "epochs", "seed", "optimizer", "network", "keep_models"):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
     if args.rules is not None:
@@ -267,45 +289,68 @@ def _cmd_run(args: argparse.Namespace) -> int:
         values["symbolic"] = False
     if args.trials is not None:
         trials = args.trials
-    if trials is None and budget is None:
-        trials = 10
     execution = _execution(args, execution_table)
     settings = StudySettings.from_dict(values)
-    return _run_study(study_dir, settings, space, trials, budget_epochs=budget, execution=execution)
+    if existing:
+        return _resume(study_dir, trials, budget, execution, settings=settings, space=space, display=_display(args))
+    if trials is None and budget is None:
+        trials = 10
+    return _run_study(study_dir, settings, space, trials, budget_epochs=budget, execution=execution,
+                      display=_display(args))
+
+
+def _display(args: argparse.Namespace) -> dict[str, bool]:
+    return {"quiet": bool(getattr(args, "quiet", False)), "verbose": bool(getattr(args, "verbose", False))}
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-    return _resume(Path(args.study_dir), args.trials, args.budget_epochs, _execution(args))
+    from dataclasses import replace
+
+    from symtuner.settings import stored_settings
+    from symtuner.storage import StudyStore
+
+    settings = None
+    if args.keep_models is not None:
+        with StudyStore.open(Path(args.study_dir), readonly=True) as store:
+            settings = replace(stored_settings(store), keep_models=args.keep_models)
+    return _resume(Path(args.study_dir), args.trials, args.budget_epochs, _execution(args), settings=settings,
+                   display=_display(args))
 
 
-def _resume(study_dir: Path, trials: int | None, budget_epochs: int | None = None, execution: Any = None) -> int:
+def _resume(study_dir: Path, trials: int | None, budget_epochs: int | None = None, execution: Any = None,
+            settings: Any = None, space: Any = None, display: dict[str, bool] | None = None) -> int:
+    """Continue a study up to ``trials`` / ``budget_epochs``, by default to what it was last asked to reach."""
     from symtuner.settings import stored_settings
     from symtuner.storage import StudyStore
 
     with StudyStore.open(study_dir, readonly=True) as store:
-        settings = stored_settings(store)
+        stored = stored_settings(store)
         done = len(store.trials(with_curves=False))
         target = store.target()
     if trials is None and budget_epochs is None:  # continue to what the study was last asked to reach
         trials, budget_epochs = target.get("trials"), target.get("budget_epochs")
         if trials is None and budget_epochs is None:  # a study stored before its target was
             trials = max(done, 10)
-    return _run_study(study_dir, None, None, trials, objective=settings.objective, budget_epochs=budget_epochs,
-                      execution=execution)
+    return _run_study(study_dir, settings, space, trials, objective=stored.objective, budget_epochs=budget_epochs,
+                      execution=execution, display=display)
 
 
 def _run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, objective: str | None = None,
-               budget_epochs: int | None = None, execution: Any = None) -> int:
-    from symtuner.console import ConsoleProgress, describe_trial
+               budget_epochs: int | None = None, execution: Any = None,
+               display: dict[str, bool] | None = None) -> int:
+    from symtuner.console import describe_trial
+    from symtuner.progress import auto_progress
     from symtuner.quiet import import_keras_quietly
     from symtuner.tuner import Tuner
 
-    import_keras_quietly()
+    display = display or {}
+    import_keras_quietly(show=display.get("verbose", False))
 
     objective = objective or settings.objective
-    tuner = Tuner(study_dir, space=space, settings=settings, progress=ConsoleProgress(objective),
-                  execution=execution)
-    best = tuner.run(trials, budget_epochs=budget_epochs)
+    with auto_progress(objective, quiet=display.get("quiet", False),
+                       verbose=display.get("verbose", False)) as progress:
+        tuner = Tuner(study_dir, space=space, settings=settings, progress=progress, execution=execution)
+        best = tuner.run(trials, budget_epochs=budget_epochs)
     print()
     if best is None:
         print(f"no trial completed; see {study_dir / 'study.log'}")

@@ -1,4 +1,7 @@
-"""Text output for the terminal: live progress and the trial table."""
+"""Text output for the terminal: the progress lines of a run and the trial table.
+
+The live bars are in :mod:`symtuner.progress`; both print the same trial lines.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +25,48 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-class ConsoleProgress:
-    """Prints trial i of N, the epoch, the current and best objective, and each diagnosis."""
+def started_line(number: int, index: int, total: int, params: Mapping[str, Any]) -> str:
+    """``trial 3/10 (#3): unit_c1=56, ...``: the line a trial's start prints (``total`` 0: no target count)."""
+    shown = ", ".join(f"{k}={_fmt(v, 3)}" for k, v in params.items())
+    counted = f"{index}/{total}" if total else str(index)
+    return f"trial {counted} (#{number}): {shown}"
+
+
+def epoch_line(number: int, epoch: int, epochs: int, logs: Mapping[str, float], objective: str,
+               best: float | None, name_trial: bool) -> str:
+    """One epoch's metrics and the best objective so far; ``name_trial`` when several trials report."""
+    return (f"  {'#' + str(number) + ' ' if name_trial else ''}epoch {epoch + 1}/{epochs}  "
+            f"loss {_fmt(logs.get('loss'))}  acc {_fmt(logs.get('accuracy'))}"
+            f"  val_loss {_fmt(logs.get('val_loss'))}  val_acc {_fmt(logs.get('val_accuracy'))}"
+            f"  | best {objective} {_fmt(best)}")
+
+
+def result_lines(trial: Trial, best: Trial | None, advice: Advice | None, objective: str) -> list[str]:
+    """What a finished trial prints: its result, why it stopped early, its diagnosis and actions."""
+    lines = [f"  -> {objective} {_fmt(trial.objective)}  test acc {_fmt(trial.test_accuracy)}  "
+             f"({_fmt(trial.train_seconds, 3)} s)  best so far #{best.number if best else '-'} "
+             f"{_fmt(best.objective if best else None)}"]
+    if trial.extra.get("stopped"):
+        lines.append(f"  stopped early: {trial.extra['stopped']}")
+    if advice is not None:
+        lines.append(f"  diagnosis: {advice.diagnosis.explanation}")
+        for record in advice.actions:
+            mark = "applied" if record.applied else "skipped"
+            lines.append(f"  action {record.name} ({mark}): {record.detail}")
+    return lines
+
+
+def failed_line(number: int, error: str) -> str:
+    return f"  -> trial #{number} failed: {error}"
+
+
+class PlainProgress:
+    """Prints trial i of N, each epoch, the current and best objective, and each diagnosis, as lines.
+
+    The output for a pipe, a log file or CI: one line per event, nothing
+    redrawn. On a terminal (without the live display) a single running
+    trial's epoch line is rewritten in place with a carriage return.
+    """
 
     def __init__(self, objective: str, stream: TextIO | None = None) -> None:
         self.objective = objective
@@ -31,47 +74,106 @@ class ConsoleProgress:
         self._live = self.stream.isatty()
         self._best: float | None = None
         self._running: set[int] = set()
+        self._line_open = False  # an epoch line written with \r and no newline yet
 
     def _print(self, text: str) -> None:
+        self._end_open_line()
         print(text, file=self.stream, flush=True)
 
+    def _end_open_line(self) -> None:
+        if self._line_open:
+            print(file=self.stream, flush=True)
+            self._line_open = False
+
+    def study_started(self, target_trials: int | None, budget_epochs: int | None, epochs: int, finished: int,
+                      epochs_used: int) -> None:
+        """Nothing to print: the trial lines say ``trial i/N`` already."""
+
     def trial_started(self, number: int, index: int, total: int, params: dict[str, Any]) -> None:
-        shown = ", ".join(f"{k}={_fmt(v, 3)}" for k, v in params.items())
-        counted = f"{index}/{total}" if total else str(index)
         self._running.add(number)
-        self._print(f"trial {counted} (#{number}): {shown}")
+        self._print(started_line(number, index, total, params))
 
     def epoch_finished(self, number: int, epoch: int, epochs: int, logs: dict[str, float]) -> None:
         parallel = len(self._running) > 1  # several trials report: say whose epoch it is, one line each
-        line = (f"  {'#' + str(number) + ' ' if parallel else ''}epoch {epoch + 1}/{epochs}  loss {_fmt(logs.get('loss'))}  acc {_fmt(logs.get('accuracy'))}"
-                f"  val_loss {_fmt(logs.get('val_loss'))}  val_acc {_fmt(logs.get('val_accuracy'))}"
-                f"  | best {self.objective} {_fmt(self._best)}")
+        line = epoch_line(number, epoch, epochs, logs, self.objective, self._best, parallel)
         if self._live and not parallel:
             print("\r" + line, end="", file=self.stream, flush=True)
+            self._line_open = True
         else:
             self._print(line)
 
     def trial_finished(self, trial: Trial, best: Trial | None, advice: Advice | None) -> None:
-        if self._live and len(self._running) <= 1:
-            print(file=self.stream)
         self._running.discard(trial.number)
         self._best = best.objective if best else None
-        self._print(f"  -> {self.objective} {_fmt(trial.objective)}  test acc {_fmt(trial.test_accuracy)}  "
-                    f"({_fmt(trial.train_seconds, 3)} s)  best so far #{best.number if best else '-'} "
-                    f"{_fmt(self._best)}")
-        if trial.extra.get("stopped"):
-            self._print(f"  stopped early: {trial.extra['stopped']}")
-        if advice is not None:
-            self._print(f"  diagnosis: {advice.diagnosis.explanation}")
-            for record in advice.actions:
-                mark = "applied" if record.applied else "skipped"
-                self._print(f"  action {record.name} ({mark}): {record.detail}")
+        for line in result_lines(trial, best, advice, self.objective):
+            self._print(line)
 
     def trial_failed(self, number: int, error: str) -> None:
-        if self._live and len(self._running) <= 1:
-            print(file=self.stream)
         self._running.discard(number)
-        self._print(f"  -> trial #{number} failed: {error}")
+        self._print(failed_line(number, error))
+
+    def close(self) -> None:
+        """End an epoch line left open (a run stopped mid-trial); safe to call again."""
+        self._end_open_line()
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ConsoleProgress:
+    """The progress of a study on ``stream`` (stdout by default), shown the way the stream suits.
+
+    ``live=None`` chooses: progress bars with ETAs (:class:`symtuner.progress.RichProgress`) on a
+    terminal or in a Jupyter notebook, the plain lines of :class:`PlainProgress` anywhere else (a
+    pipe, a log file, CI), so logs and tests that read the lines see the same text as always.
+    ``live=True`` / ``False`` decide instead. ``epoch_lines`` also prints one line per epoch above
+    the bars (plain lines always have them). Call :meth:`close` (or use it as a context manager)
+    when the run ends, however it ends, to take the live display down.
+    """
+
+    def __init__(self, objective: str, stream: TextIO | None = None, live: bool | None = None,
+                 epoch_lines: bool = False) -> None:
+        from symtuner.progress import RichProgress, live_display_suits
+
+        self.objective = objective
+        self.stream = stream or sys.stdout
+        self.live = live_display_suits(self.stream) if live is None else live
+        self.display: RichProgress | PlainProgress
+        if self.live:
+            from rich.console import Console
+
+            console = Console(file=None if self.stream is sys.stdout else self.stream)
+            self.display = RichProgress(objective, console, epoch_lines=epoch_lines)
+        else:
+            self.display = PlainProgress(objective, self.stream)
+
+    def study_started(self, target_trials: int | None, budget_epochs: int | None, epochs: int, finished: int,
+                      epochs_used: int) -> None:
+        self.display.study_started(target_trials, budget_epochs, epochs, finished, epochs_used)
+
+    def trial_started(self, number: int, index: int, total: int, params: dict[str, Any]) -> None:
+        self.display.trial_started(number, index, total, params)
+
+    def epoch_finished(self, number: int, epoch: int, epochs: int, logs: dict[str, float]) -> None:
+        self.display.epoch_finished(number, epoch, epochs, logs)
+
+    def trial_finished(self, trial: Trial, best: Trial | None, advice: Advice | None) -> None:
+        self.display.trial_finished(trial, best, advice)
+
+    def trial_failed(self, number: int, error: str) -> None:
+        self.display.trial_failed(number, error)
+
+    def close(self) -> None:
+        self.display.close()
+
+    def __enter__(self) -> ConsoleProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def trial_table(trials: Sequence[Trial], actions: Sequence[ActionRecord], objective: str,

@@ -32,9 +32,10 @@ NOISE = re.compile(
     r"|cuda_diagnostics|gpu_device|cpu_feature_guard|computation_placer)\.cc:\d+\].*)$")
 
 
-def import_keras_quietly() -> Any:
-    """Import Keras and set up its backend's devices with the start-up notes filtered out."""
-    if os.environ.get(SHOW_ENV) == "1":
+def import_keras_quietly(show: bool = False) -> Any:
+    """Import Keras and set up its backend's devices with the start-up notes filtered out
+    (``show``, or the environment variable ``SYMTUNER_TF_LOGS=1``: with them)."""
+    if show or os.environ.get(SHOW_ENV) == "1":
         import keras
 
         return keras

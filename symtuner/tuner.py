@@ -55,6 +55,9 @@ class Progress(Protocol):
 
     def trial_failed(self, number: int, error: str) -> None: ...
 
+    # Optional, called when present: ``study_started(target_trials, budget_epochs, epochs, finished,
+    # epochs_used)`` once a run starts, and ``close()`` when it ends, however it ends.
+
 
 class SilentProgress:
     """A Progress that shows nothing."""
@@ -69,6 +72,13 @@ class SilentProgress:
         pass
 
     def trial_failed(self, number: int, error: str) -> None:
+        pass
+
+    def study_started(self, target_trials: int | None, budget_epochs: int | None, epochs: int, finished: int,
+                      epochs_used: int) -> None:
+        pass
+
+    def close(self) -> None:
         pass
 
 
@@ -90,7 +100,7 @@ class Tuner:
                  space: SearchSpace | None = None, network: str | Callable[..., Any] | None = None,
                  settings: StudySettings | None = None, progress: Progress | None = None,
                  executor_factory: Callable[..., Any] | None = None,
-                 execution: ExecutionSettings | None = None) -> None:
+                 execution: ExecutionSettings | None = None, quiet: bool = False) -> None:
         if not isinstance(study_dir, (str, os.PathLike)) or not str(study_dir):
             raise ConfigError(f"the study directory must be a path, got {study_dir!r}")
         for name, value, kind in (("space", space, SearchSpace), ("settings", settings, StudySettings),
@@ -102,7 +112,10 @@ class Tuner:
         if network is not None and not (isinstance(network, str) or callable(network)):
             raise ConfigError(f"network must be 'default', a spec or a function, got {network!r:.60}")
         self.study_dir = Path(study_dir)
-        self.progress = progress or SilentProgress()
+        self.progress: Progress = progress or SilentProgress()
+        #: no progress given and not quiet: chosen when a run starts (bars in a terminal or notebook,
+        #: plain lines elsewhere), for the objective of the study as stored
+        self._auto_progress = progress is None and not quiet
         self._dataset_arg = dataset
         self._network_arg = network
         self._space_arg = space
@@ -141,6 +154,10 @@ class Tuner:
                 p.name != LOCK_NAME and not p.name.startswith(PARTIAL_DB) for p in self.study_dir.iterdir())):
             raise StudyError(f"{self.study_dir} is not an empty directory and holds no study; "
                              "choose a new directory")
+        if self._auto_progress:
+            from symtuner.progress import auto_progress
+
+            self.progress = auto_progress(self.settings.objective)
         engine = self._load_engine() if self.settings.symbolic else None
         if self._space_arg is not None and self.settings.network == "default":
             _check_space_values(self._space_arg)
@@ -161,6 +178,9 @@ class Tuner:
                         logger.removeHandler(handler)
                     store.close()
         finally:
+            close = getattr(self.progress, "close", None)  # progress objects of the four-method protocol lack it
+            if close is not None:
+                close()
             dispatcher.close()
 
     # -- set-up ------------------------------------------------------------
@@ -265,6 +285,11 @@ class Tuner:
                    number)
         logger.info("running study %s to %s trials, %s epochs on %s, %d worker(s)", self.study_dir,
                     n_trials or "any", budget_epochs or "any", dataset.name, dispatcher.capacity)
+        known = store.trials(with_curves=False)
+        started = getattr(self.progress, "study_started", None)
+        if started is not None:
+            started(n_trials, budget_epochs, settings.epochs,
+                    sum(t.state in (TrialState.COMPLETE, TrialState.FAILED) for t in known), epochs_used(known))
         running: dict[int, _Running] = {}
 
         def on_epoch(number: int, epoch: int, logs: dict[str, float]) -> str:

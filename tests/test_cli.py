@@ -65,8 +65,11 @@ def test_status_shows_table_explanation_and_best(study, capsys):
 
 def test_run_on_existing_study_with_new_options_changes_nothing(study, capsys):
     before = sqlite3.connect(study / "study.db").execute("SELECT * FROM trials").fetchall()
-    assert main(["run", "--study-dir", str(study), "--dataset", "mnist"]) == 2
-    assert "already holds a study" in _error_line(capsys)
+    assert main(["run", "--study-dir", str(study), "--dataset", "mnist", "--epochs", "5"]) == 2
+    line = _error_line(capsys)
+    assert "was created with other settings (stored -> given: dataset " in line and "-> 'mnist')" in line
+    assert "epochs" not in line  # given as stored
+    assert f"'symtuner resume {study}'" in line
     assert sqlite3.connect(study / "study.db").execute("SELECT * FROM trials").fetchall() == before
 
 

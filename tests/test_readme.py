@@ -14,7 +14,7 @@ def test_readme_python_api_example(tmp_path, monkeypatch, capsys):
     example = next(b for b in blocks if "Tuner(" in b)
     monkeypatch.chdir(tmp_path)
     exec(compile(example, "README.md", "exec"), {})  # noqa: S102 - our own documentation
-    number, objective, model_path = capsys.readouterr().out.split()
+    number, objective, model_path = capsys.readouterr().out.splitlines()[-1].split()  # after the progress lines
     assert 0.0 <= float(objective) <= 1.0
     assert Path(model_path).is_file() and (tmp_path / "my-study" / "study.db").is_file()
 

@@ -234,7 +234,7 @@ def warm_up(dataset: str, seed: int) -> None:
 
     with tempfile.TemporaryDirectory(prefix="symtuner-warmup-") as scratch:
         settings = StudySettings(dataset=dataset, epochs=1, seed=seed, optimizer="random", symbolic=False)
-        Tuner(Path(scratch) / "study", dataset=dataset, settings=settings).run(1)
+        Tuner(Path(scratch) / "study", dataset=dataset, settings=settings, quiet=True).run(1)
 
 
 def machine_info() -> dict[str, Any]:

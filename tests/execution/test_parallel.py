@@ -139,7 +139,7 @@ from symtuner.simulate import SimulatedExecutor
 from symtuner.tuner import Tuner
 print("ready", flush=True)
 Tuner(sys.argv[1], dataset={data!r}, executor_factory=functools.partial(SimulatedExecutor, epoch_seconds=0.25),
-      execution=ExecutionSettings(workers=2)).run(8)
+      execution=ExecutionSettings(workers=2), quiet=True).run(8)
 '''
     proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "s")], stdout=subprocess.PIPE)
     assert proc.stdout is not None

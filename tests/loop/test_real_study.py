@@ -92,6 +92,24 @@ def test_cli_study_on_a_user_data_function(tmp_path, capsys):
     assert model.output_shape == (None, 4)
 
 
+def test_rerunning_the_command_continues_the_study_and_a_different_one_says_what_differs(tmp_path, capsys):
+    config = tmp_path / "study.toml"
+    config.write_text("[study]\nepochs = 1\nn_initial = 1\n" + SMALL_SPACE)
+    command = ["run", "--study-dir", str(tmp_path / "s"), "--config", str(config), "--dataset", "digits-small",
+               "--quiet"]
+    assert main(command + ["--trials", "1"]) == 0
+    assert main(command + ["--trials", "2"]) == 0  # the same command, a higher target: continued
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        assert len(store.trials()) == 2
+    capsys.readouterr()
+    config.write_text("[study]\nepochs = 2\nn_initial = 1\n" + SMALL_SPACE.replace("high = 16\n", "high = 24\n", 1))
+    assert main(command + ["--trials", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "stored -> given: epochs 1 -> 2; search space: unit_d 8..16 -> unit_d 8..24)" in err
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        assert len(store.trials()) == 2
+
+
 def test_overfitting_diagnosis_puts_l2_in_the_next_saved_model_and_guards_batch_norm(tmp_path, tiny_dataset):
     # Overriding the thresholds makes every one-epoch curve "overfit" and nothing else: the test is about
     # what follows.

@@ -136,7 +136,7 @@ KILLED_RUN = textwrap.dedent("""
     y = np.arange(60) % 3
     data = validate_dataset(x[:48], x[48:], y[:48], y[48:], 3, name="tiny")
     Tuner(sys.argv[1], dataset=data, settings=StudySettings(epochs=5, n_initial=3),
-          executor_factory=Hangs).run(int(sys.argv[2]))
+          executor_factory=Hangs, quiet=True).run(int(sys.argv[2]))
     print("done", flush=True)
 """)
 
