@@ -25,6 +25,9 @@ _EXPORTS = {
     "StudyStore": "symtuner.storage",
     "load_dataset": "symtuner.data",
     "Dataset": "symtuner.data",
+    "load_model": "symtuner.models",
+    "best_models": "symtuner.models",
+    "export_model": "symtuner.models",
 }
 
 __all__ = sorted(_EXPORTS)

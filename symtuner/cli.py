@@ -1,4 +1,4 @@
-"""The ``symtuner`` command: run | resume | status | diagnose | dashboard | report | doctor | compare.
+"""The ``symtuner`` command: run | resume | status | diagnose | dashboard | report | export | doctor | compare.
 
 User errors print one line naming the bad value and exit with status 2.
 """
@@ -190,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("study_dir")
     report.add_argument("-o", "--output", type=Path, default=None,
                         help="the HTML file to write (default: report.html in the study directory)")
+
+    export = sub.add_parser("export", help="copy a trial's trained model (default: the best) to a .keras file")
+    export.add_argument("study_dir")
+    export.add_argument("-o", "--output", type=Path, required=True, help="the .keras file (or a directory)")
+    export.add_argument("--trial", type=_positive_int, help="the trial number (default: the best complete trial)")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing output file")
 
     from symtuner.compare.cli import add_parser as add_compare_parser
 
@@ -502,6 +508,22 @@ def _refuse_study_file(study_dir: Path, output: Path) -> None:
                           "choose another path")
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from symtuner.models import export_model, read_trials, select_trial
+    from symtuner.storage import StudyStore
+
+    study_dir = Path(args.study_dir)
+    with StudyStore.open(study_dir, readonly=True) as store:
+        store.check_readable()
+    _refuse_study_file(study_dir, args.output)
+    trials, maximize = read_trials(study_dir)
+    trial = select_trial(study_dir, trials, args.trial, maximize)
+    out = export_model(study_dir, args.output, trial.number, overwrite=args.overwrite)
+    print(f"model of trial #{trial.number} ({'the best, ' if args.trial is None else ''}objective "
+          f"{trial.objective:.4f}) written to {out}")
+    return 0
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from symtuner.compare.cli import run
 
@@ -515,6 +537,7 @@ COMMANDS = {
     "diagnose": _cmd_diagnose,
     "dashboard": _cmd_dashboard,
     "report": _cmd_report,
+    "export": _cmd_export,
     "doctor": _cmd_doctor,
     "compare": _cmd_compare,
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,9 @@ class SimulatedExecutor:
         best = min(finite, key=lambda i: curve.val_loss[i]) if finite else 0
         val_acc = curve.val_accuracy[best] if finite else 1.0 / self.n_classes
         val_loss = curve.val_loss[best] if finite else math.nan
+        if self.write_files and spec.model_path is not None:  # a stand-in file where a model would be saved
+            Path(spec.model_path).parent.mkdir(parents=True, exist_ok=True)
+            Path(spec.model_path).write_bytes(b"simulated model of trial %d" % spec.number)
         rng = np.random.default_rng(spec.seed + 7)
         return TrainResult(curve=curve, val_loss=val_loss, val_accuracy=val_acc, test_loss=val_loss,
                            test_accuracy=float(np.clip(val_acc + rng.normal(0, 0.01), 0, 1)),

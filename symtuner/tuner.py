@@ -183,6 +183,29 @@ class Tuner:
                 close()
             dispatcher.close()
 
+    def best_model(self, trial_number: int | None = None) -> Any:
+        """The trained ``keras.Model`` of the best complete trial (or of trial ``trial_number``),
+        compiled as it trained, ready for ``predict`` and ``evaluate``."""
+        from symtuner.models import load_model
+
+        return load_model(self.study_dir, trial_number)
+
+    def best_models(self, k: int) -> list[tuple[Trial, Any]]:
+        """The ``k`` best complete trials whose model files are kept, best first, with their models."""
+        from symtuner.models import best_models
+
+        return best_models(self.study_dir, k)
+
+    def _prune_models(self, store: StudyStore, logger: logging.Logger, number: int) -> None:
+        """Keep the model files of the ``keep_models`` best trials and the latest; delete the others."""
+        from symtuner.models import prune_models
+
+        deleted = prune_models(self.study_dir, store.trials(with_curves=False), self.settings.keep_models,
+                               self.settings.maximize)
+        if deleted:
+            _event(store, logger, "models_pruned", f"model files deleted (keep_models="
+                   f"{self.settings.keep_models}): {', '.join(p.name for p in deleted)}", number)
+
     # -- set-up ------------------------------------------------------------
     def _check_trials_can_run(self, dispatcher: Any) -> None:
         """Before a study is created: the space's values, and the network built from them, must work."""
@@ -482,6 +505,7 @@ class Tuner:
         _event(store, logger, "trial_complete",
                f"trial {number} complete: {settings.objective} {objective:.4f}, "
                f"test accuracy {result.test_accuracy:.4f}", number)
+        self._prune_models(store, logger, number)
         if advice is not None:
             logger.info("trial %d diagnosis: %s", number, advice.diagnosis.explanation)
             if advice.changed:

@@ -46,6 +46,8 @@ OPTIMIZERS: dict[str, str] = {
 TRAINING_DEFAULTS: dict[str, Any] = {"optimizer": "Adam", "learning_rate": 1e-3, "batch_size": 32}
 #: Smallest batch used to evaluate (evaluation batches do not change results).
 EVAL_BATCH = 256
+#: Training samples the network's output is checked on before it trains (see ``checks.check_output``).
+OUTPUT_SAMPLES = 8
 
 #: Name of the metric that records the cross-entropy alone. Keras's ``loss``
 #: adds the weight penalties (L2) to it, which would make a regularised
@@ -118,6 +120,8 @@ class TrainResult:
     log_dir: Path
     params_count: int
     ignored_changes: tuple[str, ...] = field(default=())
+    #: the same, by architecture feature (``l2``, ``batch_norm``, ...): what the tuner undoes
+    ignored_features: dict[str, str] = field(default_factory=dict)
     stopped: str = ""
 
 
@@ -181,12 +185,18 @@ def check_before_study(network_fn: NetworkFn, space: SearchSpace, architecture: 
     The training HPs (optimizer, learning rate, batch size) are checked at
     both corners of the space; the network is built once at the space's
     lowest values (the first category of each categorical) and checked to
-    be a single-output ``keras.Model`` with one unit per class. Anything the
-    network function raises there is reported as a ConfigError naming the
-    values it was built with, so a bad space, a bad network function or
-    data the network cannot take fail before anything is stored.
+    be a single-output ``keras.Model`` whose output on a few training
+    samples is a probability distribution over the classes
+    (:func:`symtuner.neural.checks.check_output`). Anything the network
+    function or that forward pass raises there is reported as a ConfigError
+    naming the values it was built with, so a bad space, a bad network
+    function or data the network cannot take fail before anything is
+    stored. A model the network function compiled is warned about here
+    (see :func:`symtuner.neural.checks.warn_if_compiled`).
     """
     import keras
+
+    from symtuner.neural.checks import warn_if_compiled
 
     low = {dim.name: dim.categories[0] if isinstance(dim, Categorical) else dim.low for dim in space.dimensions}
     high = {dim.name: dim.categories[-1] if isinstance(dim, Categorical) else dim.high for dim in space.dimensions}
@@ -202,7 +212,13 @@ def check_before_study(network_fn: NetworkFn, space: SearchSpace, architecture: 
         raise ConfigError(f"the network function fails on the search space's lowest values {low}: "
                           f"{type(exc).__name__}: {exc}") from None
     try:
+        warn_if_compiled(model)
         _check_model(model, dataset)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(f"the network built from the search space's lowest values {low} fails on "
+                          f"{OUTPUT_SAMPLES} training samples: {type(exc).__name__}: {exc}") from None
     finally:
         keras.backend.clear_session()
 
@@ -211,13 +227,17 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
                 on_epoch: EpochCallback | None = None, *, split: ValidationSplit | None = None) -> TrainResult:
     """Build, train, validate, test and save one network.
 
-    Bad HP values raise ConfigError; anything else that breaks building or
+    Bad HP values, and a network whose output is not a probability
+    distribution, raise ConfigError; anything else that breaks building or
     training raises TrialFailed with the reason. A run whose loss turns NaN
-    stops early and is returned, NaNs included, so it can be diagnosed.
+    stops early and is returned, NaNs included, so it can be diagnosed. The
+    model is always compiled here (:func:`compile_model`), also one the
+    network function compiled, with a warning. It is saved without its
+    optimizer's state (:func:`save_model`).
     """
     import keras
 
-    from symtuner.neural.checks import check_network
+    from symtuner.neural.checks import ignored_features, warn_if_compiled
 
     if split is None:
         split = split_validation(dataset, config.validation_split, config.split_seed)
@@ -231,14 +251,20 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
     except Exception as exc:
         raise TrialFailed(f"trial {spec.number}: building the network failed: "
                           f"{type(exc).__name__}: {exc}") from exc
-    _check_model(model, dataset)
-    ignored = tuple(check_network(model, spec.architecture, params))
-    optimizer = make_optimizer(params)
+    warn_if_compiled(model)
+    try:
+        _check_model(model, dataset)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise TrialFailed(f"trial {spec.number}: training failed: the network fails on {OUTPUT_SAMPLES} "
+                          f"training samples: {type(exc).__name__}: {exc}") from exc
+    ignored_by_feature = ignored_features(model, spec.architecture, params)
+    ignored = tuple(ignored_by_feature.values())
     batch_size = batch_size_param(params, len(split.y_fit))
     callbacks: list[Any] = []
     try:
-        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name=DATA_LOSS)])
+        compile_model(model, params)
         start = time.perf_counter()
         callbacks = _callbacks(spec, config, on_epoch)
         history = model.fit(split.x_fit, split.y_fit, validation_data=(split.x_val, split.y_val),
@@ -252,8 +278,7 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
                               return_dict=True)
         curve = LearningCurve.from_history(data_losses({k: [float(v) for v in values]
                                                         for k, values in history.history.items()}))
-        spec.model_path.parent.mkdir(parents=True, exist_ok=True)
-        model.save(spec.model_path)
+        save_model(model, spec.model_path, params)
     except ConfigError:
         raise
     except Exception as exc:
@@ -264,12 +289,52 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
                        test_loss=float(test[DATA_LOSS]), test_accuracy=float(test["accuracy"]),
                        train_seconds=seconds, epochs_run=curve.n_epochs, model_path=spec.model_path,
                        log_dir=spec.log_dir, params_count=int(model.count_params()),
-                       ignored_changes=ignored, stopped=stopped)
+                       ignored_changes=ignored, ignored_features=ignored_by_feature, stopped=stopped)
+
+
+def compile_model(model: Any, params: Mapping[str, Any]) -> None:
+    """Compile ``model`` the way every trial trains: the loss and metrics the diagnosis reads.
+
+    Sparse categorical cross-entropy on the network's probabilities,
+    accuracy, and the cross-entropy alone as :data:`DATA_LOSS` (Keras's
+    ``loss`` adds the L2 penalty), with a fresh optimizer from the
+    ``optimizer`` and ``learning_rate`` HPs.
+    """
+    import keras
+
+    model.compile(optimizer=make_optimizer(params), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name=DATA_LOSS)])
+
+
+def save_model(model: Any, path: Path, params: Mapping[str, Any]) -> None:
+    """Save a trained model to ``path`` (a ``.keras`` file) without its optimizer's state.
+
+    Adam-like optimizers keep two values per weight, so with their state a
+    file is three times the weights, and nothing symtuner does with a saved
+    model (predict, evaluate, inspect, export) needs it. Keras 3's
+    ``.keras`` format saves the state of the optimizer the model holds
+    (``include_optimizer`` applies to HDF5 files only), so the model is
+    compiled again first, with a fresh optimizer that has no state yet: the
+    file keeps the compile settings and the weights. It loads with
+    ``keras.saving.load_model(path, compile=False)`` (or
+    :func:`symtuner.models.load_model`); loading it compiled works too, with
+    Keras's warning that no optimizer state was saved. The model's metrics
+    are reset by the new compile: save after evaluating.
+    """
+    compile_model(model, params)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
 
 
 def _check_model(model: Any, dataset: Dataset) -> None:
-    """A network function must return one single-output model ending in n_classes units."""
+    """A network function must return one single-output model giving probabilities over n_classes.
+
+    The output is checked by :func:`symtuner.neural.checks.check_output` on
+    the first :data:`OUTPUT_SAMPLES` training samples.
+    """
     import keras
+
+    from symtuner.neural.checks import check_output
 
     if not isinstance(model, keras.Model):
         raise ConfigError(f"the network function returned {type(model).__name__}, not a keras.Model")
@@ -281,6 +346,7 @@ def _check_model(model: Any, dataset: Dataset) -> None:
         if width is not None and width != dataset.n_classes:
             raise ConfigError(f"the network's output has {width} units but {dataset.name} has "
                               f"{dataset.n_classes} classes")
+    check_output(model, dataset.n_classes, dataset.x_train[:OUTPUT_SAMPLES])
 
 
 def _callbacks(spec: TrialSpec, config: TrainingConfig, on_epoch: EpochCallback | None) -> list[Any]:

@@ -3,6 +3,7 @@
 import os
 
 import keras
+import numpy as np
 import pytest
 
 from symtuner.cli import main
@@ -88,8 +89,21 @@ def test_cli_study_on_a_user_data_function(tmp_path, capsys):
             assert any(files for _, _, files in os.walk(trial.log_dir)), "TensorBoard logs written"
             assert 0.0 <= trial.test_accuracy <= 1.0
             assert trial.curve.n_epochs >= 1
-    model = keras.models.load_model(trials[0].model_path)
+    model = keras.models.load_model(trials[0].model_path, compile=False)
     assert model.output_shape == (None, 4)
+    # the best model back: exported by the CLI, or from the API ready to use
+    capsys.readouterr()
+    assert main(["export", str(study), "-o", str(tmp_path / "best.keras")]) == 0
+    best = max((t for t in trials), key=lambda t: (t.objective, -t.number))
+    assert f"model of trial #{best.number} (the best, objective" in capsys.readouterr().out
+    exported = keras.saving.load_model(tmp_path / "best.keras", compile=False)
+    ready = Tuner(study).best_model()
+    sample = np.random.default_rng(0).random((3, 16, 16, 1), dtype=np.float32)
+    np.testing.assert_allclose(exported.predict(sample, verbose=0), ready.predict(sample, verbose=0), rtol=1e-6)
+    assert set(ready.evaluate(sample, np.array([0, 1, 2]), verbose=0, return_dict=True)) >= {"accuracy"}
+    assert main(["export", str(study), "-o", str(tmp_path / "best.keras")]) == 2  # never overwritten silently
+    assert "best.keras" in capsys.readouterr().err
+    assert main(["export", str(study), "--trial", "1", "-o", str(tmp_path / "best.keras"), "--overwrite"]) == 0
 
 
 def test_rerunning_the_command_continues_the_study_and_a_different_one_says_what_differs(tmp_path, capsys):

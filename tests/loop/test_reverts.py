@@ -196,3 +196,43 @@ def test_a_learning_rate_move_that_was_too_small_is_kept_not_reverted():
     l2 = [ActionRecord(1, "reg_l2", "overfitting", 0.99, True, "")]
     (verdict,) = judge(versions, {}, trials, True, 3, after_trial=4, actions=l2).verdicts
     assert verdict.verdict == REVERTED
+
+
+class IgnoringL2Executor(ScriptedExecutor):
+    """A user network that never adds a kernel regulariser: the check of the built model says so."""
+
+    with_l2 = 0.9  # would look like a gain: an ignored change must be undone whatever the result
+
+    def run(self, spec, on_epoch=None):
+        from dataclasses import replace
+
+        result = super().run(spec, on_epoch)
+        if not spec.architecture.l2:
+            return result
+        message = "L2 regularisation is on but no layer has a kernel regulariser"
+        return replace(result, ignored_changes=(message,), ignored_features={"l2": message})
+
+
+def test_a_change_the_network_ignores_is_undone_its_hp_dropped_and_not_applied_again(tmp_path, tiny_dataset):
+    from symtuner.hypotheses import IGNORED
+
+    Tuner(tmp_path / "s", dataset=tiny_dataset, settings=StudySettings(epochs=5, n_initial=3),
+          executor_factory=IgnoringL2Executor).run(9)
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        trials, versions, verdicts = store.trials(), store.tuning_versions(), store.verdicts()
+        actions = store.actions()
+    l2_version = next(v for v in versions if v.architecture.l2)
+    verdict = verdicts[l2_version.version]
+    assert verdict.verdict == IGNORED and "the network ignores it" in verdict.reason
+    assert "no layer has a kernel regulariser" in verdict.reason
+    under_l2 = [t for t in trials if t.tuning_version == l2_version.version]
+    assert len(under_l2) == 1 and under_l2[0].extra["ignored_changes"]  # one trial showed it, then undone
+    latest = versions[-1]
+    assert not latest.architecture.l2 and "l2" not in latest.space  # the ignored HP is no longer tuned
+    assert not [a for a in actions if a.name == "reg_l2" and a.trial >= verdict.after_trial]
+    later = [t for t in trials if t.number >= verdict.after_trial]  # still overfitting, reg_l2 passed over
+    assert len(later) >= 5 and all("overfitting" in t.diagnosis.problems for t in later)
+    assert all(any(s.startswith("reg_l2 (not applicable: reg_l2: the network ignored it after trial")
+                   for s in t.diagnosis.skipped) for t in later)
+    # no evidence against reg_l2 in the rule learning: the rule was never tested
+    assert ("reg_l2", "overfitting") not in revert_evidence(verdicts, versions, actions)

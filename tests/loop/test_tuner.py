@@ -255,3 +255,26 @@ def test_file_paths_are_stored_relative_so_a_study_can_be_moved(tmp_path, tiny_d
         trial = store.trials()[0]
     assert Path(trial.model_path) == tmp_path / "moved" / "models" / "trial_0001.keras"
     assert Path(trial.log_dir) == tmp_path / "moved" / "logs" / "trial_0001"
+
+
+def test_keep_models_bounds_the_model_files_to_the_best_and_the_latest(tmp_path, tiny_dataset):
+    import functools
+
+    from symtuner.advisor import best_trial
+
+    factory = functools.partial(SimulatedExecutor, write_files=True)
+    Tuner(tmp_path / "s", dataset=tiny_dataset, settings=StudySettings(epochs=5, n_initial=3, keep_models=2),
+          executor_factory=factory, quiet=True).run(7)
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        trials = store.trials(with_curves=False)
+        events = [e.message for e in store.events() if e.kind == "models_pruned"]
+    complete = sorted((t for t in trials if t.is_complete), key=lambda t: -t.objective)
+    kept = {t.number for t in complete[:2]} | {max(t.number for t in trials)}
+    on_disk = {int(p.stem.split("_")[1]) for p in (tmp_path / "s" / "models").glob("trial_*.keras")}
+    assert on_disk == kept and len(trials) == 7
+    assert best_trial(trials, True).number in on_disk
+    assert events and "keep_models=2" in events[0]
+    # a resume may keep more from then on; what was deleted stays deleted
+    Tuner(tmp_path / "s", dataset=tiny_dataset, settings=StudySettings(epochs=5, n_initial=3, keep_models=0),
+          executor_factory=factory, quiet=True).run(9)
+    assert len(list((tmp_path / "s" / "models").glob("trial_*.keras"))) == len(kept) + 2

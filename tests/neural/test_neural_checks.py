@@ -10,7 +10,7 @@ from symtuner.architecture import L2_NAME, Architecture, conv_filters_name, dens
 from symtuner.errors import ConfigError
 from symtuner.neural import blocks
 from symtuner.neural.builder import build_default_network
-from symtuner.neural.checks import check_network
+from symtuner.neural.checks import check_network, ignored_features
 
 FULL = Architecture(batch_norm=True, l2=True, augmentation=True, flip=True, extra_dense=2, extra_conv=1)
 
@@ -98,9 +98,12 @@ def test_missing_size_hps_fall_back_to_counting(small_params):
     assert ignored == ["2 added dense layer(s) expected but the model has only 0 hidden Dense layer(s)"]
 
 
-def test_augment_needs_images():
-    with pytest.raises(ConfigError, match="image inputs"):
-        blocks.augment(keras.Input((10,)), Architecture(augmentation=True))
+def test_augment_passes_non_images_through_and_the_check_reports_it_ignored():
+    arch = Architecture(augmentation=True)
+    inputs = keras.Input((10,))
+    assert blocks.augment(inputs, arch) is inputs
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(inputs))
+    assert set(ignored_features(model, arch, {})) == {"augmentation"}
 
 
 def test_augment_is_identity_when_off():
