@@ -394,8 +394,12 @@ def _cmd_status(args: argparse.Namespace) -> int:
             if trial.extra.get("stopped"):
                 print(f"#{trial.number}: stopped early after {trial.extra.get('epochs_run')} epochs: "
                       f"{trial.extra['stopped']}")
+            if trial.extra.get("ignored_changes"):
+                print(f"#{trial.number}: ignored by the network (undone): {'; '.join(trial.extra['ignored_changes'])}")
             if trial.diagnosis:
                 print(f"#{trial.number}: {trial.diagnosis.explanation}")
+                if trial.diagnosis.skipped:
+                    print(f"#{trial.number}: skipped: {'; '.join(trial.diagnosis.skipped)}")
         print(changes_summary(versions, verdicts))
         print(tuning_summary(versions))
         best = best_trial(trials, settings.maximize)

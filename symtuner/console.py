@@ -48,8 +48,13 @@ def result_lines(trial: Trial, best: Trial | None, advice: Advice | None, object
              f"{_fmt(best.objective if best else None)}"]
     if trial.extra.get("stopped"):
         lines.append(f"  stopped early: {trial.extra['stopped']}")
+    if trial.extra.get("ignored_changes"):
+        lines.append(f"  ignored by the network (undone, not applied again): "
+                     f"{'; '.join(trial.extra['ignored_changes'])}")
     if advice is not None:
         lines.append(f"  diagnosis: {advice.diagnosis.explanation}")
+        if advice.diagnosis.skipped:
+            lines.append(f"  skipped: {'; '.join(advice.diagnosis.skipped)}")
         for record in advice.actions:
             mark = "applied" if record.applied else "skipped"
             lines.append(f"  action {record.name} ({mark}): {record.detail}")
@@ -208,6 +213,8 @@ def describe_trial(trial: Trial) -> str:
         lines.append(f"  TensorBoard logs: {trial.log_dir}")
     if trial.error:
         lines.append(f"  error: {trial.error}")
+    if trial.extra.get("ignored_changes"):
+        lines.append(f"  ignored by the network: {'; '.join(trial.extra['ignored_changes'])}")
     return "\n".join(lines)
 
 

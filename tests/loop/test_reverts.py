@@ -236,3 +236,22 @@ def test_a_change_the_network_ignores_is_undone_its_hp_dropped_and_not_applied_a
                    for s in t.diagnosis.skipped) for t in later)
     # no evidence against reg_l2 in the rule learning: the rule was never tested
     assert ("reg_l2", "overfitting") not in revert_evidence(verdicts, versions, actions)
+
+
+def test_status_and_console_show_the_ignored_change_and_the_skipped_action(tmp_path, tiny_dataset, capsys):
+    import io
+
+    from symtuner.cli import main
+    from symtuner.console import PlainProgress
+
+    stream = io.StringIO()
+    Tuner(tmp_path / "s", dataset=tiny_dataset, settings=StudySettings(epochs=5, n_initial=3),
+          executor_factory=IgnoringL2Executor, progress=PlainProgress("val_accuracy", stream)).run(4)
+    shown = stream.getvalue()
+    assert "ignored by the network (undone, not applied again): L2 regularisation is on but no layer" in shown
+    assert "skipped: reg_l2 (not applicable: reg_l2: the network ignored it after trial 2)" in shown
+    assert main(["status", str(tmp_path / "s"), "--explain"]) == 0
+    status = capsys.readouterr().out
+    assert "#2: ignored by the network (undone): L2 regularisation is on" in status
+    assert "reg_l2 [ignored]" in status  # the trial table
+    assert "(after trial 1: reg_l2): ignored after trial 2: the network ignores it" in status  # the changes
