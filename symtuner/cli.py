@@ -175,7 +175,6 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.add_argument("study_dir")
     dashboard.add_argument("--port", type=_port, default=8050)
     dashboard.add_argument("--host", default="127.0.0.1")
-    dashboard.add_argument("--netron-port", type=_port, default=None)
     dashboard.add_argument("--tensorboard", action="store_true", help="also start TensorBoard on the logs")
 
     doctor = sub.add_parser("doctor", help="check a study database; export its trials or repair it")
@@ -443,17 +442,12 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     from symtuner.storage import StudyStore
 
     StudyStore.open(Path(args.study_dir), readonly=True).close()
-    if args.netron_port is not None and args.netron_port == args.port:
-        from symtuner.errors import ConfigError
-
-        raise ConfigError(f"--netron-port {args.netron_port} is the dashboard's own --port; choose another")
     check_port_free(args.host, args.port)
     if not is_loopback(args.host):
         print(f"symtuner: warning: --host {args.host} is not a loopback address: every machine that can reach "
               "this one can read the study, its models and logs (there is no authentication)", file=sys.stderr)
     print(f"dashboard of {args.study_dir} on http://{args.host}:{args.port}/ (Ctrl-C to stop)")
-    serve(Path(args.study_dir), host=args.host, port=args.port, netron_port=args.netron_port,
-          tensorboard=args.tensorboard)
+    serve(Path(args.study_dir), host=args.host, port=args.port, tensorboard=args.tensorboard)
     return 0
 
 

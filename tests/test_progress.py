@@ -256,7 +256,7 @@ def _events(display) -> None:
     display.trial_started(1, 1, 2, {"learning_rate": 0.00123, "optimizer": "Adam"})
     display.epoch_finished(1, 0, 2, {"loss": 1.0, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.45})
     display.epoch_finished(1, 1, 2, {"loss": 0.5, "accuracy": 0.6, "val_loss": 0.55, "val_accuracy": 0.55})
-    advice = SimpleNamespace(diagnosis=SimpleNamespace(explanation="overfitting -> reg_l2"),
+    advice = SimpleNamespace(diagnosis=SimpleNamespace(explanation="overfitting -> reg_l2", skipped=()),
                              actions=[SimpleNamespace(name="reg_l2", applied=True, detail="l2 on")])
     first = Trial(1, "complete", {}, 1, objective=0.55, test_accuracy=0.5, train_seconds=3.21)
     display.trial_finished(first, first, advice)

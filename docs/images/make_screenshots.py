@@ -68,12 +68,10 @@ def take(study_dir: Path, out_dir: Path, chromium: Path) -> list[Path]:
 
     from symtuner.dashboard.app import create_app
     from symtuner.dashboard.data import load_snapshot
-    from symtuner.dashboard.servers import NetronViewer, free_port
 
     snapshot = load_snapshot(study_dir)
     shown = snapshot.best() or snapshot.selected(None)
-    viewer = NetronViewer(free_port())
-    url, server = _serve(create_app(study_dir, model_viewer=viewer.show, refresh_ms=2000))
+    url, server = _serve(create_app(study_dir, refresh_ms=2000))
     written = []
     try:
         with sync_playwright() as playwright:
@@ -94,22 +92,18 @@ def take(study_dir: Path, out_dir: Path, chromium: Path) -> list[Path]:
             browser.close()
     finally:
         server.shutdown()  # type: ignore[attr-defined]
-        viewer.stop()
     return written
 
 
 def _wait_for_netron(page: object, timeout: float = 30.0) -> None:
-    """Wait until Netron has drawn the graph, passing its first-run notice in this throwaway profile."""
+    """Wait until Netron has drawn the graph (the dashboard serves it with no first-run notice)."""
     if not page.locator("iframe#netron-frame").count():  # type: ignore[attr-defined]
         return
     netron = page.frame_locator("#netron-frame")  # type: ignore[attr-defined]
-    accept = netron.get_by_role("button", name="Accept")
     deadline = time.monotonic() + timeout
     while netron.locator("#canvas .node").count() == 0:
         if time.monotonic() > deadline:
             raise TimeoutError("Netron drew no graph")
-        if accept.is_visible():
-            accept.click()
         time.sleep(0.25)
     time.sleep(1.0)  # let it finish the layout
 

@@ -3,7 +3,9 @@
 It only reads the study store (opened read-only on every refresh), so it can
 watch a study that another process is running. Pages live at
 ``/metrics`` (also ``/``), ``/hyperparameters``, ``/weights``, ``/diagnosis``,
-``/architecture`` and ``/tensorboard``.
+``/architecture`` and ``/tensorboard``; Netron, which draws the networks,
+is served under ``/netron/`` by the same server (see
+:mod:`symtuner.dashboard.netron_site`).
 """
 
 from __future__ import annotations
@@ -11,17 +13,36 @@ from __future__ import annotations
 import shlex
 import signal
 import threading
-from collections.abc import Callable
+import time
 from pathlib import Path
 from typing import Any
 
 import dash
 from dash import Input, Output, State, dcc, html
+from dash.dash_table.DataTable import DataTable
+from dash.dash_table.Format import Format, Scheme, Trim
 
 from symtuner.dashboard import figures
-from symtuner.dashboard.data import LATEST, StudySnapshot, load_snapshot, study_stamp, trial_label
+from symtuner.dashboard.data import (
+    LATEST,
+    StudySnapshot,
+    fmt,
+    load_snapshot,
+    study_stamp,
+    trial_label,
+    trial_model_file,
+)
+from symtuner.dashboard.importance import Importance, param_importance
 from symtuner.dashboard.model_summary import read_layers
-from symtuner.dashboard.tables import Table, actions_table, diagnosis_entries, trials_table, versions_table
+from symtuner.dashboard.netron_site import netron_blueprint, netron_files, viewer_url
+from symtuner.dashboard.tables import (
+    Records,
+    Table,
+    actions_table,
+    diagnosis_entries,
+    trials_records,
+    versions_table,
+)
 from symtuner.errors import ConfigError, StudyError
 from symtuner.hypotheses import change_states
 from symtuner.storage import StudyStore
@@ -64,6 +85,7 @@ table.data.compact { width: auto; min-width: 420px; }
 .error { padding: 14px; background: #fdecea; border-left: 4px solid #d62728; }
 pre { background: #f0f3f7; padding: 10px; overflow: auto; font-size: 13px; }
 details summary { cursor: pointer; font-weight: 600; padding: 4px 0; }
+.hint { font-size: 13px; color: #555; margin: 0 0 8px; }
 iframe#netron-frame { width: 100%; height: 640px; border: 1px solid #d0d7de; border-radius: 4px;
                       background: #fff; }
 """
@@ -74,19 +96,15 @@ _INDEX = """<!DOCTYPE html>
 <body>{%app_entry%}<footer>{%config%}{%scripts%}{%renderer%}</footer></body>
 </html>"""
 
-ModelViewer = Callable[[Path], str]
-
-
-def create_app(study_dir: Path, netron_url: str | None = None, tensorboard_url: str | None = None,
-               *, model_viewer: ModelViewer | None = None, refresh_ms: int = 3000) -> dash.Dash:
+def create_app(study_dir: Path, tensorboard_url: str | None = None, *, netron: bool = True,
+               refresh_ms: int = 3000) -> dash.Dash:
     """The dashboard of the study in ``study_dir``, not yet serving.
 
-    ``model_viewer`` maps a model file to the URL that shows it (serve()
-    passes a Netron server's); without one, ``netron_url`` (a Netron server
-    started elsewhere) is embedded as is; with neither, the Architecture page
-    shows the layer summary and the command that opens Netron.
-    ``tensorboard_url`` is linked from the TensorBoard page when given.
-    Raises :class:`StudyError` if ``study_dir`` holds no study.
+    With ``netron`` (and the netron package installed) the Architecture page
+    draws the selected trial's network with Netron, served by this app under
+    ``/netron/``; otherwise it shows the layer summary and the command that
+    opens Netron. ``tensorboard_url`` is linked from the TensorBoard page
+    when given. Raises :class:`StudyError` if ``study_dir`` holds no study.
     """
     study_dir = Path(study_dir)
     StudyStore.open(study_dir, readonly=True).close()
@@ -94,8 +112,11 @@ def create_app(study_dir: Path, netron_url: str | None = None, tensorboard_url: 
         raise ConfigError(f"refresh interval {refresh_ms} ms is too short (minimum 250 ms)")
     app = dash.Dash(__name__, title=f"symtuner: {study_dir.name}", suppress_callback_exceptions=True,
                     update_title="", serve_locally=True, index_string=_INDEX)
+    files = netron_files() if netron else None
+    if files is not None:
+        app.server.register_blueprint(netron_blueprint(files, lambda number: trial_model_file(study_dir, number)))
     app.layout = _layout(study_dir, refresh_ms)
-    _register(app, study_dir, netron_url, tensorboard_url, model_viewer)
+    _register(app, study_dir, files is not None, tensorboard_url)
     return app
 
 
@@ -130,6 +151,7 @@ def _page_layout(path: str, study_dir: Path, tensorboard_url: str | None) -> htm
     if path in ("/", "", "/metrics"):
         return html.Div(id="page-metrics", children=[
             _card(html.Div(id="metrics-summary")),
+            _card(html.Div(id="live-status"), _graph("fig-live"), id="live-view"),
             _card(_graph("fig-curves")),
             _card(html.Label("Compare trials by "),
                   dcc.RadioItems(id="compare-metric", options=list(COMPARE_METRICS), value="val_accuracy",
@@ -140,7 +162,8 @@ def _page_layout(path: str, study_dir: Path, tensorboard_url: str | None) -> htm
     if path == "/hyperparameters":
         return html.Div(id="page-hyperparameters", children=[
             _card(_graph("fig-parallel")),
-            _card(html.H3("Trials"), html.Div(id="trials-table", className="scroll")),
+            _card(_graph("fig-importance")),
+            _card(html.H3("Trials"), html.Div(id="trials-table", children=_trials_datatable())),
             _card(_graph("fig-bounds")),
             _card(html.H3("Search-space versions"), html.Div(id="versions-table", className="scroll")),
         ])
@@ -196,9 +219,46 @@ def table_component(table: Table, table_id: str | None = None, empty: str = "Not
     return html.Table([head, body], className=kind)
 
 
+def _trials_datatable() -> list[Any]:
+    """The trial table: sorted by clicking a header's arrows, filtered by typing under the headers.
+
+    Its rows and columns are replaced on every refresh while its sort and
+    filter stay as the user set them.
+    """
+    return [
+        html.P(["Sort by clicking the arrows of a column header (several columns: click more headers). "
+                "Filter by typing in the row under the headers: ", html.Code("> 0.9"), " or ", html.Code("<= 3"),
+                " in a number column, any text (", html.Code("overfitting"), ") in the others."],
+               className="hint"),
+        html.P(id="trials-table-message"),
+        DataTable(
+            id="trials-table-rows", columns=[], data=[], sort_action="native", sort_mode="multi",
+            filter_action="native", filter_options={"placeholder_text": "filter"}, page_action="none",
+            style_table={"overflowX": "auto", "maxHeight": "520px", "overflowY": "auto"},
+            style_cell={"fontSize": "13px", "textAlign": "left", "padding": "4px 8px", "whiteSpace": "normal",
+                        "height": "auto", "maxWidth": "360px", "fontFamily": "inherit"},
+            style_header={"backgroundColor": "#eef2f6", "fontWeight": "600"},
+            style_filter={"backgroundColor": "#fbfcfd"}),
+    ]
+
+
+def datatable_columns(records: Records) -> list[dict[str, Any]]:
+    """DataTable column definitions: numbers sort and filter as numbers and show four significant digits."""
+    columns: list[dict[str, Any]] = []
+    for name in records.columns:
+        column: dict[str, Any] = {"name": name, "id": name, "type": "text"}
+        if name in records.numeric:
+            column["type"] = "numeric"
+            if any(isinstance(row.get(name), float) for row in records.rows):
+                column["format"] = Format(precision=4, scheme=Scheme.decimal_or_exponent, trim=Trim.yes)
+        columns.append(column)
+    return columns
+
+
 # -- callbacks ---------------------------------------------------------------
-def _register(app: dash.Dash, study_dir: Path, netron_url: str | None, tensorboard_url: str | None,
-              model_viewer: ModelViewer | None) -> None:
+def _register(app: dash.Dash, study_dir: Path, netron: bool, tensorboard_url: str | None) -> None:
+    importances = _ImportanceCache()
+
     def snapshot() -> StudySnapshot | None:
         try:
             return load_snapshot(study_dir, live=True)
@@ -250,16 +310,29 @@ def _register(app: dash.Dash, study_dir: Path, netron_url: str | None, tensorboa
                                        trial.number if trial else None),
                 figures.best_so_far_figure(snap.trials, snap.maximize, snap.objective))
 
-    @app.callback(Output("fig-parallel", "figure"), Output("trials-table", "children"),
+    @app.callback(Output("live-status", "children"), Output("fig-live", "figure"), Input("stamp", "data"))
+    def live(_: str | None) -> tuple[Any, Any]:
+        snap = snapshot()
+        if snap is None:
+            return _unreadable(study_dir), figures.empty_figure("Running now", "Study unreadable")
+        running = snap.running()
+        return live_status(running, snap.planned_epochs), figures.live_figure(running, snap.planned_epochs)
+
+    @app.callback(Output("fig-parallel", "figure"), Output("fig-importance", "figure"),
+                  Output("trials-table-rows", "data"), Output("trials-table-rows", "columns"),
+                  Output("trials-table-message", "children"),
                   Output("fig-bounds", "figure"), Output("versions-table", "children"),
                   Input("stamp", "data"))
     def hyperparameters(_: str | None) -> tuple[Any, ...]:
         snap = snapshot()
         if snap is None:
             empty = figures.empty_figure("", "Study unreadable")
-            return empty, _unreadable(study_dir), empty, ""
-        return (figures.parallel_figure(snap.trials, snap.versions, snap.objective),
-                table_component(trials_table(snap), "trials-table-rows", "No trials yet."),
+            return empty, empty, [], [], _unreadable(study_dir), empty, ""
+        records = trials_records(snap)
+        message = "" if records.rows else html.Span("No trials yet.", className="message", id="trials-empty")
+        return (figures.parallel_figure(snap.trials, snap.versions, snap.objective, snap.maximize),
+                figures.importance_figure(importances.get(snap), snap.objective),
+                list(records.rows), datatable_columns(records), message,
                 figures.bounds_figure(snap.versions, snap.trials, snap.actions),
                 table_component(versions_table(snap.versions), "versions-table-rows",
                                 "No search space stored yet."))
@@ -272,7 +345,8 @@ def _register(app: dash.Dash, study_dir: Path, netron_url: str | None, tensorboa
             empty = figures.empty_figure("", "Study unreadable")
             return empty, empty, _unreadable(study_dir)
         return (figures.weights_figure(snap.weights), figures.actions_figure(snap.actions),
-                table_component(actions_table(snap.actions, change_states(snap.versions, snap.verdicts)), "actions-table-rows", "No action chosen yet."))
+                table_component(actions_table(snap.actions, change_states(snap.versions, snap.verdicts)),
+                                "actions-table-rows", "No action chosen yet."))
 
     @app.callback(Output("diagnosis-list", "children"), Input("stamp", "data"))
     def diagnosis(_: str | None) -> Any:
@@ -288,7 +362,51 @@ def _register(app: dash.Dash, study_dir: Path, netron_url: str | None, tensorboa
         snap = snapshot()
         if snap is None:
             return _unreadable(study_dir), "", ""
-        return architecture_components(snap, choice, netron_url, model_viewer)
+        return architecture_components(snap, choice, netron)
+
+
+class _ImportanceCache:
+    """The last parameter importance computed, reused until a trial completes or the space changes.
+
+    The page refreshes after every epoch; the forest behind the importance
+    only learns from completed trials, so it is refitted only when they change.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[Any, ...] | None = None
+        self._value = Importance()
+        self._lock = threading.Lock()
+
+    def get(self, snap: StudySnapshot) -> Importance:
+        key = (len(snap.versions),) + tuple((t.number, t.objective) for t in snap.trials if t.is_complete)
+        with self._lock:
+            if key != self._key:
+                self._value, self._key = param_importance(snap.trials, snap.versions), key
+            return self._value
+
+
+def live_status(running: tuple[Any, ...], planned_epochs: int | None) -> Any:
+    """One line per running trial: the epochs it has finished and its latest validation metrics."""
+    if not running:
+        return html.P("No trial is running: the figure below fills in as soon as one finishes an epoch.",
+                      id="live-idle")
+    of = f" of {planned_epochs}" if planned_epochs else ""
+    items = []
+    for trial in running:
+        curve = trial.curve
+        if curve is None or curve.n_epochs == 0:
+            done = "no epoch finished yet"
+        else:
+            done = (f"epoch {curve.n_epochs}{of} finished: val_accuracy {fmt(curve.val_accuracy[-1])}, "
+                    f"val_loss {fmt(curve.val_loss[-1])}")
+        since = f" (started {_ago(trial.started_at)})" if trial.started_at else ""
+        items.append(html.Li(f"Trial {trial.number}: {done}{since}", id=f"live-trial-{trial.number}"))
+    return [html.B(f"Running now: {len(running)} trial(s)"), html.Ul(items)]
+
+
+def _ago(started_at: float) -> str:
+    seconds = max(0, int(time.time() - started_at))
+    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
 
 
 def _unreadable(study_dir: Path) -> html.Div:
@@ -326,8 +444,7 @@ def diagnosis_component(snap: StudySnapshot) -> Any:
     return out
 
 
-def architecture_components(snap: StudySnapshot, choice: Any, netron_url: str | None,
-                            model_viewer: ModelViewer | None) -> tuple[Any, Any, Any]:
+def architecture_components(snap: StudySnapshot, choice: Any, netron: bool) -> tuple[Any, Any, Any]:
     """The info line, the Netron view (or a message) and the layer table of the selected trial."""
     trial = snap.selected(choice)
     if trial is None:
@@ -351,48 +468,47 @@ def architecture_components(snap: StudySnapshot, choice: Any, netron_url: str | 
         layers_view = table_component(Table(("layer", "type", "settings"), tuple(
             ("\u00a0\u00a0" * layer.depth + layer.name, layer.kind, layer.settings) for layer in layers)),
             "model-layers")
-    if model_viewer is not None:
-        try:
-            src: str | None = model_viewer(path)
-        except (StudyError, OSError) as exc:
-            return info, html.P(f"Netron could not serve {path}: {exc}", className="error"), layers_view
-    else:
-        src = netron_url
-    if src:
-        view: Any = html.Iframe(id="netron-frame", src=src, title=f"Netron: {path.name}")
+    if netron:
+        view: Any = html.Iframe(id="netron-frame", src=viewer_url(trial.number, path),
+                                title=f"Netron: {path.name}")
     else:
         view = html.Div(id="netron-off", className="message", children=[
-            "Netron is not running for this dashboard. Open the network with: ",
+            "Netron is not installed for this dashboard (pip install netron). Open the network with: ",
             html.Code(f"netron {shlex.quote(str(path))}")])
     return info, view, layers_view
 
 
-def serve(study_dir: Path, host: str = "127.0.0.1", port: int = 8050, netron_port: int | None = None,
-          tensorboard: bool = False) -> None:
-    """Serve the dashboard until interrupted (blocking).
+def serve(study_dir: Path, host: str = "127.0.0.1", port: int = 8050, tensorboard: bool = False) -> None:
+    """Serve the dashboard until interrupted (blocking); the caller says where (the command line prints it).
 
-    Netron serves the selected trial's model on ``netron_port`` (a free port
-    if ``None``); with ``tensorboard``, TensorBoard runs on the study's logs
-    as a child process that ends with the dashboard.
+    Requests are not logged: the page polls the study every few seconds, and
+    a line per poll would bury everything else; failures are still reported.
+    Netron is served by the dashboard itself, under ``/netron/``.
+    With ``tensorboard``, TensorBoard runs on the study's logs as a child
+    process that ends with the dashboard.
     """
-    from symtuner.dashboard.servers import NetronViewer, TensorBoardProcess, free_port
+    from symtuner.dashboard.servers import QuietRequestHandler, TensorBoardProcess, free_port
 
     study_dir = Path(study_dir)
     StudyStore.open(study_dir, readonly=True).close()
     check_port_free(host, port)
-    viewer = NetronViewer(netron_port or free_port("127.0.0.1"))
     board = TensorBoardProcess(study_dir / "logs", free_port("127.0.0.1", 6006)).start() if tensorboard else None
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
+    server = None
     try:
-        app = create_app(study_dir, tensorboard_url=board.url if board else None, model_viewer=viewer.show)
-        app.run(host=host, port=port, debug=False)
+        from werkzeug.serving import make_server
+
+        app = create_app(study_dir, tensorboard_url=board.url if board else None)
+        server = make_server(host, port, app.server, threaded=True, request_handler=QuietRequestHandler)
+        server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
-        viewer.stop()
+        if server is not None:
+            server.server_close()
         if board is not None:
             board.stop()
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from symtuner.errors import StudyError
 from symtuner.records import Trial, TrialState
 from symtuner.settings import OBJECTIVES
 from symtuner.storage import DB_NAME, ActionRecord, StudyStore, TuningVersion, Verdict
@@ -41,6 +42,16 @@ class StudySnapshot:
     @property
     def maximize(self) -> bool:
         return OBJECTIVES.get(self.objective, ("", True))[1]
+
+    @property
+    def planned_epochs(self) -> int | None:
+        """Epochs each trial is set to train for (early stopping may end one sooner)."""
+        epochs = self.settings.get("epochs")
+        return epochs if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs > 0 else None
+
+    def running(self) -> tuple[Trial, ...]:
+        """The trials training now (several when the study runs trials in parallel)."""
+        return tuple(t for t in self.trials if t.state == TrialState.RUNNING)
 
     def trial(self, number: int) -> Trial | None:
         return next((t for t in self.trials if t.number == number), None)
@@ -89,6 +100,22 @@ def inside_study(study_dir: Path, path: Path) -> Path | None:
     if full == root or root not in full.parents:
         return None
     return full
+
+
+def trial_model_file(study_dir: Path, number: int) -> Path | None:
+    """Trial ``number``'s model file if the study has that trial and the file exists inside the study.
+
+    It reads one trial, so serving a model file does not read the whole study.
+    """
+    try:
+        with StudyStore.open(Path(study_dir), readonly=True, live=True) as store:
+            trial = store.trial(number)
+    except StudyError:
+        return None
+    if not trial.model_path:
+        return None
+    path = inside_study(Path(study_dir), Path(trial.model_path))
+    return path if path is not None and path.is_file() else None
 
 
 def load_snapshot(study_dir: Path, live: bool = False) -> StudySnapshot:
@@ -151,4 +178,5 @@ def trial_label(trial: Trial) -> str:
     return f"Trial {trial.number} · {trial.state}{score}"
 
 
-__all__ = ["LATEST", "StudySnapshot", "inside_study", "load_snapshot", "study_stamp", "is_number", "fmt", "trial_label"]
+__all__ = ["LATEST", "StudySnapshot", "inside_study", "trial_model_file", "load_snapshot", "study_stamp", "is_number",
+           "fmt", "trial_label"]

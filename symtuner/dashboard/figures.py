@@ -11,9 +11,11 @@ import math
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
+from plotly.colors import sequential
 from plotly.subplots import make_subplots
 
 from symtuner.dashboard.data import fmt, is_number
+from symtuner.dashboard.importance import Importance
 from symtuner.records import Trial, TrialState
 from symtuner.space import Categorical, Real
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, ActionRecord, TuningVersion
@@ -25,6 +27,9 @@ HIGHLIGHT = "#d62728"
 MUTED = "#9aa5b1"
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
             "#bcbd22", "#17becf")
+
+#: Plotly's Viridis as (position, colour) stops: dark purple (worst) to yellow (best).
+VIRIDIS = tuple((i / (len(sequential.Viridis) - 1), colour) for i, colour in enumerate(sequential.Viridis))
 
 #: Kept in every figure so that a refresh does not reset the user's zoom.
 _UIREVISION = "symtuner"
@@ -61,7 +66,7 @@ def _clean(values: Sequence[float]) -> list[float | None]:
 
 
 # -- metrics ----------------------------------------------------------------
-def curves_figure(trial: Trial | None) -> go.Figure:
+def curves_figure(trial: Trial | None, height: int = 380) -> go.Figure:
     """Training and validation loss and accuracy per epoch of one trial (it may be running)."""
     if trial is None:
         return empty_figure("Learning curves", "No trials yet")
@@ -70,7 +75,7 @@ def curves_figure(trial: Trial | None) -> go.Figure:
     if curve is None or curve.n_epochs == 0:
         message = f"Trial {trial.number} failed: {trial.error}" if trial.error else \
             f"Trial {trial.number} has no finished epoch yet"
-        return empty_figure(title, message)
+        return empty_figure(title, message, height=min(height, 300))
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
     epochs = _epochs(curve.n_epochs)
     for col, (train, val) in enumerate((("loss", "val_loss"), ("accuracy", "val_accuracy")), start=1):
@@ -79,7 +84,38 @@ def curves_figure(trial: Trial | None) -> go.Figure:
             fig.add_trace(go.Scatter(x=epochs, y=_clean(getattr(curve, key)), name=label, meta=key,
                                      mode="lines+markers", line={"color": color, "dash": dash}), row=1, col=col)
         fig.update_xaxes(title_text="epoch", dtick=_dtick(curve.n_epochs), row=1, col=col)
-    return _base(fig, title)
+    return _base(fig, title, height)
+
+
+def live_figure(running: Sequence[Trial], planned_epochs: int | None = None) -> go.Figure:
+    """The epochs every running trial has finished so far, one colour per trial, against the planned epochs.
+
+    With trials running in parallel all of them are shown, each drawing its
+    next point as soon as its epoch is stored.
+    """
+    if not running:
+        return empty_figure("Running now", "No trial is running", height=220)
+    of = f" of {planned_epochs}" if planned_epochs else ""
+    progress = [f"trial {t.number} " + (f"epoch {t.curve.n_epochs}{of}" if t.curve and t.curve.n_epochs
+                                         else "no epoch finished yet") for t in running]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
+    longest = max([t.curve.n_epochs for t in running if t.curve] + [planned_epochs or 1])
+    for index, trial in enumerate(running):
+        if trial.curve is None or trial.curve.n_epochs == 0:
+            continue
+        color = _PALETTE[index % len(_PALETTE)]
+        epochs = _epochs(trial.curve.n_epochs)
+        for col, (train, val) in enumerate((("loss", "val_loss"), ("accuracy", "val_accuracy")), start=1):
+            for key, dash, label in ((train, "solid", "training"), (val, "dash", "validation")):
+                fig.add_trace(go.Scatter(
+                    x=epochs, y=_clean(getattr(trial.curve, key)), mode="lines+markers", meta=[trial.number, key],
+                    name=f"trial {trial.number} {label}", legendgroup=f"trial {trial.number}",
+                    showlegend=col == 1, line={"color": color, "dash": dash},
+                    hovertemplate=f"trial {trial.number} {label} {train}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>"),
+                    row=1, col=col)
+    for col in (1, 2):
+        fig.update_xaxes(title_text="epoch", range=[0.5, longest + 0.5], dtick=_dtick(longest), row=1, col=col)
+    return _base(fig, "Running now: " + ", ".join(progress))
 
 
 def compare_figure(trials: Sequence[Trial], metric: str = "val_accuracy",
@@ -152,16 +188,19 @@ def _param_names(trials: Sequence[Trial], versions: Sequence[TuningVersion]) -> 
 
 
 def parallel_figure(trials: Sequence[Trial], versions: Sequence[TuningVersion] = (),
-                    objective: str = "objective") -> go.Figure:
-    """Parallel coordinates of every trial's hyper-parameters and objective; the last trial in red.
+                    objective: str = "objective", maximize: bool = True) -> go.Figure:
+    """Parallel coordinates of every trial's hyper-parameters and objective, lines coloured by the objective.
 
-    Numeric axes span the newest search-space bounds, so the plot shows where
-    trials sit in the space. A categorical HP becomes an axis of its category
+    The colour bar names the objective; better trials are drawn brighter
+    whichever way the objective points, and a trial without an objective
+    (failed, interrupted, running) is grey, at the bar's ``n/a``. Numeric
+    axes span the newest search-space bounds, so the plot shows where trials
+    sit in the space. A categorical HP becomes an axis of its category
     positions; a value a trial does not have (an HP added later) sits at an
-    ``n/a`` tick below the axis, as does the objective of a failed or running
-    trial.
+    ``n/a`` tick below the axis, as does the objective of a trial without one.
     """
-    title = "Hyper-parameters of every trial (last trial in red)"
+    direction = "higher" if maximize else "lower"
+    title = f"Hyper-parameters of every trial, coloured by {objective} ({direction} is better)"
     rows = [t for t in trials if t.params]
     if not rows:
         return empty_figure(title, "No trials yet", height=420)
@@ -177,14 +216,33 @@ def parallel_figure(trials: Sequence[Trial], versions: Sequence[TuningVersion] =
             dims.append(_numeric_axis(name, values, bounds,
                                       log=isinstance(dim, Real) and dim.prior == "log-uniform"))
     dims.append(_numeric_axis(objective, [t.objective for t in rows]))
-    last = rows[-1].number
-    color = [1 if t.number == last else 0 for t in rows]
-    fig = go.Figure(go.Parcoords(
-        line={"color": color, "colorscale": [[0, MUTED], [1, HIGHLIGHT]], "cmin": 0, "cmax": 1},
-        dimensions=dims, labelangle=-20))
+    fig = go.Figure(go.Parcoords(line=_objective_colours([t.objective for t in rows], objective, maximize),
+                                 dimensions=dims, labelangle=-20))
     fig = _base(fig, title, height=460)
-    fig.update_layout(margin={"l": 70, "r": 70, "t": 110, "b": 40})
+    fig.update_layout(margin={"l": 70, "r": 110, "t": 110, "b": 40})
     return fig
+
+
+def _objective_colours(values: Sequence[object], objective: str, maximize: bool) -> dict[str, object]:
+    """Parcoords line colours: a Viridis bar over the objective (bright = better), grey ``n/a`` below it."""
+    numbers = [float(v) for v in values if is_number(v)]  # type: ignore[arg-type]
+    low, high = (min(numbers), max(numbers)) if numbers else (0.0, 1.0)
+    if high == low:  # one value: a bar around it
+        pad = abs(high) * 0.05 or 0.05
+        high, low = high + pad, low - pad
+    scale = [list(pair) for pair in VIRIDIS] if maximize else [[1 - at, c] for at, c in reversed(VIRIDIS)]
+    colorbar: dict[str, object] = {"title": {"text": objective, "side": "right"}, "thickness": 14, "len": 0.9}
+    if len(numbers) == len(values):
+        return {"color": numbers, "colorscale": scale, "cmin": low, "cmax": high, "showscale": True,
+                "colorbar": colorbar}
+    # one colour scale for both: the lowest tenth grey (no objective), the rest Viridis over [low, high]
+    missing = low - (high - low) / 9
+    gap = 0.1
+    scale = [[0.0, MUTED], [gap * 0.999, MUTED]] + [[gap + (1 - gap) * at, c] for at, c in scale]
+    ticks = [low + (high - low) * i / 4 for i in range(5)]
+    colorbar.update(tickvals=[missing] + ticks, ticktext=["n/a"] + [fmt(t, 3) for t in ticks])
+    return {"color": [float(v) if is_number(v) else missing for v in values],  # type: ignore[arg-type]
+            "colorscale": scale, "cmin": missing, "cmax": high, "showscale": True, "colorbar": colorbar}
 
 
 def _numeric_axis(name: str, values: Sequence[object], bounds: tuple[float, float] | None = None,
@@ -304,6 +362,27 @@ def bounds_figure(versions: Sequence[TuningVersion], trials: Sequence[Trial] = (
     return fig
 
 
+def importance_figure(result: Importance, objective: str = "objective") -> go.Figure:
+    """A bar per hyper-parameter: how much of the objective it explains (or why that is not known yet)."""
+    title = f"Which hyper-parameters explain {objective}"
+    if result.message:
+        return empty_figure(title, result.message, height=260)
+    names = list(reversed(result.names))  # most important on top
+    fig = go.Figure(go.Bar(
+        x=list(reversed(result.scores)), y=names, orientation="h", marker={"color": TRAIN_COLOR},
+        error_x={"type": "data", "array": list(reversed(result.spreads)), "color": MUTED},
+        hovertemplate="%{y}: R² falls by %{x:.3f} when shuffled<extra></extra>"))
+    note = f"Random forest on {result.n_trials} completed trials; bar: fall of its R² when the HP is shuffled"
+    if result.constant:
+        note += f". Did not vary: {', '.join(result.constant)}"
+    fig.add_annotation(text=note, showarrow=False, xref="paper", yref="paper", x=0, y=0, xanchor="left",
+                       yanchor="top", yshift=-48, font={"size": 12, "color": "#555"})
+    fig.update_xaxes(title_text="importance (fall of R²)", rangemode="tozero")
+    fig = _base(fig, title, height=max(260, 28 * len(names) + 150))
+    fig.update_layout(margin={"l": 120, "b": 90})
+    return fig
+
+
 # -- rule weights ----------------------------------------------------------
 def weights_figure(history: dict[int, dict[tuple[str, str], float]]) -> go.Figure:
     """The probability of every tuning rule (problem -> action) after each trial; 0 = the initial weights."""
@@ -349,5 +428,5 @@ def actions_figure(actions: Sequence[ActionRecord]) -> go.Figure:
     return _base(fig, title, height=360)
 
 
-__all__ = ["empty_figure", "curves_figure", "compare_figure", "best_so_far_figure", "parallel_figure",
-           "bounds_figure", "weights_figure", "actions_figure"]
+__all__ = ["empty_figure", "curves_figure", "live_figure", "compare_figure", "best_so_far_figure", "parallel_figure",
+           "importance_figure", "bounds_figure", "weights_figure", "actions_figure"]

@@ -1,8 +1,10 @@
 """A shareable, self-contained HTML report of a study.
 
-One file with the dashboard's plots and tables that opens offline: plotly.js
-is inlined once, and nothing refers to a script, style sheet or font on the
-network.
+One file with the dashboard's plots and tables, and the learning curves of
+every trial, that opens offline: plotly.js is inlined once, and nothing
+refers to a script, style sheet or font on the network. It is meant to be
+sent to others, so it names files relative to the study directory and holds
+no path of this machine (:class:`~symtuner.dashboard.redact.PathRedactor`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import html
 import shlex
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -18,7 +21,9 @@ from plotly.offline import get_plotlyjs
 
 from symtuner.dashboard import figures
 from symtuner.dashboard.data import StudySnapshot, fmt, load_snapshot, trial_label
+from symtuner.dashboard.importance import param_importance
 from symtuner.dashboard.model_summary import read_layers
+from symtuner.dashboard.redact import PathRedactor
 from symtuner.dashboard.tables import Table, actions_table, diagnosis_entries, trials_table, versions_table
 from symtuner.errors import StudyError
 from symtuner.hypotheses import change_states
@@ -40,12 +45,14 @@ table.data.compact { width: auto; min-width: 420px; }
 .message { padding: 10px; background: #fff8e1; border-left: 4px solid #f0ad4e; }
 pre { background: #f0f3f7; padding: 10px; overflow: auto; font-size: 13px; }
 details summary { cursor: pointer; font-weight: 600; padding: 4px 0; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 8px 16px; }
 """
 
 _CONFIG = {"displaylogo": False, "responsive": True}
 
-_SECTIONS = (("metrics", "Metrics"), ("hyperparameters", "Hyper-parameters"), ("weights", "Rule weights"),
-             ("diagnosis", "Diagnosis"), ("architecture", "Architecture"), ("tensorboard", "TensorBoard"))
+_SECTIONS = (("metrics", "Metrics"), ("trials", "Every trial"), ("hyperparameters", "Hyper-parameters"),
+             ("weights", "Rule weights"), ("diagnosis", "Diagnosis"), ("architecture", "Architecture"),
+             ("tensorboard", "TensorBoard"))
 
 
 def write_report(study_dir: Path, out: Path) -> Path:
@@ -68,7 +75,7 @@ def write_report(study_dir: Path, out: Path) -> Path:
 
 
 def render_report(snap: StudySnapshot) -> str:
-    """The report of ``snap`` as one HTML document."""
+    """The report of ``snap`` as one HTML document, with no path of this machine in it."""
     best = snap.best()
     shown = best or snap.selected(None)
     counter = iter(range(1_000_000))
@@ -84,8 +91,10 @@ def render_report(snap: StudySnapshot) -> str:
             plot(figures.compare_figure(snap.trials, "val_accuracy", shown.number if shown else None)),
             plot(figures.best_so_far_figure(snap.trials, snap.maximize, snap.objective)),
         ],
+        "trials": [_every_trial(snap, plot)],
         "hyperparameters": [
-            plot(figures.parallel_figure(snap.trials, snap.versions, snap.objective)),
+            plot(figures.parallel_figure(snap.trials, snap.versions, snap.objective, snap.maximize)),
+            plot(figures.importance_figure(param_importance(snap.trials, snap.versions), snap.objective)),
             "<h3>Trials</h3>", _table(trials_table(snap), "trials-table", "No trials yet."),
             plot(figures.bounds_figure(snap.versions, snap.trials, snap.actions)),
             "<h3>Search-space versions</h3>",
@@ -94,13 +103,14 @@ def render_report(snap: StudySnapshot) -> str:
         "weights": [
             plot(figures.weights_figure(snap.weights)),
             plot(figures.actions_figure(snap.actions)),
-            _table(actions_table(snap.actions, change_states(snap.versions, snap.verdicts)), "actions-table", "No action chosen yet."),
+            _table(actions_table(snap.actions, change_states(snap.versions, snap.verdicts)), "actions-table",
+                   "No action chosen yet."),
         ],
         "diagnosis": [_diagnoses(snap)],
         "architecture": [_architecture(snap, shown)],
         "tensorboard": [
-            "<p>The TensorBoard logs of every training are in the study directory. Open them with:</p>",
-            f"<pre>{_e('tensorboard --logdir ' + shlex.quote(str(snap.directory / 'logs')))}</pre>",
+            "<p>The TensorBoard logs of every training are in the study directory. In it, run:</p>",
+            "<pre>tensorboard --logdir logs</pre>",
         ],
     }
     body = "\n".join(f'<section id="{key}"><h2>{title}</h2>\n' + "\n".join(sections[key]) + "</section>"
@@ -108,10 +118,24 @@ def render_report(snap: StudySnapshot) -> str:
     nav = " ".join(f'<a href="#{key}">{title}</a>' for key, title in _SECTIONS)
     created = time.strftime("%Y-%m-%d %H:%M", time.localtime())
     title = f"symtuner report: {snap.directory.name}"
-    return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{_e(title)}</title>\n"
-            f"<style>{_CSS}</style>\n<script type=\"text/javascript\">{get_plotlyjs()}</script>\n</head>\n"
-            f"<body>\n<header><h1>{_e(title)}</h1><p>Study directory {_e(str(snap.directory))}; "
-            f"report written {created}.</p><nav>{nav}</nav></header>\n{body}\n</body>\n</html>\n")
+    page = (f"<body>\n<header><h1>{_e(title)}</h1><p>Study {_e(snap.directory.name)}; report written {created}. "
+            "File names are relative to the study directory.</p>"
+            f"<nav>{nav}</nav></header>\n{body}\n</body>\n</html>\n")
+    head = (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{_e(title)}</title>\n"
+            f"<style>{_CSS}</style>\n")
+    redact = PathRedactor(snap.directory)
+    # plotly.js is added after redaction: it is not the study's text and must stay byte for byte as shipped
+    return redact(head) + f"<script type=\"text/javascript\">{get_plotlyjs()}</script>\n</head>\n" + redact(page)
+
+
+def _every_trial(snap: StudySnapshot, plot: Callable[[go.Figure], str]) -> str:
+    """The learning curves of every trial that has any, newest first, in a grid."""
+    with_curves = [t for t in reversed(snap.trials) if t.curve is not None and t.curve.n_epochs > 0]
+    if not with_curves:
+        return '<p class="message">No trial has finished an epoch yet.</p>'
+    cells = [f'<div id="curves-trial-{t.number}">{plot(figures.curves_figure(t, height=300))}</div>'
+             for t in with_curves]
+    return '<div class="grid">' + "\n".join(cells) + "</div>"
 
 
 def _e(text: str) -> str:
@@ -151,7 +175,8 @@ def _diagnoses(snap: StudySnapshot) -> str:
             f"</summary><p>{_e(entry.explanation or '(no explanation)')}</p>"
             f"<p><b>Problems:</b> {_e(', '.join(entry.problems) or 'none')}</p>"
             f"<b>Actions</b>{_table(entry.actions, empty='No action chosen.', compact=True)}{skipped}"
-            f"<details><summary>Facts</summary>{_table(entry.facts, empty='No facts.', compact=True)}</details></details>")
+            f"<details><summary>Facts</summary>{_table(entry.facts, empty='No facts.', compact=True)}</details>"
+            "</details>")
     return "\n".join(parts)
 
 
@@ -170,8 +195,10 @@ def _architecture(snap: StudySnapshot, trial: Trial | None) -> str:
         return head + f'<p class="message">{_e(str(exc))}</p>'
     table = Table(("layer", "type", "settings"),
                   tuple(("\u00a0\u00a0" * layer.depth + layer.name, layer.kind, layer.settings) for layer in layers))
+    relative = path.relative_to(Path(snap.directory).resolve())
     return head + _table(table, "model-layers") + \
-        f"<p>Open the network interactively with <code>{_e('netron ' + shlex.quote(str(path)))}</code>.</p>"
+        f"<p>Open the network interactively, in the study directory, with " \
+        f"<code>{_e('netron ' + shlex.quote(relative.as_posix()))}</code>.</p>"
 
 
 __all__ = ["write_report", "render_report"]

@@ -1,16 +1,15 @@
-"""The helper servers the dashboard embeds: Netron for a model, TensorBoard for the logs."""
+"""The dashboard's serving helpers: free ports, a quiet request handler, TensorBoard on the logs."""
 
 from __future__ import annotations
 
-import errno
 import socket
 import subprocess
 import sys
-import threading
 import time
-import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from werkzeug.serving import WSGIRequestHandler
 
 from symtuner.errors import StudyError
 
@@ -27,65 +26,18 @@ def free_port(host: str = "127.0.0.1", preferred: int | None = None) -> int:
     raise StudyError(f"no free TCP port on {host}")
 
 
-class NetronViewer:
-    """Serves one model file at a time with Netron on a fixed local port.
+class QuietRequestHandler(WSGIRequestHandler):
+    """Werkzeug's request handler without a log line per request, except for server errors.
 
-    Netron's server shows a single file, so showing another model restarts
-    it on the same port; the URL carries the file's name and time so that an
-    embedding iframe reloads when the model changes.
+    The dashboard polls its study every few seconds and Netron fetches dozens
+    of scripts per model, so werkzeug's line per request would bury anything
+    worth reading; a failing request (status 500 and above) is still logged.
     """
 
-    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
-        self.host = host
-        self.port = port
-        self._lock = threading.Lock()
-        self._served: tuple[Path, int] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/"
-
-    def show(self, path: Path) -> str:
-        """Serve ``path`` (if not served already) and return the URL that displays it."""
-        import netron
-
-        path = Path(path).resolve()
-        if not path.is_file():
-            raise StudyError(f"model file {path} does not exist")
-        stamp = path.stat().st_mtime_ns
-        with self._lock:
-            if self._served != (path, stamp) or not netron.status((self.host, self.port)):
-                self._restart(str(path))
-                self._served = (path, stamp)
-        query = urllib.parse.urlencode({"model": path.name, "v": stamp})
-        return f"{self.base_url}?{query}"
-
-    def _restart(self, file: str, timeout: float = 5.0) -> None:
-        """Serve ``file``, waiting for the previous server to release the port.
-
-        A stopped Netron server keeps its socket until its polling loop wakes
-        (a quarter of a second), so binding again at once can fail.
-        """
-        import netron
-
-        address = (self.host, self.port)
-        netron.stop(address)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                netron.serve(file, None, address=address, browse=False)
-                return
-            except OSError as exc:
-                if exc.errno != errno.EADDRINUSE or time.monotonic() > deadline:
-                    raise StudyError(f"Netron cannot listen on {self.host}:{self.port}: {exc}") from None
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        import netron
-
-        with self._lock:
-            netron.stop((self.host, self.port))
-            self._served = None
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        status = int(code) if str(code).isdigit() else 0
+        if status >= 500:
+            super().log_request(code, size)
 
 
 class TensorBoardProcess:
@@ -132,4 +84,4 @@ class TensorBoardProcess:
             process.wait()
 
 
-__all__ = ["free_port", "NetronViewer", "TensorBoardProcess"]
+__all__ = ["free_port", "QuietRequestHandler", "TensorBoardProcess"]

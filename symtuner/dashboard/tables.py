@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from symtuner.dashboard.data import StudySnapshot, fmt
+from symtuner.dashboard.data import StudySnapshot, fmt, is_number
 from symtuner.hypotheses import state_word
 from symtuner.records import Trial
 from symtuner.space import Categorical
@@ -45,6 +46,47 @@ def trials_table(snapshot: StudySnapshot) -> Table:
                      fmt(trial.train_seconds, 3), problems or "-", ", ".join(applied.get(trial.number, [])) or "-")
                     + tuple(fmt(trial.params.get(name)) for name in names))
     return Table(_TRIAL_COLUMNS + tuple(names), tuple(rows))
+
+
+@dataclass(frozen=True)
+class Records:
+    """Rows as column-to-value maps with the raw values, for a table that sorts and filters them.
+
+    ``numeric`` names the columns whose values are numbers (or None), which
+    sort and filter as numbers (``> 0.9``); the other columns hold text.
+    """
+
+    columns: tuple[str, ...]
+    numeric: frozenset[str]
+    rows: tuple[dict[str, Any], ...]
+
+
+_NUMERIC_TRIAL_COLUMNS = frozenset({"trial", "version", "objective", "val_accuracy", "val_loss", "test_accuracy",
+                                    "epochs", "seconds"})
+
+
+def trials_records(snapshot: StudySnapshot) -> Records:
+    """:func:`trials_table`'s rows with numbers kept as numbers; an HP column is numeric if all its values are."""
+    table = trials_table(snapshot)
+    names = table.columns[len(_TRIAL_COLUMNS):]
+    params = {name: [t.params.get(name) for t in snapshot.trials] for name in names}
+    numeric_params = {name for name, values in params.items()
+                      if all(v is None or is_number(v) for v in values)}
+    rows = []
+    for index, (trial, cells) in enumerate(zip(snapshot.trials, table.rows)):
+        row: dict[str, Any] = dict(zip(table.columns, cells))
+        epochs = trial.extra.get("epochs_run") or (trial.curve.n_epochs if trial.curve else None)
+        row.update({"trial": trial.number, "version": trial.tuning_version, "objective": _number(trial.objective),
+                    "val_accuracy": _number(trial.val_accuracy), "val_loss": _number(trial.extra.get("val_loss")),
+                    "test_accuracy": _number(trial.test_accuracy), "epochs": _number(epochs),
+                    "seconds": _number(trial.train_seconds)})
+        row.update({name: _number(params[name][index]) for name in numeric_params})
+        rows.append(row)
+    return Records(table.columns, _NUMERIC_TRIAL_COLUMNS | frozenset(numeric_params), tuple(rows))
+
+
+def _number(value: Any) -> float | int | None:
+    return value if is_number(value) else None
 
 
 def versions_table(versions: Sequence[TuningVersion]) -> Table:
@@ -113,4 +155,5 @@ def _cut(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-__all__ = ["Table", "trials_table", "versions_table", "actions_table", "DiagnosisEntry", "diagnosis_entries"]
+__all__ = ["Table", "Records", "trials_table", "trials_records", "versions_table", "actions_table", "DiagnosisEntry",
+           "diagnosis_entries"]

@@ -67,19 +67,21 @@ def write_fake_keras(path: Path) -> Path:
     return path
 
 
-def make_study(directory: Path, running: bool = True) -> Path:
+def make_study(directory: Path, running: bool = True, settings: dict | None = None) -> Path:
     """A study with two complete trials, a failed one and (if ``running``) a running one.
 
     Trial 1 (version 1) is diagnosed with overfitting; reg_l2 adds ``l2`` and
     decr_lr lowers the learning-rate bound (version 2). Trial 2 is diagnosed
     with underfitting; inc_neurons raises ``unit_c1`` (version 3). Trial 3
-    failed after one epoch. Trial 1 has a model file; trial 2's is missing.
+    failed after one epoch, with an error naming a file of the study. Trial 1
+    has a model file; trial 2's is missing. Model and log paths are stored
+    absolute, as a run stores them.
     """
     space1 = default_space()
     space2 = space1.with_dimension(Real("l2", 1e-5, 1e-2, "log-uniform"), 1e-5) \
         .with_bounds("learning_rate", 1e-4, 6e-4)
     space3 = space2.with_bounds("unit_c1", 24, 64)
-    with StudyStore.create(directory, SETTINGS) as store:
+    with StudyStore.create(directory, settings or SETTINGS) as store:
         store.add_tuning_version(space1, Architecture(), None, "initial search space")
         store.save_weights(INITIAL_WEIGHTS_TRIAL, WEIGHTS_0)
 
@@ -110,7 +112,8 @@ def make_study(directory: Path, running: bool = True) -> Path:
 
         three = store.start_trial(PARAMS_3, 3)
         store.record_epoch(three, 0, {"loss": 2.1, "accuracy": 0.3, "val_loss": 2.2, "val_accuracy": 0.28})
-        store.fail_trial(three, "ResourceExhaustedError: out of memory")
+        store.fail_trial(three, "ResourceExhaustedError: out of memory while saving "
+                                f"{directory / 'models' / 'trial_0003.keras'}")
 
         if running:
             four = store.start_trial(PARAMS_4, 3)
@@ -128,12 +131,21 @@ def make_empty_study(directory: Path) -> Path:
     return directory
 
 
-def write_keras_model(path: Path) -> Path:
-    """A real three-layer Keras model saved at ``path`` (imports Keras: slow)."""
+def write_keras_model(path: Path, conv: bool = True) -> Path:
+    """A real small Keras model saved at ``path`` (imports Keras: slow).
+
+    With ``conv`` it is Conv2D, Flatten, Dense; without, Flatten, Dense,
+    Dropout, Dense (no convolution), so two trials can show different graphs.
+    """
     import keras
 
-    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
-                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    if conv:
+        layers = [keras.layers.Conv2D(4, 3, activation="relu", name="conv_block"), keras.layers.Flatten(),
+                  keras.layers.Dense(10, activation="softmax")]
+    else:
+        layers = [keras.layers.Flatten(), keras.layers.Dense(16, activation="relu", name="hidden_dense"),
+                  keras.layers.Dropout(0.2), keras.layers.Dense(10, activation="softmax")]
+    model = keras.Sequential([keras.Input((8, 8, 1)), *layers])
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
     return path

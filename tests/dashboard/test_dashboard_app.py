@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from dashboard_study_factory import write_fake_keras
 
 from symtuner.dashboard.app import PAGES, create_app
 from symtuner.dashboard.data import LATEST, study_stamp
-from symtuner.dashboard.servers import NetronViewer, free_port
+from symtuner.dashboard.servers import free_port
 from symtuner.errors import ConfigError, StudyError
 from symtuner.storage import StudyStore
 
@@ -68,7 +70,7 @@ def _ids(component: Any) -> set[str]:
 
 def test_pages_layout_and_every_callback(study: Path) -> None:
     before = study_fingerprint(study)
-    app = create_app(study, refresh_ms=1000)
+    app = create_app(study, refresh_ms=1000, netron=False)
     with running(app) as url:
         for path, _ in PAGES + (("/", ""),):
             status, body = get(url + path)
@@ -83,8 +85,10 @@ def test_pages_layout_and_every_callback(study: Path) -> None:
         assert client.call("stamp.data", {"refresh.n_intervals": 1, "stamp.data": stamp}) is None
 
         page_ids = {
-            "/metrics": {"fig-curves", "fig-compare", "fig-best", "metrics-summary", "compare-metric"},
-            "/hyperparameters": {"fig-parallel", "trials-table", "fig-bounds", "versions-table"},
+            "/metrics": {"fig-curves", "fig-compare", "fig-best", "metrics-summary", "compare-metric", "fig-live",
+                         "live-status"},
+            "/hyperparameters": {"fig-parallel", "fig-importance", "trials-table", "trials-table-rows",
+                                 "fig-bounds", "versions-table"},
             "/weights": {"fig-weights", "fig-actions", "actions-table"},
             "/diagnosis": {"diagnosis-list"},
             "/architecture": {"netron-view", "model-summary", "architecture-info"},
@@ -111,9 +115,20 @@ def test_pages_layout_and_every_callback(study: Path) -> None:
                                                    "compare-metric.value": "val_accuracy"})
         assert "out of memory" in _text(failed["metrics-summary"]["children"])
 
+        live = client.call("fig-live.figure", {"stamp.data": stamp})
+        assert "Running now: trial 4 epoch 2 of 3" in live["fig-live"]["figure"]["layout"]["title"]["text"]
+        assert "epoch 2 of 3 finished" in _text(live["live-status"]["children"])
+
         hps = client.call("fig-parallel.figure", {"stamp.data": stamp})
-        assert hps["fig-parallel"]["figure"]["data"][0]["type"] == "parcoords"
-        assert _text(hps["trials-table"]["children"]).count('"Tr"') == 5  # header + 4 trials
+        parallel = hps["fig-parallel"]["figure"]["data"][0]
+        assert parallel["type"] == "parcoords"
+        assert parallel["line"]["colorbar"]["title"]["text"] == "val_accuracy"
+        assert "at least 5 completed trials; 2 so far" in _text(hps["fig-importance"]["figure"])
+        rows = hps["trials-table-rows"]["data"]
+        assert [row["trial"] for row in rows] == [1, 2, 3, 4] and rows[1]["objective"] == 0.78
+        columns = {c["id"]: c for c in hps["trials-table-rows"]["columns"]}
+        assert columns["objective"]["type"] == "numeric" and columns["optimizer"]["type"] == "text"
+        assert columns["learning_rate"]["type"] == "numeric" and columns["state"]["type"] == "text"
         assert "after trial 2: inc_neurons" in _text(hps["versions-table"]["children"])
 
         weights = client.call("fig-weights.figure", {"stamp.data": stamp})
@@ -126,7 +141,7 @@ def test_pages_layout_and_every_callback(study: Path) -> None:
         assert text.index("diagnosis-2") < text.index("diagnosis-1")  # newest first
 
         arch = client.call("netron-view.children", {"stamp.data": stamp, "trial-select.value": 1})
-        assert "netron-off" in _ids(arch["netron-view"]["children"])  # no Netron configured
+        assert "netron-off" in _ids(arch["netron-view"]["children"])  # Netron switched off
         assert "Conv2D" in _text(arch["model-summary"]["children"])
         missing = client.call("netron-view.children", {"stamp.data": stamp, "trial-select.value": 2})
         assert "model-missing" in _ids(missing["netron-view"]["children"])
@@ -143,8 +158,12 @@ def test_empty_study_every_callback_answers(empty_study: Path) -> None:
         assert "no trials yet" in client.call("study-summary.children", values)["study-summary"]["children"]
         metrics = client.call("fig-curves.figure", values)
         assert "No trials yet" in _text(metrics["fig-curves"]["figure"])
+        live = client.call("fig-live.figure", values)
+        assert "No trial is running" in _text(live["fig-live"]["figure"]) and "live-idle" in _ids(live)
         hps = client.call("fig-parallel.figure", values)
-        assert "No trials yet" in _text(hps["trials-table"]["children"])
+        assert "No trials yet" in _text(hps["trials-table-message"]["children"])
+        assert hps["trials-table-rows"]["data"] == []
+        assert "0 so far" in _text(hps["fig-importance"]["figure"])
         assert "No search space" in _text(hps["fig-bounds"]["figure"])
         weights = client.call("fig-weights.figure", values)
         assert "No rule weights" in _text(weights["fig-weights"]["figure"])
@@ -173,29 +192,104 @@ def test_live_updates_while_another_process_writes(study: Path) -> None:
         writer.close()
 
 
-def test_architecture_embeds_the_model_viewer(study: Path) -> None:
-    shown: list[Path] = []
+def test_live_view_shows_every_running_trial_epoch_by_epoch(study: Path) -> None:
+    """Two trials running in parallel: each stored epoch shows in the live view at the next refresh."""
+    writer = StudyStore.open(study)
+    try:
+        five = writer.start_trial({"unit_c1": 30, "optimizer": "Adam"}, 3)
+        with running(create_app(study, netron=False)) as url:
+            client = Client(url)
+            seen = []
+            for trial, epoch in ((5, 0), (4, 2), (5, 1)):
+                writer.record_epoch(trial, epoch, {"loss": 1.0 - 0.1 * epoch, "accuracy": 0.5 + 0.1 * epoch,
+                                                   "val_loss": 1.1, "val_accuracy": 0.45 + 0.1 * epoch})
+                live = client.call("fig-live.figure", {"stamp.data": study_stamp(study)})
+                traces = live["fig-live"]["figure"]["data"]
+                seen.append({(t["meta"][0], t["meta"][1]): len(t["x"]) for t in traces})
+                status = _text(live["live-status"]["children"])
+                assert "live-trial-4" in status and f"live-trial-{five}" in status
+    finally:
+        writer.close()
+    assert [(s[(4, "val_accuracy")], s.get((5, "val_accuracy"))) for s in seen] == [(2, 1), (3, 1), (3, 2)]
 
-    def viewer(path: Path) -> str:
-        shown.append(path)
-        return "http://127.0.0.1:1/?model=x"
 
-    with running(create_app(study, model_viewer=viewer)) as url:
+def test_a_finished_trial_leaves_the_live_view(study: Path) -> None:
+    with StudyStore.open(study) as writer:
+        writer.fail_trial(4, "stopped by hand")
+    with running(create_app(study, netron=False)) as url:
+        live = Client(url).call("fig-live.figure", {"stamp.data": "s"})
+    assert "live-idle" in _ids(live) and "No trial is running" in _text(live["fig-live"]["figure"])
+
+
+def test_architecture_embeds_netron_served_by_the_dashboard(study: Path) -> None:
+    model = study / "models" / "trial_0001.keras"
+    with running(create_app(study)) as url:
         arch = Client(url).call("netron-view.children", {"stamp.data": "s", "trial-select.value": 1})
-    frame = arch["netron-view"]["children"]
-    assert frame["type"] == "Iframe" and frame["props"]["id"] == "netron-frame"
-    assert frame["props"]["src"] == "http://127.0.0.1:1/?model=x"
-    assert shown == [study / "models" / "trial_0001.keras"]
+        frame = arch["netron-view"]["children"]
+        assert frame["type"] == "Iframe" and frame["props"]["id"] == "netron-frame"
+        src = frame["props"]["src"]
+        assert src == f"/netron/?trial=1&v={model.stat().st_mtime_ns}"  # same origin as the dashboard
+        with urllib.request.urlopen(url + src, timeout=20) as response:
+            page = response.read().decode()
+            headers = response.headers
+        assert "connect-src 'self'" in headers["Content-Security-Policy"]
+        assert re.search(r"consent=\d+; .*Path=/netron/", headers["Set-Cookie"])  # Netron asks no consent
+        assert '<meta name="file" content="model/1/trial_0001.keras">' in page
+        assert '<meta name="version"' not in page and '<meta name="date"' not in page
+        assert get(url + "/netron/model/1/trial_0001.keras")[1] == model.read_bytes()
+        status, script = get(url + "/netron/view.js")
+        assert status == 200 and len(script) > 100_000
+        for bad, code in (("/netron/?trial=2", 404),  # trial 2's model file is missing
+                          ("/netron/?trial=99", 404), ("/netron/?trial=x", 400),
+                          ("/netron/model/1/other.keras", 404), ("/netron/model/2/trial_0002.keras", 404),
+                          ("/netron/index.html", 404), ("/netron/server.py", 404),
+                          ("/netron/%2e%2e/%2e%2e/study.db", 404)):
+            with pytest.raises(urllib.error.HTTPError) as failure:
+                get(url + bad)
+            assert failure.value.code == code, bad
 
 
-def test_tensorboard_link_and_static_netron_url(study: Path) -> None:
-    app = create_app(study, netron_url="http://127.0.0.1:9/", tensorboard_url="http://127.0.0.1:6006/")
+def test_a_model_path_outside_the_study_is_not_served_to_netron(study: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    secret = write_fake_keras(tmp_path / "secret.keras")
+    conn = sqlite3.connect(study / "study.db")
+    conn.execute("UPDATE trials SET model_path=? WHERE number=1", (str(secret),))
+    conn.commit()
+    conn.close()
+    with running(create_app(study)) as url:
+        for path in ("/netron/?trial=1", "/netron/model/1/secret.keras"):
+            with pytest.raises(urllib.error.HTTPError) as failure:
+                get(url + path)
+            assert failure.value.code == 404
+
+
+def test_netron_page_is_netrons_own_with_the_file_and_without_age_or_version() -> None:
+    from symtuner.dashboard.netron_site import netron_files, netron_page
+
+    files = netron_files()
+    assert files is not None
+    template = (files / "index.html").read_text(encoding="utf-8")
+    assert '<meta name="version" content="9.3.3">' in template and '<meta name="date"' in template
+    page = netron_page(template, "model/3/a b.keras", 'a"b.keras', "trial 3")
+    assert '<meta name="file" content="model/3/a b.keras">' in page
+    assert '<meta name="identifier" content="a&quot;b.keras">' in page
+    assert '<meta name="type" content="Python">' in page
+    assert "<meta name=\"version\"" not in page and "<meta name=\"date\"" not in page
+    assert page.replace("\n", "").count("</head>") == 1 and len(page) > len(template) - 200
+    with pytest.raises(StudyError, match="no single </head>"):
+        netron_page("<html><body></body></html>", "m", "m", "t")
+
+
+def test_tensorboard_link_and_netron_off(study: Path) -> None:
+    app = create_app(study, tensorboard_url="http://127.0.0.1:6006/", netron=False)
     with running(app) as url:
         client = Client(url)
         page = client.call("page.children", {"url.pathname": "/tensorboard"})
         assert "tensorboard-link" in _ids(page) and "http://127.0.0.1:6006/" in _text(page)
         arch = client.call("netron-view.children", {"stamp.data": "s", "trial-select.value": 1})
-        assert arch["netron-view"]["children"]["props"]["src"] == "http://127.0.0.1:9/"
+        assert "pip install netron" in _text(arch["netron-view"]["children"])
+        assert b"_dash-renderer" in get(url + "/netron/view.js")[1]  # the dashboard's page, not Netron's script
 
 
 def test_bad_arguments_are_refused(tmp_path: Path, study: Path) -> None:
@@ -210,26 +304,6 @@ def test_importing_the_dashboard_loads_neither_keras_nor_netron() -> None:
             "print(sorted(m for m in ('keras', 'tensorflow', 'netron', 'problog') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
-
-
-def test_netron_viewer_serves_the_selected_model(tmp_path: Path) -> None:
-    first = write_fake_keras(tmp_path / "models" / "trial_0001.keras")
-    second = write_fake_keras(tmp_path / "other" / "trial_0002.keras")
-    viewer = NetronViewer(free_port())
-    try:
-        url = viewer.show(first)
-        assert url.startswith(viewer.base_url) and "trial_0001.keras" in url
-        status, page = get(viewer.base_url)
-        assert status == 200 and b'content="/data/trial_0001.keras"' in page
-        assert get(viewer.base_url + "data/trial_0001.keras")[1] == first.read_bytes()
-        assert viewer.show(first) == url  # same file: not restarted
-        viewer.show(second)
-        assert b'content="/data/trial_0002.keras"' in get(viewer.base_url)[1]
-        with pytest.raises(StudyError, match="does not exist"):
-            viewer.show(tmp_path / "nope.keras")
-    finally:
-        viewer.stop()
-    _wait_closed(viewer.port)
 
 
 def _wait_port(port: int, timeout: float = 30.0) -> None:
@@ -252,21 +326,26 @@ def _wait_closed(port: int, timeout: float = 5.0) -> None:
     raise AssertionError(f"port {port} still answers")
 
 
-def test_serve_runs_dash_netron_and_tensorboard_until_terminated(study: Path) -> None:
-    port, netron_port = free_port(), free_port()
-    code = ("import sys; from pathlib import Path; from symtuner.dashboard.app import serve; "
-            f"serve(Path(sys.argv[1]), port={port}, netron_port={netron_port}, tensorboard=True)")
-    process = subprocess.Popen([sys.executable, "-c", code, str(study)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+def test_dashboard_command_serves_quietly_with_netron_and_tensorboard_until_terminated(study: Path,
+                                                                                      tmp_path: Path) -> None:
+    port = free_port()
+    code = "import sys; from symtuner.cli import main; sys.exit(main(sys.argv[1:]))"
+    log = tmp_path / "output.txt"
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-c", code, "dashboard", str(study), "--port", str(port),
+                                    "--tensorboard"], stdout=output, stderr=subprocess.STDOUT)
+    board = None
     try:
         _wait_port(port)
         url = f"http://127.0.0.1:{port}"
         assert get(url + "/architecture")[0] == 200
         client = Client(url)
+        for tick in range(5):  # what the page's polling does
+            client.call("stamp.data", {"refresh.n_intervals": tick})
         arch = client.call("netron-view.children", {"stamp.data": "s", "trial-select.value": 1})
         src = arch["netron-view"]["children"]["props"]["src"]
-        assert src.startswith(f"http://127.0.0.1:{netron_port}/")
-        assert b"/data/trial_0001.keras" in get(src)[1]
+        assert src.startswith("/netron/?trial=1")
+        assert b"model/1/trial_0001.keras" in get(url + src)[1]
         page = client.call("page.children", {"url.pathname": "/tensorboard"})
         board = re.search(r"http://127\.0\.0\.1:(\d+)/", _text(page))
         assert board is not None
@@ -274,6 +353,10 @@ def test_serve_runs_dash_netron_and_tensorboard_until_terminated(study: Path) ->
     finally:
         process.terminate()
         assert process.wait(timeout=30) == 0  # SIGTERM ends serve() cleanly
-    _wait_closed(int(board.group(1)), timeout=15)  # TensorBoard was stopped with it
-    _wait_closed(netron_port)
+    output_text = log.read_text()
+    assert f"on http://127.0.0.1:{port}/" in output_text  # where it serves
+    assert "_dash-update-component" not in output_text and "GET /" not in output_text  # no line per request
+    assert "HTTP/1.1" not in output_text
+    if board is not None:
+        _wait_closed(int(board.group(1)), timeout=15)  # TensorBoard was stopped with it
     _wait_closed(port)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import re
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,7 @@ from dashboard_helpers import running, study_fingerprint
 from dashboard_study_factory import write_keras_model
 
 from symtuner.dashboard.app import create_app
-from symtuner.dashboard.servers import NetronViewer, free_port
+from symtuner.storage import StudyStore
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-quic", "--disable-gpu",
@@ -33,32 +36,111 @@ def browser():
             browser.close()
 
 
+def _loopback(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Offline:
+    """A browser context that refuses and records every request to a host other than this machine.
+
+    Requests the page's Content-Security-Policy stops before they are made
+    are recorded as well, from the ``securitypolicyviolation`` events of every
+    frame.
+    """
+
+    def __init__(self, browser, **options) -> None:
+        self.context = browser.new_context(**options)
+        self.outside: list[str] = []
+        self.blocked_by_policy: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._route)
+        self.context.add_init_script("document.addEventListener('securitypolicyviolation', "
+                                     "e => console.warn('csp-violation ' + e.blockedURI + ' ' + e.violatedDirective))")
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(("http:", "https:", "ws:", "wss:")) and not _loopback(url):
+            self.outside.append(url)
+            route.abort()
+        else:
+            route.continue_()
+
+    def page(self):
+        page = self.context.new_page()
+        page.set_default_timeout(30_000)
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        return page
+
+    def _console(self, message) -> None:
+        if message.text.startswith("csp-violation"):
+            self.blocked_by_policy.append(message.text)
+        elif message.type == "error":
+            self.errors.append(message.text)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _pick_trial(page, number: int) -> None:
+    page.click("#trial-select")
+    page.get_by_role("option", name=re.compile(rf"^Trial {number} ")).click()
+
+
+def _wait_for_graph(page, must_show: str, timeout: float = 40.0) -> int:
+    """The number of nodes Netron drew, once one of them names ``must_show``.
+
+    Netron's page replaces ``window.eval``, so only locator queries that need
+    no script evaluation in its frame (counts, visibility) are used.
+    """
+    nodes = page.frame_locator("#netron-frame").locator("#canvas .node")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if nodes.filter(has_text=must_show).count():
+            return nodes.count()
+        time.sleep(0.25)
+    raise AssertionError(f"Netron drew no node {must_show!r} (it drew {nodes.count()} nodes)")
+
+
+def _nodes_naming(page, text: str) -> int:
+    return page.frame_locator("#netron-frame").locator("#canvas .node").filter(has_text=text).count()
+
+
+def _assert_no_netron_notice(page) -> None:
+    netron = page.frame_locator("#netron-frame")
+    assert not netron.get_by_text("This app uses cookies").is_visible()
+    assert not netron.get_by_text("Please update").is_visible()
+    assert not netron.get_by_role("button", name=re.compile("Accept|Update|Report")).is_visible()
+
+
 def test_every_page_is_drawn(browser, study: Path, tmp_path: Path) -> None:
     write_keras_model(study / "models" / "trial_0001.keras")  # a real archive for Netron
     before = study_fingerprint(study)
-    viewer = NetronViewer(free_port())
-    app = create_app(study, model_viewer=viewer.show, refresh_ms=1000)
-    errors: list[str] = []
+    app = create_app(study, refresh_ms=1000)
+    offline = Offline(browser, viewport={"width": 1400, "height": 900})
     try:
         with running(app) as url:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.set_default_timeout(20_000)
-            # Errors of the dashboard itself; Netron's page (another port) may fail to reach the internet.
-            page.on("console", lambda m: errors.append(m.text)
-                    if m.type == "error" and m.location.get("url", "").startswith(url) else None)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-
+            page = offline.page()
             page.goto(url + "/")
             page.wait_for_selector("#fig-curves .js-plotly-plot .main-svg")
             page.wait_for_selector("#fig-best .js-plotly-plot")
             page.wait_for_selector("#fig-curves .gtitle:has-text('Trial 4 (running)')")
+            page.wait_for_selector("#fig-live .gtitle:has-text('Running now: trial 4 epoch 2 of 3')")
             assert page.locator("#fig-compare .scatterlayer .trace").count() == 4
             page.screenshot(path=tmp_path / "metrics.png", full_page=True)
 
             page.click("#nav-hyperparameters")
             page.wait_for_selector("#fig-parallel .js-plotly-plot .parcoords")
-            page.wait_for_selector("#trials-table-rows tbody tr")
-            assert page.locator("#trials-table-rows tbody tr").count() == 4
+            page.wait_for_selector("#fig-parallel .cbtitle:has-text('val_accuracy')")  # the colour bar
+            page.wait_for_selector("#fig-importance .js-plotly-plot")
+            page.wait_for_selector("#trials-table-rows td[data-dash-column='trial']")
+            assert page.locator("#trials-table-rows td[data-dash-column='trial']").count() == 4
             assert page.locator("#versions-table-rows tbody tr").count() == 3
             page.wait_for_selector("#fig-bounds .js-plotly-plot")
             page.screenshot(path=tmp_path / "hyperparameters.png", full_page=True)
@@ -77,18 +159,11 @@ def test_every_page_is_drawn(browser, study: Path, tmp_path: Path) -> None:
 
             page.click("#nav-architecture")
             page.wait_for_selector("#model-missing")  # trial 4 is still training: no model yet
-            page.click("#trial-select")
-            page.get_by_role("option", name=re.compile(r"^Trial 1 ")).click()
+            _pick_trial(page, 1)
             page.wait_for_selector("iframe#netron-frame")
             assert page.locator("#model-layers tbody tr").count() == 4
-            netron = page.frame_locator("#netron-frame")
-            accept = netron.get_by_role("button", name="Accept")  # Netron's own first-run notice
-            deadline = time.monotonic() + 20
-            while netron.locator("#canvas .node").count() == 0 and time.monotonic() < deadline:
-                if accept.is_visible():
-                    accept.click()
-                time.sleep(0.25)
-            assert netron.locator("#canvas .node").count() >= 3  # Netron drew the network
+            assert _wait_for_graph(page, "Conv2D") >= 3  # Netron drew the network, with no notice first
+            _assert_no_netron_notice(page)
             page.screenshot(path=tmp_path / "architecture.png", full_page=True)
 
             page.click("#nav-tensorboard")
@@ -96,11 +171,124 @@ def test_every_page_is_drawn(browser, study: Path, tmp_path: Path) -> None:
             assert "tensorboard --logdir" in page.inner_text("#tensorboard-command")
             page.screenshot(path=tmp_path / "tensorboard.png", full_page=True)
     finally:
-        viewer.stop()
-    assert errors == []
+        offline.close()
+    assert offline.errors == [] and offline.outside == [] and offline.blocked_by_policy == []
     for name in ("metrics", "hyperparameters", "weights", "diagnosis", "architecture", "tensorboard"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
     assert study_fingerprint(study) == before
+
+
+def test_netron_draws_each_trial_offline_with_no_notice(browser, study: Path) -> None:
+    """Switching trials shows each network with no consent question, and nothing leaves the machine."""
+    write_keras_model(study / "models" / "trial_0001.keras")
+    write_keras_model(study / "models" / "trial_0002.keras", conv=False)
+    offline = Offline(browser, viewport={"width": 1300, "height": 900})
+    try:
+        with running(create_app(study, refresh_ms=1000)) as url:
+            page = offline.page()
+            page.goto(url + "/architecture")
+            for number, shown, absent in ((1, "Conv2D", "Dropout"), (2, "Dropout", "Conv2D"),
+                                          (1, "Conv2D", "Dropout")):
+                _pick_trial(page, number)
+                page.wait_for_selector(f"iframe#netron-frame[src*='trial={number}']")
+                _wait_for_graph(page, shown)
+                assert _nodes_naming(page, absent) == 0, number  # the graph of this trial, not the last one
+                assert _nodes_naming(page, "Dense") >= 1
+                _assert_no_netron_notice(page)
+    finally:
+        offline.close()
+    assert offline.outside == []  # not even an attempt that the route had to refuse
+    assert offline.blocked_by_policy == []
+    assert offline.errors == []
+
+
+def test_netron_still_draws_long_after_its_build_date(browser, study: Path) -> None:
+    """Netron 9 replaces the graph with an update request 180 days after its build date."""
+    write_keras_model(study / "models" / "trial_0001.keras")
+    offline = Offline(browser, viewport={"width": 1300, "height": 900})
+    offline.context.clock.set_system_time(datetime.datetime(2031, 6, 1, tzinfo=datetime.timezone.utc))
+    try:
+        with running(create_app(study, refresh_ms=60_000)) as url:
+            page = offline.page()
+            page.goto(url + "/architecture")
+            assert page.evaluate("new Date().getFullYear()") == 2031
+            _pick_trial(page, 1)
+            page.wait_for_selector("iframe#netron-frame")
+            _wait_for_graph(page, "Conv2D")
+            _assert_no_netron_notice(page)
+    finally:
+        offline.close()
+    assert offline.outside == []
+
+
+def test_trial_table_sorts_and_filters_and_keeps_them_on_refresh(browser, study: Path) -> None:
+    offline = Offline(browser, viewport={"width": 1400, "height": 900})
+    writer = StudyStore.open(study)
+    try:
+        with running(create_app(study, refresh_ms=500, netron=False)) as url:
+            page = offline.page()
+            page.goto(url + "/hyperparameters")
+            cells = "#trials-table-rows td[data-dash-column='trial']"
+            page.wait_for_selector(cells)
+
+            def shown() -> list[str]:
+                return page.locator(cells).all_inner_texts()
+
+            assert shown() == ["1", "2", "3", "4"]
+            units = page.locator("#trials-table-rows th[data-dash-column='unit_c1'] .column-header--sort")
+            units.click()  # ascending unit_c1: 20 (trial 4), 32 (trial 1), then the two 48s
+            page.wait_for_function(f"document.querySelector(\"{cells}\").innerText === '4'")
+            assert shown()[:2] == ["4", "1"]
+            units.click()  # descending
+            page.wait_for_function(f"document.querySelector(\"{cells}\").innerText !== '4'")
+            assert shown()[-2:] == ["1", "4"]
+            units.click()  # off again
+            page.wait_for_function(f"[...document.querySelectorAll(\"{cells}\")].map(c => c.innerText).join()"
+                                   " === '1,2,3,4'")
+
+            objective = page.locator("#trials-table-rows th.dash-filter[data-dash-column='objective'] input[type=text]")
+            objective.fill("> 0.7")
+            objective.press("Enter")
+            page.wait_for_function(f"document.querySelectorAll(\"{cells}\").length === 1")
+            assert shown() == ["2"]
+            objective.fill("")
+            objective.press("Enter")
+            state = page.locator("#trials-table-rows th.dash-filter[data-dash-column='state'] input[type=text]")
+            state.fill("running")
+            state.press("Enter")
+            page.wait_for_function(f"document.querySelectorAll(\"{cells}\").length === 1")
+            assert shown() == ["4"]
+
+            # the study changes: the rows are replaced, the filter the user typed stays
+            writer.record_epoch(4, 2, {"loss": 0.9, "accuracy": 0.8, "val_loss": 1.0, "val_accuracy": 0.75})
+            page.wait_for_selector("#trials-table-rows td[data-dash-column='epochs']:has-text('3')")
+            assert shown() == ["4"] and state.input_value() == "running"
+    finally:
+        writer.close()
+        offline.close()
+    assert offline.errors == [] and offline.outside == []
+
+
+def test_live_view_follows_the_epochs_of_the_running_trials(browser, study: Path) -> None:
+    offline = Offline(browser, viewport={"width": 1300, "height": 900})
+    writer = StudyStore.open(study)
+    try:
+        with running(create_app(study, refresh_ms=500, netron=False)) as url:
+            page = offline.page()
+            page.goto(url + "/metrics")
+            page.wait_for_selector("#fig-live .gtitle:has-text('trial 4 epoch 2 of 3')")
+            five = writer.start_trial({"unit_c1": 30}, 3)
+            page.wait_for_selector(f"#live-trial-{five}:has-text('no epoch finished yet')")
+            writer.record_epoch(five, 0, {"loss": 2.0, "accuracy": 0.2, "val_loss": 2.1, "val_accuracy": 0.18})
+            page.wait_for_selector(f"#fig-live .gtitle:has-text('trial {five} epoch 1 of 3')")
+            writer.record_epoch(4, 2, {"loss": 0.9, "accuracy": 0.8, "val_loss": 1.0, "val_accuracy": 0.75})
+            page.wait_for_selector("#fig-live .gtitle:has-text('trial 4 epoch 3 of 3')")
+            assert "val_accuracy 0.75" in page.inner_text("#live-trial-4")
+            assert page.locator("#fig-live .scatterlayer .trace").count() == 8  # 2 trials x 4 series
+    finally:
+        writer.close()
+        offline.close()
+    assert offline.errors == []
 
 
 def test_report_draws_offline(browser, study: Path, tmp_path: Path) -> None:
@@ -114,7 +302,8 @@ def test_report_draws_offline(browser, study: Path, tmp_path: Path) -> None:
         page.on("request", lambda request: requests.append(request.url))
         page.goto(report.as_uri())
         page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot')]"
-                               ".filter(plot => plot.querySelector('.main-svg')).length === 7")
+                               ".filter(plot => plot.querySelector('.main-svg')).length === 12")
+        assert page.locator("#trials .js-plotly-plot").count() == 4  # every trial's curves
         assert page.locator("#trials-table tbody tr").count() == 4
         page.screenshot(path=tmp_path / "report.png", full_page=True)
     finally:

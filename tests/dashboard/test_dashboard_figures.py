@@ -12,7 +12,13 @@ from dashboard_study_factory import CURVE_1, CURVE_2, make_study
 from symtuner.dashboard import figures
 from symtuner.dashboard.data import LATEST, fmt, load_snapshot, study_stamp
 from symtuner.dashboard.model_summary import read_layers, summary_text
-from symtuner.dashboard.tables import actions_table, diagnosis_entries, trials_table, versions_table
+from symtuner.dashboard.tables import (
+    actions_table,
+    diagnosis_entries,
+    trials_records,
+    trials_table,
+    versions_table,
+)
 from symtuner.errors import StudyError
 from symtuner.storage import StudyStore
 
@@ -83,7 +89,7 @@ def test_best_so_far_is_a_running_best(study: Path) -> None:
     assert "No trials yet" in _annotations(figures.best_so_far_figure([], True))
 
 
-def test_parallel_figure_marks_missing_values_and_the_last_trial(study: Path) -> None:
+def test_parallel_figure_marks_missing_values(study: Path) -> None:
     snap = load_snapshot(study)
     fig = figures.parallel_figure(snap.trials, snap.versions)
     par = fig.data[0]
@@ -100,10 +106,53 @@ def test_parallel_figure_marks_missing_values_and_the_last_trial(study: Path) ->
     optimizer = {d.label: d for d in partial.data[0].dimensions}["optimizer"]
     assert list(optimizer.ticktext) == ["Nadam", "Adamax"] and list(optimizer.values) == [0, 1]
     assert {d.label: d for d in partial.data[0].dimensions}["unit_c1"].ticktext[0] == "n/a"
-    assert list(par.line.color) == [0, 0, 0, 1]
     assert list(dims["objective"].values)[:2] == [0.66, 0.78]
     assert dims["objective"].ticktext[0] == "n/a"
     assert "No trials yet" in _annotations(figures.parallel_figure([], []))
+
+
+def test_parallel_figure_is_coloured_by_the_objective(study: Path) -> None:
+    snap = load_snapshot(study)
+    line = figures.parallel_figure(snap.trials, snap.versions, "val_accuracy", maximize=True).data[0].line
+    assert line.showscale and line.colorbar.title.text == "val_accuracy"
+    colors = list(line.color)
+    assert colors[:2] == [0.66, 0.78]  # the two complete trials, by their objective
+    assert colors[2] == colors[3] == line.cmin < 0.66  # failed and running: below the scale, at "n/a"
+    assert line.colorbar.ticktext[0] == "n/a" and line.colorbar.tickvals[0] == line.cmin
+    assert line.colorscale[0][1] == figures.MUTED  # grey for "n/a"
+    assert line.colorscale[-1][1] == figures.VIRIDIS[-1][1]  # the best objective is the brightest
+    minimised = figures.parallel_figure(snap.trials, snap.versions, "val_loss", maximize=False).data[0].line
+    assert minimised.colorscale[-1][1] == figures.VIRIDIS[0][1]  # a high loss is dark
+    assert "lower is better" in figures.parallel_figure(snap.trials, snap.versions, "val_loss",
+                                                        maximize=False).layout.title.text
+    complete = figures.parallel_figure(snap.trials[:2], snap.versions).data[0].line
+    assert list(complete.color) == [0.66, 0.78] and (complete.cmin, complete.cmax) == (0.66, 0.78)
+    assert complete.colorbar.ticktext is None  # no "n/a" when every trial has an objective
+
+
+def test_live_figure_draws_every_running_trial(study: Path) -> None:
+    snap = load_snapshot(study)
+    four = snap.trial(4)
+    five = replace(four, number=5, curve=None)
+    fig = figures.live_figure([four, five], planned_epochs=3)
+    assert fig.layout.title.text == "Running now: trial 4 epoch 2 of 3, trial 5 no epoch finished yet"
+    series = {tuple(t.meta): list(t.y) for t in fig.data}
+    assert series[(4, "val_accuracy")] == [0.45, pytest.approx(0.66)] and len(series) == 4
+    assert list(fig.layout.xaxis.range) == [0.5, 3.5]  # room for the epochs still to come
+    assert "No trial is running" in _annotations(figures.live_figure([], 3))
+
+
+def test_importance_figure_and_its_messages() -> None:
+    from symtuner.dashboard.importance import Importance
+
+    fig = figures.importance_figure(Importance(("learning_rate", "optimizer"), (0.6, 0.1), (0.05, 0.02), 12,
+                                               ("activation",)), "val_accuracy")
+    bar = fig.data[0]
+    assert list(bar.y) == ["optimizer", "learning_rate"] and list(bar.x) == [0.1, 0.6]  # most important on top
+    assert "12 completed trials" in _annotations(fig) and "Did not vary: activation" in _annotations(fig)
+    assert "val_accuracy" in fig.layout.title.text
+    message = figures.importance_figure(Importance(message="needs at least 5"), "val_accuracy")
+    assert "needs at least 5" in _annotations(message) and not message.data
 
 
 def test_bounds_figure_follows_the_versions(study: Path) -> None:
@@ -154,6 +203,17 @@ def test_tables(study: Path) -> None:
     entries = diagnosis_entries(snap.trials)
     assert [e.trial for e in entries] == [2, 1]
     assert entries[1].facts.rows[2] == ("acc_gap", "0.27")
+
+
+def test_trial_records_keep_numbers_for_sorting(study: Path) -> None:
+    records = trials_records(load_snapshot(study))
+    assert records.columns == trials_table(load_snapshot(study)).columns
+    first, _, failed, live = records.rows
+    assert first["objective"] == 0.66 and first["learning_rate"] == 5e-4 and first["l2"] is None
+    assert failed["objective"] is None and "out of memory" in failed["state"]
+    assert live["epochs"] == 2 and live["trial"] == 4
+    assert {"objective", "learning_rate", "l2", "unit_c1", "trial"} <= records.numeric
+    assert "optimizer" not in records.numeric and "problems" not in records.numeric
 
 
 def test_fmt() -> None:

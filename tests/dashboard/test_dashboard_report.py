@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from html.parser import HTMLParser
@@ -9,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from dashboard_helpers import study_fingerprint
+from dashboard_study_factory import SETTINGS, make_study
 
+from symtuner.dashboard.data import load_snapshot
 from symtuner.dashboard.report import write_report
 from symtuner.errors import StudyError
 
@@ -58,15 +61,49 @@ def test_report_is_complete_and_offline(study: Path, tmp_path: Path) -> None:
     assert "link" not in links.tags  # no style sheet or font is loaded
     assert not any(re.search(r"@import|url\(", style) for style in links.styles)
     figures = re.findall(r'<div id="plot-\d+"', text)
-    assert len(figures) == 7
+    assert len(figures) == 8 + 4  # the study's plots, then one per trial with epochs
     assert text.count("<script") == 1 + len(figures)  # plotly.js once, then one per figure
     assert text.count("Plotly.newPlot(") >= len(figures)
     for needle in ("trials-table", "versions-table", "actions-table", "diagnosis-2", "diagnosis-1",
                    "model-layers", "Conv2D", "out of memory", "after trial 2: inc_neurons",
-                   "tensorboard --logdir", "underfitting → inc_neurons"):
+                   "tensorboard --logdir logs", "underfitting → inc_neurons", "Which hyper-parameters explain",
+                   "netron models/trial_0002.keras", "curves-trial-4", "curves-trial-1"):
         assert needle in text, needle
     assert text.count("<tr>") >= 1 + 4  # trial table header + four trials
     assert study_fingerprint(study) == before
+
+
+def test_report_has_every_trials_curves_and_no_path_of_this_machine(tmp_path: Path) -> None:
+    home = str(Path.home())
+    settings = {**SETTINGS, "dataset": f"{home}/data/mine.py:load"}  # a setting naming a file under home
+    study = make_study(tmp_path / "study", settings=settings)
+    shutil.copy(study / "models" / "trial_0001.keras", study / "models" / "trial_0002.keras")
+    text = write_report(study, tmp_path / "report.html").read_text(encoding="utf-8")
+    page = text[:text.index("<script")] + text[text.index("</script>"):]  # all but the inlined plotly.js
+    assert str(tmp_path) not in text and str(study) not in text
+    assert home not in page and "~/data/mine.py:load" in page
+    assert "netron models/trial_0002.keras" in text  # named relative to the study directory
+    assert "out of memory while saving models/trial_0003.keras" in text
+    assert "Study study;" in text
+    snap = load_snapshot(study)
+    for trial in snap.trials:  # every trial's curves, as figure data
+        block = re.search(rf'<div id="curves-trial-{trial.number}">(.*?)</script>', text, re.S)
+        assert block is not None, trial.number
+        data = json.loads(re.search(r"Plotly\.newPlot\(\s*\"plot-\d+\",\s*(\[.*?\]),\s*\{", block.group(1),
+                                    re.S).group(1))
+        assert [trace["y"] for trace in data if trace.get("meta") == "val_loss"] == [list(trial.curve.val_loss)]
+
+
+def test_redactor_replaces_every_form_of_the_paths(tmp_path: Path) -> None:
+    from symtuner.dashboard.redact import PathRedactor
+
+    study = tmp_path / "my study"
+    study.mkdir()
+    redact = PathRedactor(study, home=tmp_path.parent)
+    assert redact(f"model {study}/models/a.keras, dir {study}.") == "model models/a.keras, dir my study."
+    assert redact(json.dumps(str(study / "logs"))) == '"logs"'
+    assert redact(f"{study}2/x") == f"~/{tmp_path.name}/my study2/x"  # another directory: only home is hidden
+    assert redact(f"{tmp_path.parent}") == "~"
 
 
 def test_report_says_when_the_best_model_file_is_missing(study: Path, tmp_path: Path) -> None:

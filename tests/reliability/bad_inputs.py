@@ -353,8 +353,8 @@ def cli_cases() -> list[Case]:
              "h.json": '{"loss": [2.0, 1.5, 1.2, 1.0], "val_loss": [2.1, 1.7, 1.5, 1.4]}'}
     cases = [Case("cli", id, argv, names, files) for id, argv, names in rows]
     study_rows = [
-        ("run-other-dataset", ("run", "--study-dir", "study", "--dataset", "digits-small"), "--dataset"),
-        ("run-other-epochs", ("run", "--study-dir", "study", "--epochs", "7"), "--epochs"),
+        ("run-other-dataset", ("run", "--study-dir", "study", "--dataset", "digits-small"), "-> 'digits-small'"),
+        ("run-other-epochs", ("run", "--study-dir", "study", "--epochs", "7"), "epochs 4 -> 7"),
         ("report-over-db", ("report", "study", "-o", "study/study.db"), "study.db"),
         ("report-over-log", ("report", "study", "-o", "study/study.log"), "study.log"),
         ("report-into-models", ("report", "study", "-o", "study/models/r.html"), "models"),
@@ -460,8 +460,6 @@ def dashboard_cases() -> list[Case]:
         ("port-zero", ("dashboard", "study", "--port", "0"), "0"),
         ("port-huge", ("dashboard", "study", "--port", "70000"), "70000"),
         ("port-text", ("dashboard", "study", "--port", "http"), "http"),
-        ("netron-port-huge", ("dashboard", "study", "--netron-port", "99999"), "99999"),
-        ("netron-port-same", ("dashboard", "study", "--port", "8123", "--netron-port", "8123"), "8123"),
         ("host-unknown", ("dashboard", "study", "--host", "no-such-host.invalid"), "no-such-host.invalid"),
         ("host-not-local", ("dashboard", "study", "--host", "203.0.113.7"), "203.0.113.7"),
         ("not-a-study", ("dashboard", "full"), "full"),
