@@ -91,7 +91,10 @@ def _keep_models(text: str) -> int:
 
 
 def _add_display_options(parser: argparse.ArgumentParser) -> None:
-    """What a run shows and keeps on disk; not part of what the study computes."""
+    """What a run shows, keeps on disk and adds to the training; not part of what the study stores."""
+    parser.add_argument("--callbacks", metavar="module:function",
+                        help="a function returning your own Keras callbacks for every trial "
+                             "(or file.py:function)")
     parser.add_argument("--keep-models", type=_keep_models, metavar="best|all|K",
                         help="model files kept: of the K best trials and the latest (default 5), 'best' "
                              "(the best and the latest) or 'all'")
@@ -278,9 +281,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     trials: int | None = None
     budget = args.budget_epochs
     execution_table: dict[str, Any] = {}
+    callbacks = None
     if args.config is not None:
         config = load_config(args.config)
         execution_table = config.execution
+        callbacks = config.callbacks
         values.update(config.settings)
         space = config.space
         trials = config.trials
@@ -296,6 +301,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         trials = args.trials
     execution = _execution(args, execution_table)
     settings = StudySettings.from_dict(values)
+    if args.callbacks is None:
+        args.callbacks = callbacks
     if existing:
         return _resume(study_dir, trials, budget, execution, settings=settings, space=space, display=_display(args))
     if trials is None and budget is None:
@@ -304,8 +311,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
                       display=_display(args))
 
 
-def _display(args: argparse.Namespace) -> dict[str, bool]:
-    return {"quiet": bool(getattr(args, "quiet", False)), "verbose": bool(getattr(args, "verbose", False))}
+def _display(args: argparse.Namespace) -> dict[str, Any]:
+    return {"quiet": bool(getattr(args, "quiet", False)), "verbose": bool(getattr(args, "verbose", False)),
+            "callbacks": getattr(args, "callbacks", None)}
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
@@ -323,7 +331,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
 
 def _resume(study_dir: Path, trials: int | None, budget_epochs: int | None = None, execution: Any = None,
-            settings: Any = None, space: Any = None, display: dict[str, bool] | None = None) -> int:
+            settings: Any = None, space: Any = None, display: dict[str, Any] | None = None) -> int:
     """Continue a study up to ``trials`` / ``budget_epochs``, by default to what it was last asked to reach."""
     from symtuner.settings import stored_settings
     from symtuner.storage import StudyStore
@@ -342,7 +350,7 @@ def _resume(study_dir: Path, trials: int | None, budget_epochs: int | None = Non
 
 def _run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, objective: str | None = None,
                budget_epochs: int | None = None, execution: Any = None,
-               display: dict[str, bool] | None = None) -> int:
+               display: dict[str, Any] | None = None) -> int:
     from symtuner.console import describe_trial
     from symtuner.progress import auto_progress
     from symtuner.quiet import import_keras_quietly
@@ -354,7 +362,8 @@ def _run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, o
     objective = objective or settings.objective
     with auto_progress(objective, quiet=display.get("quiet", False),
                        verbose=display.get("verbose", False)) as progress:
-        tuner = Tuner(study_dir, space=space, settings=settings, progress=progress, execution=execution)
+        tuner = Tuner(study_dir, space=space, settings=settings, progress=progress, execution=execution,
+                      callbacks=display.get("callbacks"))
         best = tuner.run(trials, budget_epochs=budget_epochs)
     print()
     if best is None:

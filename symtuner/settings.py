@@ -173,13 +173,15 @@ class Config:
     trials: int | None
     budget_epochs: int | None = None
     execution: dict[str, Any] = field(default_factory=dict)
+    #: ``module:function`` giving the user's Keras callbacks (``[network] callbacks``)
+    callbacks: str | None = None
 
 
 _SECTIONS = {
     "study": {"dataset", "trials", "epochs", "seed", "optimizer", "n_initial", "objective", "symbolic",
               "validation_split", "patience", "revert_after", "stop_early", "pruner", "budget_epochs",
               "keep_models"},
-    "network": {"function", "flip", "max_dense_layers", "max_conv_blocks"},
+    "network": {"function", "flip", "max_dense_layers", "max_conv_blocks", "callbacks"},
     "rules": {"dir", "mode", "thresholds"},
     "execution": {"workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries"},
 }
@@ -266,4 +268,8 @@ def load_config(path: Path) -> Config:
             ExecutionSettings.from_dict(execution)
         except ConfigError as exc:
             raise ConfigError(f"config file {path}: [execution]: {exc}") from None
-    return Config(settings, space, trials, budget, execution)
+    callbacks = network.get("callbacks")
+    if callbacks is not None and (not isinstance(callbacks, str) or ":" not in callbacks):
+        raise ConfigError(f"config file {path}: [network] callbacks must be a 'module:function' or "
+                          f"'file.py:function' string, got {callbacks!r}")
+    return Config(settings, space, trials, budget, execution, callbacks)

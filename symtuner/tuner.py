@@ -92,15 +92,18 @@ class Tuner:
     spec, a :class:`~symtuner.data.Dataset`, or a function returning the
     seed's ``(x_train, x_test, y_train, y_test, n_classes)``. ``network`` is
     ``"default"``, a spec, or a function ``(params, architecture,
-    input_shape, n_classes) -> keras.Model``. Running on an existing study
-    resumes it with its stored settings and space.
+    input_shape, n_classes) -> keras.Model``. ``callbacks``: your own Keras
+    callbacks for every trial, as a function returning them (called per
+    trial), its ``module:function`` spec, or a list. Running on an existing
+    study resumes it with its stored settings and space.
     """
 
     def __init__(self, study_dir: str | Path, dataset: DatasetArg | None = None,
                  space: SearchSpace | None = None, network: str | Callable[..., Any] | None = None,
                  settings: StudySettings | None = None, progress: Progress | None = None,
                  executor_factory: Callable[..., Any] | None = None,
-                 execution: ExecutionSettings | None = None, quiet: bool = False) -> None:
+                 execution: ExecutionSettings | None = None, quiet: bool = False,
+                 callbacks: Any = None) -> None:
         if not isinstance(study_dir, (str, os.PathLike)) or not str(study_dir):
             raise ConfigError(f"the study directory must be a path, got {study_dir!r}")
         for name, value, kind in (("space", space, SearchSpace), ("settings", settings, StudySettings),
@@ -129,6 +132,8 @@ class Tuner:
         self.settings = replace(base, **changes)
         self._executor_factory = executor_factory
         self.execution = execution or ExecutionSettings()
+        #: the user's Keras callbacks (see ``TrainingConfig.callbacks``); not stored with the study
+        self._callbacks = callbacks
 
     # -- public ------------------------------------------------------------
     def run(self, n_trials: int | None = None, budget_epochs: int | None = None) -> Trial | None:
@@ -214,6 +219,10 @@ class Tuner:
         space = self._space_arg or default_space()
         if self.settings.network == "default":
             check_default_space(space)
+        if self._callbacks is not None:
+            from symtuner.neural.training import user_callbacks
+
+            user_callbacks(self._callbacks)  # a bad spec or a wrong return fails here, not in trial 1
         dispatcher.check(space, Architecture(flip=self.settings.flip))
 
     def _create_store(self, engine: Any, dataset: Dataset) -> StudyStore:
@@ -283,7 +292,8 @@ class Tuner:
         from symtuner.neural.training import TrainingConfig
 
         config = TrainingConfig(epochs=self.settings.epochs, validation_split=self.settings.validation_split,
-                                patience=self.settings.patience, split_seed=self.settings.seed)
+                                patience=self.settings.patience, split_seed=self.settings.seed,
+                                callbacks=self._callbacks)
         network = self._network_arg if self._network_arg is not None and not isinstance(self._network_arg, str) \
             else self.settings.network
         return make_dispatcher(self.execution, dataset, network, config, self._executor_factory)

@@ -79,6 +79,15 @@ def test_config_space_replace_mode_is_a_whole_space(tmp_path):
     ("[[space]]\ntype = 'int'\nname = 'a'\nlow = 1\nhigh = 2\n[[space]]\ntype = 'int'\nname = 'a'\n"
      "low = 1\nhigh = 3\n", "dimension name 'a' appears twice"),
 ])
+def test_config_network_callbacks(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[network]\ncallbacks = 'pkg.mod:make'\n")
+    assert load_config(path).callbacks == "pkg.mod:make"
+    path.write_text("[network]\ncallbacks = 3\n")
+    with pytest.raises(ConfigError, match="\\[network\\] callbacks must be a 'module:function'.*got 3"):
+        load_config(path)
+
+
 def test_bad_config_spaces(tmp_path, text, message):
     path = tmp_path / "bad.toml"
     path.write_text(text)

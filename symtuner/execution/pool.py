@@ -51,6 +51,7 @@ class PoolDispatcher:
     def __init__(self, execution: ExecutionSettings, dataset: Any, network: Any, config: Any,
                  executor_factory: Any = None) -> None:
         check_picklable(network, "the network function")
+        check_picklable(getattr(config, "callbacks", None), "the callbacks")
         if executor_factory is not None:
             check_picklable(executor_factory, "the executor factory")
         self.capacity = execution.workers

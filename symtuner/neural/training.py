@@ -70,8 +70,14 @@ class TrainingConfig:
     verbose: int = 0
     split_seed: int = 0
     tensorboard: bool = True
+    #: the user's own Keras callbacks: a function returning them (called for every trial, so each trial
+    #: gets fresh ones), its ``module:function`` spec, or a list of callback objects shared by the trials
+    callbacks: Any = None
 
     def __post_init__(self) -> None:
+        if not (self.callbacks is None or isinstance(self.callbacks, (str, list, tuple)) or callable(self.callbacks)):
+            raise ConfigError(f"callbacks must be a function returning Keras callbacks, its 'module:function' "
+                              f"spec or a list of callbacks, got {self.callbacks!r:.80}")
         for name, low in (("epochs", 1), ("patience", 0), ("verbose", 0), ("split_seed", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -361,9 +367,40 @@ def _callbacks(spec: TrialSpec, config: TrainingConfig, on_epoch: EpochCallback 
         spec.log_dir.mkdir(parents=True, exist_ok=True)
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(spec.log_dir), histogram_freq=0,
                                                      write_graph=False, update_freq="epoch", profile_batch=0))
+    callbacks += user_callbacks(config.callbacks)
     if on_epoch is not None:
         callbacks.append(_epoch_hook(on_epoch))
     return callbacks
+
+
+def user_callbacks(given: Any) -> list[Any]:
+    """The user's Keras callbacks for one trial, checked (see ``TrainingConfig.callbacks``).
+
+    They run after symtuner's own (early stopping on the validation loss,
+    TerminateOnNaN, TensorBoard) and before the hook that records each epoch,
+    so the logs they add to are recorded. A callback that stops the training
+    leaves a shorter curve, which is diagnosed as it is.
+    """
+    import keras
+
+    if given is None:
+        return []
+    if isinstance(given, str):
+        from symtuner.plugins import load_callable
+
+        given = load_callable(given, "callbacks function")
+    what = "the callbacks"
+    if callable(given) and not isinstance(given, keras.callbacks.Callback):
+        what = f"the callbacks function {getattr(given, '__qualname__', given)!r}"
+        given = given()
+    items = [given] if isinstance(given, keras.callbacks.Callback) else given
+    if not isinstance(items, (list, tuple)):
+        raise ConfigError(f"{what} must give a list of keras.callbacks.Callback objects, got {items!r:.80}")
+    for item in items:
+        if not isinstance(item, keras.callbacks.Callback):
+            raise ConfigError(f"{what} gave {item!r:.80} ({type(item).__name__}), which is not a "
+                              "keras.callbacks.Callback")
+    return list(items)
 
 
 def _epoch_hook_class() -> Any:

@@ -155,3 +155,59 @@ def test_overfitting_diagnosis_puts_l2_in_the_next_saved_model_and_guards_batch_
     assert len(regularised) >= 4
     assert float(sum(after.losses)) > 0
     assert float(sum(before.losses)) == 0
+
+
+CALLBACKS_PY = '''
+import keras
+
+SEEN = []
+
+
+class Recorder(keras.callbacks.Callback):
+    """Records every epoch it sees and adds its own entry to the logs."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        SEEN.append(epoch)
+        logs["lr_seen"] = 0.5
+
+
+def make():
+    return [Recorder()]
+
+
+def wrong():
+    return ["not a callback"]
+'''
+
+
+def test_user_callbacks_run_in_every_trial_and_bad_ones_are_refused_up_front(tmp_path, capsys, monkeypatch):
+    import sys
+
+    (tmp_path / "mycallbacks.py").write_text(CALLBACKS_PY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import mycallbacks
+
+    config = tmp_path / "study.toml"
+    config.write_text("[study]\nepochs = 2\nn_initial = 1\n[network]\ncallbacks = 'mycallbacks:make'\n" + SMALL_SPACE)
+    study = tmp_path / "s"
+    assert main(["run", "--study-dir", str(study), "--config", str(config), "--dataset", "digits-small",
+                 "--trials", "2", "--quiet"]) == 0
+    assert mycallbacks.SEEN == [0, 1, 0, 1]  # fresh callbacks for each trial, every epoch
+    with StudyStore.open(study, readonly=True) as store:
+        assert [t.state for t in store.trials()] == [TrialState.COMPLETE] * 2
+    assert main(["run", "--study-dir", str(tmp_path / "bad"), "--dataset", "digits-small", "--trials", "1",
+                 "--callbacks", "mycallbacks:wrong"]) == 2
+    err = capsys.readouterr().err
+    assert "the callbacks function 'wrong' gave 'not a callback' (str), which is not a keras.callbacks.Callback" in err
+    assert not (tmp_path / "bad").exists()
+    del sys.modules["mycallbacks"]
+
+
+def test_callbacks_that_cannot_reach_worker_processes_are_refused(tmp_path):
+    from symtuner.errors import ConfigError
+    from symtuner.execution import ExecutionSettings
+
+    with pytest.raises(ConfigError, match="the callbacks .* cannot be sent to worker processes"):
+        Tuner(tmp_path / "s", dataset="digits-small", callbacks=lambda: [],
+              execution=ExecutionSettings(workers=2), quiet=True).run(1)
+    assert not (tmp_path / "s").exists()
