@@ -71,14 +71,6 @@ def test_config_space_replace_mode_is_a_whole_space(tmp_path):
     assert load_config(path).space.names == default_space().names
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[space]\nmode = 'swap'\n", "\\[space\\] mode 'swap' is not one of \\['merge', 'replace'\\]"),
-    ("[space]\nmode = 'replace'\n", "a search space needs at least one dimension"),
-    ("[space]\nkind = 1\n", "unknown keys \\['kind'\\] in \\[space\\]"),
-    ("space = 3\n", "space must be an array of tables"),
-    ("[[space]]\ntype = 'int'\nname = 'a'\nlow = 1\nhigh = 2\n[[space]]\ntype = 'int'\nname = 'a'\n"
-     "low = 1\nhigh = 3\n", "dimension name 'a' appears twice"),
-])
 def test_config_network_callbacks(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text("[network]\ncallbacks = 'pkg.mod:make'\n")
@@ -88,6 +80,14 @@ def test_config_network_callbacks(tmp_path):
         load_config(path)
 
 
+@pytest.mark.parametrize("text, message", [
+    ("[space]\nmode = 'swap'\n", "\\[space\\] mode 'swap' is not one of \\['merge', 'replace'\\]"),
+    ("[space]\nmode = 'replace'\n", "a search space needs at least one dimension"),
+    ("[space]\nkind = 1\n", "unknown keys \\['kind'\\] in \\[space\\]"),
+    ("space = 3\n", "space must be an array of tables"),
+    ("[[space]]\ntype = 'int'\nname = 'a'\nlow = 1\nhigh = 2\n[[space]]\ntype = 'int'\nname = 'a'\n"
+     "low = 1\nhigh = 3\n", "dimension name 'a' appears twice"),
+])
 def test_bad_config_spaces(tmp_path, text, message):
     path = tmp_path / "bad.toml"
     path.write_text(text)
