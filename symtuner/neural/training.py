@@ -363,10 +363,10 @@ def _callbacks(spec: TrialSpec, config: TrainingConfig, on_epoch: EpochCallback 
                                       restore_best_weights=True),
         keras.callbacks.TerminateOnNaN(),
     ]
-    if config.tensorboard and keras.backend.backend() == "tensorflow":
-        spec.log_dir.mkdir(parents=True, exist_ok=True)
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(spec.log_dir), histogram_freq=0,
-                                                     write_graph=False, update_freq="epoch", profile_batch=0))
+    if config.tensorboard:  # epoch scalars and the trial's HParams, under every backend
+        from symtuner.neural.tblog import tensorboard_callbacks
+
+        callbacks += tensorboard_callbacks(spec.log_dir, spec.params, spec.architecture.features())
     callbacks += user_callbacks(config.callbacks)
     if on_epoch is not None:
         callbacks.append(_epoch_hook(on_epoch))
