@@ -81,3 +81,26 @@ def test_gp_kernel_restarts_drop_to_one_start_from_the_limit(monkeypatch):
     assert seen == [2, 0]
     with pytest.raises(ConfigError, match="n_restarts must be at least 0, got -1"):
         GaussianProcessOptimizer(n_restarts=-1)
+
+
+def test_below_hold_from_a_proposal_is_a_fresh_scikit_optimize_optimizers():
+    """Small studies propose what a scikit-optimize Optimizer told every trial proposes (the kernel is re-fitted)."""
+    import warnings
+
+    from skopt import Optimizer
+
+    from symtuner.optimizers.base import as_point, plain, to_skopt
+    from symtuner.optimizers.gp import GaussianProcessOptimizer
+
+    space = default_space()
+    history = _run("random", 7, n=12)
+    reference = Optimizer(to_skopt(space), base_estimator="GP", acq_func="EI", acq_optimizer="sampling",
+                          n_initial_points=1, random_state=5)
+    reference.base_estimator_.set_params(n_restarts_optimizer=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        reference.tell([as_point(space, o.params) for o in history], [o.loss for o in history])
+        expected = {name: plain(value) for name, value in zip(space.names, reference.ask())}
+    gp = GaussianProcessOptimizer(n_initial=3)
+    assert len(history) < gp.hold_from
+    assert gp.ask(space, history, seed=5) == expected
