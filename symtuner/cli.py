@@ -488,7 +488,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
             print(f"  - {problem}")
         print(f"{completed} completed trial(s) can be read")
     if args.export is not None:
-        _refuse_study_file(study_dir, args.export)
+        _refuse_study_file(study_dir, args.export, "export file")
         count = export_trials(checkup, args.export)
         print(f"exported {count} completed trial(s) to {args.export}")
     if args.repair and not checkup.healthy:
@@ -502,7 +502,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_study_file(study_dir: Path, output: Path) -> None:
+def _refuse_study_file(study_dir: Path, output: Path, what: str = "report output") -> None:
     """An output must not overwrite the study's database, log, models or TensorBoard logs."""
     from symtuner.errors import ConfigError
 
@@ -511,7 +511,7 @@ def _refuse_study_file(study_dir: Path, output: Path) -> None:
                                        "study.db.damaged", "study.db.partial", "study.db.repaired")]
     inside = [study / name for name in ("models", "logs")]
     if target in owned or any(target == d or d in target.parents for d in inside) or target == study:
-        raise ConfigError(f"report output {output} would overwrite a file of the study {study_dir}; "
+        raise ConfigError(f"{what} {output} would overwrite a file of the study {study_dir}; "
                           "choose another path")
 
 
@@ -522,7 +522,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     study_dir = Path(args.study_dir)
     with StudyStore.open(study_dir, readonly=True) as store:
         store.check_readable()
-    _refuse_study_file(study_dir, args.output)
+    _refuse_study_file(study_dir, args.output, "export output")
     trials, maximize = read_trials(study_dir)
     trial = select_trial(study_dir, trials, args.trial, maximize)
     out = export_model(study_dir, args.output, trial.number, overwrite=args.overwrite)

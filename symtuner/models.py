@@ -84,12 +84,12 @@ def export_model(study_dir: Path | str, out_path: Path | str, trial_number: int 
     study = Path(study_dir)
     trials, maximize = read_trials(study)
     trial = select_trial(study, trials, trial_number, maximize)
-    source = _required_file(study, trial)
     target = Path(out_path)
+    if not target.is_dir() and target.suffix != ".keras":
+        raise ConfigError(f"the export path {target} must end in .keras (Keras loads only such files)")
+    source = _required_file(study, trial)
     if target.is_dir():
         target = target / source.name
-    if target.suffix != ".keras":
-        raise ConfigError(f"the export path {target} must end in .keras (Keras loads only such files)")
     if target.exists() and target.resolve() == source.resolve():
         raise ConfigError(f"the export path {target} is trial {trial.number}'s own model file")
     if target.exists() and not overwrite:
@@ -181,18 +181,17 @@ def select_trial(study_dir: Path, trials: Sequence[Trial], trial_number: int | N
 def model_file(study_dir: Path, trial: Trial) -> Path | None:
     """Where ``trial``'s model file is, or would be (None: the trial has no model path).
 
-    Of the stored path (relative ones under the study directory) and the
+    Of the stored path (the store gives it inside the study directory) and the
     file of that name in the study's ``models`` folder, the first that
     exists, preferring one inside the study directory; the stored path when
     neither exists.
     """
     if not trial.model_path:
         return None
-    stored = Path(trial.model_path)
-    direct = stored if stored.is_absolute() else Path(study_dir) / stored
-    candidates = sorted([direct, Path(study_dir) / MODELS_DIR / stored.name],
+    stored = Path(trial.model_path)  # the store gives it inside the study directory, usable from here
+    candidates = sorted([stored, Path(study_dir) / MODELS_DIR / stored.name],
                         key=lambda path: not _inside(Path(study_dir), path))
-    return next((path for path in candidates if path.is_file()), direct)
+    return next((path for path in candidates if path.is_file()), stored)
 
 
 def _existing(study_dir: Path, trial: Trial) -> Path | None:
