@@ -129,10 +129,7 @@ def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], tr
     base = chain[index - 1]
     reason = (f"none of trials {tried} beat #{best_trial.number} ({best:.4f}), the best before it; "
               f"back to version {base.version}")
-    out = [Verdict(change.version, REVERTED, after_trial, reason, base.version, None)]
-    out += [Verdict(later.version, WITHDRAWN, after_trial, f"built on version {change.version}, reverted",
-                    None, None) for later in chain[index + 1:] if later.version not in verdicts]
-    return Judgement(tuple(out), base)
+    return _undo(chain, index, verdicts, REVERTED, reason, after_trial)
 
 
 def ignore_changes(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict],
@@ -154,10 +151,7 @@ def ignore_changes(versions: Sequence[TuningVersion], verdicts: Mapping[int, Ver
         base = chain[index - 1]
         reason = (f"the network ignores it ({'; '.join(ignored[f] for f in features)}); back to version "
                   f"{base.version}")
-        out = [Verdict(change.version, IGNORED, after_trial, reason, base.version, None)]
-        out += [Verdict(later.version, WITHDRAWN, after_trial, f"built on version {change.version}, ignored",
-                        None, None) for later in chain[index + 1:] if later.version not in verdicts]
-        return Judgement(tuple(out), base)
+        return _undo(chain, index, verdicts, IGNORED, reason, after_trial)
     return Judgement((), None)
 
 
@@ -174,6 +168,17 @@ def unusable_actions(verdicts: Mapping[int, Verdict], versions: Sequence[TuningV
                     and action.name in FEATURE_ACTIONS.values():
                 out.setdefault(action.name, f"the network ignored it after trial {verdict.after_trial}")
     return out
+
+
+def _undo(chain: Sequence[TuningVersion], index: int, verdicts: Mapping[int, Verdict], verdict: str, reason: str,
+          after_trial: int) -> Judgement:
+    """Undo ``chain[index]`` (``verdict`` is REVERTED or IGNORED): back to the version before it, with
+    every later change in force withdrawn."""
+    change, base = chain[index], chain[index - 1]
+    out = [Verdict(change.version, verdict, after_trial, reason, base.version, None)]
+    out += [Verdict(later.version, WITHDRAWN, after_trial, f"built on version {change.version}, {verdict}",
+                    None, None) for later in chain[index + 1:] if later.version not in verdicts]
+    return Judgement(tuple(out), base)
 
 
 def _still_shown(change: TuningVersion, actions: Sequence[ActionRecord], window: Sequence[Trial]) -> str | None:

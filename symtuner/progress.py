@@ -32,6 +32,7 @@ from rich.table import Column
 from rich.text import Text
 
 from symtuner.console import ConsoleProgress, epoch_line, failed_line, result_lines, started_line
+from symtuner.tuner import SilentProgress
 
 if TYPE_CHECKING:
     from symtuner.advisor import Advice
@@ -332,27 +333,8 @@ def _short(value: float | None) -> str:
     return f"{value:.4f}"
 
 
-class QuietProgress:
-    """Shows nothing (``--quiet``); has the display's ``close`` so callers need not tell them apart."""
-
-    def study_started(self, target_trials: int | None, budget_epochs: int | None, epochs: int, finished: int,
-                      epochs_used: int) -> None:
-        pass
-
-    def trial_started(self, number: int, index: int, total: int, params: dict[str, Any]) -> None:
-        pass
-
-    def epoch_finished(self, number: int, epoch: int, epochs: int, logs: dict[str, float]) -> None:
-        pass
-
-    def trial_finished(self, trial: Trial, best: Trial | None, advice: Advice | None) -> None:
-        pass
-
-    def trial_failed(self, number: int, error: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+class QuietProgress(SilentProgress):
+    """Shows nothing (``--quiet``); a context manager like the displays, so callers need not tell them apart."""
 
     def __enter__(self) -> QuietProgress:
         return self

@@ -95,9 +95,8 @@ def _set_up(command: str, root: Path) -> None:
     if "--rules broken_rules" in command:
         (root / "broken_rules").mkdir(exist_ok=True)
         (root / "broken_rules" / "broken.pl").write_text("threshold(acc_gap 0.1).\n")
-    for name in ("tests",):  # examples name the repository's own test data
-        if not (root / name).exists():
-            (root / name).symlink_to(ROOT / name)
+    if not (root / "tests").exists():  # examples name the repository's own test data
+        (root / "tests").symlink_to(ROOT / "tests")
 
 
 SLOW = ("--epochs",)  # sessions that train real (one-epoch) networks

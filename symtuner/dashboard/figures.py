@@ -15,7 +15,7 @@ from plotly.colors import sequential
 from plotly.subplots import make_subplots
 
 from symtuner.dashboard.data import fmt, is_number
-from symtuner.dashboard.importance import Importance
+from symtuner.dashboard.importance import Importance, param_names
 from symtuner.records import Trial, TrialState
 from symtuner.space import Categorical, Real
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, ActionRecord, TuningVersion
@@ -178,15 +178,6 @@ def best_so_far_figure(trials: Sequence[Trial], maximize: bool = True,
 
 
 # -- hyper-parameters --------------------------------------------------------
-def _param_names(trials: Sequence[Trial], versions: Sequence[TuningVersion]) -> list[str]:
-    names: list[str] = []
-    for version in versions:
-        names += [n for n in version.space.names if n not in names]
-    for trial in trials:
-        names += [n for n in trial.params if n not in names]
-    return names
-
-
 def parallel_figure(trials: Sequence[Trial], versions: Sequence[TuningVersion] = (),
                     objective: str = "objective", maximize: bool = True) -> go.Figure:
     """Parallel coordinates of every trial's hyper-parameters and objective, lines coloured by the objective.
@@ -206,7 +197,7 @@ def parallel_figure(trials: Sequence[Trial], versions: Sequence[TuningVersion] =
         return empty_figure(title, "No trials yet", height=420)
     latest = versions[-1].space if versions else None
     dims = []
-    for name in _param_names(rows, versions):
+    for name in param_names(rows, versions):
         values = [t.params.get(name) for t in rows]
         dim = latest[name] if latest is not None and name in latest else None
         if isinstance(dim, Categorical) or any(isinstance(v, str) or isinstance(v, bool) for v in values):

@@ -60,7 +60,7 @@ def param_importance(trials: Sequence[Trial], versions: Sequence[TuningVersion] 
     if np.ptp(y) == 0:
         return Importance(n_trials=len(scored), message=(
             f"Every completed trial has the same objective ({y[0]:.4g}): no hyper-parameter explains it."))
-    names = _names(scored, versions)
+    names = param_names(scored, versions)
     categorical = _categorical(scored, versions, names)
     columns = {name: [t.params.get(name) for t in scored] for name in names}
     constant = tuple(n for n in names if len({_key(v) for v in columns[n]}) < 2)
@@ -127,7 +127,8 @@ def _as_float(x: Any) -> Any:
     return np.asarray(x, dtype=float)
 
 
-def _names(trials: Sequence[Trial], versions: Sequence[TuningVersion]) -> list[str]:
+def param_names(trials: Sequence[Trial], versions: Sequence[TuningVersion]) -> list[str]:
+    """Every HP name of every space version and trial, in first-seen order."""
     names: list[str] = []
     for version in versions:
         names += [n for n in version.space.names if n not in names]
