@@ -69,11 +69,11 @@ class Advisor:
         self.maximize = maximize
         self.seed = seed
 
-    def advise(self, trials: Sequence[Trial], trial: Trial, n_classes: int, space: SearchSpace,
+    def advise(self, trials: Sequence[Trial], trial: Trial, n_classes: int | None, space: SearchSpace,
                arch: Architecture, conv_room: int, n_train: int | None = None, epochs: int | None = None,
                image_input: bool = True, extra_evidence: Sequence[tuple[str, str, bool]] = (),
                reverted: Mapping[tuple[str, str], int] | None = None,
-               unusable: Mapping[str, str] | None = None) -> Advice:
+               unusable: Mapping[str, str] | None = None, loss_scale: float | None = None) -> Advice:
         """Diagnose ``trial`` (already complete, and last in ``trials``).
 
         ``n_train`` (images per epoch), ``epochs`` and ``image_input`` let the
@@ -85,6 +85,8 @@ class Advisor:
         trial after which they were reverted: such a pair is not applied again
         while its learned weight is below ``REAPPLY_WEIGHT``. ``unusable`` maps
         actions to why they cannot work in this study (never applied).
+        ``n_classes`` is None for a regression; ``loss_scale`` is the unit of
+        the loss thresholds (see :func:`symtuner.symbolic.facts.curve_facts`).
         """
         evidence = evidence_from_trials(trials, maximize=self.maximize) + list(extra_evidence)
         weights = learn_weights(self.engine.rules.initial_weights, evidence)
@@ -102,7 +104,8 @@ class Advisor:
         diagnosis = analyse(trial.curve, n_classes, weights, self.engine,
                             lambda name: is_applicable(name, space, arch, ctx),
                             random.Random(self.seed * 1_000_003 + trial.number), opposites=OPPOSITES,
-                            reason_of=lambda name: why_not(name, space, arch, ctx), blocked=blocked)
+                            reason_of=lambda name: why_not(name, space, arch, ctx), blocked=blocked,
+                            loss_scale=loss_scale)
         new_space, new_arch = space, arch
         records = []
         arch_changed_by: str | None = None

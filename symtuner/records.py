@@ -26,20 +26,56 @@ def _as_float(value: Any) -> float:
 
 @dataclass(frozen=True)
 class LearningCurve:
-    """Per-epoch training and validation loss and accuracy of one training."""
+    """Per-epoch training and validation loss and accuracy of one training.
+
+    ``metrics`` holds every other series the training logged (``val_auc``,
+    ``mae``, ...), by its Keras log name, each as long as ``loss``.
+    """
 
     loss: tuple[float, ...]
     accuracy: tuple[float, ...]
     val_loss: tuple[float, ...]
     val_accuracy: tuple[float, ...]
+    metrics: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for key in CURVE_KEYS:
             object.__setattr__(self, key, tuple(_as_float(v) for v in getattr(self, key)))
+        if not isinstance(self.metrics, dict):
+            raise ConfigError(f"a curve's other metrics must be a mapping of series, got {self.metrics!r:.80}")
+        object.__setattr__(self, "metrics", {str(k): tuple(_as_float(v) for v in values)
+                                             for k, values in self.metrics.items() if k not in CURVE_KEYS})
         lengths = {key: len(getattr(self, key)) for key in CURVE_KEYS}
         present = {length for key, length in lengths.items() if key == "loss" or length}
         if len(present) != 1:
             raise ConfigError(f"learning-curve series have different lengths: {lengths}")
+        bad = {key: len(values) for key, values in self.metrics.items() if len(values) != self.n_epochs}
+        if bad:
+            raise ConfigError(f"learning-curve metric series {bad} are not {self.n_epochs} epochs long")
+
+    def series(self, name: str) -> tuple[float, ...]:
+        """The series logged as ``name`` (``val_accuracy``, ``val_auc``, ...); empty when not logged."""
+        if name in CURVE_KEYS:
+            return tuple(getattr(self, name))
+        return self.metrics.get(name, ())
+
+    def epoch(self, index: int) -> dict[str, float]:
+        """Every series' value at epoch ``index`` (0-based), as Keras logs them; absent series left out."""
+        out = {key: getattr(self, key)[index] for key in CURVE_KEYS if getattr(self, key)}
+        return out | {key: values[index] for key, values in self.metrics.items()}
+
+    @classmethod
+    def from_epochs(cls, epochs: list[dict[str, Any]]) -> LearningCurve:
+        """From one logs dict per epoch (missing values are NaN; a series absent in every epoch is empty)."""
+        names = list(dict.fromkeys(key for logs in epochs for key in logs))
+        series = {key: tuple(logs.get(key) for logs in epochs) for key in names}
+        base: dict[str, tuple[Any, ...]] = {}
+        for key in CURVE_KEYS:
+            values = series.pop(key, ())
+            base[key] = values if any(v is not None for v in values) else ()
+        if not base["loss"]:
+            base["loss"] = tuple(math.nan for _ in epochs)
+        return cls(**base, metrics={k: tuple(_as_float(v) for v in values) for k, values in series.items()})
 
     @property
     def n_epochs(self) -> int:
@@ -71,18 +107,20 @@ class LearningCurve:
                     raise ConfigError(f"history series {key!r} holds {value!r} at epoch {epoch}; "
                                       f"expected numbers")
             series[key] = found
-        return cls(**{k: tuple(v) for k, v in series.items()})
+        return cls(tuple(series["loss"]), tuple(series["accuracy"]), tuple(series["val_loss"]),
+                   tuple(series["val_accuracy"]))
 
     def truncated(self, epochs: int) -> LearningCurve:
         """The curve of the first ``epochs`` epochs (what was known at the end of that epoch)."""
         if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= self.n_epochs:
             raise ConfigError(f"epochs must be an integer in 1..{self.n_epochs}, got {epochs!r}")
-        return LearningCurve(*(getattr(self, key)[:epochs] for key in ("loss", "accuracy", "val_loss",
-                                                                         "val_accuracy")))
+        return LearningCurve(self.loss[:epochs], self.accuracy[:epochs], self.val_loss[:epochs],
+                             self.val_accuracy[:epochs], metrics={key: values[:epochs] for key, values in self.metrics.items()})
 
     def to_dict(self) -> dict[str, list[float | None]]:
-        """JSON-safe form: NaN and infinities become ``None``."""
-        return {key: [v if math.isfinite(v) else None for v in getattr(self, key)] for key in CURVE_KEYS}
+        """JSON-safe form, the other metrics next to the four series: NaN and infinities become ``None``."""
+        series = {key: getattr(self, key) for key in CURVE_KEYS} | self.metrics
+        return {key: [v if math.isfinite(v) else None for v in values] for key, values in series.items()}
 
 
 @dataclass(frozen=True)

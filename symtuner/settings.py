@@ -8,7 +8,9 @@ A config file looks like::
     epochs = 4
     seed = 0
     optimizer = "gp"            # gp | random | tpe (needs optuna)
-    objective = "val_accuracy"  # val_accuracy (maximised) | val_loss (minimised)
+    objective = "val_auc"       # any validation metric (default: val_accuracy, or val_loss for a regression)
+    direction = "auto"          # max | min | auto (from the name: a loss or error is minimised)
+    metrics = ["auc"]           # extra metrics to log: auc, top5_accuracy (classification), mae, rmse
     symbolic = true             # false: plain BO, no diagnosis or actions
     revert_after = 3            # trials a change has to beat the best before it (0: never revert)
     stop_early = true           # symbolic early stopping of hopeless trials (with symbolic = true)
@@ -42,13 +44,14 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from symtuner.errors import ConfigError
 from symtuner.fields import check_known_keys
-from symtuner.space import SearchSpace, default_space, dimension_from_dict
+from symtuner.neural.metrics import EXTRA_METRICS, check_metrics, objective_direction
+from symtuner.space import SearchSpace, SpaceOverrides, dimension_from_dict
 from symtuner.textfile import read_text
 
 if sys.version_info >= (3, 11):
@@ -56,12 +59,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-#: objective name -> (metric, maximise?)
-OBJECTIVES: dict[str, tuple[str, bool]] = {
-    "val_accuracy": ("val_accuracy", True),
-    "val_loss": ("val_loss", False),
-}
 
+#: The objective that stands for "the task's usual one" until the data set is known.
+AUTO_OBJECTIVE = "auto"
 
 #: Settings that do not change what a study computes: a resume takes the value it is given.
 RESUME_MAY_CHANGE = frozenset({"keep_models"})
@@ -76,7 +76,12 @@ class StudySettings:
     seed: int = 0
     optimizer: str = "gp"
     n_initial: int = 5
-    objective: str = "val_accuracy"
+    #: a validation metric's log name; ``auto``: ``val_accuracy``, or ``val_loss`` for a regression
+    objective: str = "auto"
+    #: ``max``, ``min``, or ``auto``: read from the objective's name (see ``objective_direction``)
+    direction: str = "auto"
+    #: extra metrics every trial logs (see ``symtuner.neural.metrics.EXTRA_METRICS``)
+    metrics: tuple[str, ...] = ()
     symbolic: bool = True
     network: str = "default"
     flip: bool = False
@@ -116,8 +121,14 @@ class StudySettings:
             raise ConfigError(f"pruner {self.pruner!r} is not one of ['none', 'median']")
         if self.optimizer not in ("gp", "random", "tpe"):
             raise ConfigError(f"optimizer {self.optimizer!r} is not one of ['gp', 'random', 'tpe']")
-        if self.objective not in OBJECTIVES:
-            raise ConfigError(f"objective {self.objective!r} is not one of {sorted(OBJECTIVES)}")
+        if self.objective != AUTO_OBJECTIVE or self.direction != "auto":
+            objective_direction(self.objective if self.objective != AUTO_OBJECTIVE else "val_accuracy",
+                                self.direction)  # a bad name or direction raises here
+        metrics = check_metrics(list(self.metrics) if isinstance(self.metrics, tuple) else self.metrics)
+        wanted = self.objective[len("val_"):]
+        if wanted in EXTRA_METRICS and wanted not in metrics:  # an objective such as val_auc logs its metric
+            metrics += (wanted,)
+        object.__setattr__(self, "metrics", metrics)
         if self.rules_mode not in ("extend", "replace"):
             raise ConfigError(f"rules mode {self.rules_mode!r} is not one of ['extend', 'replace']")
         split = self.validation_split
@@ -138,10 +149,21 @@ class StudySettings:
 
     @property
     def maximize(self) -> bool:
-        return OBJECTIVES[self.objective][1]
+        """Whether the objective is maximised (its direction, or read from its name; an ``auto``
+        objective counts as ``val_accuracy`` until :meth:`for_task` resolves it)."""
+        return objective_direction(self.for_task(False).objective, self.direction)
+
+    def for_task(self, regression: bool) -> StudySettings:
+        """These settings with an ``auto`` objective resolved: ``val_loss`` for a regression (which
+        logs no accuracy), else ``val_accuracy``."""
+        if self.objective != AUTO_OBJECTIVE:
+            return self
+        return replace(self, objective="val_loss" if regression else "val_accuracy")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["metrics"] = list(self.metrics)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StudySettings:
@@ -169,7 +191,8 @@ class Config:
     """What a config file holds: settings, an optional space and trial count."""
 
     settings: dict[str, Any]
-    space: SearchSpace | None
+    #: a whole space (``mode = "replace"``), or dimensions applied to the data's default space
+    space: SearchSpace | SpaceOverrides | None
     trials: int | None
     budget_epochs: int | None = None
     execution: dict[str, Any] = field(default_factory=dict)
@@ -178,7 +201,8 @@ class Config:
 
 
 _SECTIONS = {
-    "study": {"dataset", "trials", "epochs", "seed", "optimizer", "n_initial", "objective", "symbolic",
+    "study": {"dataset", "trials", "epochs", "seed", "optimizer", "n_initial", "objective", "direction",
+              "metrics", "symbolic",
               "validation_split", "patience", "revert_after", "stop_early", "pruner", "budget_epochs",
               "keep_models"},
     "network": {"function", "flip", "max_dense_layers", "max_conv_blocks", "callbacks"},
@@ -190,7 +214,7 @@ _SECTIONS = {
 SPACE_MODES = ("merge", "replace")
 
 
-def _config_space(entry: Any) -> SearchSpace:
+def _config_space(entry: Any) -> SearchSpace | SpaceOverrides:
     """The search space a config's ``space`` entry gives.
 
     ``[[space]]`` entries override dimensions of the default space by name
@@ -212,7 +236,9 @@ def _config_space(entry: Any) -> SearchSpace:
     dims = tuple(dimension_from_dict(item) for item in entry)
     if mode == "replace":
         return SearchSpace(dims)
-    return default_space().with_overrides(dims)
+    overrides = SpaceOverrides(dims)
+    overrides.apply()  # a bad entry (a name given twice, ...) fails when the config is read
+    return overrides
 
 
 def load_config(path: Path) -> Config:

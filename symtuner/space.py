@@ -350,8 +350,34 @@ def _low(dim: Dimension) -> Value:
     return dim.categories[0] if isinstance(dim, Categorical) else dim.low
 
 
-def default_space() -> SearchSpace:
-    """The paper's search space (Table 3 and Listing 3)."""
+@dataclass(frozen=True)
+class SpaceOverrides:
+    """Dimensions that replace (by name) or extend the default space of whatever data a study gets.
+
+    What a config's ``[[space]]`` entries give: the default space depends on
+    the data (images or flat features, :func:`default_space`), which is
+    known only when the study runs.
+    """
+
+    dimensions: tuple[Dimension, ...]
+
+    def apply(self, input_shape: Sequence[int] | None = None) -> SearchSpace:
+        """The default space for samples of ``input_shape`` with these dimensions applied."""
+        return default_space(input_shape).with_overrides(self.dimensions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"overrides": [dim.to_dict() for dim in self.dimensions]}
+
+
+def default_space(input_shape: Sequence[int] | None = None) -> SearchSpace:
+    """The default network's search space for samples of ``input_shape``.
+
+    Images (or an unknown shape): the paper's space (Table 3 and Listing 3).
+    Flat feature vectors (tabular data, where the default network is an
+    MLP): :func:`tabular_space`.
+    """
+    if input_shape is not None and len(tuple(input_shape)) == 1:
+        return tabular_space()
     return SearchSpace((
         Integer("unit_c1", 16, 64),
         Real("dr1_2", 0.002, 0.3),
@@ -361,5 +387,22 @@ def default_space() -> SearchSpace:
         Real("learning_rate", 1e-4, 1e-3, "log-uniform"),
         Integer("batch_size", 16, 256),
         Categorical("optimizer", ("Adam", "Adamax", "Adadelta")),
+        Categorical("activation", ("relu", "elu", "selu")),
+    ))
+
+
+def tabular_space() -> SearchSpace:
+    """The default MLP's space on flat feature vectors: its width, dropout, activation and training.
+
+    Small tabular sets train in few optimizer steps, so the learning rate
+    spans 1e-4 to 1e-2 and the batch size 8 to 64; Adadelta, whose steps
+    are tiny at these rates, is left out.
+    """
+    return SearchSpace((
+        Integer("unit_d", 16, 256),
+        Real("dr_f", 0.0, 0.5),
+        Real("learning_rate", 1e-4, 1e-2, "log-uniform"),
+        Integer("batch_size", 8, 64),
+        Categorical("optimizer", ("Adam", "Adamax", "RMSprop")),
         Categorical("activation", ("relu", "elu", "selu")),
     ))

@@ -38,9 +38,10 @@ class SymbolicStopper:
     or ``val_loss``) grows better upwards.
     """
 
-    def __init__(self, engine: SymbolicEngine, n_classes: int, epochs: int, best: float | None,
-                 objective: str, maximize: bool) -> None:
+    def __init__(self, engine: SymbolicEngine, n_classes: int | None, epochs: int, best: float | None,
+                 objective: str, maximize: bool, loss_scale: float | None = None) -> None:
         self.engine = engine
+        self.loss_scale = loss_scale
         self.n_classes = n_classes
         self.epochs = epochs
         self.best = best
@@ -50,7 +51,7 @@ class SymbolicStopper:
     def __call__(self, curve: LearningCurve) -> str:
         if curve.n_epochs >= self.epochs:
             return ""
-        series = curve.val_accuracy if self.objective == "val_accuracy" else curve.val_loss
+        series = curve.series(self.objective)
         sign = 1.0 if self.maximize else -1.0
         left = self.epochs - curve.n_epochs
         study = {"epochs_left": float(left)}
@@ -58,5 +59,5 @@ class SymbolicStopper:
             projected = projection([sign * v for v in series], left)
             if math.isfinite(projected):
                 study |= {"has_best": 1.0, "best_objective": sign * self.best, "projected_objective": projected}
-        reasons = stop_reasons(curve, self.n_classes, self.engine, study)
+        reasons = stop_reasons(curve, self.n_classes, self.engine, study, self.loss_scale)
         return "; ".join(reasons)

@@ -30,10 +30,11 @@ from symtuner.hypotheses import (
     reverted_pairs,
     unusable_actions,
 )
+from symtuner.neural.metrics import check_task
 from symtuner.optimizers import make_optimizer
 from symtuner.records import LearningCurve, Trial, TrialState
-from symtuner.settings import OBJECTIVES, RESUME_MAY_CHANGE, StudySettings, stored_settings
-from symtuner.space import Categorical, SearchSpace, default_space, space_differences
+from symtuner.settings import AUTO_OBJECTIVE, RESUME_MAY_CHANGE, StudySettings, stored_settings
+from symtuner.space import Categorical, SearchSpace, SpaceOverrides, default_space, space_differences
 from symtuner.stopping import SymbolicStopper
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
 from symtuner.storage.lock import LOCK_NAME, study_lock
@@ -106,10 +107,12 @@ class Tuner:
                  callbacks: Any = None) -> None:
         if not isinstance(study_dir, (str, os.PathLike)) or not str(study_dir):
             raise ConfigError(f"the study directory must be a path, got {study_dir!r}")
-        for name, value, kind in (("space", space, SearchSpace), ("settings", settings, StudySettings),
+        for name, value, kind in (("space", space, (SearchSpace, SpaceOverrides)),
+                                  ("settings", settings, StudySettings),
                                   ("execution", execution, ExecutionSettings)):
             if value is not None and not isinstance(value, kind):
-                raise ConfigError(f"{name} must be a {kind.__name__}, got {type(value).__name__}: {value!r:.60}")
+                kinds = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+                raise ConfigError(f"{name} must be a {kinds}, got {type(value).__name__}: {value!r:.60}")
         if dataset is not None and not (isinstance(dataset, (str, Dataset)) or callable(dataset)):
             raise ConfigError(f"dataset must be a name, a spec, a Dataset or a function, got {dataset!r:.60}")
         if network is not None and not (isinstance(network, str) or callable(network)):
@@ -134,6 +137,8 @@ class Tuner:
         self.execution = execution or ExecutionSettings()
         #: the user's Keras callbacks (see ``TrainingConfig.callbacks``); not stored with the study
         self._callbacks = callbacks
+        #: whether the trials train with symtuner's loss (False once one reports the user's own compile)
+        self._own_loss = True
 
     # -- public ------------------------------------------------------------
     def run(self, n_trials: int | None = None, budget_epochs: int | None = None) -> Trial | None:
@@ -154,25 +159,33 @@ class Tuner:
         if resuming:
             with StudyStore.open(self.study_dir, readonly=True) as existing:
                 existing.check_readable()
-                self._check_resume(stored_settings(existing), existing.tuning_versions()[0].space)
+                shape = existing.data_info().get("input_shape")
+                self._check_resume(stored_settings(existing), existing.tuning_versions()[0].space,
+                                   tuple(shape) if isinstance(shape, list) else None)
         elif self.study_dir.exists() and (not self.study_dir.is_dir() or any(
                 p.name != LOCK_NAME and not p.name.startswith(PARTIAL_DB) for p in self.study_dir.iterdir())):
             raise StudyError(f"{self.study_dir} is not an empty directory and holds no study; "
                              "choose a new directory")
+        engine = self._load_engine() if self.settings.symbolic else None
+        if isinstance(self._space_arg, SearchSpace) and self.settings.network == "default":
+            _check_space_values(self._space_arg)
+        dataset = self._dataset()
+        self.settings = self.settings.for_task(dataset.is_regression)
         if self._auto_progress:
             from symtuner.progress import auto_progress
 
             self.progress = auto_progress(self.settings.objective)
-        engine = self._load_engine() if self.settings.symbolic else None
-        if self._space_arg is not None and self.settings.network == "default":
-            _check_space_values(self._space_arg)
-        dataset = self._dataset()
+        rename = getattr(self.progress, "set_objective", None)
+        if rename is not None:
+            rename(self.settings.objective)
+        check_task(self.settings.objective, self.settings.metrics, dataset.is_regression)
+        space = self._initial_space(dataset.input_shape)
         dispatcher = self._dispatcher(dataset)
         try:
             if not resuming:
-                self._check_trials_can_run(dispatcher)
+                self._check_trials_can_run(dispatcher, space, dataset)
             with study_lock(self.study_dir):
-                store = StudyStore.open(self.study_dir) if resuming else self._create_store(engine, dataset)
+                store = StudyStore.open(self.study_dir) if resuming else self._create_store(engine, dataset, space)
                 store.set_target(n_trials, budget_epochs)
                 logger = _study_logger(self.study_dir)
                 try:
@@ -212,26 +225,34 @@ class Tuner:
                    f"{self.settings.keep_models}): {', '.join(p.name for p in deleted)}", number)
 
     # -- set-up ------------------------------------------------------------
-    def _check_trials_can_run(self, dispatcher: Any) -> None:
+    def _initial_space(self, input_shape: tuple[int, ...] | None) -> SearchSpace:
+        """The space a new study starts in: the one given, the given dimensions applied to the
+        default space of this data, or that default space."""
+        if isinstance(self._space_arg, SearchSpace):
+            return self._space_arg
+        if isinstance(self._space_arg, SpaceOverrides):
+            return self._space_arg.apply(input_shape)
+        return default_space(input_shape)
+
+    def _check_trials_can_run(self, dispatcher: Any, space: SearchSpace, dataset: Dataset) -> None:
         """Before a study is created: the space's values, and the network built from them, must work."""
         from symtuner.neural.builder import check_default_space
 
-        space = self._space_arg or default_space()
         if self.settings.network == "default":
-            check_default_space(space)
+            _check_space_values(space)
+            check_default_space(space, dataset.input_shape)
         if self._callbacks is not None:
             from symtuner.neural.training import user_callbacks
 
             user_callbacks(self._callbacks)  # a bad spec or a wrong return fails here, not in trial 1
         dispatcher.check(space, Architecture(flip=self.settings.flip))
 
-    def _create_store(self, engine: Any, dataset: Dataset) -> StudyStore:
-        space = self._space_arg or default_space()
-
+    def _create_store(self, engine: Any, dataset: Dataset, space: SearchSpace) -> StudyStore:
         def init(store: StudyStore) -> None:
             store.set_data_info({"name": dataset.name, "n_classes": dataset.n_classes,
-                                 "input_shape": list(dataset.input_shape), "n_train": dataset.n_train,
-                                 "n_test": dataset.n_test})
+                                 "task": "regression" if dataset.is_regression else "classification",
+                                 "n_outputs": dataset.n_outputs, "input_shape": list(dataset.input_shape),
+                                 "n_train": dataset.n_train, "n_test": dataset.n_test})
             store.add_tuning_version(space, Architecture(flip=self.settings.flip), None,
                                      "initial search space")
             if engine is not None:
@@ -240,7 +261,8 @@ class Tuner:
 
         return StudyStore.create(self.study_dir, self.settings.to_dict(), init)
 
-    def _check_resume(self, stored: StudySettings, initial_space: SearchSpace) -> None:
+    def _check_resume(self, stored: StudySettings, initial_space: SearchSpace,
+                      input_shape: tuple[int, ...] | None = None) -> None:
         """Running on an existing study continues it when what is given equals what is stored.
 
         Given settings are compared field by field (a setting that does not
@@ -255,9 +277,12 @@ class Tuner:
             given = replace(stored, **{key: getattr(self.settings, key) for key, arg in
                                        (("dataset", self._dataset_arg), ("network", self._network_arg))
                                        if arg is not None})
+        if given.objective == AUTO_OBJECTIVE:  # not chosen: the stored one
+            given = replace(given, objective=stored.objective)
         differences = stored.differences(given)
         if self._space_arg is not None:
-            differences += [f"search space: {d}" for d in space_differences(initial_space, self._space_arg)]
+            given_space = self._initial_space(input_shape)
+            differences += [f"search space: {d}" for d in space_differences(initial_space, given_space)]
         if differences:
             raise ConfigError(
                 f"study {self.study_dir} was created with other settings (stored -> given: "
@@ -293,7 +318,8 @@ class Tuner:
 
         config = TrainingConfig(epochs=self.settings.epochs, validation_split=self.settings.validation_split,
                                 patience=self.settings.patience, split_seed=self.settings.seed,
-                                callbacks=self._callbacks)
+                                callbacks=self._callbacks, metrics=self.settings.metrics,
+                                objective=self.settings.objective)
         network = self._network_arg if self._network_arg is not None and not isinstance(self._network_arg, str) \
             else self.settings.network
         return make_dispatcher(self.execution, dataset, network, config, self._executor_factory)
@@ -427,11 +453,10 @@ class Tuner:
         number = job.spec.number
         store.record_epoch(number, epoch, logs)
         self.progress.epoch_finished(number, epoch, self.settings.epochs, logs)
-        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-            job.seen.setdefault(key, []).append(float(logs.get(key, math.nan)))
+        job.seen.append({key: float(value) for key, value in logs.items()})
         if job.stopper is None or job.stop_reason:
             return job.stop_reason
-        reason = job.stopper(LearningCurve(**{k: tuple(v) for k, v in job.seen.items()}))  # type: ignore[arg-type]
+        reason = job.stopper(LearningCurve.from_epochs(job.seen))
         if reason:
             job.stop_reason = reason
             _event(store, logger, "trial_stopped", f"trial {number} stopped after epoch {epoch + 1}: {reason}",
@@ -471,8 +496,11 @@ class Tuner:
             store.update_extra(number, {"ignored_changes": ignored})
             _event(store, logger, "network_ignores_changes",
                    f"trial {number}: the network ignores applied changes: {'; '.join(ignored)}", number)
-        metric = OBJECTIVES[settings.objective][0]
-        objective = result.val_accuracy if metric == "val_accuracy" else result.val_loss
+        objective = _objective_of(result, settings.objective)
+        scores = {f"{part}_metrics": dict(getattr(result, f"{part}_metrics", {}) or {}) for part in ("val", "test")}
+        if any(scores.values()):
+            store.update_extra(number, scores)
+        self._own_loss = bool(getattr(result, "own_loss", True))
         done = replace(store.trial(number), state=TrialState.COMPLETE, objective=objective,
                        curve=result.curve)
         # the trials as they are now (others may have finished meanwhile); the rule learning needs no
@@ -491,12 +519,13 @@ class Tuner:
             verdicts = {**verdicts, **{v.version: v for v in judgement.verdicts}}
             now = judgement.restore or tuning
             room = max_conv_blocks(dataset.input_shape, now.architecture)
-            advice = advisor.advise(all_trials, done, dataset.n_classes, now.space, now.architecture,
+            advice = advisor.advise(all_trials, done, dataset.n_classes or None, now.space, now.architecture,
                                     room, n_train=fitted_images(dataset.n_train, settings.validation_split),
                                     epochs=settings.epochs, image_input=len(dataset.input_shape) == 3,
                                     extra_evidence=revert_evidence(verdicts, versions, records),
                                     reverted=reverted_pairs(verdicts, versions, records),
-                                    unusable=unusable_actions(verdicts, versions, records))
+                                    unusable=unusable_actions(verdicts, versions, records),
+                                    loss_scale=self._loss_scale(dataset))
         with store.transaction():
             store.complete_trial(number, objective=objective, val_accuracy=result.val_accuracy,
                                  val_loss=result.val_loss, test_loss=result.test_loss,
@@ -513,8 +542,7 @@ class Tuner:
                                              f"after trial {number}: {applied}")
                     store.log_event("space_changed", "; ".join(advice.changes), number)
         _event(store, logger, "trial_complete",
-               f"trial {number} complete: {settings.objective} {objective:.4f}, "
-               f"test accuracy {result.test_accuracy:.4f}", number)
+               f"trial {number} complete: {settings.objective} {objective:.4f}, {_test_score(result)}", number)
         self._prune_models(store, logger, number)
         if advice is not None:
             logger.info("trial %d diagnosis: %s", number, advice.diagnosis.explanation)
@@ -530,15 +558,23 @@ class Tuner:
         if self.settings.pruner == "median":
             from symtuner.pruning import MedianPruningStopper
 
-            key = "val_accuracy" if self.settings.objective == "val_accuracy" else "val_loss"
-            curves = [getattr(t.curve, key) for t in store.trials() if t.is_complete and t.curve is not None]
+            curves = [t.curve.series(self.settings.objective) for t in store.trials()
+                      if t.is_complete and t.curve is not None]
             return MedianPruningStopper(curves, self.settings.objective, self.settings.maximize)
         if advisor is None or not self.settings.stop_early:
             return None
         best = best_trial(trials, self.settings.maximize)
-        return SymbolicStopper(advisor.engine, dataset.n_classes, self.settings.epochs,
+        return SymbolicStopper(advisor.engine, dataset.n_classes or None, self.settings.epochs,
                                best.objective if best is not None else None, self.settings.objective,
-                               self.settings.maximize)
+                               self.settings.maximize, loss_scale=self._loss_scale(dataset))
+
+    def _loss_scale(self, dataset: Dataset) -> float | None:
+        """The unit of the diagnosis's loss thresholds: a regression's baseline (the mean squared error of
+        predicting the mean) when the trials train with symtuner's loss; None otherwise, which means
+        ln(n_classes) for a classifier and the first epoch's loss for a regression of the user's loss."""
+        if not dataset.is_regression or not self._own_loss:
+            return None
+        return dataset.loss_baseline
 
     @staticmethod
     def _store_verdicts(store: StudyStore, logger: logging.Logger, judgement: Judgement, number: int) -> None:
@@ -565,7 +601,8 @@ class _Running:
     trials_at_start: list[Trial]
     stopper: Callable[[LearningCurve], str] | None
     spec_epochs: int
-    seen: dict[str, list[float]] = field(default_factory=dict)
+    #: the logs of its epochs so far
+    seen: list[dict[str, float]] = field(default_factory=list)
     stop_reason: str = ""
 
 
@@ -613,6 +650,25 @@ def epochs_used(trials: Sequence[Trial]) -> int:
     """Epochs the study's finished trials have run (interrupted ones rerun, so they do not count)."""
     return sum(int(t.extra.get("epochs_run") or 0) for t in trials
                if t.state in (TrialState.COMPLETE, TrialState.FAILED))
+
+
+def _objective_of(result: Any, objective: str) -> float:
+    """The objective's value in a training's result (trainers that report only the four scores give
+    ``val_accuracy`` and ``val_loss``)."""
+    method = getattr(result, "objective_value", None)
+    if method is not None:
+        return float(method(objective))
+    if objective in ("val_accuracy", "val_loss"):
+        return float(getattr(result, objective))
+    raise ConfigError(f"objective {objective!r} is not reported by the trainer {type(result).__name__}")
+
+
+def _test_score(result: Any) -> str:
+    """The test score for a log line: accuracy, or a regression's test loss."""
+    accuracy = getattr(result, "test_accuracy", math.nan)
+    if accuracy is not None and math.isfinite(accuracy):
+        return f"test accuracy {accuracy:.4f}"
+    return f"test loss {result.test_loss:.4f}"
 
 
 def fitted_images(n_train: int, validation_split: float) -> int:

@@ -186,7 +186,7 @@ def test_readme_config_example_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     Path("study.toml").write_text(study_config)
     config = load_config(Path("study.toml"))
-    assert config.space.names == default_space().names  # three entries change three of the nine dimensions
+    assert config.space.apply().names == default_space().names  # three entries change three of the nine dimensions
     assert main(["run", "--config", "study.toml", "--dataset", "digits-small", "--trials", "1", "--epochs", "1",
                  "--workers", "1", "--quiet"]) == 0, capsys.readouterr().err
     assert "best trial #1" in capsys.readouterr().out

@@ -46,17 +46,18 @@ categories = ["Adam"]
     assert settings.flip and settings.max_dense_layers == 2
     assert settings.rules_dir == str(tmp_path / "rules") and settings.thresholds == {"acc_gap": 0.25}
     # [[space]] entries override the default space's dimensions of their name, the rest stays
-    assert config.space.names == default_space().names
-    assert (config.space["unit_c1"].low, config.space["unit_c1"].high) == (8, 32)
-    assert config.space["optimizer"].categories == ("Adam",)
-    assert config.space["unit_d"] == default_space()["unit_d"]
+    space = config.space.apply()  # the entries, applied to the default space of images
+    assert space.names == default_space().names
+    assert (space["unit_c1"].low, space["unit_c1"].high) == (8, 32)
+    assert space["optimizer"].categories == ("Adam",)
+    assert space["unit_d"] == default_space()["unit_d"]
 
 
 def test_config_space_entries_add_new_dimensions_last(tmp_path):
     path = tmp_path / "study.toml"
     path.write_text("[[space]]\ntype = 'real'\nname = 'learning_rate'\nlow = 1e-3\nhigh = 1e-2\n"
                     "[[space]]\ntype = 'int'\nname = 'unit_x'\nlow = 1\nhigh = 4\n")
-    space = load_config(path).space
+    space = load_config(path).space.apply()
     assert space.names == default_space().names + ["unit_x"]
     assert space["learning_rate"].low == 1e-3 and space["learning_rate"].prior == "uniform"
 
@@ -68,7 +69,7 @@ def test_config_space_replace_mode_is_a_whole_space(tmp_path):
     assert load_config(path).space.names == ["units"]
     path.write_text("[space]\nmode = 'merge'\n[[space.dimensions]]\ntype = 'int'\nname = 'unit_c1'\n"
                     "low = 2\nhigh = 4\n")
-    assert load_config(path).space.names == default_space().names
+    assert load_config(path).space.apply().names == default_space().names
 
 
 def test_config_network_callbacks(tmp_path):

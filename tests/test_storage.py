@@ -52,7 +52,7 @@ def test_wal_mode_and_schema_version(tmp_path):
     _new(tmp_path).close()
     conn = sqlite3.connect(tmp_path / "study" / "study.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "3"
 
 
 def test_a_schema_1_study_reads_and_migrates(tmp_path):
@@ -69,8 +69,40 @@ def test_a_schema_1_study_reads_and_migrates(tmp_path):
     with StudyStore.open(tmp_path / "study") as store:
         assert store.verdicts() == {}
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "3"
     assert conn.execute("SELECT count(*) FROM verdicts").fetchone()[0] == 0
+
+
+def test_a_schema_2_study_keeps_its_epochs_and_gains_the_other_metrics(tmp_path):
+    store = _new(tmp_path)
+    number = store.start_trial({"x": 1}, 1)
+    store.record_epoch(number, 0, {"loss": 1.0, "accuracy": 0.5, "val_loss": 1.2, "val_accuracy": 0.4})
+    store.close()
+    db = tmp_path / "study" / "study.db"
+    conn = sqlite3.connect(db)  # the schema-2 epochs table: no metrics column
+    conn.executescript("CREATE TABLE old AS SELECT trial, epoch, loss, accuracy, val_loss, val_accuracy, "
+                       "recorded_at FROM epochs; DROP TABLE epochs; ALTER TABLE old RENAME TO epochs; "
+                       "UPDATE meta SET value='2' WHERE key='schema_version';")
+    conn.close()
+    with StudyStore.open(tmp_path / "study", readonly=True) as old:
+        assert old.trial(number).curve.val_accuracy == (0.4,) and old.trial(number).curve.metrics == {}
+    with StudyStore.open(tmp_path / "study") as migrated:
+        migrated.record_epoch(number, 1, {"loss": 0.8, "accuracy": 0.6, "val_loss": 1.0, "val_accuracy": 0.5,
+                                          "val_auc": 0.7})
+        curve = migrated.trial(number).curve
+    assert curve.val_accuracy == (0.4, 0.5) and curve.loss == (1.0, 0.8)
+    assert curve.metrics["val_auc"][1] == 0.7 and math.isnan(curve.metrics["val_auc"][0])
+
+
+def test_other_metrics_are_stored_per_epoch(tmp_path):
+    with _new(tmp_path) as store:
+        number = store.start_trial({"x": 1}, 1)
+        for epoch, auc in enumerate((0.6, 0.8)):
+            store.record_epoch(number, epoch, {"loss": 1.0 - epoch / 10, "val_loss": 1.1, "val_auc": auc,
+                                               "val_mae": float("nan")})
+        curve = store.trial(number).curve
+    assert curve.series("val_auc") == (0.6, 0.8) and curve.accuracy == () and curve.val_accuracy == ()
+    assert all(math.isnan(v) for v in curve.series("val_mae")) and curve.series("val_r2") == ()
 
 
 def test_running_trials_become_interrupted(tmp_path):

@@ -15,7 +15,6 @@ from typing import Any
 
 from symtuner.errors import StudyError
 from symtuner.records import Trial, TrialState
-from symtuner.settings import OBJECTIVES
 from symtuner.storage import DB_NAME, ActionRecord, StudyStore, TuningVersion, Verdict
 
 #: Dropdown value meaning "the running trial, or else the newest one".
@@ -41,7 +40,14 @@ class StudySnapshot:
 
     @property
     def maximize(self) -> bool:
-        return OBJECTIVES.get(self.objective, ("", True))[1]
+        """Whether the objective is maximised, as the study's settings say (True when they cannot tell)."""
+        from symtuner.errors import ConfigError
+        from symtuner.neural.metrics import objective_direction
+
+        try:
+            return objective_direction(self.objective, str(self.settings.get("direction", "auto")))
+        except ConfigError:
+            return True
 
     @property
     def planned_epochs(self) -> int | None:

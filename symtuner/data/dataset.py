@@ -3,10 +3,13 @@
 A user's data function returns the seed's five values ``(x_train, x_test,
 y_train, y_test, n_classes)``; :func:`validate_dataset` checks them once, up
 front, so a bad data set fails with one message instead of deep inside Keras.
+``n_classes = 0`` makes it a regression: ``y`` then holds real-valued
+targets, one column per output.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +23,12 @@ _NAN_CHUNK = 4096
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """Training and test arrays of one classification task.
+    """Training and test arrays of one classification or regression task.
 
     ``x`` arrays are float32 with the sample axis first (images as
-    ``(N, H, W, C)``); ``y`` arrays hold integer class indices.
+    ``(N, H, W, C)``); for a classification ``y`` arrays hold integer class
+    indices, for a regression (``n_classes == 0``) float32 targets of shape
+    ``(N, n_outputs)``.
     """
 
     x_train: np.ndarray
@@ -46,10 +51,35 @@ class Dataset:
     def n_test(self) -> int:
         return int(self.x_test.shape[0])
 
+    @property
+    def is_regression(self) -> bool:
+        return self.n_classes == 0
+
+    @property
+    def n_outputs(self) -> int:
+        """Units of the network's output: one per class, or one per regression target."""
+        return int(self.y_train.shape[1]) if self.is_regression else self.n_classes
+
+    @property
+    def loss_baseline(self) -> float | None:
+        """The loss of a guess that knows nothing, with the loss symtuner trains with.
+
+        ln(n_classes) for a classifier (cross-entropy of a uniform guess); for
+        a regression the mean squared error of always predicting the training
+        targets' mean (their variance, averaged over the outputs). None when
+        the targets are constant. The diagnosis measures its loss thresholds
+        in this unit.
+        """
+        if not self.is_regression:
+            return math.log(self.n_classes)
+        variance = float(np.mean(np.var(self.y_train.astype(np.float64), axis=0)))
+        return variance if variance > 0 and math.isfinite(variance) else None
+
     def describe(self) -> str:
-        """One line for logs: name, sizes, sample shape and classes."""
+        """One line for logs: name, sizes, sample shape and classes (or targets)."""
+        task = f"regression of {self.n_outputs} target(s)" if self.is_regression else f"{self.n_classes} classes"
         return (f"{self.name}: {self.n_train} training and {self.n_test} test samples of shape "
-                f"{self.input_shape}, {self.n_classes} classes")
+                f"{self.input_shape}, {task}")
 
 
 #: Most classes a data set may declare (the output layer has one unit per class).
@@ -60,15 +90,18 @@ def validate_dataset(x_train: Any, x_test: Any, y_train: Any, y_test: Any, n_cla
                      name: str = "data set") -> Dataset:
     """Check the seed's five values and return them as a :class:`Dataset`.
 
-    Labels may be class indices or one-hot rows; ``(N, H, W)`` images get a
-    channel axis; uint8 images are scaled to [0, 1]. Anything unusable raises
-    one :class:`~symtuner.errors.DataError` that names the bad value.
+    Labels may be class indices or one-hot rows; ``n_classes = 0`` means
+    regression targets (finite numbers, ``(N,)`` or ``(N, outputs)``).
+    ``(N, H, W)`` images get a channel axis; uint8 images are scaled to
+    [0, 1]. Anything unusable raises one
+    :class:`~symtuner.errors.DataError` that names the bad value.
     """
     if isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)):
-        raise DataError(f"{name}: n_classes must be an integer, got {n_classes!r}")
+        raise DataError(f"{name}: n_classes must be an integer (0 for a regression), got {n_classes!r}")
     n_classes = int(n_classes)
-    if n_classes < 2:
-        raise DataError(f"{name}: n_classes must be at least 2, got {n_classes}")
+    if n_classes < 0 or n_classes == 1:
+        raise DataError(f"{name}: n_classes must be at least 2 for a classification, or 0 for a regression, "
+                        f"got {n_classes}")
     if n_classes > MAX_CLASSES:
         raise DataError(f"{name}: n_classes {n_classes} is more than a classifier's output layer can hold here "
                         f"(at most {MAX_CLASSES})")
@@ -76,8 +109,14 @@ def validate_dataset(x_train: Any, x_test: Any, y_train: Any, y_test: Any, n_cla
     if xs["x_train"].shape[1:] != xs["x_test"].shape[1:]:
         raise DataError(f"{name}: x_train samples have shape {xs['x_train'].shape[1:]} but x_test samples "
                         f"have shape {xs['x_test'].shape[1:]}")
-    ys = {"y_train": _labels(y_train, "y_train", n_classes, name),
-          "y_test": _labels(y_test, "y_test", n_classes, name)}
+    if n_classes == 0:
+        ys = {"y_train": _targets(y_train, "y_train", name), "y_test": _targets(y_test, "y_test", name)}
+        if ys["y_train"].shape[1] != ys["y_test"].shape[1]:
+            raise DataError(f"{name}: y_train has {ys['y_train'].shape[1]} target column(s) but y_test has "
+                            f"{ys['y_test'].shape[1]}")
+    else:
+        ys = {"y_train": _labels(y_train, "y_train", n_classes, name),
+              "y_test": _labels(y_test, "y_test", n_classes, name)}
     for part in ("train", "test"):
         n_x, n_y = len(xs[f"x_{part}"]), len(ys[f"y_{part}"])
         if n_x != n_y:
@@ -111,6 +150,29 @@ def _features(x: Any, label: str, name: str) -> np.ndarray:
             bad = start + int(np.argmin(finite))
             raise DataError(f"{name}: {label} holds NaN or infinite values (first in sample {bad})")
     return np.ascontiguousarray(out)
+
+
+def _targets(y: Any, label: str, name: str) -> np.ndarray:
+    """Regression targets as float32 ``(N, outputs)``: finite numbers, one row per sample."""
+    try:
+        arr = np.asarray(y)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{name}: {label} is not an array ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise DataError(f"{name}: {label} must hold numbers (regression targets), got dtype {arr.dtype}")
+    if arr.ndim == 1:
+        arr = arr[:, np.newaxis]
+    if arr.ndim != 2:
+        raise DataError(f"{name}: {label} must be regression targets of shape (N,) or (N, outputs), "
+                        f"got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise DataError(f"{name}: {label} is empty")
+    with np.errstate(over="ignore"):
+        out = arr.astype(np.float32)
+    finite = np.isfinite(out).all(axis=1)
+    if not finite.all():
+        raise DataError(f"{name}: {label} holds NaN or infinite values (first in sample {int(np.argmin(finite))})")
+    return out
 
 
 def _labels(y: Any, label: str, n_classes: int, name: str) -> np.ndarray:

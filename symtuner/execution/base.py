@@ -140,4 +140,4 @@ def make_dispatcher(execution: ExecutionSettings, dataset: Any, network: Any, co
     from symtuner.neural.executor import InProcessExecutor
 
     factory = executor_factory or InProcessExecutor
-    return InlineDispatcher(factory(dataset, resolve_network(network), config))
+    return InlineDispatcher(factory(dataset, resolve_network(network, dataset.is_regression), config))

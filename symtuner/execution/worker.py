@@ -34,14 +34,15 @@ class Work:
     executor_factory: Any = None
 
 
-def resolve_network(network: Any) -> Callable[..., Any]:
-    """The network function ``network`` names: ``"default"``, a ``module:function`` spec, or itself."""
+def resolve_network(network: Any, regression: bool = False) -> Callable[..., Any]:
+    """The network function ``network`` names: ``"default"`` (the default classifier, or regressor
+    for a ``regression``), a ``module:function`` spec, or itself."""
     if callable(network):
         return network  # type: ignore[no-any-return]
     if network in (None, "default"):
-        from symtuner.neural.builder import build_default_network
+        from symtuner.neural.builder import build_default_network, build_default_regressor
 
-        return build_default_network
+        return build_default_regressor if regression else build_default_network
     from symtuner.plugins import load_callable
 
     return load_callable(network, "network function")
@@ -56,7 +57,8 @@ def check_work(network: Any, space: Any, architecture: Any, dataset: Dataset, co
     from symtuner.neural.training import check_before_study, split_validation
 
     split = split_validation(dataset, config.validation_split, config.split_seed)
-    check_before_study(resolve_network(network), space, architecture, dataset, len(split.y_fit))
+    check_before_study(resolve_network(network, dataset.is_regression), space, architecture, dataset,
+                       len(split.y_fit), config.metrics, config.objective)
 
 
 def check_picklable(value: Any, what: str) -> None:
@@ -106,11 +108,11 @@ def run_work(work: Work, dataset: Dataset, split: Any, report: Callable[[int, di
         return STOPPED_BY_DRIVER if should_stop() else ""
 
     if work.executor_factory is not None:  # a stand-in trainer (simulated curves)
-        executor = work.executor_factory(dataset, resolve_network(work.network), work.config)
+        executor = work.executor_factory(dataset, resolve_network(work.network, dataset.is_regression), work.config)
         return executor.run(work.spec, on_epoch=on_epoch)
     from symtuner.neural.training import train_trial
 
-    return train_trial(work.spec, dataset, resolve_network(work.network), work.config, on_epoch, split=split)
+    return train_trial(work.spec, dataset, resolve_network(work.network, dataset.is_regression), work.config, on_epoch, split=split)
 
 
 def error_message(exc: BaseException) -> tuple[str, str]:

@@ -156,3 +156,8 @@ def classifier(x: Any, n_classes: int, params: Mapping[str, Any], arch: Architec
     """The output: Dense(n_classes) with the regulariser, then softmax."""
     x = dense(x, n_classes, params, arch, name="logits")
     return keras.layers.Activation("softmax", name="output")(x)
+
+
+def regressor(x: Any, n_outputs: int, params: Mapping[str, Any], arch: Architecture) -> Any:
+    """The output of a regression: Dense(n_outputs) with the regulariser, linear."""
+    return dense(x, n_outputs, params, arch, name="output")

@@ -13,7 +13,6 @@ model.
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -28,29 +27,6 @@ from symtuner.errors import ConfigError
 OUTPUT_TOLERANCE = 1e-3
 #: The only activation that turns a layer's outputs into one distribution over its units.
 _DISTRIBUTION = "softmax"
-
-#: Said when a network function compiles its model (constant, so Python shows it once per process).
-COMPILED_WARNING = (
-    "the network function returned a compiled model: symtuner compiles it again with sparse categorical "
-    "cross-entropy, accuracy and the trial's optimizer and learning rate, because the diagnosis reads those "
-    "curves; the model's own loss, metrics and optimizer are not used")
-
-
-def warn_if_compiled(model: Any) -> bool:
-    """Warn (``UserWarning``) that a model compiled by the network function is compiled again.
-
-    symtuner must choose the loss and metrics the diagnosis reads and the
-    optimizer the search space tunes, so it never trains with the user's
-    compile; saying so keeps that from happening silently. The message is
-    the same for every trial, so Python's default warning filter shows it
-    once per process (once per study run in one process). Returns whether
-    the model was compiled.
-    """
-    if not getattr(model, "compiled", False):
-        return False
-    warnings.warn(COMPILED_WARNING, UserWarning, stacklevel=1)  # one location: one warning per process
-    return True
-
 
 def check_output(model: keras.Model, n_classes: int, sample: Any) -> None:
     """Raise ConfigError unless ``model`` outputs a probability distribution over ``n_classes`` classes.

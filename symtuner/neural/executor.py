@@ -42,7 +42,8 @@ class InProcessExecutor:
 
     def check(self, space: SearchSpace, architecture: Architecture) -> None:
         """Raise ConfigError when the space, the network or the data cannot make a trial."""
-        check_before_study(self.network_fn, space, architecture, self.dataset, len(self._split.y_fit))
+        check_before_study(self.network_fn, space, architecture, self.dataset, len(self._split.y_fit),
+                           self.config.metrics, self.config.objective)
 
     def run(self, spec: TrialSpec, on_epoch: EpochCallback | None = None) -> TrainResult:
         return train_trial(spec, self.dataset, self.network_fn, self.config, on_epoch, split=self._split)

@@ -73,6 +73,10 @@ class TrainingConfig:
     #: the user's own Keras callbacks: a function returning them (called for every trial, so each trial
     #: gets fresh ones), its ``module:function`` spec, or a list of callback objects shared by the trials
     callbacks: Any = None
+    #: extra metrics every trial logs (``symtuner.neural.metrics.EXTRA_METRICS``)
+    metrics: tuple[str, ...] = ()
+    #: the study's objective: :func:`check_before_study` checks that the trials log it
+    objective: str = "val_accuracy"
 
     def __post_init__(self) -> None:
         if not (self.callbacks is None or isinstance(self.callbacks, (str, list, tuple)) or callable(self.callbacks)):
@@ -113,6 +117,10 @@ class TrainResult:
 
     ``ignored_changes`` lists the architecture changes the built model does
     not show (see :func:`symtuner.neural.checks.check_network`).
+    ``val_metrics`` and ``test_metrics`` hold every metric the final
+    evaluations gave, by name (``loss`` is the data loss, ``accuracy``,
+    ``auc``, ``mae``, ...); ``val_accuracy`` and ``test_accuracy`` are NaN
+    when the trials log no accuracy (a regression).
     """
 
     curve: LearningCurve
@@ -129,6 +137,24 @@ class TrainResult:
     #: the same, by architecture feature (``l2``, ``batch_norm``, ...): what the tuner undoes
     ignored_features: dict[str, str] = field(default_factory=dict)
     stopped: str = ""
+    val_metrics: dict[str, float] = field(default_factory=dict)
+    test_metrics: dict[str, float] = field(default_factory=dict)
+    #: whether the model trained with symtuner's loss (False: the user's own compile)
+    own_loss: bool = True
+
+    def objective_value(self, objective: str) -> float:
+        """The value of ``objective`` (``val_accuracy``, ``val_auc``, ...) in the final validation.
+
+        The trainers of tests and simulations that fill only the four scores
+        give ``val_accuracy`` and ``val_loss`` through them.
+        """
+        key = objective[len("val_"):] if objective.startswith("val_") else objective
+        if key in self.val_metrics:
+            return float(self.val_metrics[key])
+        if key in ("accuracy", "loss"):
+            return float(self.val_accuracy if key == "accuracy" else self.val_loss)
+        logged = ", ".join(f"val_{name}" for name in sorted(self.val_metrics)) or "none"
+        raise ConfigError(f"objective {objective!r} is not among the metrics the trial logged ({logged})")
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,7 +168,8 @@ class ValidationSplit:
 
 
 def split_validation(dataset: Dataset, fraction: float, seed: int) -> ValidationSplit:
-    """Hold out ``fraction`` of the training data, stratified by class where possible."""
+    """Hold out ``fraction`` of the training data, stratified by class where possible (a
+    regression's split is a plain seeded one)."""
     from sklearn.model_selection import train_test_split
 
     n = dataset.n_train
@@ -152,8 +179,8 @@ def split_validation(dataset: Dataset, fraction: float, seed: int) -> Validation
                         f"{n} training samples")
     indices = np.arange(n)
     try:
-        fit_idx, val_idx = train_test_split(indices, test_size=n_val, stratify=dataset.y_train,
-                                            random_state=seed)
+        fit_idx, val_idx = train_test_split(indices, test_size=n_val, random_state=seed,
+                                            stratify=None if dataset.is_regression else dataset.y_train)
     except ValueError:  # a class too rare to stratify, or fewer held-out samples than classes
         fit_idx, val_idx = train_test_split(indices, test_size=n_val, random_state=seed)
     fit_idx, val_idx = np.sort(fit_idx), np.sort(val_idx)
@@ -184,25 +211,62 @@ def batch_size_param(params: Mapping[str, Any], n_samples: int) -> int:
     return max(1, min(int(round(value)), n_samples))
 
 
+@dataclass(frozen=True)
+class CompileRule:
+    """How every trial's model is compiled: with symtuner's loss and metrics, or as the user compiled it.
+
+    A model the network function returns uncompiled gets symtuner's compile
+    (:func:`compile_model`). A model it returns compiled (``given``, its
+    ``get_compile_config()``) is trained as compiled: its loss, metrics and
+    other compile options are kept, and symtuner changes only the optimizer,
+    and only where the search space tunes it: the ``optimizer`` HP picks the
+    optimizer's type, the ``learning_rate`` HP its learning rate (the other
+    one stays the user's). Either way the loss alone (without the L2
+    penalty) is logged as :data:`DATA_LOSS`, which the diagnosis reads.
+    """
+
+    n_classes: int
+    metrics: tuple[str, ...] = ()
+    given: dict[str, Any] | None = None
+
+    @classmethod
+    def for_model(cls, model: Any, dataset: Dataset, metrics: tuple[str, ...] = ()) -> CompileRule:
+        given = model.get_compile_config() if getattr(model, "compiled", False) else None
+        return cls(dataset.n_classes, tuple(metrics), given or None)
+
+    @property
+    def symtuners_loss(self) -> bool:
+        """Whether the loss is symtuner's own, whose scale the diagnosis knows (see ``loss_baseline``)."""
+        return self.given is None
+
+    def compile(self, model: Any, params: Mapping[str, Any]) -> None:
+        """Compile ``model`` for a trial with ``params`` (a fresh optimizer, no state)."""
+        if self.given is None:
+            compile_model(model, params, self.n_classes, self.metrics)
+            return
+        _compile_as_given(model, params, self.given, self.metrics, self.n_classes)
+
+
 def check_before_study(network_fn: NetworkFn, space: SearchSpace, architecture: Architecture,
-                       dataset: Dataset, n_fit: int) -> None:
+                       dataset: Dataset, n_fit: int, metrics: tuple[str, ...] = (),
+                       objective: str | None = None) -> None:
     """Check that trials can run at all, before a study is created (raises ConfigError).
 
     The training HPs (optimizer, learning rate, batch size) are checked at
     both corners of the space; the network is built once at the space's
     lowest values (the first category of each categorical) and checked to
-    be a single-output ``keras.Model`` whose output on a few training
-    samples is a probability distribution over the classes
-    (:func:`symtuner.neural.checks.check_output`). Anything the network
-    function or that forward pass raises there is reported as a ConfigError
+    be a single-output ``keras.Model`` with one output unit per class (a
+    probability distribution, :func:`symtuner.neural.checks.check_output`,
+    unless the user compiled it) or per regression target. It is compiled
+    as the trials will be (:class:`CompileRule`) and evaluated on a few
+    training samples, so that an ``objective`` the trials would not log
+    fails here, naming the metrics they do log. Anything the network
+    function or that forward pass raises is reported as a ConfigError
     naming the values it was built with, so a bad space, a bad network
     function or data the network cannot take fail before anything is
-    stored. A model the network function compiled is warned about here
-    (see :func:`symtuner.neural.checks.warn_if_compiled`).
+    stored.
     """
     import keras
-
-    from symtuner.neural.checks import warn_if_compiled
 
     low = {dim.name: dim.categories[0] if isinstance(dim, Categorical) else dim.low for dim in space.dimensions}
     high = {dim.name: dim.categories[-1] if isinstance(dim, Categorical) else dim.high for dim in space.dimensions}
@@ -211,39 +275,48 @@ def check_before_study(network_fn: NetworkFn, space: SearchSpace, architecture: 
         batch_size_param(point, n_fit)
     keras.backend.clear_session()
     try:
-        model = network_fn(dict(low), architecture, dataset.input_shape, dataset.n_classes)
+        model = network_fn(dict(low), architecture, dataset.input_shape, dataset.n_outputs)
     except ConfigError as exc:
         raise ConfigError(f"the network cannot be built from the search space: {exc}") from None
     except Exception as exc:
         raise ConfigError(f"the network function fails on the search space's lowest values {low}: "
                           f"{type(exc).__name__}: {exc}") from None
     try:
-        warn_if_compiled(model)
-        _check_model(model, dataset)
+        rule = CompileRule.for_model(model, dataset, metrics)
+        _check_model(model, dataset, rule)
+        rule.compile(model, low)
+        logged = model.evaluate(dataset.x_train[:OUTPUT_SAMPLES], dataset.y_train[:OUTPUT_SAMPLES], verbose=0,
+                                return_dict=True)
     except ConfigError:
         raise
     except Exception as exc:
         raise ConfigError(f"the network built from the search space's lowest values {low} fails on "
-                          f"{OUTPUT_SAMPLES} training samples: {type(exc).__name__}: {exc}") from None
+                          f"{OUTPUT_SAMPLES} training samples: {type(exc).__name__}: {brief(exc)}") from None
     finally:
         keras.backend.clear_session()
+    if objective is not None:
+        names = sorted(set(data_losses(dict(logged))) - {"penalised_loss"})
+        if objective[len("val_"):] not in names:
+            raise ConfigError(f"objective {objective!r} is not logged by the trials; they log "
+                              f"{', '.join('val_' + n for n in names)} (add the metric with "
+                              "metrics = [...] or compile your model with it)")
 
 
 def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config: TrainingConfig,
                 on_epoch: EpochCallback | None = None, *, split: ValidationSplit | None = None) -> TrainResult:
     """Build, train, validate, test and save one network.
 
-    Bad HP values, and a network whose output is not a probability
-    distribution, raise ConfigError; anything else that breaks building or
-    training raises TrialFailed with the reason. A run whose loss turns NaN
-    stops early and is returned, NaNs included, so it can be diagnosed. The
-    model is always compiled here (:func:`compile_model`), also one the
-    network function compiled, with a warning. It is saved without its
-    optimizer's state (:func:`save_model`).
+    Bad HP values, and a network whose output does not fit the task, raise
+    ConfigError; anything else that breaks building or training raises
+    TrialFailed with the reason. A run whose loss turns NaN stops early and
+    is returned, NaNs included, so it can be diagnosed. The model is
+    compiled as :class:`CompileRule` says (symtuner's compile, or the
+    user's with the tuned optimizer). It is saved without its optimizer's
+    state (:func:`save_model`).
     """
     import keras
 
-    from symtuner.neural.checks import ignored_features, warn_if_compiled
+    from symtuner.neural.checks import ignored_features
 
     if split is None:
         split = split_validation(dataset, config.validation_split, config.split_seed)
@@ -251,15 +324,15 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
     keras.utils.set_random_seed(int(spec.seed) % 2**32)
     params = dict(spec.params)
     try:
-        model = network_fn(params, spec.architecture, dataset.input_shape, dataset.n_classes)
+        model = network_fn(params, spec.architecture, dataset.input_shape, dataset.n_outputs)
     except ConfigError:
         raise
     except Exception as exc:
         raise TrialFailed(f"trial {spec.number}: building the network failed: "
                           f"{type(exc).__name__}: {exc}") from exc
-    warn_if_compiled(model)
+    rule = CompileRule.for_model(model, dataset, config.metrics)
     try:
-        _check_model(model, dataset)
+        _check_model(model, dataset, rule)
     except ConfigError:
         raise
     except Exception as exc:
@@ -270,7 +343,7 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
     batch_size = batch_size_param(params, len(split.y_fit))
     callbacks: list[Any] = []
     try:
-        compile_model(model, params)
+        rule.compile(model, params)
         start = time.perf_counter()
         callbacks = _callbacks(spec, config, on_epoch)
         history = model.fit(split.x_fit, split.y_fit, validation_data=(split.x_val, split.y_val),
@@ -279,40 +352,121 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
         stopped = next((getattr(c, "stopped", "") for c in callbacks if getattr(c, "stopped", "")), "")
         seconds = time.perf_counter() - start
         eval_batch = max(batch_size, EVAL_BATCH)
-        val = model.evaluate(split.x_val, split.y_val, batch_size=eval_batch, verbose=0, return_dict=True)
-        test = model.evaluate(dataset.x_test, dataset.y_test, batch_size=eval_batch, verbose=0,
-                              return_dict=True)
-        curve = LearningCurve.from_history(data_losses({k: [float(v) for v in values]
-                                                        for k, values in history.history.items()}))
-        save_model(model, spec.model_path, params)
+        val = _scores(model.evaluate(split.x_val, split.y_val, batch_size=eval_batch, verbose=0,
+                                     return_dict=True))
+        test = _scores(model.evaluate(dataset.x_test, dataset.y_test, batch_size=eval_batch, verbose=0,
+                                      return_dict=True))
+        logged = data_losses({k: [float(v) for v in values] for k, values in history.history.items()})
+        curve = LearningCurve.from_epochs([{k: values[i] for k, values in logged.items() if i < len(values)}
+                                           for i in range(max(map(len, logged.values()), default=0))])
+        save_model(model, spec.model_path, params, rule)
     except ConfigError:
         raise
     except Exception as exc:
         if any(getattr(c, "error", None) is exc for c in callbacks):
             raise  # recording the epoch failed (say, the study database): the loop must see it as it is
-        raise TrialFailed(f"trial {spec.number}: training failed: {type(exc).__name__}: {exc}") from exc
-    return TrainResult(curve=curve, val_loss=float(val[DATA_LOSS]), val_accuracy=float(val["accuracy"]),
-                       test_loss=float(test[DATA_LOSS]), test_accuracy=float(test["accuracy"]),
+        raise TrialFailed(f"trial {spec.number}: training failed: {type(exc).__name__}: {brief(exc)}") from exc
+    return TrainResult(curve=curve, val_loss=val["loss"], val_accuracy=val.get("accuracy", math.nan),
+                       test_loss=test["loss"], test_accuracy=test.get("accuracy", math.nan),
                        train_seconds=seconds, epochs_run=curve.n_epochs, model_path=spec.model_path,
                        log_dir=spec.log_dir, params_count=int(model.count_params()),
-                       ignored_changes=ignored, ignored_features=ignored_by_feature, stopped=stopped)
+                       ignored_changes=ignored, ignored_features=ignored_by_feature, stopped=stopped,
+                       val_metrics=val, test_metrics=test, own_loss=rule.symtuners_loss)
 
 
-def compile_model(model: Any, params: Mapping[str, Any]) -> None:
-    """Compile ``model`` the way every trial trains: the loss and metrics the diagnosis reads.
+def brief(exc: BaseException) -> str:
+    """An exception's message without the graph trace TensorFlow appends to its errors.
 
-    Sparse categorical cross-entropy on the network's probabilities,
-    accuracy, and the cross-entropy alone as :data:`DATA_LOSS` (Keras's
-    ``loss`` adds the L2 penalty), with a fresh optimizer from the
-    ``optimizer`` and ``learning_rate`` HPs.
+    TensorFlow's ``InvalidArgumentError`` and the like carry every frame of
+    the graph in their message; what a user needs is the first line and the
+    last line that says what went wrong (say, ``Incompatible shapes: [8] vs.
+    [8,3]``).
+    """
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if len(lines) <= 2:
+        return " ".join(lines)
+    said = [line for line in lines if not line.startswith(("[[", "File ", "Detected at node"))]
+    last = said[-1] if said else lines[-1]
+    return f"{lines[0]} ... {last}" if last != lines[0] else lines[0]
+
+
+def _scores(logs: Mapping[str, Any]) -> dict[str, float]:
+    """An evaluation's results with the data loss as ``loss`` (the penalised one as ``penalised_loss``)."""
+    return {key: float(value) for key, value in data_losses(dict(logs)).items()}
+
+
+def compile_model(model: Any, params: Mapping[str, Any], n_classes: int = 10,
+                  metrics: tuple[str, ...] = ()) -> None:
+    """Compile ``model`` the way symtuner trains: the loss and metrics the diagnosis reads.
+
+    A classifier (``n_classes`` >= 2): sparse categorical cross-entropy on
+    the network's probabilities, accuracy, and the cross-entropy alone as
+    :data:`DATA_LOSS` (Keras's ``loss`` adds the L2 penalty). A regression
+    (``n_classes == 0``): mean squared error, the mean absolute error as
+    ``mae``, and the squared error alone as :data:`DATA_LOSS`. ``metrics``
+    adds extra ones (:func:`symtuner.neural.metrics.extra_metrics`). The
+    optimizer is a fresh one from the ``optimizer`` and ``learning_rate`` HPs.
     """
     import keras
 
+    from symtuner.neural.metrics import extra_metrics
+
+    extra = extra_metrics(metrics, n_classes)
+    if n_classes == 0:
+        names = {getattr(m, "name", "") for m in extra}
+        base = [] if "mae" in names else [keras.metrics.MeanAbsoluteError(name="mae")]
+        model.compile(optimizer=make_optimizer(params), loss="mean_squared_error",
+                      metrics=[*base, *extra, keras.metrics.MeanSquaredError(name=DATA_LOSS)])
+        return
     model.compile(optimizer=make_optimizer(params), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name=DATA_LOSS)])
+                  metrics=["accuracy", *extra, keras.metrics.SparseCategoricalCrossentropy(name=DATA_LOSS)])
 
 
-def save_model(model: Any, path: Path, params: Mapping[str, Any]) -> None:
+def _compile_as_given(model: Any, params: Mapping[str, Any], given: dict[str, Any],
+                      metrics: tuple[str, ...], n_classes: int) -> None:
+    """Compile ``model`` with the user's compile config, the tuned optimizer, and the data-loss metric."""
+    from keras.saving import deserialize_keras_object
+
+    from symtuner.neural.keras_metrics import LossMetric
+    from symtuner.neural.metrics import extra_metrics
+
+    config = dict(deserialize_keras_object(given))  # fresh objects: no state shared between trials
+    loss = config.get("loss")
+    if loss is None or isinstance(loss, (dict, list, tuple)):
+        raise ConfigError(f"the network function compiled its model with loss {loss!r}; symtuner trains a "
+                          "compiled model only with one loss for its one output")
+    user_metrics = list(config.get("metrics") or [])
+    config["metrics"] = [*user_metrics, *extra_metrics(metrics, n_classes), LossMetric(loss, name=DATA_LOSS)]
+    config["optimizer"] = _tuned_optimizer(config.get("optimizer"), params)
+    model.compile(**config)
+
+
+def _classes_of(model: Any) -> int:
+    """The output width of a user's classifier (extra metrics need the class count)."""
+    width = model.outputs[0].shape[-1] if getattr(model, "outputs", None) else None
+    return int(width) if width else 0
+
+
+def _tuned_optimizer(given: Any, params: Mapping[str, Any]) -> Any:
+    """The user's optimizer with the space's ``optimizer`` type and ``learning_rate`` where tuned."""
+    import keras
+
+    if "optimizer" not in params and "learning_rate" not in params:
+        return given if given is not None else make_optimizer(params)
+    user = keras.optimizers.get(given) if given is not None else None
+    if "optimizer" in params or user is None:
+        rate = params.get("learning_rate")
+        if rate is None and user is not None:
+            rate = float(keras.ops.convert_to_numpy(user.learning_rate))
+        return make_optimizer({**params, "learning_rate": rate if rate is not None
+                               else TRAINING_DEFAULTS["learning_rate"]})
+    config = user.get_config()
+    make_optimizer({"optimizer": "adam", "learning_rate": params["learning_rate"]})  # checks the value
+    config["learning_rate"] = float(_plain(params["learning_rate"]))
+    return type(user).from_config(config)
+
+
+def save_model(model: Any, path: Path, params: Mapping[str, Any], rule: CompileRule | None = None) -> None:
     """Save a trained model to ``path`` (a ``.keras`` file) without its optimizer's state.
 
     Adam-like optimizers keep two values per weight, so with their state a
@@ -320,23 +474,27 @@ def save_model(model: Any, path: Path, params: Mapping[str, Any]) -> None:
     model (predict, evaluate, inspect, export) needs it. Keras 3's
     ``.keras`` format saves the state of the optimizer the model holds
     (``include_optimizer`` applies to HDF5 files only), so the model is
-    compiled again first, with a fresh optimizer that has no state yet: the
+    compiled again first, as it trained (``rule``; symtuner's classifier
+    compile when None), with a fresh optimizer that has no state yet: the
     file keeps the compile settings and the weights. It loads with
-    ``keras.saving.load_model(path, compile=False)`` (or
-    :func:`symtuner.models.load_model`); loading it compiled works too, with
-    Keras's warning that no optimizer state was saved. The model's metrics
+    ``keras.saving.load_model(path)`` (Keras says that no optimizer state
+    was saved) or :func:`symtuner.models.load_model`. The model's metrics
     are reset by the new compile: save after evaluating.
     """
-    compile_model(model, params)
+    (rule or CompileRule(n_classes=_classes_of(model) or 10)).compile(model, params)
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
 
 
-def _check_model(model: Any, dataset: Dataset) -> None:
-    """A network function must return one single-output model giving probabilities over n_classes.
+def _check_model(model: Any, dataset: Dataset, rule: CompileRule) -> None:
+    """A network function must return one single-output model with one unit per class (or target).
 
-    The output is checked by :func:`symtuner.neural.checks.check_output` on
-    the first :data:`OUTPUT_SAMPLES` training samples.
+    A classifier compiled by symtuner must output probabilities: checked by
+    :func:`symtuner.neural.checks.check_output` on the first
+    :data:`OUTPUT_SAMPLES` training samples. A model the user compiled
+    keeps its own output (logits with a ``from_logits`` loss are fine);
+    it is run on those samples all the same, so that one that cannot take
+    the data fails here.
     """
     import keras
 
@@ -347,19 +505,26 @@ def _check_model(model: Any, dataset: Dataset) -> None:
     outputs = getattr(model, "outputs", None)
     if outputs is not None and len(outputs) != 1:
         raise ConfigError(f"the network must have one output, got {len(outputs)}")
+    what = f"{dataset.n_outputs} regression target(s)" if dataset.is_regression else f"{dataset.n_classes} classes"
     if outputs:
         width = outputs[0].shape[-1]
-        if width is not None and width != dataset.n_classes:
-            raise ConfigError(f"the network's output has {width} units but {dataset.name} has "
-                              f"{dataset.n_classes} classes")
-    check_output(model, dataset.n_classes, dataset.x_train[:OUTPUT_SAMPLES])
+        if width is not None and width != dataset.n_outputs:
+            raise ConfigError(f"the network's output has {width} units but {dataset.name} has {what}")
+    sample = dataset.x_train[:OUTPUT_SAMPLES]
+    if dataset.is_regression or not rule.symtuners_loss:
+        out = np.asarray(keras.ops.convert_to_numpy(model(sample, training=False)))
+        if out.ndim != 2 or out.shape[1] != dataset.n_outputs:
+            raise ConfigError(f"the network's output has shape {tuple(out.shape[1:])} per sample; expected "
+                              f"({dataset.n_outputs},): one value per {'target' if dataset.is_regression else 'class'}")
+        return
+    check_output(model, dataset.n_classes, sample)
 
 
 def _callbacks(spec: TrialSpec, config: TrainingConfig, on_epoch: EpochCallback | None) -> list[Any]:
     import keras
 
     callbacks: list[Any] = [
-        keras.callbacks.EarlyStopping(monitor=f"val_{DATA_LOSS}", patience=config.patience,
+        keras.callbacks.EarlyStopping(monitor=f"val_{DATA_LOSS}", mode="min", patience=config.patience,
                                       restore_best_weights=True),
         keras.callbacks.TerminateOnNaN(),
     ]

@@ -22,10 +22,10 @@ from typing import Any
 
 from symtuner.architecture import Architecture
 from symtuner.errors import DamagedStoreError, StudyError, SymtunerError
-from symtuner.records import Diagnosis, LearningCurve, Trial, TrialState
+from symtuner.records import CURVE_KEYS, Diagnosis, LearningCurve, Trial, TrialState
 from symtuner.space import SearchSpace
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "study.db"
 
 _SCHEMA = """
@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS epochs (
     trial INTEGER NOT NULL REFERENCES trials(number),
     epoch INTEGER NOT NULL,
     loss REAL, accuracy REAL, val_loss REAL, val_accuracy REAL,
-    recorded_at REAL NOT NULL,
+    recorded_at REAL NOT NULL, metrics TEXT,
     PRIMARY KEY (trial, epoch)
 );
 CREATE TABLE IF NOT EXISTS actions (
@@ -224,11 +224,15 @@ class StudyStore:
         return store
 
     def _migrate(self) -> None:
-        """Bring an older study up to this schema (version 2 added the verdicts table)."""
+        """Bring an older study up to this schema (version 2 added the verdicts table, version 3 the
+        epochs' other metrics)."""
         with self.transaction():
             for statement in _SCHEMA.split(";"):
                 if "verdicts (" in statement:
                     self._conn.execute(statement)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(epochs)")}
+            if "metrics" not in columns:
+                self._conn.execute("ALTER TABLE epochs ADD COLUMN metrics TEXT")
             self._conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
         self._schema = SCHEMA_VERSION
 
@@ -340,10 +344,16 @@ class StudyStore:
         return int(cur.lastrowid or 0)
 
     def record_epoch(self, trial: int, epoch: int, metrics: dict[str, float]) -> None:
+        """One epoch's logs: the four curve series in their columns, every other metric (``val_auc``,
+        ``mae``, ...) as JSON."""
+        others = {key: _num(value) for key, value in sorted(metrics.items())
+                  if key not in CURVE_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool)}
         self._write(
-            "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO epochs (trial, epoch, loss, accuracy, val_loss, val_accuracy, recorded_at, "
+            "metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (trial, epoch, _num(metrics.get("loss")), _num(metrics.get("accuracy")),
-             _num(metrics.get("val_loss")), _num(metrics.get("val_accuracy")), time.time()))
+             _num(metrics.get("val_loss")), _num(metrics.get("val_accuracy")), time.time(),
+             json.dumps(others) if others else None))
 
     def set_model_files(self, trial: int, model_path: str, log_dir: str) -> None:
         self._write("UPDATE trials SET model_path=?, log_dir=? WHERE number=?",
@@ -360,8 +370,7 @@ class StudyStore:
             (TrialState.COMPLETE, _num(objective), _num(val_accuracy), _num(val_loss), _num(test_loss),
              _num(test_accuracy), train_seconds, epochs_run, time.time(), trial))
         for epoch in range(curve.n_epochs):
-            self.record_epoch(trial, epoch, {key: getattr(curve, key)[epoch] for key in
-                                             ("loss", "accuracy", "val_loss", "val_accuracy")})
+            self.record_epoch(trial, epoch, curve.epoch(epoch))
 
     def fail_trial(self, trial: int, error: str, state: str = TrialState.FAILED) -> None:
         self._write("UPDATE trials SET state=?, error=?, finished_at=? WHERE number=?",
@@ -399,13 +408,14 @@ class StudyStore:
     def _curves(self, number: int | None = None) -> dict[int, LearningCurve]:
         sql = "SELECT * FROM epochs" + (" WHERE trial=?" if number is not None else "") + \
             " ORDER BY trial, epoch"
-        series: dict[int, dict[str, list[Any]]] = {}
+        rows: dict[int, list[dict[str, Any]]] = {}
         for row in self._conn.execute(sql, () if number is None else (number,)):
-            per = series.setdefault(row["trial"], {k: [] for k in ("loss", "accuracy", "val_loss",
-                                                                    "val_accuracy")})
-            for key in per:
-                per[key].append(row[key])
-        return {trial: LearningCurve(**{k: tuple(v) for k, v in s.items()}) for trial, s in series.items()}
+            logs = {key: row[key] for key in CURVE_KEYS}
+            if "metrics" in row.keys() and row["metrics"]:
+                logs |= _decode(row["metrics"], f"the metrics of trial {row['trial']}, epoch {row['epoch']}",
+                                self.directory, dict)
+            rows.setdefault(row["trial"], []).append(logs)
+        return {trial: LearningCurve.from_epochs(epochs) for trial, epochs in rows.items()}
 
     # -- actions and rule weights -----------------------------------------
     def add_actions(self, trial: int, actions: Sequence[ActionRecord]) -> None:

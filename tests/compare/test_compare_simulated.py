@@ -161,7 +161,7 @@ def test_a_space_file_is_every_runs_initial_space(tmp_path):
     out = tmp_path / "lowlr"
     assert cli.run(parse("--simulate", "--dataset", "digits-small", "--strategies", "symtuner,gp", "--seeds", "1",
                          "--trials", "3", "--epochs", "5", "--space", str(space_file), "--out", str(out))) == 0
-    expected = load_config(space_file).space
+    expected = load_config(space_file).space.apply()  # [[space]] entries applied to the images' default space
     for strategy in ("symtuner", "gp"):
         with StudyStore.open(run_dir(out, strategy, 0), readonly=True) as store:
             assert store.tuning_versions()[0].space == expected

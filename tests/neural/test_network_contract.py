@@ -1,4 +1,4 @@
-"""What a network function must return: a model ending in a probability distribution; symtuner compiles it."""
+"""What a network function must return: a model ending in a probability distribution (or compiled by its author)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from symtuner.architecture import Architecture
 from symtuner.errors import ConfigError, TrialFailed
 from symtuner.neural import TrainingConfig, TrialSpec, train_trial
-from symtuner.neural.checks import COMPILED_WARNING, check_output, output_layer
+from symtuner.neural.checks import check_output, output_layer
 from symtuner.neural.training import DATA_LOSS, check_before_study
 from symtuner.space import Categorical, Real, SearchSpace
 
@@ -40,7 +40,8 @@ def dense_network(activation: str | None, units: int | None = None):
 def compiled_network(params, arch, input_shape, n_classes):
     """A correct network that its author compiled with a loss and optimizer of their own."""
     model = dense_network("softmax")(params, arch, input_shape, n_classes)
-    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse", metrics=["mae"])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy",
+                  metrics=[keras.metrics.SparseTopKCategoricalAccuracy(k=2, name="top2")])
     return model
 
 
@@ -72,25 +73,48 @@ class SubclassedSoftmax(keras.Model):
 # -- a model that comes back compiled ------------------------------------------------------------------------
 
 @pytest.mark.keras
-def test_a_compiled_model_is_warned_about_and_trained_with_symtuners_compile(tmp_path, tiny_dataset):
-    with pytest.warns(UserWarning, match="returned a compiled model: symtuner compiles it again"):
-        result = train_trial(spec_for(tmp_path), tiny_dataset, compiled_network, CONFIG)
-    assert result.epochs_run == 2 and 0 <= result.val_accuracy <= 1
-    assert all(np.isfinite(result.curve.accuracy))  # mse + mae would leave no accuracy to record
-    with zipfile.ZipFile(result.model_path) as archive:
-        compile_config = json.loads(archive.read("config.json"))["compile_config"]
-    assert compile_config["loss"] == "sparse_categorical_crossentropy"
-    assert compile_config["optimizer"]["class_name"] == "Adam"
-    assert compile_config["optimizer"]["config"]["learning_rate"] == pytest.approx(PARAMS["learning_rate"])
-    assert DATA_LOSS in json.dumps(compile_config["metrics"])
+def _compile_config(path: Path) -> dict:
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(archive.read("config.json"))["compile_config"]
 
 
-def test_the_compiled_warning_shows_once_per_process(tiny_dataset):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("default")  # Python's own filter: each warning once per location
-        check_before_study(compiled_network, SPACE, Architecture(), tiny_dataset, 40)
-        check_before_study(compiled_network, SPACE, Architecture(), tiny_dataset, 40)
-    assert [str(w.message) for w in caught if issubclass(w.category, UserWarning)] == [COMPILED_WARNING]
+def test_a_compiled_model_trains_as_compiled_with_the_spaces_optimizer(tmp_path, tiny_dataset):
+    def logits_network(params, arch, input_shape, n_classes):
+        model = dense_network(None)(params, arch, input_shape, n_classes)  # logits: fine with its own loss
+        model.compile(optimizer=keras.optimizers.SGD(0.5),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        return model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        result = train_trial(spec_for(tmp_path), tiny_dataset, logits_network, CONFIG)
+    assert result.epochs_run == 2 and 0 <= result.val_accuracy <= 1 and not result.own_loss
+    config = _compile_config(result.model_path)
+    assert config["loss"]["config"]["from_logits"] is True  # the user's loss, not symtuner's
+    # the space tunes optimizer and learning rate: the trial's Adam at 1e-2 replaces the user's SGD(0.5)
+    assert config["optimizer"]["class_name"] == "Adam"
+    assert config["optimizer"]["config"]["learning_rate"] == pytest.approx(PARAMS["learning_rate"])
+    assert DATA_LOSS in json.dumps(config["metrics"]) and "accuracy" in json.dumps(config["metrics"])
+    # the data loss is the user's loss (cross-entropy on logits), recorded per epoch
+    assert np.all(np.isfinite(result.curve.loss)) and result.val_metrics["loss"] == pytest.approx(result.val_loss)
+
+
+def test_a_compiled_model_keeps_its_optimizer_type_when_only_the_learning_rate_is_tuned(tmp_path, tiny_dataset):
+    spec = TrialSpec(number=1, params={"learning_rate": 0.02, "batch_size": 16}, architecture=Architecture(),
+                     seed=0, model_path=tmp_path / "model.keras", log_dir=tmp_path / "logs")
+    result = train_trial(spec, tiny_dataset, compiled_network, CONFIG)
+    config = _compile_config(result.model_path)
+    assert config["optimizer"]["class_name"] == "SGD"
+    assert config["optimizer"]["config"]["learning_rate"] == pytest.approx(0.02)
+    assert config["loss"] == "sparse_categorical_crossentropy" and "top2" in result.val_metrics  # as compiled
+    assert not np.isfinite(result.val_accuracy) and result.curve.accuracy == ()  # no accuracy was compiled
+
+
+def test_a_compiled_models_objective_must_be_logged(tiny_dataset):
+    with pytest.raises(ConfigError, match=r"objective 'val_accuracy' is not logged by the trials; they log "
+                                          r"val_loss, val_top2"):
+        check_before_study(compiled_network, SPACE, Architecture(), tiny_dataset, 40, objective="val_accuracy")
+    check_before_study(compiled_network, SPACE, Architecture(), tiny_dataset, 40, objective="val_top2")
 
 
 def test_an_uncompiled_model_gives_no_warning(tiny_dataset):

@@ -139,7 +139,7 @@ def test_smallest_images_that_fit(small_params):
         build_default_network(params, Architecture(extra_conv=2), (28, 28, 1), 10)
 
 
-@pytest.mark.parametrize("input_shape", [(100,), (28, 28), (4, 28, 28, 1)])
+@pytest.mark.parametrize("input_shape", [(28, 28), (4, 28, 28, 1)])
 def test_non_images_are_rejected(small_params, input_shape):
     with pytest.raises(ConfigError, match="height, width, channels"):
         build_default_network(small_params, Architecture(), input_shape, 10)

@@ -52,8 +52,8 @@ def three():
 def raises():
     raise RuntimeError("no data today")
 
-def features_2d():
-    x, y = _xy(shape=(20,))
+def features_4d():
+    x, y = _xy(shape=(4, 5, 6, 1))
     return x[:30], x[30:], y[:30], y[30:], 3
 
 def images_2x2():
@@ -375,7 +375,7 @@ def cli_cases() -> list[Case]:
 
 def data_cases() -> list[Case]:
     functions = {
-        "none": "NoneType", "three": "3 values", "raises": "no data today", "features_2d": "shape",
+        "none": "NoneType", "three": "3 values", "raises": "no data today", "features_4d": "shape",
         "images_2x2": "2x2", "labels_out_of_range": "class", "labels_fractional": "0.5", "one_class": "n_classes",
         "classes_as_text": "n_classes", "lengths_differ": "labels", "nan_features": "NaN", "empty_train": "empty",
         "text_features": "dtype", "shapes_differ": "shape", "too_few_to_validate": "validation", "huge_class_count": "1000000000000",
