@@ -7,6 +7,7 @@ whole step for one trial (facts, diagnosis, choice, explanation) and
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -157,6 +158,16 @@ def history_classes(history: Mapping[str, Any]) -> int | None:
     return given
 
 
+def history_loss_scale(history: Mapping[str, Any]) -> float | None:
+    """The loss scale a history carries (``loss_scale``: a regression's baseline MSE), else None."""
+    given = history.get("loss_scale")
+    if given is None:
+        return None
+    if isinstance(given, bool) or not isinstance(given, (int, float)) or not math.isfinite(given) or given <= 0:
+        raise ConfigError(f"history loss_scale must be a positive number, got {given!r}")
+    return float(given)
+
+
 def diagnose_history(history: Mapping[str, Any], n_classes: int | None, engine: SymbolicEngine,
                      opposites: Mapping[str, str] | None = None, loss_scale: float | None = None,
                      epochs: int | None = None) -> Diagnosis:
@@ -165,9 +176,10 @@ def diagnose_history(history: Mapping[str, Any], n_classes: int | None, engine: 
     Metric names are normalised first (``binary_accuracy``, ``acc``, percent
     accuracies, loss-only histories: ``symtuner.histories.normalise_series``).
     Every action counts as applicable and the rules' own probabilities are
-    used. Without a class count (argument or the history's ``n_classes``),
-    losses are measured against the curve's first-epoch level and the
-    explanation says so. ``epochs`` diagnoses only the first epochs (a
+    used. Without a class count (argument or the history's ``n_classes``)
+    or a loss scale (argument or the history's ``loss_scale``, such as a
+    regression's baseline MSE), losses are measured against the curve's
+    first-epoch level and the explanation says so. ``epochs`` diagnoses only the first epochs (a
     training still running).
     """
     from symtuner.histories import normalise_series
@@ -176,6 +188,8 @@ def diagnose_history(history: Mapping[str, Any], n_classes: int | None, engine: 
         raise ConfigError(f"a history must be a JSON object of series, got {type(history).__name__}")
     if n_classes is None:
         n_classes = history_classes(history)
+    if loss_scale is None:
+        loss_scale = history_loss_scale(history)
     series = {key: value for key, value in history.items() if isinstance(value, list)}
     curve = LearningCurve.from_history(normalise_series(series))
     if epochs is not None:

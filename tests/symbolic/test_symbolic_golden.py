@@ -3,7 +3,10 @@
 Each file is a Keras history plus ``n_classes``, the problems an engineer
 reads off the plot (``expected``, all must be found) and the ones they would
 also accept (``acceptable``); nothing else may be diagnosed. Files named
-``digits_*`` were recorded from real Keras runs (make_curves.py).
+``digits_*`` were recorded from real Keras runs (make_curves.py), files named
+``diabetes_*`` from real regressions (make_regression_curves.py; they carry
+``loss_scale``, the MSE of predicting the mean, instead of ``n_classes``).
+A case the rules are known to misread says why in ``known_miss``.
 """
 
 from __future__ import annotations
@@ -34,10 +37,17 @@ def test_the_case_set_covers_every_problem_and_healthy_runs():
     assert sum(1 for path in CASES if path.name.startswith("digits_")) >= 10
 
 
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def _marks(path: Path) -> list:
+    """A case the shipped rules are known to misread carries ``known_miss``: why (a strict xfail, so
+    that a fix shows)."""
+    miss = json.loads(path.read_text()).get("known_miss")
+    return [pytest.mark.xfail(reason=miss, strict=True)] if miss else []
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=_marks(p), id=p.stem) for p in CASES])
 def test_golden_curve(path: Path, engine: SymbolicEngine):
     case = json.loads(path.read_text())
-    diagnosis = diagnose_history(case, case["n_classes"], engine)
+    diagnosis = diagnose_history(case, case.get("n_classes"), engine)  # regressions: none, a loss_scale
     found = set(diagnosis.problems)
     expected, acceptable = set(case["expected"]), set(case["acceptable"])
     assert expected <= found, f"missed {sorted(expected - found)}: {diagnosis.explanation}"
