@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sqlite3
@@ -60,6 +61,17 @@ def _int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], i
 
 
 _positive_int = _int_at_least(1)
+
+
+def _positive_float(text: str) -> float:
+    """An argparse type: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number above 0")
+    return value
 _non_negative_int = _int_at_least(0)
 _port = _int_at_least(1, 65535)
 _seed = _int_at_least(0, 2**32 - 1)
@@ -178,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.add_argument("--epochs", type=_positive_int, help="diagnose only the first N epochs (what was "
                                                                "known during training)")
     diagnose.add_argument("--n-classes", type=_positive_int, help="number of classes (for the loss scale)")
+    diagnose.add_argument("--loss-scale", type=_positive_float,
+                          help="the loss of a guess that knows nothing, the unit of the loss thresholds (a "
+                               "regression: the MSE of predicting the mean, its targets' variance)")
     diagnose.add_argument("--rules", type=Path, help="directory of .pl files extending the shipped rules")
     diagnose.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -438,7 +453,8 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
     require_known(rules.actions)
     engine = SymbolicEngine(rules)
     n_classes = args.n_classes if args.n_classes is not None else history.n_classes
-    diagnosis = diagnose_history(history.series, n_classes, engine, opposites=OPPOSITES, epochs=args.epochs)
+    diagnosis = diagnose_history(history.series, n_classes, engine, opposites=OPPOSITES, epochs=args.epochs,
+                                 loss_scale=args.loss_scale)
     if args.json:
         data = diagnosis.to_dict()
         keys = ("problems", "causes", "deferred", "actions", "reasons", "notes", "facts", "explanation")

@@ -166,3 +166,17 @@ def test_a_seed_beyond_32_bits_is_refused(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "--seed", "4294967296"])
     assert exit_info.value.code == 2 and "must be at most 4294967295" in capsys.readouterr().err
+
+
+def test_diagnose_a_regression_history_on_its_baseline_scale(capsys):
+    from pathlib import Path
+
+    from symtuner.cli import main
+
+    path = Path(__file__).parent / "data" / "curves" / "diabetes_low_lr_sgd.json"
+    assert main(["diagnose", str(path), "--loss-scale", "1.0"]) == 0
+    out = capsys.readouterr().out
+    assert "problems: low_lr" in out and "class count unknown" not in out
+    with pytest.raises(SystemExit):
+        main(["diagnose", str(path), "--loss-scale", "0"])
+    assert "--loss-scale: '0' must be a finite number above 0" in capsys.readouterr().err
