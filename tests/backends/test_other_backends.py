@@ -1,8 +1,9 @@
-"""A tiny real study under Keras's JAX backend: training, diagnosis, saved model and TensorBoard logs.
+"""A tiny real study under Keras's JAX and PyTorch backends: training, diagnosis, saved model and
+TensorBoard logs.
 
-Keras fixes its backend when it is first imported, so the study runs in a
-subprocess with ``KERAS_BACKEND=jax``. (PyTorch's CPU wheel is not installed
-by ``make test``: the default index serves the CUDA build, several GB.)
+Keras fixes its backend when it is first imported, so each study runs in a
+subprocess with ``KERAS_BACKEND`` set. (``make test`` installs PyTorch's CPU
+build, pinned: an unpinned ``torch`` resolves to the CUDA build.)
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from symtuner.histories import read_history
 from symtuner.records import TrialState
 from symtuner.storage import StudyStore
 
-assert keras.backend.backend() == "jax", keras.backend.backend()
+assert keras.backend.backend() == sys.argv[2], keras.backend.backend()
 with StudyStore.open(sys.argv[1], readonly=True) as store:
     trials = store.trials()
 assert [t.state for t in trials] == [TrialState.COMPLETE] * 2, [t.state for t in trials]
@@ -48,16 +49,18 @@ print("ok")
 '''
 
 
-@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
-def test_a_study_runs_under_the_jax_backend(tmp_path):
+@pytest.mark.parametrize("backend, module", [("jax", "jax"), ("torch", "torch")])
+def test_a_study_runs_under_another_backend(tmp_path, backend, module):
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} is not installed")
     (tmp_path / "data.py").write_text(DATA)
     (tmp_path / "check.py").write_text(CHECK)
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    env = {**os.environ, "KERAS_BACKEND": backend}
     study = tmp_path / "study"
     run = subprocess.run([sys.executable, "-m", "symtuner.cli", "run", "--study-dir", str(study), "--dataset",
                           f"{tmp_path / 'data.py'}:load", "--trials", "2", "--epochs", "3", "--quiet"],
                          env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    check = subprocess.run([sys.executable, str(tmp_path / "check.py"), str(study)], env=env,
+    check = subprocess.run([sys.executable, str(tmp_path / "check.py"), str(study), backend], env=env,
                            capture_output=True, text=True, timeout=300)
     assert check.returncode == 0 and check.stdout.strip() == "ok", check.stderr[-3000:]
