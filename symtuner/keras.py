@@ -22,6 +22,7 @@ from typing import Any
 
 import keras
 
+from symtuner.errors import ConfigError
 from symtuner.histories import normalise_series
 from symtuner.records import Diagnosis, LearningCurve
 from symtuner.symbolic.engine import SymbolicEngine, diagnose_partial
@@ -57,7 +58,10 @@ def classes_of(model: Any) -> int | None:
 class DiagnosisCallback(keras.callbacks.Callback):
     """Diagnose the training it is attached to with symtuner's rules.
 
-    ``n_classes`` overrides the class count read from the model; ``rules``
+    ``n_classes`` overrides the class count read from the model;
+    ``loss_scale`` is the loss of a guess that knows nothing, the unit of the
+    loss thresholds (for a regression with the MSE: the targets' variance;
+    without it, and without a class count, the first epoch's loss); ``rules``
     is a directory of ``.pl`` files extending the shipped rules;
     ``stop_on_divergence`` stops training once the loss has diverged;
     ``verbose`` prints the diagnosis at the end (through ``print_fn``).
@@ -65,9 +69,13 @@ class DiagnosisCallback(keras.callbacks.Callback):
 
     def __init__(self, n_classes: int | None = None, rules: str | Path | None = None,
                  stop_on_divergence: bool = False, verbose: bool = True,
-                 print_fn: Callable[[str], None] = print) -> None:
+                 print_fn: Callable[[str], None] = print, loss_scale: float | None = None) -> None:
         super().__init__()
+        if loss_scale is not None and (isinstance(loss_scale, bool) or not isinstance(loss_scale, (int, float))
+                                       or not 0 < loss_scale < float("inf")):
+            raise ConfigError(f"loss_scale must be a positive number, got {loss_scale!r}")
         self.n_classes = n_classes
+        self.loss_scale = loss_scale
         self.engine = SymbolicEngine(load_rules(None if rules is None else Path(rules)))
         self.stop_on_divergence = bool(stop_on_divergence)
         self.verbose = bool(verbose)
@@ -98,7 +106,7 @@ class DiagnosisCallback(keras.callbacks.Callback):
         if not self.stop_on_divergence or "loss" not in self.history:
             return
         curve = self._curve()
-        now = diagnose_partial(curve, curve.n_epochs, self._classes(), self.engine)
+        now = diagnose_partial(curve, curve.n_epochs, self._classes(), self.engine, self.loss_scale)
         terms = [reason.term for reason in now.reasons.get("high_lr", ())]
         if any(term.startswith(f"{lost}(") for term in terms for lost in LOST):
             self.stopped = now
@@ -110,7 +118,7 @@ class DiagnosisCallback(keras.callbacks.Callback):
         if "loss" not in self.history:
             return
         curve = self._curve()
-        self.diagnosis = diagnose_partial(curve, curve.n_epochs, self._classes(), self.engine)
+        self.diagnosis = diagnose_partial(curve, curve.n_epochs, self._classes(), self.engine, self.loss_scale)
         if self.verbose:
             self.print_fn(format_diagnosis(self.diagnosis))
 

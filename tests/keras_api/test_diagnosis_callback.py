@@ -119,6 +119,26 @@ def test_a_regression_model_has_no_class_count():
     assert classes_of(binary) == 2
 
 
+def test_the_callback_measures_a_regression_against_its_loss_scale():
+    import keras
+
+    from symtuner.data import load_dataset
+    from symtuner.errors import ConfigError
+    from symtuner.keras import DiagnosisCallback
+
+    data = load_dataset("diabetes")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(1e-4), loss="mse")  # a rate far too small: low_lr
+    callback = DiagnosisCallback(loss_scale=data.loss_baseline, verbose=False)
+    model.fit(data.x_train, data.y_train, validation_split=0.2, epochs=8, batch_size=16, verbose=0,
+              callbacks=[callback])
+    assert callback.diagnosis.facts["loss_scale"] == pytest.approx(data.loss_baseline)
+    assert "low_lr" in callback.diagnosis.problems and "class count unknown" not in callback.diagnosis.explanation
+    with pytest.raises(ConfigError, match="loss_scale must be a positive number, got -1"):
+        DiagnosisCallback(loss_scale=-1)
+
+
 SCRIPT = """
 import sys
 import numpy as np
