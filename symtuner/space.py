@@ -159,6 +159,8 @@ def dimension_from_dict(data: dict[str, Any]) -> Dimension:
     name = data.get("name")
     if not isinstance(name, str):
         raise ConfigError(f"dimension {data!r}: 'name' must be a string, got {name!r}")
+    if not isinstance(kind, str):
+        raise ConfigError(f"dimension {name!r}: type {kind!r} is not one of ['int', 'real', 'cat']")
     if kind in DIMENSION_KEYS:
         unknown = sorted(set(data) - DIMENSION_KEYS[kind])
         if unknown:
