@@ -345,6 +345,8 @@ class Tuner:
         logger.info("running study %s to %s trials, %s epochs on %s, %d worker(s)", self.study_dir,
                     n_trials or "any", budget_epochs or "any", dataset.name, dispatcher.capacity)
         known = store.trials(with_curves=False)
+        # a resumed study remembers whether its trials train with the user's own compile
+        self._own_loss = not any(t.extra.get("own_loss") is False for t in known)
         started = getattr(self.progress, "study_started", None)
         if started is not None:
             started(n_trials, budget_epochs, settings.epochs,
@@ -501,6 +503,8 @@ class Tuner:
         if any(scores.values()):
             store.update_extra(number, scores)
         self._own_loss = bool(getattr(result, "own_loss", True))
+        if not self._own_loss:
+            store.update_extra(number, {"own_loss": False})
         done = replace(store.trial(number), state=TrialState.COMPLETE, objective=objective,
                        curve=result.curve)
         # the trials as they are now (others may have finished meanwhile); the rule learning needs no

@@ -21,6 +21,13 @@ and evaluates on :func:`evaluation_batches`. Without a validation set,
 :func:`carve_validation` holds one out by a fixed, seeded rule that does not
 depend on the trial, so every trial of a study validates on the same
 samples.
+
+Limits: only the first batch of each set is checked (a label out of range
+further on fails inside Keras); a generator that never ends cannot be told
+from a long one (tf.data reports both as of unknown cardinality), only a
+``.repeat()``-ed set or a PyDataset without a length is refused as
+infinite; a carved validation set costs a second read of the training set
+per epoch; a shuffled PyDataset keeps each source batch's samples together.
 """
 
 from __future__ import annotations
@@ -146,18 +153,19 @@ def streamed_dataset(values: tuple[Any, ...] | list[Any], name: str) -> Streamed
     train, test = sets[0], sets[-1]
     validation = sets[1] if len(sets) == 3 else None
     n_classes = _n_classes(n_classes, name)
-    train_set = _StreamCheck.of(train, "training", n_classes, name)
-    checked = [train_set] + [_StreamCheck.of(s, part, n_classes, name)
-                             for s, part in ((validation, "validation"), (test, "test")) if s is not None]
-    for other in checked[1:]:
-        _same_samples(train_set, other, name)
-    if validation is None:
-        _check_repeatable(train, name)
-    return StreamedDataset(train=train_set.converted(), validation=None if validation is None else
-                           checked[1].converted(), test=checked[-1].converted(), n_classes=n_classes,
-                           name=name, input_shape=train_set.layout.sample_shape,
-                           n_outputs=train_set.n_outputs, n_train=train_set.n_samples,
-                           n_test=checked[-1].n_samples)
+    train_check = _StreamCheck.of(train, "training", n_classes, name)
+    val_check = None if validation is None else _StreamCheck.of(validation, "validation", n_classes, name)
+    test_check = _StreamCheck.of(test, "test", n_classes, name)
+    for other in (val_check, test_check):
+        if other is not None:
+            _same_samples(train_check, other, name)
+    if val_check is None:
+        _check_repeatable(train_check, name)
+    return StreamedDataset(train=train_check.converted(),
+                           validation=None if val_check is None else val_check.converted(),
+                           test=test_check.converted(), n_classes=n_classes, name=name,
+                           input_shape=train_check.layout.sample_shape, n_outputs=train_check.n_outputs,
+                           n_train=train_check.n_samples, n_test=test_check.n_samples)
 
 
 def _n_classes(value: Any, name: str) -> int:
@@ -193,8 +201,8 @@ class _Layout:
         return cls(shape, scale=x.dtype == np.uint8, add_channel=x.ndim == 3, labels=labels)
 
     @property
-    def label_dtype(self) -> type:
-        return np.float32 if self.labels in (_TARGETS, _SCALAR_TARGETS) else np.int64
+    def regression(self) -> bool:
+        return self.labels in (_TARGETS, _SCALAR_TARGETS)
 
     def numpy(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         """One batch converted with numpy."""
@@ -208,7 +216,7 @@ class _Layout:
             ya = ya.argmax(axis=1)
         elif self.labels == _SCALAR_TARGETS:
             ya = ya[:, np.newaxis]
-        return xa, ya.astype(self.label_dtype, copy=False)
+        return xa, ya.astype(np.float32 if self.regression else np.int64, copy=False)
 
     def tensors(self, x: Any, y: Any) -> tuple[Any, Any]:
         """One batch converted with TensorFlow ops (inside a ``tf.data`` map)."""
@@ -224,36 +232,37 @@ class _Layout:
             y = tf.argmax(y, axis=1)
         elif self.labels == _SCALAR_TARGETS:
             y = tf.expand_dims(y, -1)
-        return x, tf.cast(y, tf.float32 if self.label_dtype is np.float32 else tf.int64)
+        return x, tf.cast(y, tf.float32 if self.regression else tf.int64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _StreamCheck:
-    """One checked set: the user's object, its batch layout, first batch size and size."""
+    """One checked set: the user's object, its batch layout, outputs, size and first labels."""
 
     source: Batches
     part: str
     layout: _Layout
     n_outputs: int
     n_samples: int | None
+    first_labels: np.ndarray
 
     @classmethod
     def of(cls, source: Batches, part: str, n_classes: int, name: str) -> _StreamCheck:
         if is_tf_dataset(source):
-            n_samples, first = _tf_first(source, part, name)
+            first = _tf_first(source, part, name)
         elif isinstance(source, keras.utils.PyDataset):
-            n_samples, first = _py_first(source, part, name)
+            py_len(source, f"the {part} set", name)
+            first = _read(source, 0, part, name)
         else:
             hint = (" (numpy arrays go in the five-value form: x_train, x_test, y_train, y_test, n_classes)"
                     if isinstance(source, np.ndarray) else "")
             raise DataError(f"{name}: the {part} set must be a tf.data.Dataset of (x, y) batches or a "
                             f"keras.utils.PyDataset, got {type(source).__name__}{hint}")
-        x, y = _pair(first, part, name)
-        x, y = np.asarray(x), np.asarray(y)
-        x_checked, y_checked = _check_batch(x, y, n_classes, f"the {part} set's first batch", name)
-        layout = _Layout.of(x, y, n_classes)
+        x, y = (np.asarray(v) for v in _pair(first, part, name))
+        _, y_checked = _check_batch(x, y, n_classes, f"the {part} set's first batch", name)
         n_outputs = int(y_checked.shape[1]) if n_classes == 0 else n_classes
-        return cls(source, part, layout, n_outputs, None if n_samples is None else n_samples(len(x)))
+        size = _tf_size(source, len(x)) if is_tf_dataset(source) else _py_size(source, len(x), part, name)
+        return cls(source, part, _Layout.of(x, y, n_classes), n_outputs, size, y)
 
     def converted(self) -> Batches:
         """The user's set with every batch converted to symtuner's layout."""
@@ -268,8 +277,8 @@ def is_tf_dataset(value: Any) -> bool:
     return tf is not None and isinstance(value, tf.data.Dataset)
 
 
-def _tf_first(source: Any, part: str, name: str) -> tuple[Any, Any]:
-    """A tf.data set's sample counter (or None) and its first element, after checking its spec."""
+def _tf_first(source: Any, part: str, name: str) -> Any:
+    """A tf.data set's first element, once its spec and cardinality are checked."""
     import tensorflow as tf
 
     spec = source.element_spec
@@ -285,33 +294,37 @@ def _tf_first(source: Any, part: str, name: str) -> tuple[Any, Any]:
         raise DataError(f"{name}: the {part} set is infinite (tf.data cardinality INFINITE, e.g. from "
                         ".repeat()); every epoch and evaluation must end: drop the .repeat() or .take() a "
                         "finite number of batches")
-    if cardinality == 0:
+    first = _tf_next(source, part, name) if cardinality != 0 else None
+    if first is None:
         raise DataError(f"{name}: the {part} set is empty")
+    return first
+
+
+def _tf_next(source: Any, part: str, name: str) -> Any:
+    """The first element of a fresh iteration of ``source``, or None when it is empty."""
     try:
-        first = next(iter(source), None)
+        return next(iter(source), None)
     except Exception as exc:
         raise DataError(f"{name}: reading the {part} set's first batch failed: {type(exc).__name__}: "
                         f"{exc}") from None
-    if first is None:
-        raise DataError(f"{name}: the {part} set is empty")
-    static = spec[0].shape[0]
+
+
+def _tf_size(source: Any, first_batch: int) -> int | None:
+    """Cardinality times the batch size (static, or the first batch's); None when unknown."""
+    cardinality = int(source.cardinality())
     if cardinality < 0:
-        return None, first
-    return (lambda batch: cardinality * int(static if static is not None else batch)), first
+        return None
+    static = source.element_spec[0].shape[0]
+    return cardinality * int(static if static is not None else first_batch)
 
 
-def _py_first(source: Any, part: str, name: str) -> tuple[Any, Any]:
-    """A PyDataset's sample counter and its first batch; the counter reads its last batch."""
-    n_batches = py_len(source, f"the {part} set", name)
-    first = _read(source, 0, part, name)
-
-    def n_samples(batch: int) -> int:
-        if n_batches == 1:
-            return batch
-        last, _ = _pair(_read(source, n_batches - 1, part, name), part, name)
-        return (n_batches - 1) * batch + len(last)
-
-    return n_samples, first
+def _py_size(source: Any, first_batch: int, part: str, name: str) -> int:
+    """Samples of a PyDataset whose batches but the last have the first's size (the last is read)."""
+    n_batches = int(source.num_batches)
+    if n_batches == 1:
+        return first_batch
+    last, _ = _pair(_read(source, n_batches - 1, part, name), part, name)
+    return (n_batches - 1) * first_batch + len(last)
 
 
 def py_len(source: Any, what: str, name: str) -> int:
@@ -369,14 +382,14 @@ def _same_samples(train: _StreamCheck, other: _StreamCheck, name: str) -> None:
                         f"{other.part} set has {other.n_outputs}")
 
 
-def _check_repeatable(train: Batches, name: str) -> None:
+def _check_repeatable(train: _StreamCheck, name: str) -> None:
     """A training set to carve a validation set from must give the same first labels on every read."""
-    if is_tf_dataset(train):
-        first, again = (np.asarray(_pair(next(iter(train)), "training", name)[1]) for _ in range(2))
+    if is_tf_dataset(train.source):
+        again = _tf_next(train.source, "training", name)
     else:
-        first, again = (np.asarray(_pair(_read(train, 0, "training", name), "training", name)[1])
-                        for _ in range(2))
-    if first.shape != again.shape or not np.array_equal(first, again):
+        again = _read(train.source, 0, "training", name)
+    labels = np.asarray(_pair(again, "training", name)[1])
+    if labels.shape != train.first_labels.shape or not np.array_equal(labels, train.first_labels):
         raise DataError(f"{name}: the training set's first batch has different labels on two reads (is it "
                         "shuffled on every iteration?); a validation set is held out by position, so the "
                         "training set must read in the same order every time: shuffle it with "
@@ -570,14 +583,16 @@ def _check_seed(seed: Any) -> None:
 def rebatch(source: Batches, batch_size: int, *, shuffle: bool, seed: int) -> Batches:
     """``source``'s samples in batches of ``batch_size`` (the last may be short), for ``model.fit``.
 
-    A ``tf.data`` set is unbatched and batched again, shuffled (when
-    ``shuffle``) through a seeded buffer of at most :data:`SHUFFLE_SAMPLES`
-    samples and :data:`SHUFFLE_BYTES` bytes, reshuffled every epoch, and
-    prefetched. A ``PyDataset`` is wrapped in one that maps each batch's
-    sample range onto the source's batches: all of them but the last must
-    have the first's size (a ConfigError otherwise); shuffling permutes the
-    order of the source's batches every epoch (seeded by ``seed`` and the
-    epoch), so samples of one source batch stay together.
+    A ``tf.data`` set is re-batched with ``Dataset.rebatch``, or, when
+    ``shuffle``, unbatched, shuffled through a seeded buffer of at most
+    :data:`SHUFFLE_SAMPLES` samples and :data:`SHUFFLE_BYTES` bytes of them
+    (reshuffled every epoch) and batched again; either is prefetched.
+
+    A ``PyDataset`` is wrapped in one that maps each batch's sample range
+    onto the source's batches: all of them but the last must have the
+    first's size (a ConfigError otherwise); shuffling permutes the order of
+    the source's batches every epoch (seeded by ``seed`` and the epoch), so
+    samples of one source batch stay together.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ConfigError(f"batch size must be a positive integer, got {batch_size!r}")
@@ -606,10 +621,10 @@ def shuffle_buffer(sample_shape: tuple[int | None, ...]) -> int:
 def _rebatch_tf(source: Any, batch_size: int, shuffle: bool, seed: int) -> Any:
     import tensorflow as tf
 
-    samples = source.unbatch()
-    if shuffle:
-        buffer = shuffle_buffer(tuple(source.element_spec[0].shape[1:]))
-        samples = samples.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    if not shuffle:  # splits and joins the batches' tensors, without a step per sample
+        return source.rebatch(batch_size).prefetch(tf.data.AUTOTUNE)
+    buffer = shuffle_buffer(tuple(source.element_spec[0].shape[1:]))
+    samples = source.unbatch().shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     return samples.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 

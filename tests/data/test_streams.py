@@ -439,6 +439,7 @@ def test_a_py_rebatch_keeps_the_sources_workers():
     assert rebatch(source, 4, shuffle=False, seed=0).workers == 2
 
 
+@pytest.mark.filterwarnings("ignore:Your input ran out of data")  # Keras, on a set of unknown length
 @pytest.mark.parametrize("kind", ["tf", "py"])
 def test_model_fit_trains_on_rebatched_streams(kind):
     rng = np.random.default_rng(0)

@@ -170,5 +170,6 @@ def test_a_regression_compiled_by_its_author_trains_with_its_loss_and_the_object
         # the diagnosis measures the user's loss against its own first epoch (its scale is not the MSE's)
         assert trial.diagnosis.facts["loss_scale"] == pytest.approx(max(trial.curve.loss[0],
                                                                         trial.curve.val_loss[0]), rel=1e-5)
+    assert all(trial.extra["own_loss"] is False for trial in trials)  # kept for a resume's first trial
     model = tuner.best_model()
     assert type(model.loss).__name__ == "Huber" and type(model.optimizer).__name__ == "Adam"
