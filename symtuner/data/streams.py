@@ -251,7 +251,7 @@ class _StreamCheck:
         if is_tf_dataset(source):
             first = _tf_first(source, part, name)
         elif isinstance(source, keras.utils.PyDataset):
-            py_len(source, f"the {part} set", name)
+            _py_len(source, f"the {part} set", name)
             first = _read(source, 0, part, name)
         else:
             hint = (" (numpy arrays go in the five-value form: x_train, x_test, y_train, y_test, n_classes)"
@@ -327,7 +327,7 @@ def _py_size(source: Any, first_batch: int, part: str, name: str) -> int:
     return (n_batches - 1) * first_batch + len(last)
 
 
-def py_len(source: Any, what: str, name: str) -> int:
+def _py_len(source: Any, what: str, name: str) -> int:
     """The number of batches of a PyDataset, which must be finite and not zero."""
     try:
         n_batches = source.num_batches
@@ -402,7 +402,7 @@ def iter_batches(source: Batches) -> Iterator[tuple[Any, Any]]:
     if is_tf_dataset(source):
         yield from source.as_numpy_iterator()
         return
-    for index in range(py_len(source, "the set", _innermost(source))):
+    for index in range(_py_len(source, "the set", _innermost(source))):
         x, y = _pair(source[index], "given", _innermost(source))
         yield x, y
 
@@ -512,7 +512,7 @@ def carve_validation(data: StreamedDataset, fraction: float, seed: int) -> tuple
     if is_tf_dataset(data.train):
         _check_carvable(data, fraction, seed)
         return _carve_tf(data.train, fraction, seed)
-    held_out = validation_batches(py_len(data.train, "the training set", data.name), fraction, seed)
+    held_out = validation_batches(_py_len(data.train, "the training set", data.name), fraction, seed)
     chosen = set(held_out)
     kept = tuple(i for i in range(int(data.train.num_batches)) if i not in chosen)
     return _BatchSubset(data.train, kept, forward_epochs=True), _BatchSubset(data.train, held_out,
@@ -641,7 +641,7 @@ class _Rebatched(_Wrapper):
     def __init__(self, source: Any, batch_size: int, *, shuffle: bool, seed: int) -> None:
         super().__init__(source)
         self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
-        n_batches = py_len(source, "the set to re-batch", _innermost(source))
+        n_batches = _py_len(source, "the set to re-batch", _innermost(source))
         self._cache: tuple[int, np.ndarray, np.ndarray] | None = None
         first = len(self._fetch(0)[0])
         last = len(self._fetch(n_batches - 1)[0]) if n_batches > 1 else first
