@@ -80,6 +80,10 @@ FACT_NAMES = (
 STUDY_FACT_NAMES = ("has_best", "best_objective", "projected_objective", "epochs_left")
 
 
+#: Smallest "flat" step: keeps the shares of a rise finite when the scale is a subnormal number.
+_TINY = 1e-300
+
+
 def _check_n_classes(n_classes: object) -> int | None:
     if n_classes is None:
         return None
@@ -218,7 +222,7 @@ def curve_facts(curve: LearningCurve, n_classes: int | None = None,
     loss = [v if _usable_loss(v) else blown_up for v in curve.loss]
     val_loss = [v if _usable_loss(v) else blown_up for v in curve.val_loss]
 
-    flat = FLAT_STEP * scale
+    flat = max(FLAT_STEP * scale, _TINY)  # a subnormal scale must not make "flat" zero (a division by it)
     smoothed = smooth(loss)
     rising, falling = _steps(loss, flat)
     s_rising, s_falling = _steps(smoothed, flat)

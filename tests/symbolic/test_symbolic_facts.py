@@ -162,3 +162,12 @@ def test_last_fall_share(loss, share):
     n = len(loss)
     curve = LearningCurve(tuple(loss), (0.5,) * n, tuple(loss), (0.5,) * n)
     assert curve_facts(curve, 10)["last_fall_share"] == pytest.approx(share)
+
+
+@pytest.mark.parametrize("loss", [[5e-324, 0.0], [-5e-324, 0.0, 5e-324]])
+def test_a_subnormal_loss_level_gives_finite_facts(loss):
+    from symtuner.records import LearningCurve
+    from symtuner.symbolic.facts import curve_facts
+
+    facts = curve_facts(LearningCurve.from_history({"loss": loss}))  # found by the history fuzzer
+    assert all(math.isfinite(value) for value in facts.values())
