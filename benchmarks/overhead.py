@@ -228,7 +228,8 @@ def throughput(executors: list[str], pairs: int, warmup: int, epochs: int, datas
                ) -> list[dict[str, Any]]:
     """One row per measured pair: plain and executor fit seconds and samples per second."""
     from symtuner.data import load_dataset
-    from symtuner.neural.training import TrainingConfig, split_validation
+    from symtuner.neural.splits import split_validation
+    from symtuner.neural.training import TrainingConfig
 
     dataset = load_dataset(dataset_name, seed=0)
     # patience = epochs: early stopping cannot end a run before its last epoch

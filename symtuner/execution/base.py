@@ -127,7 +127,16 @@ class InlineDispatcher:
 
 def make_dispatcher(execution: ExecutionSettings, dataset: Any, network: Any, config: Any,
                     executor_factory: Callable[..., Any] | None) -> Any:
-    """The dispatcher ``execution`` asks for; ``network`` is the function or its spec string."""
+    """The dispatcher ``execution`` asks for; ``network`` is the function or its spec string.
+
+    A streamed data set (tf.data pipelines, PyDatasets) trains in this
+    process only: its pipelines cannot be sent to other processes.
+    """
+    if getattr(dataset, "streamed", False) and (execution.ray is not None or execution.workers > 1):
+        where = f"--ray {execution.ray}" if execution.ray is not None else f"--workers {execution.workers}"
+        raise ConfigError(f"{dataset.name} is a streamed data set (tf.data or PyDataset), which trains in this "
+                          f"process only: its pipelines cannot be sent to worker processes; run it without "
+                          f"{where}")
     if execution.ray is not None:
         from symtuner.execution.ray_tasks import RayDispatcher
 

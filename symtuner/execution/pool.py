@@ -64,7 +64,7 @@ class PoolDispatcher:
         self._spares: list[_Running] = []
         self._started = 0
         self._dir = Path(tempfile.mkdtemp(prefix="symtuner-pool-"))
-        from symtuner.neural.training import split_validation
+        from symtuner.neural.splits import split_validation
 
         save_split(self._dir / "data", dataset, split_validation(dataset, config.validation_split,
                                                                  config.split_seed))

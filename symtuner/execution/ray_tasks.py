@@ -121,7 +121,7 @@ class RayDispatcher:
                                   "~/.ray/auth_token holds the cluster's token, then run again") from None
             raise ConfigError(f"cannot reach the Ray cluster at {address!r}: {type(exc).__name__}: "
                               f"{' '.join(str(exc).split())[:300]}") from None
-        from symtuner.neural.training import split_validation
+        from symtuner.neural.splits import split_validation
 
         split = split_validation(dataset, config.validation_split, config.split_seed)
         self._data = ray.put((dataset, split))

@@ -54,11 +54,12 @@ def check_work(network: Any, space: Any, architecture: Any, dataset: Dataset, co
     stand-in trainer), so that a study that cannot run fails before it is created."""
     if executor_factory is not None:
         return
-    from symtuner.neural.training import check_before_study, split_validation
+    from symtuner.neural.splits import split_validation
+    from symtuner.neural.training import check_before_study
 
     split = split_validation(dataset, config.validation_split, config.split_seed)
     check_before_study(resolve_network(network, dataset.is_regression), space, architecture, dataset,
-                       len(split.y_fit), config.metrics, config.objective)
+                       split, config.metrics, config.objective)
 
 
 def check_picklable(value: Any, what: str) -> None:
@@ -91,7 +92,7 @@ def save_split(directory: Path, dataset: Dataset, split: Any) -> Path:
 
 def load_split(directory: Path) -> tuple[Dataset, Any]:
     """The data set and validation split :func:`save_split` wrote (memory-mapped)."""
-    from symtuner.neural.training import ValidationSplit
+    from symtuner.neural.splits import ValidationSplit
 
     arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r")
               for name in ("x_fit", "y_fit", "x_val", "y_val", "x_test", "y_test")}

@@ -7,21 +7,15 @@ the model inspection in :mod:`symtuner.neural.checks` (both import Keras).
 
 from symtuner.neural.builder import NetworkFn, build_default_network, conv_blocks_fit, max_conv_blocks
 from symtuner.neural.executor import Executor, InProcessExecutor
-from symtuner.neural.training import (
-    OPTIMIZERS,
-    TrainingConfig,
-    TrainResult,
-    TrialSpec,
-    ValidationSplit,
-    split_validation,
-    train_trial,
-)
+from symtuner.neural.splits import StreamedSplit, ValidationSplit, split_validation
+from symtuner.neural.training import OPTIMIZERS, TrainingConfig, TrainResult, TrialSpec, train_trial
 
 __all__ = [
     "OPTIMIZERS",
     "Executor",
     "InProcessExecutor",
     "NetworkFn",
+    "StreamedSplit",
     "TrainResult",
     "TrainingConfig",
     "TrialSpec",

@@ -7,13 +7,13 @@ from typing import Protocol
 from symtuner.architecture import Architecture
 from symtuner.data.dataset import Dataset
 from symtuner.neural.builder import NetworkFn
+from symtuner.neural.splits import split_validation
 from symtuner.neural.training import (
     EpochCallback,
     TrainingConfig,
     TrainResult,
     TrialSpec,
     check_before_study,
-    split_validation,
     train_trial,
 )
 from symtuner.space import SearchSpace
@@ -32,7 +32,8 @@ class CheckingExecutor(Protocol):
 
 
 class InProcessExecutor:
-    """Trains each trial in this process, on one validation split made up front."""
+    """Trains each trial in this process, on one validation split made up front (arrays, or streamed
+    batches for a :class:`~symtuner.data.streams.StreamedDataset`)."""
 
     def __init__(self, dataset: Dataset, network_fn: NetworkFn, config: TrainingConfig | None = None) -> None:
         self.dataset = dataset
@@ -42,7 +43,7 @@ class InProcessExecutor:
 
     def check(self, space: SearchSpace, architecture: Architecture) -> None:
         """Raise ConfigError when the space, the network or the data cannot make a trial."""
-        check_before_study(self.network_fn, space, architecture, self.dataset, len(self._split.y_fit),
+        check_before_study(self.network_fn, space, architecture, self.dataset, self._split,
                            self.config.metrics, self.config.objective)
 
     def run(self, spec: TrialSpec, on_epoch: EpochCallback | None = None) -> TrainResult:

@@ -19,7 +19,8 @@ import numpy as np
 
 from symtuner.architecture import Architecture
 from symtuner.data.dataset import Dataset
-from symtuner.errors import ConfigError, DataError, TrialFailed
+from symtuner.errors import ConfigError, TrialFailed
+from symtuner.neural.splits import OUTPUT_SAMPLES, Split, split_validation
 from symtuner.records import LearningCurve
 from symtuner.space import Categorical, SearchSpace
 
@@ -44,10 +45,6 @@ OPTIMIZERS: dict[str, str] = {
 
 #: Values used when the search space does not tune these HPs.
 TRAINING_DEFAULTS: dict[str, Any] = {"optimizer": "Adam", "learning_rate": 1e-3, "batch_size": 32}
-#: Smallest batch used to evaluate (evaluation batches do not change results).
-EVAL_BATCH = 256
-#: Training samples the network's output is checked on before it trains (see ``checks.check_output``).
-OUTPUT_SAMPLES = 8
 
 #: Name of the metric that records the cross-entropy alone. Keras's ``loss``
 #: adds the weight penalties (L2) to it, which would make a regularised
@@ -157,37 +154,6 @@ class TrainResult:
         raise ConfigError(f"objective {objective!r} is not among the metrics the trial logged ({logged})")
 
 
-@dataclass(frozen=True, eq=False)
-class ValidationSplit:
-    """Training samples to fit on and the held-out validation samples."""
-
-    x_fit: np.ndarray
-    y_fit: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-
-
-def split_validation(dataset: Dataset, fraction: float, seed: int) -> ValidationSplit:
-    """Hold out ``fraction`` of the training data, stratified by class where possible (a
-    regression's split is a plain seeded one)."""
-    from sklearn.model_selection import train_test_split
-
-    n = dataset.n_train
-    n_val = int(round(n * fraction))
-    if n < 2 or n_val < 1 or n_val >= n:
-        raise DataError(f"{dataset.name}: cannot hold out a validation fraction of {fraction} from "
-                        f"{n} training samples")
-    indices = np.arange(n)
-    try:
-        fit_idx, val_idx = train_test_split(indices, test_size=n_val, random_state=seed,
-                                            stratify=None if dataset.is_regression else dataset.y_train)
-    except ValueError:  # a class too rare to stratify, or fewer held-out samples than classes
-        fit_idx, val_idx = train_test_split(indices, test_size=n_val, random_state=seed)
-    fit_idx, val_idx = np.sort(fit_idx), np.sort(val_idx)
-    return ValidationSplit(dataset.x_train[fit_idx], dataset.y_train[fit_idx],
-                           dataset.x_train[val_idx], dataset.y_train[val_idx])
-
-
 def make_optimizer(params: Mapping[str, Any]) -> Any:
     """A Keras optimizer from the ``optimizer`` and ``learning_rate`` HPs."""
     import keras
@@ -202,13 +168,14 @@ def make_optimizer(params: Mapping[str, Any]) -> Any:
     return getattr(keras.optimizers, OPTIMIZERS[key])(learning_rate=float(rate))
 
 
-def batch_size_param(params: Mapping[str, Any], n_samples: int) -> int:
-    """The ``batch_size`` HP, clipped to the number of training samples."""
+def batch_size_param(params: Mapping[str, Any], n_samples: int | None) -> int:
+    """The ``batch_size`` HP, clipped to the number of training samples (when it is known)."""
     value = _plain(params.get("batch_size", TRAINING_DEFAULTS["batch_size"]))
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
             or round(value) < 1:
         raise ConfigError(f"HP 'batch_size' must be a positive integer, got {value!r}")
-    return max(1, min(int(round(value)), n_samples))
+    size = int(round(value))
+    return size if n_samples is None else max(1, min(size, n_samples))
 
 
 @dataclass(frozen=True)
@@ -248,7 +215,7 @@ class CompileRule:
 
 
 def check_before_study(network_fn: NetworkFn, space: SearchSpace, architecture: Architecture,
-                       dataset: Dataset, n_fit: int, metrics: tuple[str, ...] = (),
+                       dataset: Dataset, split: Split | None = None, metrics: tuple[str, ...] = (),
                        objective: str | None = None) -> None:
     """Check that trials can run at all, before a study is created (raises ConfigError).
 
@@ -260,7 +227,8 @@ def check_before_study(network_fn: NetworkFn, space: SearchSpace, architecture: 
     unless the user compiled it) or per regression target. It is compiled
     as the trials will be (:class:`CompileRule`) and evaluated on a few
     training samples, so that an ``objective`` the trials would not log
-    fails here, naming the metrics they do log. Anything the network
+    fails here, naming the metrics they do log. ``split`` is the study's
+    validation split (made here with the defaults when None). Anything the network
     function or that forward pass raises is reported as a ConfigError
     naming the values it was built with, so a bad space, a bad network
     function or data the network cannot take fail before anything is
@@ -270,9 +238,11 @@ def check_before_study(network_fn: NetworkFn, space: SearchSpace, architecture: 
 
     low = {dim.name: dim.categories[0] if isinstance(dim, Categorical) else dim.low for dim in space.dimensions}
     high = {dim.name: dim.categories[-1] if isinstance(dim, Categorical) else dim.high for dim in space.dimensions}
+    if split is None:
+        split = split_validation(dataset, TrainingConfig.validation_split, TrainingConfig.split_seed)
     for point in (low, high):
         make_optimizer(point)
-        batch_size_param(point, n_fit)
+        batch_size_param(point, split.n_fit)
     keras.backend.clear_session()
     try:
         model = network_fn(dict(low), architecture, dataset.input_shape, dataset.n_outputs)
@@ -283,10 +253,9 @@ def check_before_study(network_fn: NetworkFn, space: SearchSpace, architecture: 
                           f"{type(exc).__name__}: {exc}") from None
     try:
         rule = CompileRule.for_model(model, dataset, metrics)
-        _check_model(model, dataset, rule)
+        _check_model(model, dataset, rule, split)
         rule.compile(model, low)
-        logged = model.evaluate(dataset.x_train[:OUTPUT_SAMPLES], dataset.y_train[:OUTPUT_SAMPLES], verbose=0,
-                                return_dict=True)
+        logged = model.evaluate(*split.sample(), verbose=0, return_dict=True)
     except ConfigError:
         raise
     except Exception as exc:
@@ -303,7 +272,7 @@ def check_before_study(network_fn: NetworkFn, space: SearchSpace, architecture: 
 
 
 def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config: TrainingConfig,
-                on_epoch: EpochCallback | None = None, *, split: ValidationSplit | None = None) -> TrainResult:
+                on_epoch: EpochCallback | None = None, *, split: Split | None = None) -> TrainResult:
     """Build, train, validate, test and save one network.
 
     Bad HP values, and a network whose output does not fit the task, raise
@@ -312,7 +281,9 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
     is returned, NaNs included, so it can be diagnosed. The model is
     compiled as :class:`CompileRule` says (symtuner's compile, or the
     user's with the tuned optimizer). It is saved without its optimizer's
-    state (:func:`save_model`).
+    state (:func:`save_model`). ``split`` is the study's validation split
+    (arrays, or streamed batches: :mod:`symtuner.neural.splits`); made here
+    when None.
     """
     import keras
 
@@ -332,7 +303,7 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
                           f"{type(exc).__name__}: {exc}") from exc
     rule = CompileRule.for_model(model, dataset, config.metrics)
     try:
-        _check_model(model, dataset, rule)
+        _check_model(model, dataset, rule, split)
     except ConfigError:
         raise
     except Exception as exc:
@@ -340,22 +311,20 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
                           f"training samples: {type(exc).__name__}: {exc}") from exc
     ignored_by_feature = ignored_features(model, spec.architecture, params)
     ignored = tuple(ignored_by_feature.values())
-    batch_size = batch_size_param(params, len(split.y_fit))
+    batch_size = batch_size_param(params, split.n_fit)
     callbacks: list[Any] = []
     try:
         rule.compile(model, params)
         start = time.perf_counter()
         callbacks = _callbacks(spec, config, on_epoch)
-        history = model.fit(split.x_fit, split.y_fit, validation_data=(split.x_val, split.y_val),
-                            epochs=config.epochs, batch_size=batch_size, shuffle=True,
-                            callbacks=callbacks, verbose=config.verbose)
-        stopped = next((getattr(c, "stopped", "") for c in callbacks if getattr(c, "stopped", "")), "")
-        seconds = time.perf_counter() - start
-        eval_batch = max(batch_size, EVAL_BATCH)
-        val = _scores(model.evaluate(split.x_val, split.y_val, batch_size=eval_batch, verbose=0,
-                                     return_dict=True))
-        test = _scores(model.evaluate(dataset.x_test, dataset.y_test, batch_size=eval_batch, verbose=0,
-                                      return_dict=True))
+        with split.reading():
+            history = model.fit(**split.fit_inputs(batch_size, spec.seed), epochs=config.epochs,
+                                callbacks=callbacks, verbose=config.verbose)
+            stopped = next((getattr(c, "stopped", "") for c in callbacks if getattr(c, "stopped", "")), "")
+            seconds = time.perf_counter() - start
+            val = _scores(model.evaluate(**split.validation_inputs(batch_size), verbose=0, return_dict=True))
+            test = _scores(model.evaluate(**split.test_inputs(dataset, batch_size), verbose=0,
+                                          return_dict=True))
         logged = data_losses({k: [float(v) for v in values] for k, values in history.history.items()})
         curve = LearningCurve.from_epochs([{k: values[i] for k, values in logged.items() if i < len(values)}
                                            for i in range(max(map(len, logged.values()), default=0))])
@@ -486,12 +455,12 @@ def save_model(model: Any, path: Path, params: Mapping[str, Any], rule: CompileR
     model.save(path)
 
 
-def _check_model(model: Any, dataset: Dataset, rule: CompileRule) -> None:
+def _check_model(model: Any, dataset: Dataset, rule: CompileRule, split: Split) -> None:
     """A network function must return one single-output model with one unit per class (or target).
 
     A classifier compiled by symtuner must output probabilities: checked by
     :func:`symtuner.neural.checks.check_output` on the first
-    :data:`OUTPUT_SAMPLES` training samples. A model the user compiled
+    :data:`OUTPUT_SAMPLES` samples to fit on. A model the user compiled
     keeps its own output (logits with a ``from_logits`` loss are fine);
     it is run on those samples all the same, so that one that cannot take
     the data fails here.
@@ -510,7 +479,7 @@ def _check_model(model: Any, dataset: Dataset, rule: CompileRule) -> None:
         width = outputs[0].shape[-1]
         if width is not None and width != dataset.n_outputs:
             raise ConfigError(f"the network's output has {width} units but {dataset.name} has {what}")
-    sample = dataset.x_train[:OUTPUT_SAMPLES]
+    sample = split.sample()[0]
     if dataset.is_regression or not rule.symtuners_loss:
         out = np.asarray(keras.ops.convert_to_numpy(model(sample, training=False)))
         if out.ndim != 2 or out.shape[1] != dataset.n_outputs:

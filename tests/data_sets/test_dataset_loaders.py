@@ -23,6 +23,9 @@ USER_CODE = textwrap.dedent("""
     def four():
         return 1, 2, 3, 4
 
+    def six():
+        return 1, 2, 3, 4, 5, 6
+
     def mapping():
         return {"x": 1}
 
@@ -160,8 +163,10 @@ def test_user_function_by_file(user_file):
     ("no_such_module_for_symtuner:load", ConfigError, "cannot import module 'no_such_module_for_symtuner'"),
     ("missing_file_for_symtuner.py:load", ConfigError, "does not exist"),
     (f"{USER_MODULE}:absent", ConfigError, "has no function 'absent'"),
-    (f"{USER_MODULE}:four", ConfigError, f"'{USER_MODULE}:four' must return 5 values.*got 4 values"),
-    (f"{USER_MODULE}:mapping", ConfigError, "must return 5 values.*got dict"),
+    (f"{USER_MODULE}:six", ConfigError, f"'{USER_MODULE}:six' must return 5 numpy values.*got 6 values"),
+    (f"{USER_MODULE}:four", DataError, "the training set must be a tf.data.Dataset of .* batches or a "
+                                       "keras.utils.PyDataset, got int"),
+    (f"{USER_MODULE}:mapping", ConfigError, "must return 5 numpy values.*got dict"),
     (f"{USER_MODULE}:fails", ConfigError, "raised ValueError: no data today"),
     (f"{USER_MODULE}:bad_labels", DataError, f"{USER_MODULE}:bad_labels: y_train holds class 5"),
 ])

@@ -113,14 +113,14 @@ def test_a_compiled_model_keeps_its_optimizer_type_when_only_the_learning_rate_i
 def test_a_compiled_models_objective_must_be_logged(tiny_dataset):
     with pytest.raises(ConfigError, match=r"objective 'val_accuracy' is not logged by the trials; they log "
                                           r"val_loss, val_top2"):
-        check_before_study(compiled_network, SPACE, Architecture(), tiny_dataset, 40, objective="val_accuracy")
-    check_before_study(compiled_network, SPACE, Architecture(), tiny_dataset, 40, objective="val_top2")
+        check_before_study(compiled_network, SPACE, Architecture(), tiny_dataset, objective="val_accuracy")
+    check_before_study(compiled_network, SPACE, Architecture(), tiny_dataset, objective="val_top2")
 
 
 def test_an_uncompiled_model_gives_no_warning(tiny_dataset):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        check_before_study(dense_network("softmax"), SPACE, Architecture(), tiny_dataset, 40)
+        check_before_study(dense_network("softmax"), SPACE, Architecture(), tiny_dataset)
 
 
 # -- an output that is not a probability distribution ---------------------------------------------------------
@@ -132,7 +132,7 @@ def test_an_uncompiled_model_gives_no_warning(tiny_dataset):
 ])
 def test_an_output_that_is_not_a_distribution_is_refused_before_the_study(tiny_dataset, activation, message):
     with pytest.raises(ConfigError, match=message) as info:
-        check_before_study(dense_network(activation), SPACE, Architecture(), tiny_dataset, 40)
+        check_before_study(dense_network(activation), SPACE, Architecture(), tiny_dataset)
     assert "Dense(3, activation='softmax')" in str(info.value)
 
 
@@ -145,7 +145,7 @@ def test_a_logits_model_is_refused_before_it_trains(tmp_path, tiny_dataset):
 def test_a_custom_layer_is_judged_by_its_numbers(tiny_dataset):
     with pytest.raises(ConfigError, match=r"from 'doubler' \(Doubled\), is not a probability distribution on 8 "
                                           r"training samples: the outputs of sample \d sum to 2"):
-        check_before_study(doubled_softmax, SPACE, Architecture(), tiny_dataset, 40)
+        check_before_study(doubled_softmax, SPACE, Architecture(), tiny_dataset)
 
 
 def test_negative_outputs_are_named(tiny_dataset):
@@ -158,7 +158,7 @@ def test_negative_outputs_are_named(tiny_dataset):
 
 def test_a_wrong_width_is_refused(tiny_dataset):
     with pytest.raises(ConfigError, match="output has 5 units but tiny has 3 classes"):
-        check_before_study(dense_network("softmax", units=5), SPACE, Architecture(), tiny_dataset, 40)
+        check_before_study(dense_network("softmax", units=5), SPACE, Architecture(), tiny_dataset)
     layer = keras.layers.Dense(5, activation="softmax", name="wide")
     with pytest.raises(ConfigError, match=r"output layer 'wide' \(Dense, activation 'softmax'\) has 5 units; "
                                           r"expected 3"):
@@ -176,7 +176,7 @@ def test_a_wrong_width_is_refused(tiny_dataset):
     lambda p, a, s, n: SubclassedSoftmax(n),
 ], ids=["dense-softmax", "softmax-layer", "softmax-then-dropout", "subclassed"])
 def test_a_softmax_output_passes(tiny_dataset, network):
-    check_before_study(network, SPACE, Architecture(), tiny_dataset, 40)
+    check_before_study(network, SPACE, Architecture(), tiny_dataset)
 
 
 def test_the_output_layer_is_found_inside_nested_models_and_not_guessed_for_subclassed_ones():
@@ -207,4 +207,4 @@ def test_a_network_that_cannot_take_the_data_fails_the_trial_and_the_check(tmp_p
     with pytest.raises(TrialFailed, match="trial 1: training failed: the network fails on 8 training samples"):
         train_trial(spec_for(tmp_path), tiny_dataset, wrong_input, CONFIG)
     with pytest.raises(ConfigError, match="lowest values .* fails on 8 training samples"):
-        check_before_study(wrong_input, SPACE, Architecture(), tiny_dataset, 40)
+        check_before_study(wrong_input, SPACE, Architecture(), tiny_dataset)
