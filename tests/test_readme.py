@@ -129,7 +129,7 @@ def test_the_wildcard_matcher_is_strict_where_it_must_be():
 # -- python blocks -----------------------------------------------------------
 @pytest.mark.keras
 def test_readme_python_api_example_runs_and_a_rerun_continues_the_study(tmp_path, monkeypatch, capsys):
-    example = next(b for b in blocks("python") if "Tuner(" in b)
+    example = next(b for b in blocks("python") if "Tuner(" in b and "my-study" in b)
     monkeypatch.chdir(tmp_path)
     exec(compile(example, "README.md", "exec"), {})  # noqa: S102 - our own documentation
     number, objective, model_path = capsys.readouterr().out.splitlines()[-1].split()  # after the progress lines
@@ -169,6 +169,18 @@ def test_readme_callback_example_runs_on_a_tiny_model(capsys):
     found = namespace["diagnosis"].diagnosis
     assert found is not None and found.problems  # a learning rate of 1e-5 for 20 epochs: a problem to find
     assert all(problem in capsys.readouterr().out for problem in found.problems)  # printed at the end
+
+
+def test_readme_streamed_data_example_runs_a_study_on_a_generator(tmp_path, monkeypatch, capsys):
+    from symtuner.storage import StudyStore
+
+    example = next(b for b in blocks("python") if "from_generator" in b)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "README.md", "exec"), {})  # noqa: S102 - our own documentation
+    words = capsys.readouterr().out.splitlines()[-1].split()
+    assert words[:2] == ["best", "val_accuracy"] and 0.0 <= float(words[2]) <= 1.0
+    with StudyStore.open(tmp_path / "bands-study", readonly=True) as store:
+        assert store.data_info()["streamed"] and sum(t.is_complete for t in store.trials()) == 2
 
 
 def test_every_python_block_is_run_by_a_test():
