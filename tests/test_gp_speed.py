@@ -74,7 +74,8 @@ def test_checkpoints_grow_geometrically_from_hold_from():
     for bad, message in [({"hold_from": 1}, "hold_from must be at least 2, got 1"),
                          ({"refit_growth": 1.0}, "refit_growth must be above 1, got 1.0"),
                          ({"acq_func": "EIps"}, "acq_func 'EIps' is not one of"),
-                         ({"cached_kernels": 0}, "cached_kernels must be at least 1, got 0")]:
+                         ({"cached_kernels": 0}, "cached_kernels must be at least 1, got 0"),
+                         ({"fit_limit": 1}, "fit_limit must be at least 2, got 1")]:
         with pytest.raises(ConfigError, match=message):
             GaussianProcessOptimizer(**bad)
 
@@ -127,6 +128,24 @@ def test_the_held_model_sees_every_observation_at_its_true_coordinates():
     np.testing.assert_allclose(held.kernel_.k1.theta, on_first.kernel_.k1.theta, rtol=1e-6)
     assert not np.allclose(held.kernel_.k1.theta, on_all.kernel_.k1.theta, rtol=1e-3)
     assert held.noise_ == pytest.approx(on_first.noise_, rel=1e-6)
+
+
+def test_beyond_fit_limit_the_kernel_is_fitted_on_an_even_subset_and_the_model_sees_everything(monkeypatch):
+    gp = GaussianProcessOptimizer()
+    assert list(gp.fit_rows(100)) == list(range(100)) and len(gp.fit_rows(128)) == 128
+    rows = gp.fit_rows(309)
+    assert len(rows) == 128 and rows[0] == 0 and rows[-1] == 308 and np.all(np.diff(rows) >= 2)
+    fits = _CountingFits(monkeypatch)
+    history = _history(20)
+    limited = _held(fit_limit=6)
+    proposal = limited.ask(default_space(), history, seed=4)
+    assert fits.sizes == [6]  # checkpoint 18, fitted on 6 of its rows
+    assert _held(fit_limit=6).ask(default_space(), history, seed=4) == proposal  # still a function of the history
+    assert _held().ask(default_space(), history, seed=4) != proposal  # the kernel came from fewer points
+    optimizer = limited.fit(default_space(), history, seed=4, next_point=False)
+    x = optimizer.space.transform([as_point(default_space(), o.params) for o in history])
+    held = limited.held_model(optimizer.base_estimator_, default_space(), x, np.array([o.loss for o in history]))
+    assert len(held.X_train_) == 20
 
 
 def test_a_changed_early_observation_or_hull_refits_the_kernel(monkeypatch):

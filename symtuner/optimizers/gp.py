@@ -39,7 +39,9 @@ class GaussianProcessOptimizer:
     would cost (about 2 s at 300 trials on 2 cores: 40 to 60 evaluations
     of the likelihood and its gradient), so they are re-fitted only at checkpoints of the history
     length: ``hold_from``, then each time the length grows by the factor
-    ``refit_growth`` (100, 125, 157, 197, 247, 309, ...). Between checkpoints
+    ``refit_growth`` (100, 125, 157, 197, 247, 309, ...), on at most
+    ``fit_limit`` of the checkpoint's observations spread evenly over it
+    (:meth:`fit_rows`). Between checkpoints
     the kernel of the last checkpoint, fitted on the first ``c``
     observations, is held fixed and the GP is conditioned on all of them at
     their true coordinates (one Cholesky factorisation). Which kernel a call
@@ -70,7 +72,7 @@ class GaussianProcessOptimizer:
 
     def __init__(self, n_initial: int = 5, acq_func: str = "EI", n_restarts: int = 2,
                  restart_limit: int = 100, hold_from: int = 100, refit_growth: float = 1.25,
-                 cached_kernels: int = 4) -> None:
+                 cached_kernels: int = 4, fit_limit: int = 128) -> None:
         if n_initial < 1:
             raise ConfigError(f"n_initial must be at least 1, got {n_initial}")
         if acq_func not in ACQUISITIONS:
@@ -83,6 +85,8 @@ class GaussianProcessOptimizer:
             raise ConfigError(f"refit_growth must be above 1, got {refit_growth}")
         if cached_kernels < 1:
             raise ConfigError(f"cached_kernels must be at least 1, got {cached_kernels}")
+        if fit_limit < 2:
+            raise ConfigError(f"fit_limit must be at least 2, got {fit_limit}")
         self.n_initial = n_initial
         self.acq_func = acq_func
         self.n_restarts = n_restarts
@@ -90,6 +94,7 @@ class GaussianProcessOptimizer:
         self.hold_from = hold_from
         self.refit_growth = refit_growth
         self.cached_kernels = cached_kernels
+        self.fit_limit = fit_limit
         self._kernels: OrderedDict[str, Any] = OrderedDict()
         self._threads: Any = None
 
@@ -210,8 +215,26 @@ class GaussianProcessOptimizer:
             model.fit(x, y)
         return model
 
+    def fit_rows(self, count: int) -> Any:
+        """Which of the first ``count`` observations the kernel's hyper-parameters are fitted on.
+
+        All of them up to ``fit_limit``; beyond it ``fit_limit`` of them,
+        evenly spaced from the first to the last (a subset of data for the
+        hyper-parameters only: length scales and noise are estimated about
+        as well from 128 points spread over the study as from all of them,
+        at a fraction of the cost, which grows with the cube of the count).
+        The model is then conditioned on every observation. The rows depend
+        on ``count`` alone, so the kernel stays a function of the history.
+        """
+        import numpy as np
+
+        if count <= self.fit_limit:
+            return np.arange(count)
+        return np.unique(np.linspace(0, count - 1, self.fit_limit).round().astype(int))
+
     def _checkpoint_kernel(self, estimator: Any, hull: SearchSpace, x: Any, y: Any) -> Any:
-        """The kernel with hyper-parameters fitted on the first ``checkpoint(len(y))`` observations."""
+        """The kernel with hyper-parameters fitted on the first ``checkpoint(len(y))`` observations
+        (at most ``fit_limit`` of them: :meth:`fit_rows`)."""
         from sklearn.base import clone
 
         count = self.checkpoint(len(y))
@@ -220,10 +243,11 @@ class GaussianProcessOptimizer:
         if kernel is not None:
             self._kernels.move_to_end(key)
             return kernel
+        rows = self.fit_rows(count)
         model = clone(estimator).set_params(n_restarts_optimizer=self.restarts_for(count), random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(x[:count], y[:count])
+            model.fit(x[rows], y[rows])
         kernel = _with_noise(model)
         self._kernels[key] = kernel
         while len(self._kernels) > self.cached_kernels:
