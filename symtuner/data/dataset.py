@@ -119,7 +119,7 @@ def validate_dataset(x_train: Any, x_test: Any, y_train: Any, y_test: Any, n_cla
 def check_n_classes(value: Any, name: str) -> int:
     """``n_classes`` as an int: at least 2 for a classification, 0 for a regression (else a DataError)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise DataError(f"{name}: n_classes must be an integer (0 for a regression), got {value!r}")
+        raise DataError(f"{name}: n_classes must be an integer (0 for a regression), got {value!r:.80}")
     value = int(value)
     if value < 0 or value == 1:
         raise DataError(f"{name}: n_classes must be at least 2 for a classification, or 0 for a regression, "

@@ -81,11 +81,14 @@ def dataset_from_values(values: Any, name: str) -> Any:
     if isinstance(values, (tuple, list)) and len(values) == 5:
         x_train, x_test, y_train, y_test, n_classes = values
         return validate_dataset(x_train, x_test, y_train, y_test, n_classes, name=name)
-    if isinstance(values, (tuple, list)) and len(values) in (3, 4):
+    arrays = isinstance(values, (tuple, list)) and any(isinstance(v, (np.ndarray, list)) for v in values)
+    if isinstance(values, (tuple, list)) and len(values) in (3, 4) and not arrays:
         from symtuner.data.streams import streamed_dataset
 
         return streamed_dataset(values, name)
     got = f"{len(values)} values" if isinstance(values, (tuple, list)) else type(values).__name__
+    if arrays:
+        got += " with arrays among them (arrays go in the five-value form)"
     raise ConfigError(f"data set function {name!r} must return 5 numpy values (x_train, x_test, y_train, y_test, "
                       "n_classes), or sets of batches (train, test, n_classes) / (train, validation, test, "
                       f"n_classes), got {got}")
