@@ -57,6 +57,16 @@ def pending_observations(running: Sequence[Trial], versions: dict[int, TuningVer
     return out
 
 
+def planned_observations(planned: Sequence[dict[str, Any]], architecture: Architecture,
+                         history: Sequence[Observation]) -> list[Observation]:
+    """Proposals made ahead, not yet started, as pending points with the same liar: they will train
+    with ``architecture``."""
+    if not history:
+        return []
+    liar = max(o.loss for o in history)
+    return [Observation(true_point(dict(params), architecture), liar) for params in planned]
+
+
 def surrogate(versions: Sequence[TuningVersion], current: TuningVersion) -> Surrogate:
     """The hull of every version's space and architecture, and the current architecture."""
     hull = span([v.space for v in versions] + [current.space])

@@ -40,7 +40,7 @@ from symtuner.space import Categorical, SearchSpace, SpaceOverrides, default_spa
 from symtuner.stopping import SymbolicStopper
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
 from symtuner.storage.lock import LOCK_NAME, study_lock
-from symtuner.surrogate import observations, pending_observations, surrogate
+from symtuner.surrogate import observations, pending_observations, planned_observations, surrogate
 
 LOG_NAME = "study.log"
 #: A study database still being created (a killed creation leaves it; it is replaced).
@@ -353,6 +353,9 @@ class Tuner:
             started(n_trials, budget_epochs, settings.epochs,
                     sum(t.state in (TrialState.COMPLETE, TrialState.FAILED) for t in known), epochs_used(known))
         running: dict[int, _Running] = {}
+        # proposals made ahead, while every worker trains (with more than one worker): a freed worker
+        # then gets one at once instead of waiting for the optimizer
+        ahead: list[_Ahead] = []
 
         def on_epoch(number: int, epoch: int, logs: dict[str, float]) -> str:
             return self._epoch(store, logger, running[number], epoch, logs) if number in running else ""
@@ -362,12 +365,16 @@ class Tuner:
                 trials = store.trials(with_curves=False)
                 while len(running) < dispatcher.capacity and self._more_wanted(trials, running, n_trials,
                                                                                 budget_epochs, logger):
-                    job = self._start(store, logger, trials, n_trials or 0, dataset, optimizer, advisor, running)
+                    job = self._start(store, logger, trials, n_trials or 0, dataset, optimizer, advisor, running,
+                                      ahead)
                     running[job.spec.number] = job
                     dispatcher.submit(job.spec)
                     trials = store.trials(with_curves=False)
                 if not running:
                     break
+                if dispatcher.capacity > 1:
+                    self._propose_ahead(store, trials, optimizer, running, ahead,
+                                        self._still_wanted(trials, running, n_trials, dispatcher.capacity))
                 for number, outcome in dispatcher.wait(on_epoch, timeout=0.5):
                     self._finish(store, logger, running.pop(number), outcome, dataset, advisor)
         except KeyboardInterrupt:
@@ -396,9 +403,49 @@ class Tuner:
                 return False
         return True
 
+    @staticmethod
+    def _still_wanted(trials: list[Trial], running: dict[int, _Running], n_trials: int | None, capacity: int) -> int:
+        """How many trials may still start after the running ones (at most ``capacity``)."""
+        if n_trials is None:
+            return capacity
+        finished = sum(t.state in (TrialState.COMPLETE, TrialState.FAILED) for t in trials)
+        return max(0, min(capacity, n_trials - finished - len(running)))
+
+    def _propose_ahead(self, store: StudyStore, trials: list[Trial], optimizer: Any, running: dict[int, _Running],
+                       ahead: list[_Ahead], wanted: int) -> None:
+        """Make one proposal for a worker that is still training, if fewer than ``wanted`` are made.
+
+        It is what the optimizer proposes now, with the running trials and
+        the proposals already made ahead as pending points (the constant
+        liar), for the current tuning version; a change of space or
+        architecture after it makes it stale (:meth:`_take_ahead`). Nothing
+        is stored: a proposal made ahead that is never used leaves no trace,
+        so a resumed study is not affected by it.
+        """
+        tuning = store.latest_tuning()
+        ahead[:] = [a for a in ahead if a.version == tuning.version]
+        if len(ahead) >= wanted or _pending_retry(trials) is not None:
+            return
+        pending = [job.spec.params for job in running.values()]
+        params = self._propose(store, trials, tuning, optimizer, pending, [a.params for a in ahead])
+        ahead.append(_Ahead(params, tuning.version))
+
+    @staticmethod
+    def _take_ahead(ahead: list[_Ahead], tuning: Any, running: dict[int, _Running]) -> dict[str, Any] | None:
+        """The oldest proposal made ahead for ``tuning``'s version that no running trial has; stale ones go."""
+        ahead[:] = [a for a in ahead if a.version == tuning.version]
+        taken = [job.spec.params for job in running.values()]
+        while ahead:
+            proposal = ahead.pop(0)
+            if proposal.params not in taken:
+                return proposal.params
+        return None
+
     def _start(self, store: StudyStore, logger: logging.Logger, trials: list[Trial], total: int,
-               dataset: Dataset, optimizer: Any, advisor: Advisor | None, running: dict[int, _Running]) -> _Running:
-        """Propose (or take the trial to rerun), store the trial as running, and describe it."""
+               dataset: Dataset, optimizer: Any, advisor: Advisor | None, running: dict[int, _Running],
+               ahead: list[_Ahead] | None = None) -> _Running:
+        """Propose (or take a trial to rerun, or a proposal made ahead), store the trial as running, and
+        describe it."""
         from symtuner.neural.training import TrialSpec
 
         settings = self.settings
@@ -408,8 +455,10 @@ class Tuner:
             params = tuning.space.project(retry.params)
             extra: dict[str, Any] = {"retry_of": retry.number}
         else:
-            params = self._propose(store, trials, tuning, optimizer, [job.spec.params for job in running.values()])
-            extra = {}
+            made = self._take_ahead(ahead, tuning, running) if ahead else None
+            params = made if made is not None else self._propose(store, trials, tuning, optimizer,
+                                                                 [job.spec.params for job in running.values()])
+            extra = {} if made is None else {"proposed_ahead": True}
         with store.transaction():
             number = store.start_trial(params, tuning.version, extra)
             # a rerun of an interrupted trial trains with the seed of the trial it reruns, so that a
@@ -429,22 +478,25 @@ class Tuner:
         return _Running(spec, tuning, trials, self._stopper(store, advisor, trials, dataset), settings.epochs)
 
     def _propose(self, store: StudyStore, trials: list[Trial], tuning: Any, optimizer: Any,
-                 pending: list[dict[str, Any]]) -> dict[str, Any]:
-        """The optimizer's next point; running trials are pending points (a constant liar), and a
-        proposal equal to a running trial's params is asked for again with another seed."""
+                 pending: list[dict[str, Any]], planned: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The optimizer's next point; running trials (and ``planned`` proposals made ahead, which will run
+        under ``tuning``) are pending points (a constant liar), and a proposal equal to one of them is
+        asked for again with another seed."""
         settings = self.settings
+        planned = planned or []
         versions = store.tuning_versions()
         history = observations(trials, versions, settings.maximize)
         by_version = {v.version: v for v in versions}
-        if pending:
+        if pending or planned:
             running = [t for t in trials if t.state == TrialState.RUNNING]
-            history = history + pending_observations(running, by_version, history)
+            history = history + pending_observations(running, by_version, history) \
+                + planned_observations(planned, tuning.architecture, history)
         # interrupted trials do not count, so a resumed study proposes what an uninterrupted one would
-        ran = sum(1 for t in trials if t.state != TrialState.INTERRUPTED)
+        ran = sum(1 for t in trials if t.state != TrialState.INTERRUPTED) + len(planned)
         for attempt in range(_PROPOSAL_ATTEMPTS):
             params = optimizer.ask(tuning.space, history, seed=derived_seed(settings.seed, ran + 7919 * attempt),
                                    surrogate=surrogate(versions, tuning))
-            if params not in pending:
+            if params not in pending and params not in planned:
                 return dict(params)
         from symtuner.optimizers.random_search import RandomSearch
 
@@ -595,6 +647,14 @@ class Tuner:
             store.add_verdict(verdict)
             _event(store, logger, f"change_{verdict.verdict}",
                    f"the change of version {verdict.version} is {verdict.verdict}: {verdict.reason}", number)
+
+
+@dataclass(frozen=True)
+class _Ahead:
+    """A proposal made while every worker trained, for the tuning version it was made under."""
+
+    params: dict[str, Any]
+    version: int
 
 
 @dataclass

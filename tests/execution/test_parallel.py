@@ -260,3 +260,31 @@ def test_an_unreachable_ray_address_is_one_line_before_anything_is_stored(tmp_pa
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "127.0.0.1:1" in err[0]
     assert not (tmp_path / "s").exists()
+
+
+def test_proposals_made_ahead_keep_freed_workers_busy_and_go_stale_with_the_space(tmp_path, data):
+    """With more than one worker the driver proposes while every worker trains; a freed worker takes such a
+    proposal at once, unless the space or the architecture changed after it was made."""
+    from symtuner.tuner import _Ahead
+
+    settings = StudySettings(n_initial=2, seed=1)
+    Tuner(tmp_path / "s", dataset=data, executor_factory=SLOW, settings=settings, quiet=True,
+          execution=ExecutionSettings(workers=3)).run(9)
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        trials, versions = store.trials(), {v.version: v for v in store.tuning_versions()}
+    assert [t.state for t in trials] == ["complete"] * 9
+    made = [t for t in trials if t.extra.get("proposed_ahead")]
+    assert made, "no proposal was made ahead although three workers trained at once"
+    for trial in made:
+        assert versions[trial.tuning_version].space.contains(trial.params)
+    _assert_no_running_duplicates(trials)
+    assert len({json.dumps(t.params, sort_keys=True) for t in trials}) == 9
+
+    class _Version:
+        def __init__(self, version):
+            self.version = version
+
+    ahead = [_Ahead({"a": 1}, 1), _Ahead({"a": 2}, 2), _Ahead({"a": 3}, 2)]
+    running = {7: type("Job", (), {"spec": type("Spec", (), {"params": {"a": 2}})()})()}
+    assert Tuner._take_ahead(ahead, _Version(2), running) == {"a": 3}  # version 1 stale, {"a": 2} running
+    assert ahead == []
