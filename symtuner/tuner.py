@@ -20,7 +20,7 @@ from symtuner.advisor import Advice, Advisor, best_trial
 from symtuner.architecture import Architecture
 from symtuner.data import Dataset, load_dataset
 from symtuner.data.loaders import dataset_from_values
-from symtuner.errors import ConfigError, StudyError
+from symtuner.errors import ConfigError, DataError, StudyError
 from symtuner.execution import ExecutionSettings
 from symtuner.hypotheses import (
     RESTORING,
@@ -538,8 +538,8 @@ class Tuner:
             store.fail_trial(number, str(outcome))
             _event(store, logger, "trial_failed", f"trial {number} failed: {outcome}", number)
             self.progress.trial_failed(number, str(outcome))
-            if isinstance(outcome, ConfigError):
-                raise outcome
+            if isinstance(outcome, (ConfigError, DataError)):
+                raise outcome  # every later trial would fail the same way: the study stops, stored as it is
             return
         result = outcome
         stopped = job.stop_reason or getattr(result, "stopped", "")

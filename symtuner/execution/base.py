@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from symtuner.errors import ConfigError, SymtunerError, TrialFailed
+from symtuner.errors import ConfigError, DataError, SymtunerError, TrialFailed
 
 #: Called by ``Dispatcher.wait`` for every epoch a running trial reports:
 #: (trial number, 0-based epoch, logs) -> a reason to stop that trial, or "".
@@ -112,7 +112,7 @@ class InlineDispatcher:
         spec = self._pending.pop()
         try:
             result = self.executor.run(spec, on_epoch=lambda epoch, logs: on_epoch(spec.number, epoch, logs))
-        except (TrialFailed, ConfigError, WorkerLost) as exc:
+        except (TrialFailed, ConfigError, DataError, WorkerLost) as exc:
             return [(spec.number, exc)]
         return [(spec.number, result)]
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from symtuner.architecture import Architecture
 from symtuner.data.dataset import Dataset
-from symtuner.errors import ConfigError, TrialFailed
+from symtuner.errors import ConfigError, DataError, TrialFailed
 from symtuner.neural.splits import OUTPUT_SAMPLES, Split, split_validation
 from symtuner.records import LearningCurve
 from symtuner.space import Categorical, SearchSpace
@@ -329,8 +329,8 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
         curve = LearningCurve.from_epochs([{k: values[i] for k, values in logged.items() if i < len(values)}
                                            for i in range(max(map(len, logged.values()), default=0))])
         save_model(model, spec.model_path, params, rule)
-    except ConfigError:
-        raise
+    except (ConfigError, DataError):
+        raise  # a bad setting, or a streamed batch that breaks the data's own checks: every trial would fail
     except Exception as exc:
         if any(getattr(c, "error", None) is exc for c in callbacks):
             raise  # recording the epoch failed (say, the study database): the loop must see it as it is

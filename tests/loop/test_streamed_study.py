@@ -64,6 +64,14 @@ DATA_MODULE = textwrap.dedent('''
 
     def wrong_classes():
         return generated(4, 25, 0), generated(2, 25, 1), 2
+
+    class Cropped(Bands):
+        def __getitem__(self, index):
+            x, y = batch(index, self.size, self.seed)
+            return (x[:, :6] if index == 3 else x), y
+
+    def cropped_midway():
+        return Cropped(8, 24, 0), Bands(2, 24, 1), 3
 ''')
 
 
@@ -185,6 +193,20 @@ def test_bad_streamed_values_name_the_problem(tmp_path, data_module, capsys):
     assert not (study / "study.db").exists()
     with pytest.raises(ConfigError, match=r"got 2 values"):
         Tuner(tmp_path / "two", dataset=lambda: (1, 2), quiet=True).run(1)
+
+
+def test_a_batch_that_breaks_the_checks_midway_stops_the_study_with_its_reason(tmp_path, data_module, capsys):
+    """Every trial would read the same bad batch: the study stops with the reason (exit 2), the trial that met
+    it is stored as failed."""
+    study = tmp_path / "cropped"
+    assert main(["run", "--dataset", f"{data_module}:cropped_midway", "--trials", "3", "--epochs", "2",
+                 "--study-dir", str(study), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "batch 3 has x of shape (24, 6, 12, 1)" in err and "(12, 12, 1) were expected" in err
+    assert "Traceback" not in err
+    with StudyStore.open(study, readonly=True) as store:
+        trials = store.trials()
+    assert [t.state for t in trials] == ["failed"] and "batch 3" in trials[0].error
 
 
 # -- a study on more data than the process may hold ------------------------------------------------------------
