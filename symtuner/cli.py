@@ -122,6 +122,9 @@ def _add_execution_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--workers", type=_positive_int, help="trials at once (default 1: in this process; more: "
                                                              "a local pool of worker processes, or Ray tasks)")
     group.add_argument("--threads-per-trial", type=_positive_int, help="TensorFlow threads of each worker")
+    group.add_argument("--spare-workers", type=_non_negative_int,
+                       help="pool workers started (and importing Keras) ahead of need; default: one per core the "
+                            "running trials leave free (give it when GPUs do the training)")
     group.add_argument("--ray", metavar="local|auto|HOST:PORT",
                        help="run trials as Ray tasks: 'local' starts a private Ray instance, 'auto' or an "
                             "address joins a running cluster (needs pip install \"symbolic-dnn-tuner[ray]\")")
@@ -131,7 +134,8 @@ def _add_execution_options(parser: argparse.ArgumentParser) -> None:
                        help="reruns of a trial whose worker died (default 2)")
 
 
-_EXECUTION_OPTIONS = ("workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries")
+_EXECUTION_OPTIONS = ("workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries",
+                      "spare_workers")
 
 
 def _execution(args: argparse.Namespace, config: dict[str, Any] | None = None) -> Any:

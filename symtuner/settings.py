@@ -207,7 +207,8 @@ _SECTIONS = {
               "keep_models"},
     "network": {"function", "flip", "max_dense_layers", "max_conv_blocks", "callbacks"},
     "rules": {"dir", "mode", "thresholds"},
-    "execution": {"workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries"},
+    "execution": {"workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries",
+                  "spare_workers"},
 }
 
 

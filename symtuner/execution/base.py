@@ -27,7 +27,10 @@ class ExecutionSettings:
     in this process; with more, each in a fresh spawned process of a local
     pool. ``ray`` is ``"local"`` (a private Ray instance for the study's
     lifetime), ``"auto"`` or ``HOST:PORT`` (an existing cluster). A trial
-    whose worker dies is rerun up to ``retries`` times.
+    whose worker dies is rerun up to ``retries`` times. ``spare_workers``:
+    pool workers started ahead of need (None: as many as there are cores
+    the running trials leave free, see
+    :func:`symtuner.execution.pool.spare_count`).
     """
 
     workers: int = 1
@@ -36,6 +39,7 @@ class ExecutionSettings:
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0
     retries: int = 2
+    spare_workers: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("workers",):
@@ -45,8 +49,12 @@ class ExecutionSettings:
         if self.threads_per_trial is not None and (isinstance(self.threads_per_trial, bool) or not isinstance(
                 self.threads_per_trial, int) or self.threads_per_trial < 1):
             raise ConfigError(f"threads_per_trial must be a positive integer, got {self.threads_per_trial!r}")
-        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or self.retries < 0:
-            raise ConfigError(f"retries must be a non-negative integer, got {self.retries!r}")
+        for name in ("retries", "spare_workers"):
+            value = getattr(self, name)
+            if value is None and name == "spare_workers":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
         for name in ("cpus_per_trial", "gpus_per_trial"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e6:

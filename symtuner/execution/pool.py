@@ -10,7 +10,9 @@ its result, and reads a stop request. The data set and its validation split
 are written once to a temporary directory that every worker maps from disk.
 Spare workers (up to ``MAX_SPARES``) are started ahead of need and import
 Keras while they wait, so that a worker's start-up overlaps the running
-trials instead of delaying the next one.
+trials instead of delaying the next one; that only pays where the running
+trials leave cores free (:func:`spare_count`): on a machine they keep busy,
+a spare importing TensorFlow takes its CPU from them.
 A worker that dies without a result (killed, out of memory) is reported as
 :class:`~symtuner.execution.base.WorkerLost`, with the last line it wrote
 to stderr.
@@ -45,6 +47,30 @@ class _Running:
 MAX_SPARES = 4
 
 
+def spare_count(execution: ExecutionSettings, preload: bool, cores: int | None = None) -> int:
+    """How many workers to keep started ahead of need.
+
+    ``execution.spare_workers`` when given (at most :data:`MAX_SPARES`).
+    Otherwise one per worker (at most :data:`MAX_SPARES`) when the workers
+    import no Keras (a stand-in trainer: a spare costs a Python start-up);
+    for Keras trials only as many as there are cores the running trials
+    leave free. Importing TensorFlow takes several CPU-seconds on about one
+    core, so on a machine whose cores the trials use (``threads_per_trial``
+    unset: TensorFlow takes every core) a spare would slow the running trials
+    by as much as it saves the next one; with GPUs doing the training, give
+    ``spare_workers``.
+    """
+    if execution.spare_workers is not None:
+        return min(execution.spare_workers, MAX_SPARES)
+    wanted = min(execution.workers, MAX_SPARES)
+    if not preload:
+        return wanted
+    if execution.threads_per_trial is None:
+        return 0
+    free = (cores if cores is not None else os.cpu_count() or 1) - execution.workers * execution.threads_per_trial
+    return max(0, min(wanted, free))
+
+
 class PoolDispatcher:
     """Runs up to ``execution.workers`` trials at once, each in a fresh worker process."""
 
@@ -68,7 +94,7 @@ class PoolDispatcher:
 
         save_split(self._dir / "data", dataset, split_validation(dataset, config.validation_split,
                                                                  config.split_seed))
-        self._spare_count = min(self.capacity, MAX_SPARES)
+        self._spare_count = spare_count(execution, preload=executor_factory is None)
         self._fill_spares()
 
     def check(self, space: Any, architecture: Any) -> None:

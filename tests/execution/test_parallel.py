@@ -288,3 +288,19 @@ def test_proposals_made_ahead_keep_freed_workers_busy_and_go_stale_with_the_spac
     running = {7: type("Job", (), {"spec": type("Spec", (), {"params": {"a": 2}})()})()}
     assert Tuner._take_ahead(ahead, _Version(2), running) == {"a": 3}  # version 1 stale, {"a": 2} running
     assert ahead == []
+
+
+def test_spare_workers_are_kept_only_where_the_trials_leave_cores_free():
+    from symtuner.execution.pool import MAX_SPARES, spare_count
+
+    # Keras trials with TensorFlow on every core: a spare importing it would take CPU from them
+    assert spare_count(ExecutionSettings(workers=2), preload=True, cores=2) == 0
+    assert spare_count(ExecutionSettings(workers=2, threads_per_trial=1), preload=True, cores=2) == 0
+    assert spare_count(ExecutionSettings(workers=2, threads_per_trial=1), preload=True, cores=3) == 1
+    assert spare_count(ExecutionSettings(workers=2, threads_per_trial=2), preload=True, cores=16) == 2
+    assert spare_count(ExecutionSettings(workers=8, threads_per_trial=1), preload=True, cores=64) == MAX_SPARES
+    # a stand-in trainer imports no Keras: one spare per worker; a given count wins
+    assert spare_count(ExecutionSettings(workers=3), preload=False, cores=2) == 3
+    assert spare_count(ExecutionSettings(workers=2, spare_workers=1), preload=True, cores=2) == 1
+    with pytest.raises(ConfigError, match="spare_workers must be a non-negative integer, got -1"):
+        ExecutionSettings(spare_workers=-1)
