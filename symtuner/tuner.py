@@ -417,13 +417,13 @@ class Tuner:
 
         It is what the optimizer proposes now, with the running trials and
         the proposals already made ahead as pending points (the constant
-        liar), for the current tuning version; a change of space or
-        architecture after it makes it stale (:meth:`_take_ahead`). Nothing
+        liar), for the current tuning version; after a change of space it is
+        dropped unless the new space still holds it (:func:`_still_valid`). Nothing
         is stored: a proposal made ahead that is never used leaves no trace,
         so a resumed study is not affected by it.
         """
         tuning = store.latest_tuning()
-        ahead[:] = [a for a in ahead if a.version == tuning.version]
+        ahead[:] = [a for a in ahead if _still_valid(a, tuning)]
         if len(ahead) >= wanted or _pending_retry(trials) is not None:
             return
         pending = [job.spec.params for job in running.values()]
@@ -432,8 +432,8 @@ class Tuner:
 
     @staticmethod
     def _take_ahead(ahead: list[_Ahead], tuning: Any, running: dict[int, _Running]) -> dict[str, Any] | None:
-        """The oldest proposal made ahead for ``tuning``'s version that no running trial has; stale ones go."""
-        ahead[:] = [a for a in ahead if a.version == tuning.version]
+        """The oldest proposal made ahead that ``tuning`` still allows and no running trial has; the others go."""
+        ahead[:] = [a for a in ahead if _still_valid(a, tuning)]
         taken = [job.spec.params for job in running.values()]
         while ahead:
             proposal = ahead.pop(0)
@@ -734,6 +734,16 @@ def _test_score(result: Any) -> str:
     if accuracy is not None and math.isfinite(accuracy):
         return f"test accuracy {accuracy:.4f}"
     return f"test loss {result.test_loss:.4f}"
+
+
+def _still_valid(proposal: _Ahead, tuning: Any) -> bool:
+    """Whether a proposal made ahead may still start under ``tuning``: made under it, or inside its space
+    (the same HPs, every value within the bounds). A proposal a narrowed bound excludes, or one that lacks an
+    HP an action added, is dropped; one the change left valid is kept, as any proposal of an asynchronous
+    optimizer reflects what was known when it was made."""
+    if proposal.version == tuning.version:
+        return True
+    return set(proposal.params) == set(tuning.space.names) and tuning.space.contains(proposal.params)
 
 
 def _pending_retry(trials: list[Trial]) -> Trial | None:

@@ -280,13 +280,19 @@ def test_proposals_made_ahead_keep_freed_workers_busy_and_go_stale_with_the_spac
     _assert_no_running_duplicates(trials)
     assert len({json.dumps(t.params, sort_keys=True) for t in trials}) == 9
 
-    class _Version:
-        def __init__(self, version):
-            self.version = version
+    from symtuner.space import Integer, SearchSpace
 
-    ahead = [_Ahead({"a": 1}, 1), _Ahead({"a": 2}, 2), _Ahead({"a": 3}, 2)]
-    running = {7: type("Job", (), {"spec": type("Spec", (), {"params": {"a": 2}})()})()}
-    assert Tuner._take_ahead(ahead, _Version(2), running) == {"a": 3}  # version 1 stale, {"a": 2} running
+    class _Version:
+        def __init__(self, version, space):
+            self.version, self.space = version, space
+
+    narrowed = _Version(3, SearchSpace([Integer("a", 3, 9)]))
+    ahead = [_Ahead({"a": 1}, 1), _Ahead({"a": 5, "b": 0}, 1), _Ahead({"a": 2}, 2), _Ahead({"a": 4}, 2),
+             _Ahead({"a": 6}, 2)]
+    running = {7: type("Job", (), {"spec": type("Spec", (), {"params": {"a": 4}})()})()}
+    # {"a": 1} and {"a": 2} fall outside the narrowed bounds, {"a": 5, "b": 0} has an HP the space lacks,
+    # {"a": 4} is running: the first still valid one is {"a": 6}
+    assert Tuner._take_ahead(ahead, narrowed, running) == {"a": 6}
     assert ahead == []
 
 
