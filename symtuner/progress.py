@@ -20,6 +20,7 @@ import importlib.util
 import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -121,6 +122,26 @@ class _Running:
     epochs: int = 0
 
 
+class _Ticker(threading.Thread):
+    """Refreshes the bars every ``interval`` seconds (their clocks and ETAs), holding the write lock."""
+
+    def __init__(self, bars: Progress, lock: Any, interval: float) -> None:
+        super().__init__(name="symtuner-progress", daemon=True)
+        self.bars, self.lock, self.interval = bars, lock, interval
+        self._halted = threading.Event()
+
+    def run(self) -> None:
+        while not self._halted.wait(self.interval):
+            with self.lock:
+                if not self._halted.is_set():
+                    self.bars.refresh()
+
+    def halt(self) -> None:
+        self._halted.set()
+        if self is not threading.current_thread():
+            self.join(timeout=5)
+
+
 class RichProgress:
     """A study's bar and one bar per running trial, with the trial lines printed above them.
 
@@ -143,6 +164,11 @@ class RichProgress:
         self._refresh_per_second = refresh_per_second
         self._bars: Progress | None = None
         self._study: TaskID | None = None
+        # every write to the terminal (a printed line, a refresh of the bars) holds this lock: rich's own
+        # refresh thread renders the bars concurrently with console.print, and the two then disagree about
+        # where the bars are (a line above them overwritten, a stale bar left between the lines)
+        self._writing = threading.RLock()
+        self._ticker: _Ticker | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -234,17 +260,20 @@ class RichProgress:
                             TextColumn("{task.fields[count]}", table_column=Column(no_wrap=True)),
                             _ElapsedColumn(self._clock), _EtaColumn(self._clock),
                             TextColumn("{task.fields[note]}", markup=False, table_column=Column(no_wrap=True)),
-                            console=self.console, get_time=self._clock, auto_refresh=self._auto_refresh,
-                            refresh_per_second=self._refresh_per_second)
+                            console=self.console, get_time=self._clock, auto_refresh=False)
             self._start_rate()
             self._study = bars.add_task("study", total=None, count="", note="", since=self._since,
                                         finish_at=None, ended=None)
             for number, trial in self._running.items():
                 trial.task = bars.add_task(f"trial #{number}", total=trial.epochs or None, count="", note="",
                                            since=trial.since, finish_at=None, ended=None)
-            bars.start()
+            with self._writing:
+                bars.start()
             atexit.register(self._stop)  # a process that ends without close() gets its cursor back
             self._bars = bars
+            if self._auto_refresh:
+                self._ticker = _Ticker(bars, self._writing, 1.0 / self._refresh_per_second)
+                self._ticker.start()
         return self._bars
 
     def _stop(self) -> None:
@@ -252,11 +281,15 @@ class RichProgress:
         if bars is None:
             return
         atexit.unregister(self._stop)
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            ticker.halt()
         for trial in self._running.values():
             bars.remove_task(trial.task)
         if self._study is not None:
             bars.update(self._study, ended=self._clock())
-        bars.stop()
+        with self._writing:
+            bars.stop()
 
     def _stop_when_done(self) -> None:
         """Stop once the target is reached and nothing runs, so what follows prints below the bar."""
@@ -265,7 +298,9 @@ class RichProgress:
         self._stop()
 
     def _print(self, line: str) -> None:
-        self._display().console.print(line, markup=False, highlight=False, soft_wrap=True)
+        bars = self._display()
+        with self._writing:
+            bars.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def _trial(self, number: int) -> _Running:
         """The running trial's bar (made here when its start was not seen)."""
@@ -328,7 +363,8 @@ class RichProgress:
         bars.update(self._study, completed=fraction if has_target else 0, total=1.0 if has_target else None,
                     count=self._counts(), note=note, since=self._since,
                     finish_at=None if left is None else self._clock() + left)
-        bars.refresh()  # show the event now, not at the next tick
+        with self._writing:
+            bars.refresh()  # show the event now, not at the next tick
 
 
 def _short(value: float | None) -> str:
