@@ -47,9 +47,9 @@ def epoch_line(number: int, epoch: int, epochs: int, logs: Mapping[str, float], 
             f"  | best {objective} {_fmt(best)}")
 
 
-def test_score(trial: Trial) -> str:
-    """A trial's test score in words: its accuracy, or (a regression's) its test loss."""
-    accuracy = trial.test_accuracy
+def test_score(trial: Trial | Any) -> str:
+    """A trial's (or a training result's) test score in words: its accuracy, or a regression's test loss."""
+    accuracy = getattr(trial, "test_accuracy", None)
     if accuracy is not None and math.isfinite(accuracy):
         return f"test accuracy {accuracy:.4f}"
     return f"test loss {_fmt(trial.test_loss)}"

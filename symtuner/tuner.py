@@ -8,7 +8,6 @@ store, so a killed run resumes where it stopped.
 from __future__ import annotations
 
 import logging
-import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,7 @@ from typing import Any, Protocol, cast
 from symtuner.actions import ActionSettings, require_known
 from symtuner.advisor import Advice, Advisor, best_trial
 from symtuner.architecture import Architecture
+from symtuner.console import test_score
 from symtuner.data import Dataset, load_dataset
 from symtuner.data.loaders import dataset_from_values
 from symtuner.errors import ConfigError, DataError, StudyError
@@ -599,7 +599,7 @@ class Tuner:
                                              f"after trial {number}: {applied}")
                     store.log_event("space_changed", "; ".join(advice.changes), number)
         _event(store, logger, "trial_complete",
-               f"trial {number} complete: {settings.objective} {objective:.4f}, {_test_score(result)}", number)
+               f"trial {number} complete: {settings.objective} {objective:.4f}, {test_score(result)}", number)
         self._prune_models(store, logger, number)
         if advice is not None:
             logger.info("trial %d diagnosis: %s", number, advice.diagnosis.explanation)
@@ -726,14 +726,6 @@ def _objective_of(result: Any, objective: str) -> float:
     if objective in ("val_accuracy", "val_loss"):
         return float(getattr(result, objective))
     raise ConfigError(f"objective {objective!r} is not reported by the trainer {type(result).__name__}")
-
-
-def _test_score(result: Any) -> str:
-    """The test score for a log line: accuracy, or a regression's test loss."""
-    accuracy = getattr(result, "test_accuracy", math.nan)
-    if accuracy is not None and math.isfinite(accuracy):
-        return f"test accuracy {accuracy:.4f}"
-    return f"test loss {result.test_loss:.4f}"
 
 
 def _still_valid(proposal: _Ahead, tuning: Any) -> bool:

@@ -130,14 +130,20 @@ def check_n_classes(value: Any, name: str) -> int:
     return value
 
 
-def as_features(x: Any, label: str, name: str) -> np.ndarray:
-    """Float32 inputs, sample axis first, with a channel axis on grey images."""
+def _numeric(value: Any, label: str, name: str, holding: str) -> np.ndarray:
+    """``value`` as a numpy array of numbers (bool, int or float), or a DataError naming it."""
     try:
-        arr = np.asarray(x)
+        arr = np.asarray(value)
     except (ValueError, TypeError) as exc:
         raise DataError(f"{name}: {label} is not an array ({exc})") from None
     if arr.dtype.kind not in "biuf":
-        raise DataError(f"{name}: {label} must hold numbers, got dtype {arr.dtype}")
+        raise DataError(f"{name}: {label} must hold {holding}, got dtype {arr.dtype}")
+    return arr
+
+
+def as_features(x: Any, label: str, name: str) -> np.ndarray:
+    """Float32 inputs, sample axis first, with a channel axis on grey images."""
+    arr = _numeric(x, label, name, "numbers")
     if arr.ndim < 2:
         raise DataError(f"{name}: {label} must have a sample axis and at least one feature axis, "
                         f"got shape {arr.shape}")
@@ -160,12 +166,7 @@ def as_features(x: Any, label: str, name: str) -> np.ndarray:
 
 def as_targets(y: Any, label: str, name: str) -> np.ndarray:
     """Regression targets as float32 ``(N, outputs)``: finite numbers, one row per sample."""
-    try:
-        arr = np.asarray(y)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"{name}: {label} is not an array ({exc})") from None
-    if arr.dtype.kind not in "biuf":
-        raise DataError(f"{name}: {label} must hold numbers (regression targets), got dtype {arr.dtype}")
+    arr = _numeric(y, label, name, "numbers (regression targets)")
     if arr.ndim == 1:
         arr = arr[:, np.newaxis]
     if arr.ndim != 2:
@@ -183,12 +184,7 @@ def as_targets(y: Any, label: str, name: str) -> np.ndarray:
 
 def as_labels(y: Any, label: str, n_classes: int, name: str) -> np.ndarray:
     """Integer class indices from indices, a column of indices, or one-hot rows."""
-    try:
-        arr = np.asarray(y)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"{name}: {label} is not an array ({exc})") from None
-    if arr.dtype.kind not in "biuf":
-        raise DataError(f"{name}: {label} must hold class numbers, got dtype {arr.dtype}")
+    arr = _numeric(y, label, name, "class numbers")
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     elif arr.ndim == 2:

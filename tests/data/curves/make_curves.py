@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class Case:
     dropout: float = 0.0
     binary: bool = False
     activation: str = "relu"
+    l2: float = 0.0
 
 
 CASES = [
@@ -124,14 +126,20 @@ def record(case: Case) -> dict:
     }
 
 
-def main(names: list[str]) -> None:
-    for case in CASES:
+def write(cases: list[Case], record: Callable[[Case], dict], names: list[str],
+          show: Callable[[dict], str]) -> None:
+    """Record the cases named in ``names`` (all when empty), one JSON file each, and print ``show`` of each."""
+    for case in cases:
         if names and case.name not in names:
             continue
         data = record(case)
         path = OUT / f"{case.name}.json"
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        print(f"{path.name}: loss {data['loss']}")
+        print(f"{path.name}: {show(data)}")
+
+
+def main(names: list[str]) -> None:
+    write(CASES, record, names, lambda data: f"loss {data['loss']}")
 
 
 if __name__ == "__main__":

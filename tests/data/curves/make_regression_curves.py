@@ -14,32 +14,14 @@ curves, before the rules were run on them.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-OUT = Path(__file__).resolve().parent
-
-
-@dataclass
-class Case:
-    name: str
-    description: str
-    expected: list[str]
-    units: list[int]
-    optimizer: str
-    lr: float
-    epochs: int
-    batch: int
-    acceptable: list[str] = field(default_factory=list)
-    n_train: int | None = None
-    activation: str = "relu"
-    l2: float = 0.0
-
+from make_curves import Case, write  # noqa: E402 - the sibling script, found through the path set above
 
 CASES = [
     Case("diabetes_healthy_adam", "16 units, Adam 3e-3, 10 epochs: the MSE falls from ~1 and levels off, "
@@ -111,13 +93,7 @@ def record(case: Case) -> dict:
 
 
 def main(names: list[str]) -> None:
-    for case in CASES:
-        if names and case.name not in names:
-            continue
-        data = record(case)
-        path = OUT / f"{case.name}.json"
-        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        print(f"{path.name}:\n  loss {data['loss']}\n  val  {data['val_loss']}")
+    write(CASES, record, names, lambda data: f"\n  loss {data['loss']}\n  val  {data['val_loss']}")
 
 
 if __name__ == "__main__":
