@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from symtuner.actions import (
     OPPOSITES,
@@ -102,16 +102,18 @@ class Advisor:
         if trial.curve is None:
             raise ValueError(f"trial {trial.number} has no learning curve to diagnose")
         diagnosis = analyse(trial.curve, n_classes, weights, self.engine,
-                            lambda name: is_applicable(name, space, arch, ctx),
+                            lambda name, problem: is_applicable(name, space, arch, replace(ctx, problem=problem)),
                             random.Random(self.seed * 1_000_003 + trial.number), opposites=OPPOSITES,
-                            reason_of=lambda name: why_not(name, space, arch, ctx), blocked=blocked,
+                            reason_of=lambda name, problem: why_not(name, space, arch, replace(ctx, problem=problem)),
+                            blocked=blocked,
                             loss_scale=loss_scale)
         new_space, new_arch = space, arch
         records = []
         arch_changed_by: str | None = None
         for chosen in diagnosis.actions:
             try:
-                after_space, after_arch = apply_action(chosen.name, new_space, new_arch, ctx)
+                after_space, after_arch = apply_action(chosen.name, new_space, new_arch,
+                                                       replace(ctx, problem=chosen.problem))
                 if after_arch != new_arch and arch_changed_by is not None:
                     raise NotApplicable(f"{chosen.name}: one change of the architecture per trial "
                                         f"({arch_changed_by} was applied)")

@@ -239,6 +239,19 @@ class SearchSpace:
             new = Real(dim.name, float(low), float(high), dim.prior)
         return replace(self, dimensions=tuple(new if d.name == name else d for d in self.dimensions))
 
+    def with_categories(self, name: str, categories: Sequence[Value]) -> SearchSpace:
+        """A copy whose categorical dimension ``name`` offers ``categories`` (a non-empty subset, in its order)."""
+        dim = self[name]
+        if not isinstance(dim, Categorical):
+            raise ConfigError(f"dimension {name!r} is not categorical: it has bounds, not categories")
+        unknown = [c for c in categories if c not in dim.categories]
+        if unknown:
+            raise ConfigError(f"dimension {name!r} has no categor{'ies' if len(unknown) > 1 else 'y'} "
+                              f"{', '.join(map(repr, unknown))} (it has {list(dim.categories)})")
+        kept = tuple(c for c in dim.categories if c in categories)
+        new = Categorical(dim.name, kept)
+        return replace(self, dimensions=tuple(new if d.name == name else d for d in self.dimensions))
+
     def with_dimension(self, dim: Dimension, fill: Value) -> SearchSpace:
         """A copy with ``dim`` appended; ``fill`` is its value for older trials."""
         if dim.name in self:

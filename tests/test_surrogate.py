@@ -55,6 +55,24 @@ def test_a_trial_outside_todays_bounds_keeps_its_true_coordinates():
     assert clipped.Xi[0][narrowed.names.index("batch_size")] == 128
 
 
+def test_a_trial_of_a_dropped_optimizer_keeps_it_and_no_proposal_uses_it():
+    first = default_space()
+    narrowed = first.with_categories("optimizer", ["Adam", "Adamax"])
+    versions = [version(1, first), version(2, narrowed)]
+    rng_space = make_optimizer("random")
+    trials = [trial(i + 1, {**rng_space.ask(first, [], seed=i), "optimizer": ("Adam", "Adamax")[i % 2]},
+                    0.5 + 0.05 * i, 1) for i in range(6)]
+    trials[0] = trial(1, {**trials[0].params, "optimizer": "Adadelta"}, 0.1, 1)
+    history = observations(trials, versions, maximize=True)
+    model = surrogate(versions, versions[-1])
+    assert model.hull["optimizer"].categories == ("Adam", "Adamax", "Adadelta")
+    gp = GaussianProcessOptimizer(n_initial=3)
+    fitted = gp.fit(narrowed, history, seed=1, surrogate=model)
+    assert fitted.Xi[0][model.hull.names.index("optimizer")] == "Adadelta"  # not turned into Adam
+    for seed in range(5):
+        assert gp.ask(narrowed, history, seed=seed, surrogate=model)["optimizer"] in ("Adam", "Adamax")
+
+
 def test_architecture_changes_are_dimensions_with_each_trials_value():
     space = default_space()
     with_l2 = space.with_dimension(Real("l2", 1e-5, 1e-2, "log-uniform"), fill=1e-5)

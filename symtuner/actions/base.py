@@ -136,6 +136,8 @@ class ActionContext:
     evidence for a learning-rate action when it shows the same problem).
     ``unusable``: actions that cannot work in this study, with the reason
     (the user's network ignores the change they make): never applicable.
+    ``problem``: the problem the action is to answer (``None`` outside a
+    diagnosis); an action whose evidence depends on it reads it.
     """
 
     best_params: dict[str, Any] | None
@@ -147,6 +149,7 @@ class ActionContext:
     image_input: bool = True
     best_problems: tuple[str, ...] = ()
     unusable: Mapping[str, str] = field(default_factory=dict)
+    problem: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("best_params", "trial_params"):
@@ -157,6 +160,8 @@ class ActionContext:
         for name in ("n_train", "epochs"):
             if getattr(self, name) is not None:
                 _check_int(name, getattr(self, name), minimum=1)
+        if self.problem is not None and not isinstance(self.problem, str):
+            raise ConfigError(f"problem must be a problem name or None, got {self.problem!r}")
         if not isinstance(self.settings, ActionSettings):
             raise ConfigError(f"settings must be ActionSettings, got {self.settings!r}")
 

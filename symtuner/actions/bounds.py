@@ -111,7 +111,7 @@ def decr_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple
     optimizer that barely moves at any rate of the range.)
     """
     dim = _lr_dimension(space, "decr_lr")
-    _check_optimizer_evidence("decr_lr", ctx, lambda best, rate: best >= rate, "high_lr")
+    _check_optimizer_evidence("decr_lr", ctx, "high_lr")
     settings = ctx.settings
     anchor = _anchor(dim, ctx)
     best = _best_lr(ctx, "high_lr")
@@ -138,7 +138,7 @@ def inc_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[
     changes nothing, the action is not applicable.
     """
     dim = _lr_dimension(space, "inc_lr")
-    _check_optimizer_evidence("inc_lr", ctx, lambda best, rate: best <= rate, "low_lr")
+    _check_optimizer_evidence("inc_lr", ctx, "low_lr")
     settings = ctx.settings
     anchor = _anchor(dim, ctx)
     best = _best_lr(ctx, "low_lr")
@@ -180,24 +180,42 @@ def _best_lr(ctx: ActionContext, problem: str) -> float | None:
     return _positive(ctx.best(LEARNING_RATE))
 
 
-def _check_optimizer_evidence(action: str, ctx: ActionContext, contradicts: Callable[[float, float], bool],
-                              problem: str) -> None:
-    """A learning rate's scale belongs to its optimizer (Adadelta's 1e-3 is not Adam's 1e-3).
+#: Which side of the diagnosed trial's rate a better trial's rate must lie on to contradict each
+#: learning-rate problem: as low or lower for "too low", as high or higher for "too high".
+_CONTRADICTS: dict[str, Callable[[float, float], bool]] = {
+    "low_lr": lambda best, rate: best <= rate,
+    "high_lr": lambda best, rate: best >= rate,
+}
 
-    When the best trial so far used another optimizer at a rate that
-    ``contradicts`` the diagnosis (as low or lower for "too low", as high or
-    higher for "too high") and trained well, the rate is not what failed: the
-    diagnosed trial's optimizer is, and moving the shared range would only
-    hurt the optimizers that work.
+
+def optimizer_evidence(ctx: ActionContext, problem: str | None) -> str:
+    """Why the diagnosed trial's optimizer, not its learning rate, failed ("" when nothing says so).
+
+    A learning rate's scale belongs to its optimizer (Adadelta's 1e-3 is not
+    Adam's 1e-3). When the best trial so far used another optimizer, trained
+    well (it does not show ``problem`` itself) and did so at a rate that
+    contradicts the diagnosis (as low or lower for ``low_lr``, as high or
+    higher for ``high_lr``; within ``lr_factor`` of the diagnosed trial's
+    rate for any other problem), the rate is not what failed.
     """
     best_opt, trial_opt = ctx.best("optimizer"), ctx.trial("optimizer")
-    best_rate, rate = _best_lr(ctx, problem), _positive(ctx.trial(LEARNING_RATE))
-    if None in (best_opt, trial_opt, best_rate, rate) or best_opt == trial_opt:
-        return
-    if contradicts(best_rate, rate):  # type: ignore[arg-type]
-        raise NotApplicable(f"{action}: the best trial trained well with {best_opt} at learning rate "
-                            f"{best_rate:g}; the diagnosed trial's {trial_opt} at {rate:g} failed for its "
-                            f"optimizer, not for its rate")
+    best_rate = _best_lr(ctx, problem or "")
+    rate = _positive(ctx.trial(LEARNING_RATE))
+    if best_opt is None or trial_opt is None or best_rate is None or rate is None or best_opt == trial_opt:
+        return ""
+    factor = ctx.settings.lr_factor
+    contradicts = _CONTRADICTS.get(problem or "", lambda best, at: at / factor <= best <= at * factor)
+    if not contradicts(best_rate, rate):
+        return ""
+    return (f"the best trial trained well with {best_opt} at learning rate {best_rate:g}; the diagnosed "
+            f"trial's {trial_opt} at {rate:g} failed for its optimizer, not for its rate")
+
+
+def _check_optimizer_evidence(action: str, ctx: ActionContext, problem: str) -> None:
+    """Moving the shared range would only hurt the optimizers that work (see :func:`optimizer_evidence`)."""
+    why = optimizer_evidence(ctx, problem)
+    if why:
+        raise NotApplicable(f"{action}: {why}")
 
 
 def _anchor(dim: Real, ctx: ActionContext) -> float:

@@ -7,6 +7,7 @@ from types import MappingProxyType
 
 from symtuner.actions.base import ActionContext, ActionFn, NotApplicable
 from symtuner.actions.bounds import decr_lr, inc_batch_size, inc_dropout, inc_lr, inc_neurons
+from symtuner.actions.choices import drop_optimizer
 from symtuner.actions.layers import batch_norm, data_augmentation, new_conv_layer, new_fc_layer, reg_l2
 from symtuner.architecture import Architecture
 from symtuner.errors import ConfigError, RulesError
@@ -24,12 +25,21 @@ ACTIONS: Mapping[str, ActionFn] = MappingProxyType({
     "inc_batch_size": inc_batch_size,
     "new_fc_layer": new_fc_layer,
     "new_conv_layer": new_conv_layer,
+    "drop_optimizer": drop_optimizer,
 })
 
-#: Actions that undo each other. When one diagnosis chooses both, only the
-#: more probable one is applied (neither on a tie): moving the learning-rate
-#: range up and down after the same trial would only shake the optimizer.
-OPPOSITES: Mapping[str, str] = MappingProxyType({"inc_lr": "decr_lr", "decr_lr": "inc_lr"})
+#: Actions that undo each other or answer one problem in contradictory ways.
+#: When one diagnosis chooses two of them, only the more probable one is
+#: applied (neither on a tie): moving the learning-rate range up and down after
+#: the same trial would only shake the optimizer, and a rate that must move and
+#: an optimizer that failed at a good rate are two readings of one trial. (In a
+#: study the evidence makes drop_optimizer and the rate moves exclusive; this
+#: settles a diagnosis made without a study, such as ``symtuner diagnose``.)
+OPPOSITES: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "inc_lr": ("decr_lr", "drop_optimizer"),
+    "decr_lr": ("inc_lr", "drop_optimizer"),
+    "drop_optimizer": ("inc_lr", "decr_lr"),
+})
 
 
 def require_known(names: Iterable[str]) -> None:

@@ -15,7 +15,9 @@ class TPEOptimizer:
     """Each call replays the projected history into a fresh in-memory Optuna study and asks once.
 
     TPE models each dimension's density inside the given distributions, so the
-    history is projected into the current space (``surrogate`` is not used).
+    history is projected into the current space (``surrogate`` is not used),
+    except trials at a categorical value the space no longer offers, which are
+    left out (see :func:`replayed`).
     """
 
     name = "tpe"
@@ -35,12 +37,27 @@ class TPEOptimizer:
         distributions = {dim.name: _distribution(dim) for dim in space.dimensions}
         sampler = optuna.samplers.TPESampler(n_startup_trials=self.n_initial, seed=seed)
         study = optuna.create_study(direction="minimize", sampler=sampler)
-        for observation, loss in zip(history, finite_losses(history)):
+        kept = replayed(space, history)
+        for observation, loss in zip(kept, finite_losses(kept)):
             params = space.project(observation.params)
             study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions,
                                                       value=loss if math.isfinite(loss) else 1.0))
         trial = study.ask(distributions)
         return {name: trial.params[name] for name in space.names}
+
+
+def replayed(space: SearchSpace, history: Sequence[Observation]) -> list[Observation]:
+    """The observations TPE can be told about in ``space``.
+
+    A numeric value outside today's bounds is clipped to the nearest bound,
+    which is near where it ran; a categorical value no longer offered (an
+    optimizer ``drop_optimizer`` took out) has no near value: projected, it
+    would become the first category and teach TPE that, say, Adam failed
+    where Adadelta did. Such trials are left out.
+    """
+    categorical = [dim for dim in space.dimensions if isinstance(dim, Categorical)]
+    return [o for o in history
+            if all(dim.name not in o.params or dim.contains(o.params[dim.name]) for dim in categorical)]
 
 
 def _distribution(dim: Any) -> Any:

@@ -12,11 +12,11 @@ TIE = 1e-9
 
 
 def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
-                   is_applicable: Callable[[str], bool],
+                   is_applicable: Callable[[str, str], bool],
                    rng: random.Random,
                    always_threshold: float = 0.9,
-                   opposites: Mapping[str, str] | None = None,
-                   reason_of: Callable[[str], str] | None = None,
+                   opposites: Mapping[str, str | tuple[str, ...]] | None = None,
+                   reason_of: Callable[[str, str], str] | None = None,
                    blocked: Mapping[tuple[str, str], str] | None = None) -> tuple[list[ChosenAction], list[str]]:
     """Per problem (in the order given), the most probable applicable action,
     plus every other applicable action at ``always_threshold`` or above.
@@ -27,11 +27,14 @@ def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
     names the candidates passed over that would otherwise have been chosen,
     e.g. ``"reg_l2 (not applicable)"``.
 
-    ``opposites`` maps an action to the one that undoes it. If both end up
+    ``opposites`` maps an action to the one (or the tuple of those) that
+    undoes it or answers the same problem the other way. If both end up
     chosen, the less probable one is dropped (both on a tie) and named in the
     second list, e.g. ``"inc_lr (opposes decr_lr, more probable)"``.
 
-    ``reason_of`` names why an action is not applicable, for the second list
+    ``is_applicable(action, problem)`` says whether an action would change
+    something as the answer to that problem; ``reason_of(action, problem)``
+    names why it would not, for the second list
     (``"batch_norm (not applicable: ...)"``). ``blocked`` maps (action,
     problem) pairs that must not be chosen to the reason (e.g. a reverted
     change whose rule the evidence no longer favours).
@@ -47,8 +50,8 @@ def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
                 passed_over.append((name, probability, f"already chosen for {chosen_for[name]}"))
             elif blocked and (name, problem) in blocked:
                 passed_over.append((name, probability, blocked[(name, problem)]))
-            elif not is_applicable(name):
-                why = reason_of(name) if reason_of is not None else ""
+            elif not is_applicable(name, problem):
+                why = reason_of(name, problem) if reason_of is not None else ""
                 passed_over.append((name, probability, f"not applicable: {why}" if why else "not applicable"))
             else:
                 eligible.append((name, probability))
@@ -70,18 +73,19 @@ def choose_actions(ranked: Mapping[str, Sequence[tuple[str, float]]],
 
 
 def _drop_opposites(chosen: list[ChosenAction], skipped: list[str],
-                    opposites: Mapping[str, str]) -> tuple[list[ChosenAction], list[str]]:
+                    opposites: Mapping[str, str | tuple[str, ...]]) -> tuple[list[ChosenAction], list[str]]:
     by_name = {action.name: action for action in chosen}
     dropped: dict[str, str] = {}
     for action in chosen:
-        other = by_name.get(opposites.get(action.name, ""))
-        if other is None:
-            continue
-        if action.probability > other.probability + TIE:
-            continue
-        if abs(action.probability - other.probability) <= TIE:
-            dropped[action.name] = f"opposes {other.name}, equally probable"
-        else:
-            dropped[action.name] = f"opposes {other.name}, more probable"
+        names = opposites.get(action.name, ())
+        for name in (names,) if isinstance(names, str) else names:
+            other = by_name.get(name)
+            if other is None or action.probability > other.probability + TIE:
+                continue
+            if abs(action.probability - other.probability) <= TIE:
+                dropped[action.name] = f"opposes {other.name}, equally probable"
+            else:
+                dropped[action.name] = f"opposes {other.name}, more probable"
+            break
     kept = [action for action in chosen if action.name not in dropped]
     return kept, skipped + [f"{name} ({why})" for name, why in dropped.items()]

@@ -92,9 +92,9 @@ class SymbolicEngine:
 
 
 def analyse(curve: LearningCurve, n_classes: int | None, weights: Mapping[tuple[str, str], float],
-            engine: SymbolicEngine, is_applicable: Callable[[str], bool], rng: random.Random,
-            opposites: Mapping[str, str] | None = None, loss_scale: float | None = None,
-            reason_of: Callable[[str], str] | None = None,
+            engine: SymbolicEngine, is_applicable: Callable[[str, str], bool], rng: random.Random,
+            opposites: Mapping[str, str | tuple[str, ...]] | None = None, loss_scale: float | None = None,
+            reason_of: Callable[[str, str], str] | None = None,
             blocked: Mapping[tuple[str, str], str] | None = None) -> Diagnosis:
     """Facts, diagnosis, chosen actions and explanation of one trial's curve.
 
@@ -145,7 +145,7 @@ def diagnose_partial(curve: LearningCurve, epochs: int, n_classes: int | None, e
                      loss_scale: float | None = None) -> Diagnosis:
     """The diagnosis of the first ``epochs`` epochs of ``curve`` (a training still running)."""
     return analyse(curve.truncated(epochs), n_classes, engine.rules.initial_weights, engine,
-                   lambda _name: True, random.Random(0), loss_scale=loss_scale)
+                   lambda _name, _problem: True, random.Random(0), loss_scale=loss_scale)
 
 
 def history_classes(history: Mapping[str, Any]) -> int | None:
@@ -169,7 +169,7 @@ def history_loss_scale(history: Mapping[str, Any]) -> float | None:
 
 
 def diagnose_history(history: Mapping[str, Any], n_classes: int | None, engine: SymbolicEngine,
-                     opposites: Mapping[str, str] | None = None, loss_scale: float | None = None,
+                     opposites: Mapping[str, str | tuple[str, ...]] | None = None, loss_scale: float | None = None,
                      epochs: int | None = None) -> Diagnosis:
     """Diagnose a Keras ``History.history`` (``None`` values stand for NaN).
 
@@ -194,7 +194,7 @@ def diagnose_history(history: Mapping[str, Any], n_classes: int | None, engine: 
     curve = LearningCurve.from_history(normalise_series(series))
     if epochs is not None:
         curve = curve.truncated(epochs)
-    diagnosis = analyse(curve, n_classes, engine.rules.initial_weights, engine, lambda _name: True,
+    diagnosis = analyse(curve, n_classes, engine.rules.initial_weights, engine, lambda _name, _problem: True,
                         random.Random(0), opposites=opposites, loss_scale=loss_scale)
     if n_classes is not None or loss_scale is not None:
         return diagnosis

@@ -23,18 +23,27 @@ from symtuner.errors import ConfigError
 from symtuner.space import Categorical, Integer, Real, SearchSpace, default_space
 
 EXPECTED_NAMES = {"reg_l2", "batch_norm", "inc_dropout", "data_augmentation", "decr_lr", "inc_lr",
-                  "inc_neurons", "inc_batch_size", "new_fc_layer", "new_conv_layer"}
+                  "inc_neurons", "inc_batch_size", "new_fc_layer", "new_conv_layer", "drop_optimizer"}
 #: How often each action applies to the default space before NotApplicable (default settings).
 EXPECTED_REPEATS = {"reg_l2": 1, "batch_norm": 1, "data_augmentation": 1, "new_fc_layer": 3,
                     "new_conv_layer": 1, "inc_dropout": 9, "decr_lr": 2, "inc_lr": 1, "inc_neurons": 6,
-                    "inc_batch_size": 4}
+                    "inc_batch_size": 4, "drop_optimizer": 1}
 BEST = {"unit_c1": 40, "dr1_2": 0.1, "unit_c2": 96, "unit_d": 300, "dr_f": 0.2, "learning_rate": 3e-4,
         "batch_size": 64, "optimizer": "Adam", "activation": "relu"}
 
 
-def ctx(best: dict | None = BEST, conv_room: int = 1, trial: dict | None = None, **settings) -> ActionContext:
+#: A trial whose optimizer, not its rate, failed: Adadelta at the rate where the best trial's Adam trained well.
+FAILED_OPTIMIZER = {**BEST, "optimizer": "Adadelta"}
+
+
+def ctx(best: dict | None = BEST, conv_room: int = 1, trial: dict | None = None, problem: str | None = None,
+        **settings) -> ActionContext:
     return ActionContext(best_params=None if best is None else dict(best), conv_room=conv_room,
-                         settings=ActionSettings(**settings), trial_params=trial)
+                         settings=ActionSettings(**settings), trial_params=trial, problem=problem)
+
+
+#: The context each action is repeated in (the default one unless its evidence needs a diagnosed trial).
+REPEAT_CONTEXTS = {"drop_optimizer": lambda: ctx(trial=FAILED_OPTIMIZER, problem="low_lr")}
 
 
 def sample(space: SearchSpace, rng: random.Random) -> dict:
@@ -91,7 +100,7 @@ def test_apply_action_rejects_wrong_argument_types():
 def test_repeated_until_not_applicable(name):
     """Each step: pure, bounds never cross, old trials project, is_applicable agrees; ends at a cap/edge."""
     rng = random.Random(0)
-    context = ctx()
+    context = REPEAT_CONTEXTS.get(name, ctx)()
     space, arch = default_space(), Architecture()
     history = [sample(space, rng) for _ in range(20)] + corners(space)
     applied = 0
@@ -135,7 +144,7 @@ def test_gp_optimizer_uses_old_trials_after_the_change(name):
     rng = random.Random(1)
     space, arch = default_space(), Architecture()
     history = [Observation(sample(space, rng), rng.random()) for _ in range(6)]
-    new_space, _ = apply_action(name, space, arch, ctx())
+    new_space, _ = apply_action(name, space, arch, REPEAT_CONTEXTS.get(name, ctx)())
     proposal = GaussianProcessOptimizer(n_initial=5).ask(new_space, history, seed=3)
     assert new_space.contains(proposal)
 
@@ -542,4 +551,5 @@ def test_opposite_actions_are_known_and_mutual():
     from symtuner.actions import OPPOSITES
 
     assert set(OPPOSITES) <= set(ACTIONS)
-    assert all(OPPOSITES[OPPOSITES[name]] == name for name in OPPOSITES)
+    assert all(set(others) <= set(ACTIONS) for others in OPPOSITES.values())
+    assert all(name in OPPOSITES[other] for name in OPPOSITES for other in OPPOSITES[name])

@@ -62,6 +62,9 @@ def before_and_after(name: str, arch: Architecture | None = None, **overrides):
     space = default_space()
     ctx = ActionContext(best_params=middle(space), conv_room=max_conv_blocks(INPUT_SHAPE, arch),
                         settings=ActionSettings())
+    if name == "drop_optimizer":  # its evidence: the middle's optimizer failed where Adam trained well
+        ctx = ActionContext(best_params={**middle(space), "optimizer": "Adam"}, conv_room=ctx.conv_room,
+                            trial_params=middle(space), problem="low_lr")
     new_space, new_arch = apply_action(name, space, arch, ctx)
     out = []
     for s, a in ((space, arch), (new_space, new_arch)):
@@ -149,6 +152,11 @@ def check_inc_batch_size(p_before, before, p_after, after):
     assert shapes(after) == shapes(before) and layer_types(after) == layer_types(before)
 
 
+def check_drop_optimizer(p_before, before, p_after, after):
+    assert type(make_optimizer(p_after)) is not type(make_optimizer(p_before))
+    assert shapes(after) == shapes(before) and layer_types(after) == layer_types(before)
+
+
 CHECKS = {
     "reg_l2": check_reg_l2,
     "batch_norm": check_batch_norm,
@@ -160,6 +168,7 @@ CHECKS = {
     "decr_lr": check_decr_lr,
     "inc_lr": check_inc_lr,
     "inc_batch_size": check_inc_batch_size,
+    "drop_optimizer": check_drop_optimizer,
 }
 #: Params fixed for a check: augmentation is seen only when nothing else is random in training.
 OVERRIDES = {"data_augmentation": {"dr1_2": 0.0, "dr_f": 0.0}}

@@ -68,6 +68,22 @@ def test_a_run_that_cannot_catch_up_with_the_best_trial_is_stopped(engine):
     assert first_stop(healthy, real("digits_healthy_adam")) is None
 
 
+def test_a_slow_start_is_not_judged_behind_before_its_curve_shows_where_it_goes(engine):
+    """A loss falling freely from chance level: the first epochs' accuracy is no basis for a projection."""
+    curve = real("digits_slow_start_sgd")  # val accuracy 0.09, 0.13, 0.17 ... 0.61 after 12 epochs
+    best = 0.6
+    assert max(curve.val_accuracy) > best  # it does beat the best trial in the end
+    # projected from epoch 3, when neither the loss has levelled nor the shape been read, it could not
+    assert projection(curve.val_accuracy[:3], curve.n_epochs - 3) < best
+    stopper = SymbolicStopper(engine, 10, epochs=curve.n_epochs, best=best, objective="val_accuracy",
+                              maximize=True)
+    assert first_stop(stopper, curve) is None
+    # the same run against a best trial it cannot reach is still stopped, once its shape is read (low_lr)
+    far = SymbolicStopper(engine, 10, epochs=curve.n_epochs, best=0.95, objective="val_accuracy", maximize=True)
+    epoch, reason = first_stop(far, curve)
+    assert epoch == 5 and "cannot beat the best trial so far (0.95)" in reason
+
+
 def test_projection_is_optimistic():
     # the best of the last three gains (0.2, 0.1, 0.05), for every epoch left
     assert projection([0.2, 0.4, 0.5, 0.55], epochs_left=4) == pytest.approx(0.55 + 0.2 * 4)

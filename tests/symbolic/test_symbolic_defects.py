@@ -31,7 +31,7 @@ def load(name: str) -> tuple[LearningCurve, int]:
 
 def problems(engine: SymbolicEngine, name: str) -> tuple[str, ...]:
     curve, n_classes = load(name)
-    return analyse(curve, n_classes, engine.rules.initial_weights, engine, lambda _n: True,
+    return analyse(curve, n_classes, engine.rules.initial_weights, engine, lambda _n, _p: True,
                    random.Random(0)).problems
 
 
@@ -69,8 +69,8 @@ def test_a_poor_fit_is_judged_from_chance_level_not_a_fixed_bar(engine):
     # for 10 (more than half of the way from 10%).
     curve = LearningCurve((1.0, 0.8, 0.75, 0.74, 0.74), (0.5, 0.58, 0.61, 0.62, 0.62),
                           (1.0, 0.82, 0.78, 0.77, 0.77), (0.5, 0.57, 0.6, 0.62, 0.62))
-    two = analyse(curve, 2, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
-    ten = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
+    two = analyse(curve, 2, engine.rules.initial_weights, engine, lambda _n, _p: True, random.Random(0))
+    ten = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n, _p: True, random.Random(0))
     assert "underfitting" in two.problems
     assert "underfitting" not in ten.problems
 
@@ -79,8 +79,8 @@ def test_loss_only_history_underfitting_is_judged_against_the_first_epoch(engine
     # no accuracy logged (e.g. a regression): the loss levelled off at 80% of its first-epoch level
     flat = LearningCurve((1.0, 0.85, 0.81, 0.8, 0.8, 0.8), (), (1.0, 0.86, 0.82, 0.81, 0.81, 0.81), ())
     falling = LearningCurve((1.0, 0.4, 0.2, 0.12, 0.1, 0.09), (), (1.0, 0.45, 0.25, 0.16, 0.14, 0.13), ())
-    stuck = analyse(flat, None, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
-    fine = analyse(falling, None, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
+    stuck = analyse(flat, None, engine.rules.initial_weights, engine, lambda _n, _p: True, random.Random(0))
+    fine = analyse(falling, None, engine.rules.initial_weights, engine, lambda _n, _p: True, random.Random(0))
     assert "underfitting" in stuck.problems
     assert fine.problems == ()
 
@@ -96,9 +96,9 @@ def test_an_overfitted_network_is_not_also_called_underfitted(engine):
 def test_nan_never_crashes_and_points_at_the_learning_rate(engine):
     nan = math.nan
     curve = LearningCurve((nan,) * 3, (0.1,) * 3, (nan,) * 3, (0.1,) * 3)
-    diagnosis = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
+    diagnosis = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n, _p: True, random.Random(0))
     assert "high_lr" in diagnosis.problems and "underfitting" not in diagnosis.problems
-    assert [a.name for a in diagnosis.actions] == ["decr_lr"]
+    assert [a.name for a in diagnosis.actions] == ["decr_lr", "drop_optimizer"]
 
 
 # A 240-image training with 2 steps per epoch, as measured in the digits-small
@@ -111,17 +111,17 @@ SHORT_STRAIGHT = {key: values[:3] for key, values in STRAIGHT.items()}
 
 def test_three_straight_points_are_not_low_lr(engine):
     curve = LearningCurve.from_history(SHORT_STRAIGHT)
-    found = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n: True, random.Random(0))
+    found = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n, _p: True, random.Random(0))
     assert "low_lr" not in found.problems
 
 
 def test_the_same_straight_fall_over_enough_epochs_is_low_lr(engine):
     found = analyse(LearningCurve.from_history(STRAIGHT), 10, engine.rules.initial_weights, engine,
-                    lambda _n: True, random.Random(0))
+                    lambda _n, _p: True, random.Random(0))
     # a symptom and its cause: the network stays at low accuracy because the step is too small
     assert found.problems == ("underfitting", "low_lr"), found.explanation
     assert found.causes == {"underfitting": "low_lr"}
-    assert [a.name for a in found.actions] == ["inc_lr"]  # acted on through the cause, no bigger network
+    assert [a.name for a in found.actions] == ["inc_lr", "drop_optimizer"]  # acted on through the cause, no bigger network
     assert "fell at every epoch, in a nearly straight line" in found.explanation
 
 
@@ -129,14 +129,14 @@ def test_a_stuck_three_epoch_curve_is_underfitting_caused_by_low_lr(engine):
     stuck = {"loss": [2.3027, 2.3026, 2.3024], "accuracy": [0.1, 0.1, 0.1],
              "val_loss": [2.3027, 2.3025, 2.3024], "val_accuracy": [0.1, 0.1, 0.1]}
     found = analyse(LearningCurve.from_history(stuck), 10, engine.rules.initial_weights, engine,
-                    lambda _n: True, random.Random(0))
+                    lambda _n, _p: True, random.Random(0))
     assert found.problems == ("underfitting", "low_lr"), found.explanation
     assert found.causes == {"underfitting": "low_lr"}
 
 
 def diagnosed(engine: SymbolicEngine, history: dict) -> tuple[str, ...]:
     return analyse(LearningCurve.from_history(history), 10, engine.rules.initial_weights, engine,
-                   lambda _n: True, random.Random(0)).problems
+                   lambda _n, _p: True, random.Random(0)).problems
 
 
 def test_a_poor_fit_that_is_still_falling_gets_no_bigger_network(engine):
@@ -147,9 +147,9 @@ def test_a_poor_fit_that_is_still_falling_gets_no_bigger_network(engine):
     levelled = {"loss": [2.30, 2.12, 2.10], "accuracy": [0.2, 0.3, 0.37],
                 "val_loss": [2.2, 2.05, 2.0], "val_accuracy": [0.2, 0.3, 0.35]}
     falling = analyse(LearningCurve.from_history(still_falling), 10, engine.rules.initial_weights, engine,
-                      lambda _n: True, random.Random(0))
+                      lambda _n, _p: True, random.Random(0))
     flat = analyse(LearningCurve.from_history(levelled), 10, engine.rules.initial_weights, engine,
-                   lambda _n: True, random.Random(0))
+                   lambda _n, _p: True, random.Random(0))
     assert falling.problems == flat.problems == ("underfitting",)
     assert falling.actions == ()
     assert [a.name for a in flat.actions] == ["inc_neurons"]
@@ -161,11 +161,11 @@ def test_an_exploded_training_is_acted_on_as_a_learning_rate_problem(engine):
     exploded = {"loss": [5000.0, 68452.0, 141.4], "accuracy": [0.1, 0.1, 0.1],
                 "val_loss": [300.0, 250.0, 200.3], "val_accuracy": [0.1, 0.1, 0.1]}
     found = analyse(LearningCurve.from_history(exploded), 10, engine.rules.initial_weights, engine,
-                    lambda _n: True, random.Random(0))
+                    lambda _n, _p: True, random.Random(0))
     assert "high_lr" in found.problems
     assert not {"overfitting", "fluctuating_loss"} & set(found.problems)
     assert found.causes.get("underfitting") == "high_lr"
-    assert [a.name for a in found.actions] == ["decr_lr"]
+    assert [a.name for a in found.actions] == ["decr_lr", "drop_optimizer"]
 
 
 def test_a_loss_that_only_falls_from_a_large_penalty_is_no_explosion(engine):
@@ -205,7 +205,7 @@ def test_a_network_stuck_at_the_class_prior_is_underfitting(engine):
     prior = {"loss": [0.45, 0.327, 0.326, 0.326, 0.326, 0.326], "accuracy": [0.88, 0.9, 0.9, 0.9, 0.9, 0.9],
              "val_loss": [0.33, 0.326, 0.326, 0.326, 0.326, 0.326], "val_accuracy": [0.9] * 6}
     found = analyse(LearningCurve.from_history(prior), 2, engine.rules.initial_weights, engine,
-                    lambda _n: True, random.Random(0))
+                    lambda _n, _p: True, random.Random(0))
     assert "underfitting" in found.problems, found.explanation
     assert "stuck" in found.explanation
     # a network that fits to 0.90 keeps moving: no alarm

@@ -24,7 +24,7 @@ OVERFIT = LearningCurve((1.5, 0.6, 0.2, 0.05), (0.6, 0.85, 0.95, 0.98),
                         (1.4, 1.0, 1.1, 1.3), (0.55, 0.68, 0.70, 0.71))
 HEALTHY = LearningCurve((2.0, 1.0, 0.5, 0.3), (0.5, 0.75, 0.88, 0.92),
                         (1.6, 0.8, 0.35, 0.21), (0.6, 0.8, 0.9, 0.93))
-ALL = lambda _name: True  # noqa: E731
+ALL = lambda _name, _problem: True  # noqa: E731
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_problems_come_in_table_order_then_user_ones(tmp_path):
     diagnosis = analyse(diverged, 10, engine.rules.initial_weights, engine, ALL, random.Random(0))
     # the NaN is a symptom of the step (explained by high_lr), acted on through the cause
     assert diagnosis.causes == {"increasing_loss": "high_lr"}
-    assert [(a.name, a.problem) for a in diagnosis.actions] == [("decr_lr", "high_lr"),
+    assert [(a.name, a.problem) for a in diagnosis.actions] == [("decr_lr", "high_lr"), ("drop_optimizer", "high_lr"),
                                                               ("inc_neurons", "always_on")]
     assert "by a user rule reading n_epochs 2 -> always_on -> inc_neurons (p 0.80)" in diagnosis.explanation
 
@@ -155,7 +155,7 @@ def test_skips_actions_not_applicable_and_already_chosen():
                          ("new_conv_layer", 0.4)],
     }
     capped = {"inc_neurons", "reg_l2"}
-    chosen, skipped = choose_actions(ranked, lambda name: name not in capped, random.Random(0))
+    chosen, skipped = choose_actions(ranked, lambda name, _problem: name not in capped, random.Random(0))
     assert names(chosen) == [("decr_lr", "high_lr"), ("batch_norm", "overfitting"),
                              ("new_fc_layer", "underfitting")]
     # only candidates that would have been chosen are reported, not every lower-ranked one
@@ -164,7 +164,7 @@ def test_skips_actions_not_applicable_and_already_chosen():
 
 
 def test_nothing_applicable_lists_every_candidate():
-    chosen, skipped = choose_actions({"high_lr": [("decr_lr", 0.99)]}, lambda _n: False, random.Random(0))
+    chosen, skipped = choose_actions({"high_lr": [("decr_lr", 0.99)]}, lambda _n, _p: False, random.Random(0))
     assert chosen == [] and skipped == ["decr_lr (not applicable)"]
 
 
@@ -257,7 +257,7 @@ def test_diagnose_history_with_none_values(engine):
             "val_accuracy": [0.3, 0.1, 0.1]}
     diagnosis = diagnose_history(data, 10, engine)
     assert set(diagnosis.problems) == {"high_lr", "increasing_loss"}
-    assert [a.name for a in diagnosis.actions] == ["decr_lr"]
+    assert [a.name for a in diagnosis.actions] == ["decr_lr", "drop_optimizer"]
     assert diagnosis.facts["diverged"] == 1.0
 
 

@@ -30,13 +30,16 @@ def write(directory: Path, name: str, text: str) -> Path:
 
 def test_shipped_rules():
     rules = load_rules()
-    # the paper's Table 2, plus a larger batch as the second remedy for a step that makes the loss swing
-    assert rules.initial_weights == {**TABLE2, ("inc_batch_size", "high_lr"): 0.5}
+    # the paper's Table 2, plus a larger batch as the second remedy for a step that makes the loss swing and
+    # dropping an optimizer that fails where another one trains well at the same rate
+    assert rules.initial_weights == {**TABLE2, ("inc_batch_size", "high_lr"): 0.5,
+                                     ("drop_optimizer", "low_lr"): 0.9, ("drop_optimizer", "high_lr"): 0.9}
     assert rules.problems == PROBLEMS
     assert rules.sources == (SHIPPED_DIR / "diagnosis.pl", SHIPPED_DIR / "tuning.pl")
     assert rules.thresholds["acc_gap"] == 0.2
     assert set(rules.actions) == {"reg_l2", "batch_norm", "inc_dropout", "data_augmentation", "decr_lr",
-                                  "inc_lr", "inc_neurons", "inc_batch_size", "new_fc_layer", "new_conv_layer"}
+                                  "inc_lr", "inc_neurons", "inc_batch_size", "new_fc_layer", "new_conv_layer",
+                                  "drop_optimizer"}
     assert all(":- unknown(fail)." in text for text in rules.texts[:1])
 
 

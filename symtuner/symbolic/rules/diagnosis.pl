@@ -178,8 +178,7 @@ reason(low_lr, no_move(Min, Max, K)) :-
 % (steps that overshoot), or the validation loss spiked far above its trend.
 % A network merely sitting near or a little above chance level with a noisy
 % loss says nothing about the step's direction: a fresh network with dropout
-% starts above a uniform guess's loss, and a tiny step leaves it there. the training loss climbs back (steps that
-% overshoot), or the validation loss spiked far above its straight-line trend.
+% starts above a uniform guess's loss, and a tiny step leaves it there.
 reason(high_lr, diverged(E)) :- diverged, fact(diverged_epoch, E).
 reason(high_lr, exploded(M, L)) :- \+ diverged, exploded(M, L).
 reason(high_lr, blown_then_stuck(First, Last, K)) :-
@@ -233,6 +232,17 @@ acted_on(P) :- problem(P), \+ cause(P, _), \+ deferred(P, _).
 stop(diverged(E)) :- reason(high_lr, diverged(E)).
 stop(exploded(M, L)) :- reason(high_lr, exploded(M, L)).
 stop(dead(A, M)) :- reason(underfitting, stuck(A, M)).
+%
+% A trial is judged behind only once its curve has shown where it is going:
+% the network fits, its loss has levelled off, or the rules read its shape as
+% a learning-rate problem. A loss still falling freely from chance level (a
+% slow start: small batches of a hard task, a moderate rate) has not: the
+% accuracy of its first epochs is noise around chance and says little about
+% where it ends, so projecting it would stop trials that were about to learn.
+shown :- fits.
+shown :- levelled.
+shown :- problem(low_lr).
+shown :- problem(high_lr).
 stop(behind(P, B)) :-
-    flag(has_best), judged,
+    flag(has_best), judged, shown,
     fact(projected_objective, P), fact(best_objective, B), P < B.

@@ -12,6 +12,12 @@
 % For each problem acted on symtuner applies the most probable applicable
 % action, plus every other applicable one at 0.9 or above (reg_l2 and
 % batch_norm go together, as in the paper).
+%
+% drop_optimizer (not in the paper) answers a learning-rate problem whose
+% cause is the optimizer: it applies only when the best trial trained well
+% with another optimizer at a rate that contradicts the diagnosis, which is
+% exactly when inc_lr and decr_lr do not (moving the shared range would hurt
+% the optimizer that works).
 
 0.99::action(reg_l2, overfitting) :- acted_on(overfitting).
 0.99::action(batch_norm, overfitting) :- acted_on(overfitting).
@@ -31,3 +37,5 @@
 0.99::action(decr_lr, high_lr) :- acted_on(high_lr).
 0.5::action(inc_batch_size, high_lr) :- acted_on(high_lr), problem(fluctuating_loss).
 0.99::action(inc_lr, low_lr) :- acted_on(low_lr).
+0.9::action(drop_optimizer, low_lr) :- acted_on(low_lr).
+0.9::action(drop_optimizer, high_lr) :- acted_on(high_lr).

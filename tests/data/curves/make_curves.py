@@ -59,6 +59,9 @@ CASES = [
          ["low_lr"], [64], "sgd", 1e-3, 10, 32, acceptable=["underfitting"]),
     Case("digits_low_lr_adam", "Adam lr 1e-5: the loss creeps down in a straight line from chance level",
          ["low_lr"], [64], "adam", 1e-5, 10, 32, acceptable=["underfitting"]),
+    Case("digits_slow_start_sgd", "SGD lr 0.02 on 300 images: the loss falls in a straight line from chance "
+         "level and the val accuracy climbs from 0.09 to about 0.6 in 12 epochs (a slow start that learns)",
+         ["low_lr"], [64], "sgd", 0.02, 12, 32, n_train=300, acceptable=["underfitting"]),
     Case("digits_overfitting_small_data", "60 training images, 2 x 512 units, 40 epochs: train 100%, "
          "train loss to ~0, val loss flat then rising", ["overfitting"], [512, 512], "adam", 1e-3, 40, 16,
          n_train=60),

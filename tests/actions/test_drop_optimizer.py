@@ -1,0 +1,116 @@
+"""drop_optimizer: an optimizer that failed where another one trains well at the same rate leaves the choices."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from symtuner.actions import ActionContext, NotApplicable, apply_action, is_applicable
+from symtuner.architecture import Architecture
+from symtuner.errors import ConfigError
+from symtuner.optimizers.base import Observation
+from symtuner.optimizers.tpe import TPEOptimizer
+from symtuner.space import Categorical, Real, SearchSpace, default_space
+
+BEST = {"unit_c1": 40, "dr1_2": 0.1, "unit_c2": 96, "unit_d": 300, "dr_f": 0.2, "learning_rate": 3e-4,
+        "batch_size": 64, "optimizer": "Adam", "activation": "relu"}
+
+
+def ctx(trial_optimizer="Adadelta", trial_rate=3e-4, best_rate=3e-4, problem="low_lr", best_problems=(),
+        best_optimizer="Adam"):
+    return ActionContext(best_params={**BEST, "optimizer": best_optimizer, "learning_rate": best_rate},
+                         conv_room=1, trial_params={**BEST, "optimizer": trial_optimizer,
+                                                    "learning_rate": trial_rate},
+                         problem=problem, best_problems=best_problems)
+
+
+def test_the_failed_optimizer_leaves_the_choices_and_nothing_else_changes():
+    space = default_space()
+    new_space, arch = apply_action("drop_optimizer", space, Architecture(), ctx())
+    assert new_space["optimizer"].categories == ("Adam", "Adamax")
+    assert [d for d in new_space.dimensions if d.name != "optimizer"] == \
+        [d for d in space.dimensions if d.name != "optimizer"]
+    assert arch == Architecture()
+    # once dropped, the same trial's optimizer cannot be dropped again
+    with pytest.raises(NotApplicable, match="Adadelta is no longer among the choices"):
+        apply_action("drop_optimizer", new_space, Architecture(), ctx())
+
+
+@pytest.mark.parametrize("trial_rate, best_rate, problem", [
+    (3e-4, 1e-3, "low_lr"),   # the best trained at a higher rate: the rate may be too low
+    (1e-3, 3e-4, "high_lr"),  # the best trained at a lower rate: the rate may be too high
+])
+def test_no_drop_when_the_rate_may_be_what_failed(trial_rate, best_rate, problem):
+    with pytest.raises(NotApplicable, match="rather than its learning rate"):
+        apply_action("drop_optimizer", default_space(), Architecture(),
+                     ctx(trial_rate=trial_rate, best_rate=best_rate, problem=problem))
+
+
+def test_drop_and_the_rate_moves_are_exclusive_answers():
+    """For every pair of rates, exactly one of inc_lr / drop_optimizer answers low_lr (decr_lr for high_lr)."""
+    space = SearchSpace((Real("learning_rate", 1e-5, 1e-2, "log-uniform"),
+                         Categorical("optimizer", ("Adam", "Adamax", "Adadelta"))))
+    rates = (1e-4, 3e-4, 1e-3)
+    for trial_rate, best_rate in itertools.product(rates, rates):
+        for problem, move in (("low_lr", "inc_lr"), ("high_lr", "decr_lr")):
+            context = ctx(trial_rate=trial_rate, best_rate=best_rate, problem=problem)
+            drop = is_applicable("drop_optimizer", space, Architecture(), context)
+            assert drop != is_applicable(move, space, Architecture(), context), (trial_rate, best_rate, problem)
+
+
+def test_no_drop_without_a_best_trial_that_trained_well_with_another_optimizer():
+    space = default_space()
+    for context, why in (
+            (ctx(best_optimizer="Adadelta"), "rather than its learning rate"),  # same optimizer
+            (ctx(best_problems=("low_lr",)), "rather than its learning rate"),  # the best crawled too
+            (ActionContext(best_params=None, conv_room=1, trial_params=dict(BEST), problem="low_lr"),
+             "rather than its learning rate"),
+            (ActionContext(best_params=dict(BEST), conv_room=1, problem="low_lr"), "no diagnosed trial")):
+        with pytest.raises(NotApplicable, match=why):
+            apply_action("drop_optimizer", space, Architecture(), context)
+
+
+def test_the_best_trials_optimizer_must_still_be_offered_so_a_proven_choice_remains():
+    space = default_space().with_categories("optimizer", ["Adamax", "Adadelta"])
+    with pytest.raises(NotApplicable, match="the best trial's optimizer Adam is not among the choices"):
+        apply_action("drop_optimizer", space, Architecture(), ctx())
+
+
+def test_other_problems_need_a_best_trial_at_about_the_same_rate():
+    near = ctx(trial_rate=3e-4, best_rate=6e-4, problem="underfitting")
+    far = ctx(trial_rate=3e-4, best_rate=3e-3, problem="underfitting")
+    assert is_applicable("drop_optimizer", default_space(), Architecture(), near)
+    assert not is_applicable("drop_optimizer", default_space(), Architecture(), far)
+
+
+def test_no_optimizer_dimension():
+    space = SearchSpace((Real("learning_rate", 1e-4, 1e-2, "log-uniform"),))
+    with pytest.raises(NotApplicable, match="no 'optimizer' dimension"):
+        apply_action("drop_optimizer", space, Architecture(), ctx())
+    fixed = SearchSpace((Real("optimizer", 0.1, 0.2),))
+    with pytest.raises(NotApplicable, match="not a categorical dimension"):
+        apply_action("drop_optimizer", fixed, Architecture(), ctx())
+
+
+def test_with_categories_names_bad_values():
+    space = default_space()
+    with pytest.raises(ConfigError, match="has no category 'SGD'"):
+        space.with_categories("optimizer", ["Adam", "SGD"])
+    with pytest.raises(ConfigError, match="must not be empty"):
+        space.with_categories("optimizer", [])
+    with pytest.raises(ConfigError, match="'learning_rate' is not categorical"):
+        space.with_categories("learning_rate", ["Adam"])
+
+
+def test_tpe_leaves_out_trials_of_a_dropped_choice_instead_of_recording_them_as_another():
+    pytest.importorskip("optuna")
+    space = SearchSpace((Real("learning_rate", 1e-4, 1e-2, "log-uniform"),
+                         Categorical("optimizer", ("Adam", "Adadelta"))))
+    narrowed = space.with_categories("optimizer", ["Adam"])
+    history = [Observation({"learning_rate": 1e-3, "optimizer": "Adadelta"}, 2.3) for _ in range(8)]
+    history += [Observation({"learning_rate": 1e-3, "optimizer": "Adam"}, 0.1)]
+    from symtuner.optimizers.tpe import replayed
+
+    assert [o.params["optimizer"] for o in replayed(narrowed, history)] == ["Adam"]
+    assert narrowed.contains(TPEOptimizer(n_initial=2).ask(narrowed, history, seed=0))
