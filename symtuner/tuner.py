@@ -34,6 +34,7 @@ from symtuner.hypotheses import (
 from symtuner.neural.metrics import check_task
 from symtuner.neural.splits import fitted_samples
 from symtuner.optimizers import make_optimizer
+from symtuner.proposer import Proposer, Request
 from symtuner.records import LearningCurve, Trial, TrialState
 from symtuner.settings import AUTO_OBJECTIVE, RESUME_MAY_CHANGE, StudySettings, stored_settings
 from symtuner.space import Categorical, SearchSpace, SpaceOverrides, default_space, space_differences
@@ -336,7 +337,7 @@ class Tuner:
         propose, train, diagnose, act, store, as in the paper.
         """
         settings = self.settings
-        optimizer = make_optimizer(settings.optimizer, settings.n_initial)
+        proposer = Proposer(make_optimizer(settings.optimizer, settings.n_initial))
         advisor = Advisor(engine, ActionSettings(max_dense_layers=settings.max_dense_layers,
                                                  max_conv_blocks=settings.max_conv_blocks),
                           settings.maximize, settings.seed) if engine else None
@@ -365,7 +366,7 @@ class Tuner:
                 trials = store.trials(with_curves=False)
                 while len(running) < dispatcher.capacity and self._more_wanted(trials, running, n_trials,
                                                                                 budget_epochs, logger):
-                    job = self._start(store, logger, trials, n_trials or 0, dataset, optimizer, advisor, running,
+                    job = self._start(store, logger, trials, n_trials or 0, dataset, proposer, advisor, running,
                                       ahead)
                     running[job.spec.number] = job
                     dispatcher.submit(job.spec)
@@ -373,9 +374,11 @@ class Tuner:
                 if not running:
                     break
                 if dispatcher.capacity > 1:
-                    self._propose_ahead(store, trials, optimizer, running, ahead,
+                    self._propose_ahead(store, trials, proposer, running, ahead,
                                         self._still_wanted(trials, running, n_trials, dispatcher.capacity))
-                for number, outcome in dispatcher.wait(on_epoch, timeout=0.5):
+                # while a proposal is made in the background, look again soon to collect it
+                timeout = _COLLECT_SECONDS if proposer.busy else _WAIT_SECONDS
+                for number, outcome in dispatcher.wait(on_epoch, timeout=timeout):
                     self._finish(store, logger, running.pop(number), outcome, dataset, advisor)
         except KeyboardInterrupt:
             dispatcher.cancel()
@@ -383,6 +386,8 @@ class Tuner:
                 store.fail_trial(number, "stopped by the user during training", TrialState.INTERRUPTED)
                 _event(store, logger, "trial_interrupted", f"trial {number} stopped by the user", number)
             raise
+        finally:
+            proposer.close()
         best = best_trial(store.trials(), settings.maximize)
         if best is not None:
             logger.info("best trial %d: %s %.4f", best.number, settings.objective, best.objective)
@@ -411,24 +416,28 @@ class Tuner:
         finished = sum(t.state in (TrialState.COMPLETE, TrialState.FAILED) for t in trials)
         return max(0, min(capacity, n_trials - finished - len(running)))
 
-    def _propose_ahead(self, store: StudyStore, trials: list[Trial], optimizer: Any, running: dict[int, _Running],
-                       ahead: list[_Ahead], wanted: int) -> None:
-        """Make one proposal for a worker that is still training, if fewer than ``wanted`` are made.
+    def _propose_ahead(self, store: StudyStore, trials: list[Trial], proposer: Proposer,
+                       running: dict[int, _Running], ahead: list[_Ahead], wanted: int) -> None:
+        """Collect the proposal made in the background, if ready, and start the next one while fewer than
+        ``wanted`` are made.
 
-        It is what the optimizer proposes now, with the running trials and
+        Each is what the optimizer proposes now, with the running trials and
         the proposals already made ahead as pending points (the constant
         liar), for the current tuning version; after a change of space it is
-        dropped unless the new space still holds it (:func:`_still_valid`). Nothing
-        is stored: a proposal made ahead that is never used leaves no trace,
-        so a resumed study is not affected by it.
+        dropped unless the new space still holds it (:func:`_still_valid`). It
+        is computed on the proposer's thread (``symtuner.proposer``), so
+        trials that finish meanwhile are handled at once. Nothing is stored:
+        a proposal made ahead that is never used leaves no trace, so a
+        resumed study is not affected by it.
         """
+        if proposer.done():
+            _collect(proposer, ahead)
         tuning = store.latest_tuning()
         ahead[:] = [a for a in ahead if _still_valid(a, tuning)]
-        if len(ahead) >= wanted or _pending_retry(trials) is not None:
+        if proposer.busy or len(ahead) >= wanted or _pending_retry(trials) is not None:
             return
         pending = [job.spec.params for job in running.values()]
-        params = self._propose(store, trials, tuning, optimizer, pending, [a.params for a in ahead])
-        ahead.append(_Ahead(params, tuning.version))
+        proposer.start(self._request(store, trials, tuning, pending, [a.params for a in ahead]))
 
     @staticmethod
     def _take_ahead(ahead: list[_Ahead], tuning: Any, running: dict[int, _Running]) -> dict[str, Any] | None:
@@ -442,7 +451,7 @@ class Tuner:
         return None
 
     def _start(self, store: StudyStore, logger: logging.Logger, trials: list[Trial], total: int,
-               dataset: Dataset, optimizer: Any, advisor: Advisor | None, running: dict[int, _Running],
+               dataset: Dataset, proposer: Proposer, advisor: Advisor | None, running: dict[int, _Running],
                ahead: list[_Ahead] | None = None) -> _Running:
         """Propose (or take a trial to rerun, or a proposal made ahead), store the trial as running, and
         describe it."""
@@ -455,9 +464,12 @@ class Tuner:
             params = tuning.space.project(retry.params)
             extra: dict[str, Any] = {"retry_of": retry.number}
         else:
+            if proposer.busy and ahead is not None:
+                # a proposal is being made ahead: waiting for it is quicker than making another
+                _collect(proposer, ahead)
             made = self._take_ahead(ahead, tuning, running) if ahead else None
-            params = made if made is not None else self._propose(store, trials, tuning, optimizer,
-                                                                 [job.spec.params for job in running.values()])
+            params = made if made is not None else proposer.ask(
+                self._request(store, trials, tuning, [job.spec.params for job in running.values()]))
             extra = {} if made is None else {"proposed_ahead": True}
         with store.transaction():
             number = store.start_trial(params, tuning.version, extra)
@@ -477,11 +489,11 @@ class Tuner:
                          seed=seed, model_path=model_path, log_dir=log_dir)
         return _Running(spec, tuning, trials, self._stopper(store, advisor, trials, dataset), settings.epochs)
 
-    def _propose(self, store: StudyStore, trials: list[Trial], tuning: Any, optimizer: Any,
-                 pending: list[dict[str, Any]], planned: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """The optimizer's next point; running trials (and ``planned`` proposals made ahead, which will run
-        under ``tuning``) are pending points (a constant liar), and a proposal equal to one of them is
-        asked for again with another seed."""
+    def _request(self, store: StudyStore, trials: list[Trial], tuning: Any, pending: list[dict[str, Any]],
+                 planned: list[dict[str, Any]] | None = None) -> Request:
+        """What the optimizer's next point depends on; running trials (and ``planned`` proposals made
+        ahead, which will run under ``tuning``) are pending points (a constant liar), and a proposal equal
+        to one of them is asked for again with another seed."""
         settings = self.settings
         planned = planned or []
         versions = store.tuning_versions()
@@ -493,14 +505,10 @@ class Tuner:
                 + planned_observations(planned, tuning.architecture, history)
         # interrupted trials do not count, so a resumed study proposes what an uninterrupted one would
         ran = sum(1 for t in trials if t.state != TrialState.INTERRUPTED) + len(planned)
-        for attempt in range(_PROPOSAL_ATTEMPTS):
-            params = optimizer.ask(tuning.space, history, seed=derived_seed(settings.seed, ran + 7919 * attempt),
-                                   surrogate=surrogate(versions, tuning))
-            if params not in pending and params not in planned:
-                return dict(params)
-        from symtuner.optimizers.random_search import RandomSearch
-
-        return dict(RandomSearch().ask(tuning.space, history, seed=derived_seed(settings.seed, ran + 104729)))
+        return Request(tuning.space, history,
+                       seeds=[derived_seed(settings.seed, ran + 7919 * attempt) for attempt in range(_PROPOSAL_ATTEMPTS)],
+                       fallback_seed=derived_seed(settings.seed, ran + 104729), surrogate=surrogate(versions, tuning),
+                       avoid=[*pending, *planned], version=tuning.version)
 
     def _epoch(self, store: StudyStore, logger: logging.Logger, job: _Running, epoch: int,
                logs: dict[str, float]) -> str:
@@ -673,6 +681,16 @@ class _Running:
 
 #: Proposals asked for before a random point replaces one that equals a running trial's params.
 _PROPOSAL_ATTEMPTS = 5
+#: Seconds the loop waits for a finished trial; while a proposal is made in the background, the shorter one.
+_WAIT_SECONDS, _COLLECT_SECONDS = 0.5, 0.05
+
+
+def _collect(proposer: Proposer, ahead: list[_Ahead]) -> None:
+    """Add the proposal made in the background (waiting for it if needed) to ``ahead``."""
+    made = proposer.result()
+    if made is not None:
+        params, request = made
+        ahead.append(_Ahead(params, request.version))
 
 
 def _reruns(trials: list[Trial], number: int) -> int:
