@@ -47,6 +47,18 @@ class Advice:
         return bool(self.changes)
 
 
+#: A trial diagnosed with one of these did not learn well (its rate is no evidence of a rate that works).
+_NOT_LEARNED = frozenset({"underfitting", "low_lr", "high_lr"})
+
+
+def learned_params(trials: Sequence[Trial], diagnosed: Trial) -> tuple[dict, ...]:
+    """Params of the complete trials other than ``diagnosed`` whose diagnosis shows neither
+    underfitting nor a learning-rate problem."""
+    return tuple(dict(t.params) for t in trials
+                 if t.number != diagnosed.number and t.is_complete and t.diagnosis is not None
+                 and not _NOT_LEARNED & set(t.diagnosis.problems))
+
+
 def best_trial(trials: Sequence[Trial], maximize: bool) -> Trial | None:
     """The complete trial with the best finite objective (earliest on ties).
 
@@ -98,7 +110,7 @@ class Advisor:
                             settings=self.action_settings, trial_params=dict(trial.params),
                             n_train=n_train, epochs=epochs, image_input=image_input,
                             best_problems=best.diagnosis.problems if best and best.diagnosis else (),
-                            unusable=dict(unusable or {}))
+                            unusable=dict(unusable or {}), learned=learned_params(trials, trial))
         if trial.curve is None:
             raise ValueError(f"trial {trial.number} has no learning curve to diagnose")
         diagnosis = analyse(trial.curve, n_classes, weights, self.engine,

@@ -138,6 +138,9 @@ class ActionContext:
     (the user's network ignores the change they make): never applicable.
     ``problem``: the problem the action is to answer (``None`` outside a
     diagnosis); an action whose evidence depends on it reads it.
+    ``learned``: params of the study's other trials that learned (complete,
+    diagnosed with neither underfitting nor a learning-rate problem): what
+    rates each optimizer is known to train at.
     """
 
     best_params: dict[str, Any] | None
@@ -150,6 +153,7 @@ class ActionContext:
     best_problems: tuple[str, ...] = ()
     unusable: Mapping[str, str] = field(default_factory=dict)
     problem: str | None = None
+    learned: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("best_params", "trial_params"):
@@ -160,6 +164,9 @@ class ActionContext:
         for name in ("n_train", "epochs"):
             if getattr(self, name) is not None:
                 _check_int(name, getattr(self, name), minimum=1)
+        object.__setattr__(self, "learned", tuple(self.learned))
+        if not all(isinstance(params, Mapping) for params in self.learned):
+            raise ConfigError(f"learned must be a sequence of dicts of HP values, got {self.learned!r}")
         if self.problem is not None and not isinstance(self.problem, str):
             raise ConfigError(f"problem must be a problem name or None, got {self.problem!r}")
         if not isinstance(self.settings, ActionSettings):
@@ -169,20 +176,21 @@ class ActionContext:
         """The best trial's value of HP ``name``, or ``None``."""
         if self.best_params is None:
             return None
-        return _plain(self.best_params.get(name))
+        return plain_value(self.best_params.get(name))
 
     def trial(self, name: str) -> Any:
         """The diagnosed trial's value of HP ``name``, or ``None``."""
         if self.trial_params is None:
             return None
-        return _plain(self.trial_params.get(name))
+        return plain_value(self.trial_params.get(name))
 
 
 #: The type of every tuning action.
 ActionFn = Callable[[SearchSpace, Architecture, ActionContext], tuple[SearchSpace, Architecture]]
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds; any other value as it is."""
     return value.item() if hasattr(value, "item") else value
 
 

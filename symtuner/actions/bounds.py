@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from symtuner.actions.base import ActionContext, NotApplicable
+from symtuner.actions.base import ActionContext, NotApplicable, plain_value
 from symtuner.architecture import Architecture
 from symtuner.space import Integer, Real, SearchSpace
 
@@ -192,23 +192,28 @@ def optimizer_evidence(ctx: ActionContext, problem: str | None) -> str:
     """Why the diagnosed trial's optimizer, not its learning rate, failed ("" when nothing says so).
 
     A learning rate's scale belongs to its optimizer (Adadelta's 1e-3 is not
-    Adam's 1e-3). When the best trial so far used another optimizer, trained
-    well (it does not show ``problem`` itself) and did so at a rate that
+    Adam's 1e-3). When another optimizer trained well at a rate that
     contradicts the diagnosis (as low or lower for ``low_lr``, as high or
     higher for ``high_lr``; within ``lr_factor`` of the diagnosed trial's
-    rate for any other problem), the rate is not what failed.
+    rate for any other problem), the rate is not what failed. "Trained well":
+    the best trial so far, unless it shows ``problem`` itself, or any trial
+    of ``ctx.learned``.
     """
-    best_opt, trial_opt = ctx.best("optimizer"), ctx.trial("optimizer")
-    best_rate = _best_lr(ctx, problem or "")
-    rate = _positive(ctx.trial(LEARNING_RATE))
-    if best_opt is None or trial_opt is None or best_rate is None or rate is None or best_opt == trial_opt:
+    trial_opt, rate = ctx.trial("optimizer"), _positive(ctx.trial(LEARNING_RATE))
+    if trial_opt is None or rate is None:
         return ""
     factor = ctx.settings.lr_factor
     contradicts = _CONTRADICTS.get(problem or "", lambda best, at: at / factor <= best <= at * factor)
-    if not contradicts(best_rate, rate):
-        return ""
-    return (f"the best trial trained well with {best_opt} at learning rate {best_rate:g}; the diagnosed "
-            f"trial's {trial_opt} at {rate:g} failed for its optimizer, not for its rate")
+    witnesses: list[tuple[str, Any, float | None]] = [("the best trial", ctx.best("optimizer"),
+                                                       _best_lr(ctx, problem or ""))]
+    witnesses += [("a trial", plain_value(params.get("optimizer")), _positive(plain_value(params.get(LEARNING_RATE))))
+                  for params in ctx.learned]
+    for who, optimizer, other_rate in witnesses:
+        if optimizer is None or other_rate is None or optimizer == trial_opt or not contradicts(other_rate, rate):
+            continue
+        return (f"{who} trained well with {optimizer} at learning rate {other_rate:g}; the diagnosed "
+                f"trial's {trial_opt} at {rate:g} failed for its optimizer, not for its rate")
+    return ""
 
 
 def _check_optimizer_evidence(action: str, ctx: ActionContext, problem: str) -> None:

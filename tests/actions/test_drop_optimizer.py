@@ -114,3 +114,33 @@ def test_tpe_leaves_out_trials_of_a_dropped_choice_instead_of_recording_them_as_
 
     assert [o.params["optimizer"] for o in replayed(narrowed, history)] == ["Adam"]
     assert narrowed.contains(TPEOptimizer(n_initial=2).ask(narrowed, history, seed=0))
+
+
+def test_any_trial_that_learned_is_a_witness_not_only_the_best():
+    # the best trial used Adam at a higher rate (no evidence); another trial learned with Adamax at a lower one
+    context = ActionContext(best_params={**BEST, "learning_rate": 1e-3}, conv_room=1,
+                            trial_params={**BEST, "optimizer": "Adadelta", "learning_rate": 5e-4}, problem="low_lr",
+                            learned=({**BEST, "optimizer": "Adamax", "learning_rate": 4e-4},))
+    new_space, _ = apply_action("drop_optimizer", default_space(), Architecture(), context)
+    assert new_space["optimizer"].categories == ("Adam", "Adamax")
+    with pytest.raises(NotApplicable, match="a trial trained well with Adamax at learning rate 0.0004"):
+        apply_action("inc_lr", default_space(), Architecture(), context)
+    # a witness with the diagnosed trial's own optimizer says nothing
+    same = ActionContext(best_params={**BEST, "learning_rate": 1e-3}, conv_room=1,
+                         trial_params={**BEST, "optimizer": "Adadelta", "learning_rate": 5e-4}, problem="low_lr",
+                         learned=({**BEST, "optimizer": "Adadelta", "learning_rate": 4e-4},))
+    assert not is_applicable("drop_optimizer", default_space(), Architecture(), same)
+
+
+def test_the_advisor_counts_only_trials_that_learned_as_witnesses():
+    from symtuner.advisor import learned_params
+    from symtuner.records import Diagnosis, Trial, TrialState
+
+    def trial(number, problems, state=TrialState.COMPLETE):
+        diagnosis = Diagnosis(facts={}, problems=tuple(problems), actions=(), explanation="")
+        return Trial(number, state, {"optimizer": "Adam", "learning_rate": 1e-3 * number}, 1, objective=0.5,
+                     diagnosis=diagnosis)
+
+    trials = [trial(1, ()), trial(2, ("overfitting",)), trial(3, ("underfitting", "low_lr")), trial(4, ("high_lr",)),
+              trial(5, (), TrialState.FAILED), trial(6, ())]
+    assert [p["learning_rate"] for p in learned_params(trials, trials[-1])] == [1e-3, 2e-3]
