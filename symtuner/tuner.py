@@ -7,8 +7,10 @@ store, so a killed run resumes where it stopped.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -424,7 +426,7 @@ class Tuner:
         Each is what the optimizer proposes now, with the running trials and
         the proposals already made ahead as pending points (the constant
         liar), for the current tuning version; after a change of space it is
-        dropped unless the new space still holds it (:func:`_still_valid`). It
+        brought up to date or dropped (:func:`_up_to_date`). It
         is computed on the proposer's thread (``symtuner.proposer``), so
         trials that finish meanwhile are handled at once. Nothing is stored:
         a proposal made ahead that is never used leaves no trace, so a
@@ -433,21 +435,21 @@ class Tuner:
         if proposer.done():
             _collect(proposer, ahead)
         tuning = store.latest_tuning()
-        ahead[:] = [a for a in ahead if _still_valid(a, tuning)]
+        ahead[:] = _up_to_date(ahead, tuning)
         if proposer.busy or len(ahead) >= wanted or _pending_retry(trials) is not None:
             return
         pending = [job.spec.params for job in running.values()]
         proposer.start(self._request(store, trials, tuning, pending, [a.params for a in ahead]))
 
     @staticmethod
-    def _take_ahead(ahead: list[_Ahead], tuning: Any, running: dict[int, _Running]) -> dict[str, Any] | None:
+    def _take_ahead(ahead: list[_Ahead], tuning: Any, running: dict[int, _Running]) -> _Ahead | None:
         """The oldest proposal made ahead that ``tuning`` still allows and no running trial has; the others go."""
-        ahead[:] = [a for a in ahead if _still_valid(a, tuning)]
+        ahead[:] = _up_to_date(ahead, tuning)
         taken = [job.spec.params for job in running.values()]
         while ahead:
             proposal = ahead.pop(0)
             if proposal.params not in taken:
-                return proposal.params
+                return proposal
         return None
 
     def _start(self, store: StudyStore, logger: logging.Logger, trials: list[Trial], total: int,
@@ -468,9 +470,12 @@ class Tuner:
                 # a proposal is being made ahead: waiting for it is quicker than making another
                 _collect(proposer, ahead)
             made = self._take_ahead(ahead, tuning, running) if ahead else None
-            params = made if made is not None else proposer.ask(
-                self._request(store, trials, tuning, [job.spec.params for job in running.values()]))
-            extra = {} if made is None else {"proposed_ahead": True}
+            if made is None:
+                params = proposer.ask(self._request(store, trials, tuning, [job.spec.params for job in running.values()]))
+                extra = {}
+            else:
+                params = made.params
+                extra = {"proposed_ahead": True, **({"drawn_ahead": list(made.drawn)} if made.drawn else {})}
         with store.transaction():
             number = store.start_trial(params, tuning.version, extra)
             # a rerun of an interrupted trial trains with the seed of the trial it reruns, so that a
@@ -663,6 +668,8 @@ class _Ahead:
 
     params: dict[str, Any]
     version: int
+    #: HPs added after the proposal was made, drawn at random (see :func:`_up_to_date`)
+    drawn: tuple[str, ...] = ()
 
 
 @dataclass
@@ -746,14 +753,37 @@ def _objective_of(result: Any, objective: str) -> float:
     raise ConfigError(f"objective {objective!r} is not reported by the trainer {type(result).__name__}")
 
 
-def _still_valid(proposal: _Ahead, tuning: Any) -> bool:
-    """Whether a proposal made ahead may still start under ``tuning``: made under it, or inside its space
-    (the same HPs, every value within the bounds). A proposal a narrowed bound excludes, or one that lacks an
-    HP an action added, is dropped; one the change left valid is kept, as any proposal of an asynchronous
-    optimizer reflects what was known when it was made."""
-    if proposal.version == tuning.version:
-        return True
-    return set(proposal.params) == set(tuning.space.names) and tuning.space.contains(proposal.params)
+def _up_to_date(ahead: list[_Ahead], tuning: Any) -> list[_Ahead]:
+    """The proposals made ahead that may still start under ``tuning``, in order.
+
+    One made under ``tuning`` stays. One made under an earlier version stays
+    if ``tuning``'s space holds it (the same HPs, every value within the
+    bounds), as any proposal of an asynchronous optimizer reflects what was
+    known when it was made. One that lacks HPs an action has added since (the
+    ``l2`` of ``reg_l2``) gets them drawn at random in their ranges, seeded
+    by the proposal, and records which (``drawn``): the model that made the
+    proposal did not know that HP, so it had nothing to say about its value.
+    One that a narrowed bound excludes, or with an HP the space no
+    longer has, is dropped.
+    """
+    out = []
+    for proposal in ahead:
+        if proposal.version == tuning.version:
+            out.append(proposal)
+            continue
+        space = tuning.space
+        if set(proposal.params) - set(space.names):
+            continue
+        missing = [dim for dim in space.dimensions if dim.name not in proposal.params]
+        params = dict(proposal.params)
+        if missing:
+            from symtuner.optimizers.random_search import RandomSearch
+
+            seed = zlib.crc32(json.dumps(proposal.params, sort_keys=True, default=str).encode())
+            params |= RandomSearch().ask(SearchSpace(tuple(missing)), [], seed=seed)
+        if space.contains(params):
+            out.append(_Ahead(params, tuning.version, proposal.drawn + tuple(d.name for d in missing)))
+    return out
 
 
 def _pending_retry(trials: list[Trial]) -> Trial | None:

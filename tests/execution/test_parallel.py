@@ -292,8 +292,26 @@ def test_proposals_made_ahead_keep_freed_workers_busy_and_go_stale_with_the_spac
     running = {7: type("Job", (), {"spec": type("Spec", (), {"params": {"a": 4}})()})()}
     # {"a": 1} and {"a": 2} fall outside the narrowed bounds, {"a": 5, "b": 0} has an HP the space lacks,
     # {"a": 4} is running: the first still valid one is {"a": 6}
-    assert Tuner._take_ahead(ahead, narrowed, running) == {"a": 6}
+    taken = Tuner._take_ahead(ahead, narrowed, running)
+    assert taken is not None and taken.params == {"a": 6} and taken.drawn == ()
     assert ahead == []
+
+
+def test_a_proposal_made_ahead_gets_an_hp_added_since_drawn_in_its_range():
+    from symtuner.space import Integer, Real, SearchSpace
+    from symtuner.tuner import _Ahead, _up_to_date
+
+    class _Version:
+        def __init__(self, version, space):
+            self.version, self.space = version, space
+
+    with_l2 = _Version(2, SearchSpace([Integer("a", 0, 9)]).with_dimension(Real("l2", 1e-6, 1e-2, "log-uniform"),
+                                                                            fill=1e-6))
+    kept = _up_to_date([_Ahead({"a": 5}, 1), _Ahead({"a": 5, "l2": 1e-3}, 2)], with_l2)
+    assert [k.drawn for k in kept] == [("l2",), ()]
+    assert with_l2.space.contains(kept[0].params) and kept[0].params["a"] == 5 and kept[0].version == 2
+    # seeded by the proposal: the same proposal gets the same value
+    assert _up_to_date([_Ahead({"a": 5}, 1)], with_l2)[0].params == kept[0].params
 
 
 def test_spare_workers_are_kept_only_where_the_trials_leave_cores_free():
