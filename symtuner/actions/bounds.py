@@ -8,7 +8,7 @@ bounds never cross (low < high). Old trials keep counting: the space's
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from symtuner.actions.base import ActionContext, NotApplicable, plain_value
@@ -188,7 +188,7 @@ _CONTRADICTS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-def optimizer_evidence(ctx: ActionContext, problem: str | None) -> str:
+def optimizer_evidence(ctx: ActionContext, problem: str | None, among: Sequence[Any] | None = None) -> str:
     """Why the diagnosed trial's optimizer, not its learning rate, failed ("" when nothing says so).
 
     A learning rate's scale belongs to its optimizer (Adadelta's 1e-3 is not
@@ -197,7 +197,8 @@ def optimizer_evidence(ctx: ActionContext, problem: str | None) -> str:
     higher for ``high_lr``; within ``lr_factor`` of the diagnosed trial's
     rate for any other problem), the rate is not what failed. "Trained well":
     the best trial so far, unless it shows ``problem`` itself, or any trial
-    of ``ctx.learned``.
+    of ``ctx.learned``; with ``among``, only one whose optimizer is among
+    these choices.
     """
     trial_opt, rate = ctx.trial("optimizer"), _positive(ctx.trial(LEARNING_RATE))
     if trial_opt is None or rate is None:
@@ -210,6 +211,8 @@ def optimizer_evidence(ctx: ActionContext, problem: str | None) -> str:
                   for params in ctx.learned]
     for who, optimizer, other_rate in witnesses:
         if optimizer is None or other_rate is None or optimizer == trial_opt or not contradicts(other_rate, rate):
+            continue
+        if among is not None and optimizer not in among:
             continue
         return (f"{who} trained well with {optimizer} at learning rate {other_rate:g}; the diagnosed "
                 f"trial's {trial_opt} at {rate:g} failed for its optimizer, not for its rate")

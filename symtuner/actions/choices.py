@@ -1,8 +1,8 @@
 """Actions that narrow the choices of a categorical HP.
 
 ``drop_optimizer`` answers a learning-rate problem whose cause is the
-optimizer, not the rate: the trial's optimizer failed at a rate where the
-best trial's optimizer trained well. Moving the shared learning-rate range
+optimizer, not the rate: the trial's optimizer failed at a rate where another
+optimizer trained well. Moving the shared learning-rate range
 would only hurt the optimizers that work (``inc_lr`` and ``decr_lr`` are not
 applicable then); taking the failing optimizer out of the choices stops the
 optimizer of the search from spending more trials on it. Like every change,
@@ -25,8 +25,8 @@ def drop_optimizer(space: SearchSpace, arch: Architecture,
     """Remove the diagnosed trial's optimizer from the ``optimizer`` choices.
 
     Applicable only when the evidence of :func:`symtuner.actions.bounds.optimizer_evidence`
-    holds for the problem answered (the best trial trained well with another
-    optimizer at a rate that contradicts the diagnosis) and that optimizer is
+    holds for the problem answered (a trial trained well with another
+    optimizer at a rate that contradicts the diagnosis) with an optimizer
     still offered, so at least one choice, a proven one, remains.
     """
     if OPTIMIZER not in space:
@@ -34,17 +34,15 @@ def drop_optimizer(space: SearchSpace, arch: Architecture,
     dim = space[OPTIMIZER]
     if not isinstance(dim, Categorical):
         raise NotApplicable(f"drop_optimizer: {OPTIMIZER!r} is not a categorical dimension")
-    failed, best = ctx.trial(OPTIMIZER), ctx.best(OPTIMIZER)
+    failed = ctx.trial(OPTIMIZER)
     if failed is None:
         raise NotApplicable("drop_optimizer: no diagnosed trial with an optimizer")
     if failed not in dim.categories:
         raise NotApplicable(f"drop_optimizer: {failed} is no longer among the choices {list(dim.categories)}")
-    why = optimizer_evidence(ctx, ctx.problem)
+    others = [c for c in dim.categories if c != failed]
+    why = optimizer_evidence(ctx, ctx.problem, among=others)
     if not why:
         raise NotApplicable(f"drop_optimizer: nothing shows that {failed}, rather than its learning rate, "
-                            f"failed (no better trial with another optimizer at a rate that contradicts "
-                            f"the diagnosis)")
-    if best not in dim.categories:
-        raise NotApplicable(f"drop_optimizer: the best trial's optimizer {best} is not among the choices "
-                            f"{list(dim.categories)}")
+                            f"failed (no trial that trained well with another optimizer still among the "
+                            f"choices {others}, at a rate that contradicts the diagnosis)")
     return space.with_categories(OPTIMIZER, [c for c in dim.categories if c != failed]), arch
