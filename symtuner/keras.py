@@ -22,6 +22,7 @@ from typing import Any
 
 import keras
 
+from symtuner.actions import OPPOSITES
 from symtuner.errors import ConfigError
 from symtuner.histories import normalise_series
 from symtuner.records import Diagnosis, LearningCurve
@@ -106,7 +107,8 @@ class DiagnosisCallback(keras.callbacks.Callback):
         if not self.stop_on_divergence or "loss" not in self.history:
             return
         curve = self._curve()
-        now = diagnose_partial(curve, curve.n_epochs, self._classes(), self.engine, self.loss_scale)
+        now = diagnose_partial(curve, curve.n_epochs, self._classes(), self.engine, self.loss_scale,
+                                   OPPOSITES)
         terms = [reason.term for reason in now.reasons.get("high_lr", ())]
         if any(term.startswith(f"{lost}(") for term in terms for lost in LOST):
             self.stopped = now
@@ -118,7 +120,8 @@ class DiagnosisCallback(keras.callbacks.Callback):
         if "loss" not in self.history:
             return
         curve = self._curve()
-        self.diagnosis = diagnose_partial(curve, curve.n_epochs, self._classes(), self.engine, self.loss_scale)
+        self.diagnosis = diagnose_partial(curve, curve.n_epochs, self._classes(), self.engine, self.loss_scale,
+                                   OPPOSITES)
         if self.verbose:
             self.print_fn(format_diagnosis(self.diagnosis))
 

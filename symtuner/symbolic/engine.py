@@ -142,10 +142,12 @@ def diagnose_epochs(curve: LearningCurve, n_classes: int | None, engine: Symboli
 
 
 def diagnose_partial(curve: LearningCurve, epochs: int, n_classes: int | None, engine: SymbolicEngine,
-                     loss_scale: float | None = None) -> Diagnosis:
-    """The diagnosis of the first ``epochs`` epochs of ``curve`` (a training still running)."""
+                     loss_scale: float | None = None,
+                     opposites: Mapping[str, str | tuple[str, ...]] | None = None) -> Diagnosis:
+    """The diagnosis of the first ``epochs`` epochs of ``curve`` (a training still running); ``opposites``
+    as in :func:`choose_actions`."""
     return analyse(curve.truncated(epochs), n_classes, engine.rules.initial_weights, engine,
-                   lambda _name, _problem: True, random.Random(0), loss_scale=loss_scale)
+                   lambda _name, _problem: True, random.Random(0), opposites=opposites, loss_scale=loss_scale)
 
 
 def history_classes(history: Mapping[str, Any]) -> int | None:
