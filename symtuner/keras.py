@@ -108,7 +108,7 @@ class DiagnosisCallback(keras.callbacks.Callback):
             return
         curve = self._curve()
         now = diagnose_partial(curve, curve.n_epochs, self._classes(), self.engine, self.loss_scale,
-                                   OPPOSITES)
+                               OPPOSITES)
         terms = [reason.term for reason in now.reasons.get("high_lr", ())]
         if any(term.startswith(f"{lost}(") for term in terms for lost in LOST):
             self.stopped = now
@@ -121,7 +121,7 @@ class DiagnosisCallback(keras.callbacks.Callback):
             return
         curve = self._curve()
         self.diagnosis = diagnose_partial(curve, curve.n_epochs, self._classes(), self.engine, self.loss_scale,
-                                   OPPOSITES)
+                                          OPPOSITES)
         if self.verbose:
             self.print_fn(format_diagnosis(self.diagnosis))
 

@@ -45,4 +45,4 @@ def drop_optimizer(space: SearchSpace, arch: Architecture,
         raise NotApplicable(f"drop_optimizer: nothing shows that {failed}, rather than its learning rate, "
                             f"failed (no trial that trained well with another optimizer still among the "
                             f"choices {others}, at a rate that contradicts the diagnosis)")
-    return space.with_categories(OPTIMIZER, [c for c in dim.categories if c != failed]), arch
+    return space.with_categories(OPTIMIZER, others), arch

@@ -14,10 +14,11 @@
 % batch_norm go together, as in the paper).
 %
 % drop_optimizer (not in the paper) answers a learning-rate problem whose
-% cause is the optimizer: it applies only when the best trial trained well
-% with another optimizer at a rate that contradicts the diagnosis, which is
-% exactly when inc_lr and decr_lr do not (moving the shared range would hurt
-% the optimizer that works).
+% cause is the optimizer: it applies only when a trial trained well (the best,
+% or any without underfitting or a learning-rate problem) with another
+% optimizer, still offered, at a rate that contradicts the diagnosis; inc_lr
+% and decr_lr do not apply then (moving the shared range would hurt the
+% optimizer that works).
 
 0.99::action(reg_l2, overfitting) :- acted_on(overfitting).
 0.99::action(batch_norm, overfitting) :- acted_on(overfitting).
