@@ -271,13 +271,16 @@ def _dispatcher(name: str, dataset: Any, config: Any) -> Any:
     if name == "pool":
         from symtuner.execution.pool import PoolDispatcher
 
-        return PoolDispatcher(ExecutionSettings(workers=1), dataset, "default", config)
+        pool = PoolDispatcher(ExecutionSettings(workers=1))
+        pool.load(dataset, "default", config)
+        return pool
     if name == "ray":
         from symtuner.execution.ray_tasks import RayDispatcher
 
         # the task may use every core, as the plain fit does
-        return RayDispatcher(ExecutionSettings(ray="local", cpus_per_trial=float(os.cpu_count() or 1)),
-                             dataset, "default", config)
+        ray = RayDispatcher(ExecutionSettings(ray="local", cpus_per_trial=float(os.cpu_count() or 1)))
+        ray.load(dataset, "default", config)
+        return ray
     raise SystemExit(f"unknown executor {name!r}; choose from {list(EXECUTORS)}")
 
 

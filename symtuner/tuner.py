@@ -177,6 +177,18 @@ class Tuner:
         engine = self._load_engine() if self.settings.symbolic else None
         if isinstance(self._space_arg, SearchSpace) and self.settings.network == "default":
             _check_space_values(self._space_arg)
+        from symtuner.execution.base import start_dispatcher
+
+        # the workers start (a Ray instance, pool processes importing Keras) while the data set loads
+        dispatcher = start_dispatcher(self.execution, self._executor_factory)
+        try:
+            return self._run_loaded(dispatcher, engine, resuming, n_trials, budget_epochs)
+        finally:
+            dispatcher.close()
+
+    def _run_loaded(self, dispatcher: Any, engine: Any, resuming: bool, n_trials: int | None,
+                    budget_epochs: int | None) -> Trial | None:
+        """Load the data set, give it to ``dispatcher``, and run the study (see :meth:`run`)."""
         dataset = self._dataset()
         self.settings = self.settings.for_task(dataset.is_regression)
         if self._auto_progress:
@@ -188,7 +200,7 @@ class Tuner:
             rename(self.settings.objective)
         check_task(self.settings.objective, self.settings.metrics, dataset.is_regression)
         space = self._initial_space(dataset.input_shape)
-        dispatcher = self._dispatcher(dataset)
+        self._load(dispatcher, dataset)
         try:
             if not resuming:
                 self._check_trials_can_run(dispatcher, space, dataset)
@@ -207,7 +219,6 @@ class Tuner:
             close = getattr(self.progress, "close", None)  # progress objects of the four-method protocol lack it
             if close is not None:
                 close()
-            dispatcher.close()
 
     def best_model(self, trial_number: int | None = None) -> Any:
         """The trained ``keras.Model`` of the best complete trial (or of trial ``trial_number``),
@@ -316,8 +327,9 @@ class Tuner:
             return dataset_from_values(arg(), _describe(arg))
         return load_dataset(self.settings.dataset, seed=self.settings.seed)
 
-    def _dispatcher(self, dataset: Dataset) -> Any:
-        from symtuner.execution import make_dispatcher
+    def _load(self, dispatcher: Any, dataset: Dataset) -> None:
+        """Give ``dispatcher`` the data set, the network and the training config of this study."""
+        from symtuner.execution.base import check_can_load
         from symtuner.neural.training import TrainingConfig
 
         config = TrainingConfig(epochs=self.settings.epochs, validation_split=self.settings.validation_split,
@@ -326,7 +338,8 @@ class Tuner:
                                 objective=self.settings.objective)
         network = self._network_arg if self._network_arg is not None and not isinstance(self._network_arg, str) \
             else self.settings.network
-        return make_dispatcher(self.execution, dataset, network, config, self._executor_factory)
+        check_can_load(self.execution, dataset)
+        dispatcher.load(dataset, network, config)
 
     # -- the loop ----------------------------------------------------------
     def _run(self, store: StudyStore, logger: logging.Logger, n_trials: int | None, budget_epochs: int | None,
@@ -363,16 +376,21 @@ class Tuner:
         def on_epoch(number: int, epoch: int, logs: dict[str, float]) -> str:
             return self._epoch(store, logger, running[number], epoch, logs) if number in running else ""
 
+        def fill() -> list[Trial]:
+            """Start trials while fewer than ``capacity`` run and more are wanted. A trial that finished is
+            running until it is handled: its worker's next trial comes after its symbolic step."""
+            trials = store.trials(with_curves=False)
+            while len(running) < dispatcher.capacity and self._more_wanted(
+                    trials, running, n_trials, budget_epochs, logger):
+                job = self._start(store, logger, trials, n_trials or 0, dataset, proposer, advisor, running, ahead)
+                running[job.spec.number] = job
+                dispatcher.submit(job.spec)
+                trials = store.trials(with_curves=False)
+            return trials
+
         try:
             while True:
-                trials = store.trials(with_curves=False)
-                while len(running) < dispatcher.capacity and self._more_wanted(trials, running, n_trials,
-                                                                                budget_epochs, logger):
-                    job = self._start(store, logger, trials, n_trials or 0, dataset, proposer, advisor, running,
-                                      ahead)
-                    running[job.spec.number] = job
-                    dispatcher.submit(job.spec)
-                    trials = store.trials(with_curves=False)
+                trials = fill()
                 if not running:
                     break
                 if dispatcher.capacity > 1:
@@ -380,8 +398,13 @@ class Tuner:
                                         self._still_wanted(trials, running, n_trials, dispatcher.capacity))
                 # while a proposal is made in the background, look again soon to collect it
                 timeout = _COLLECT_SECONDS if proposer.busy else _WAIT_SECONDS
-                for number, outcome in dispatcher.wait(on_epoch, timeout=timeout):
+                done = dispatcher.wait(on_epoch, timeout=timeout)
+                for index, (number, outcome) in enumerate(done):
                     self._finish(store, logger, running.pop(number), outcome, dataset, advisor)
+                    if index < len(done) - 1:
+                        # trials that finished together: each freed worker gets its next trial as soon
+                        # as the trial it ran is handled, not after all of them are
+                        fill()
         except KeyboardInterrupt:
             dispatcher.cancel()
             for number in running:

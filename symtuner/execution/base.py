@@ -73,9 +73,19 @@ class ExecutionSettings:
 
 
 class Dispatcher(Protocol):
-    """Runs trials; the loop submits up to ``capacity`` at once and waits for them."""
+    """Runs trials; the loop submits up to ``capacity`` at once and waits for them.
+
+    A dispatcher starts its workers when it is made (:func:`start_dispatcher`),
+    before the study's data set is loaded, so that their start overlaps the
+    loading; :meth:`load` then gives it the data set, the network and the
+    training config, before any ``check`` or ``submit``.
+    """
 
     capacity: int
+
+    def load(self, dataset: Any, network: Any, config: Any) -> None:
+        """Take the study's data set, network (a function or a spec string) and training config."""
+        ...
 
     def check(self, space: Any, architecture: Any) -> None:
         """Raise ConfigError when a trial cannot run (before a study is created)."""
@@ -100,9 +110,17 @@ class InlineDispatcher:
 
     capacity = 1
 
-    def __init__(self, executor: Any) -> None:
-        self.executor = executor
+    def __init__(self, executor_factory: Callable[..., Any] | None = None) -> None:
+        self._factory = executor_factory
+        self.executor: Any = None
         self._pending: list[Any] = []
+
+    def load(self, dataset: Any, network: Any, config: Any) -> None:
+        from symtuner.execution.worker import resolve_network
+        from symtuner.neural.executor import InProcessExecutor
+
+        factory = self._factory or InProcessExecutor
+        self.executor = factory(dataset, resolve_network(network, dataset.is_regression), config)
 
     def check(self, space: Any, architecture: Any) -> None:
         check = getattr(self.executor, "check", None)
@@ -133,28 +151,40 @@ class InlineDispatcher:
             close()
 
 
-def make_dispatcher(execution: ExecutionSettings, dataset: Any, network: Any, config: Any,
-                    executor_factory: Callable[..., Any] | None) -> Any:
-    """The dispatcher ``execution`` asks for; ``network`` is the function or its spec string.
+def start_dispatcher(execution: ExecutionSettings, executor_factory: Callable[..., Any] | None = None) -> Any:
+    """The dispatcher ``execution`` asks for, its workers starting: a private Ray instance (or the
+    connection to a cluster) and its first worker processes, or the local pool's spare workers. Call its
+    ``load`` with the study's data set before using it."""
+    if execution.ray is not None:
+        from symtuner.execution.ray_tasks import RayDispatcher
 
-    A streamed data set (tf.data pipelines, PyDatasets) trains in this
-    process only: its pipelines cannot be sent to other processes.
-    """
+        return RayDispatcher(execution, executor_factory)
+    if execution.workers > 1:
+        from symtuner.execution.pool import PoolDispatcher
+
+        return PoolDispatcher(execution, executor_factory)
+    return InlineDispatcher(executor_factory)
+
+
+def check_can_load(execution: ExecutionSettings, dataset: Any) -> None:
+    """A streamed data set (tf.data pipelines, PyDatasets) trains in this process only: its pipelines
+    cannot be sent to other processes."""
     if getattr(dataset, "streamed", False) and (execution.ray is not None or execution.workers > 1):
         where = f"--ray {execution.ray}" if execution.ray is not None else f"--workers {execution.workers}"
         raise ConfigError(f"{dataset.name} is a streamed data set (tf.data or PyDataset), which trains in this "
                           f"process only: its pipelines cannot be sent to worker processes; run it without "
                           f"{where}")
-    if execution.ray is not None:
-        from symtuner.execution.ray_tasks import RayDispatcher
 
-        return RayDispatcher(execution, dataset, network, config, executor_factory)
-    if execution.workers > 1:
-        from symtuner.execution.pool import PoolDispatcher
 
-        return PoolDispatcher(execution, dataset, network, config, executor_factory)
-    from symtuner.execution.worker import resolve_network
-    from symtuner.neural.executor import InProcessExecutor
-
-    factory = executor_factory or InProcessExecutor
-    return InlineDispatcher(factory(dataset, resolve_network(network, dataset.is_regression), config))
+def make_dispatcher(execution: ExecutionSettings, dataset: Any, network: Any, config: Any,
+                    executor_factory: Callable[..., Any] | None) -> Any:
+    """The dispatcher ``execution`` asks for, loaded with ``dataset``; ``network`` is the function or its
+    spec string (:func:`start_dispatcher`, then ``load``)."""
+    check_can_load(execution, dataset)
+    dispatcher = start_dispatcher(execution, executor_factory)
+    try:
+        dispatcher.load(dataset, network, config)
+    except BaseException:
+        dispatcher.close()
+        raise
+    return dispatcher

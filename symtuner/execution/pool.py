@@ -8,8 +8,8 @@ needs an ``if __name__ == "__main__"`` guard there). Each worker talks to the
 driver over its own socket pair: it receives its trial, sends every epoch and
 its result, and reads a stop request. The data set and its validation split
 are written once to a temporary directory that every worker maps from disk.
-Spare workers (up to ``MAX_SPARES``) are started ahead of need and import
-Keras while they wait, so that a worker's start-up overlaps the running
+Spare workers (up to ``MAX_SPARES``) are started ahead of need (the first
+ones while the study's data set loads) and import Keras while they wait, so that a worker's start-up overlaps the running
 trials instead of delaying the next one; that only pays where the running
 trials leave cores free (:func:`spare_count`): on a machine they keep busy,
 a spare importing TensorFlow takes its CPU from them.
@@ -74,33 +74,39 @@ def spare_count(execution: ExecutionSettings, preload: bool, cores: int | None =
 class PoolDispatcher:
     """Runs up to ``execution.workers`` trials at once, each in a fresh worker process."""
 
-    def __init__(self, execution: ExecutionSettings, dataset: Any, network: Any, config: Any,
-                 executor_factory: Any = None) -> None:
-        check_picklable(network, "the network function")
-        check_picklable(getattr(config, "callbacks", None), "the callbacks")
+    def __init__(self, execution: ExecutionSettings, executor_factory: Any = None) -> None:
         if executor_factory is not None:
             check_picklable(executor_factory, "the executor factory")
         self.capacity = execution.workers
         self._execution = execution
-        self._dataset = dataset
-        self._network = network
-        self._config = config
         self._factory = executor_factory
+        self._dataset: Any = None
+        self._network: Any = None
+        self._config: Any = None
         self._running: dict[int, _Running] = {}
         self._spares: list[_Running] = []
         self._started = 0
         self._dir = Path(tempfile.mkdtemp(prefix="symtuner-pool-"))
+        # started before the data set is loaded: their start (and their Keras import) overlaps the loading
+        self._spare_count = spare_count(execution, preload=executor_factory is None)
+        self._fill_spares()
+
+    def load(self, dataset: Any, network: Any, config: Any) -> None:
+        """Write the data set and its validation split once, for every worker to map from disk."""
+        check_picklable(network, "the network function")
+        check_picklable(getattr(config, "callbacks", None), "the callbacks")
         from symtuner.neural.splits import split_validation
 
         save_split(self._dir / "data", dataset, split_validation(dataset, config.validation_split,
                                                                  config.split_seed))
-        self._spare_count = spare_count(execution, preload=executor_factory is None)
-        self._fill_spares()
+        self._dataset, self._network, self._config = dataset, network, config
 
     def check(self, space: Any, architecture: Any) -> None:
         check_work(self._network, space, architecture, self._dataset, self._config, self._factory)
 
     def submit(self, spec: Any) -> None:
+        if self._dataset is None:
+            raise RuntimeError("load the data set before submitting trials")
         if len(self._running) >= self.capacity:
             raise RuntimeError("every worker is busy")
         work = Work(spec, self._network, self._config, self._execution.threads_per_trial, self._factory)

@@ -92,19 +92,29 @@ def _ray_trial(work: Work, data: Any, channel: Any) -> Any:
                     lambda: bool(ray.get(channel.should_stop.remote(number))))
 
 
+def _warm_up(keras: bool) -> None:
+    """Start a Ray worker ahead of the first trials and import what a trial needs (Keras too, unless the
+    trials use a stand-in trainer)."""
+    import symtuner.neural.training  # noqa: F401
+
+    if keras:
+        from symtuner.quiet import import_keras_quietly
+
+        import_keras_quietly()
+
+
 class RayDispatcher:
     """Runs up to ``execution.workers`` trials at once as Ray tasks."""
 
-    def __init__(self, execution: ExecutionSettings, dataset: Any, network: Any, config: Any,
-                 executor_factory: Any = None) -> None:
+    def __init__(self, execution: ExecutionSettings, executor_factory: Any = None) -> None:
         ray = _import_ray()
         self._ray = ray
         self.capacity = execution.workers
         self._execution = execution
-        self._dataset = dataset
-        self._network = network
-        self._config = config
         self._factory = executor_factory
+        self._dataset: Any = None
+        self._network: Any = None
+        self._config: Any = None
         address = execution.ray or "local"
         if address not in ("local", "auto"):
             _check_reachable(address)
@@ -121,19 +131,30 @@ class RayDispatcher:
                                   "~/.ray/auth_token holds the cluster's token, then run again") from None
             raise ConfigError(f"cannot reach the Ray cluster at {address!r}: {type(exc).__name__}: "
                               f"{' '.join(str(exc).split())[:300]}") from None
+        # a Ray worker's first task costs about half a second (the worker starting, importing what a trial
+        # needs); these start as many workers as trials will run, while the study's data set loads
+        warm = ray.remote(num_cpus=execution.cpus_per_trial, num_gpus=execution.gpus_per_trial)(_warm_up)
+        self._warming = [warm.remote(executor_factory is None) for _ in range(self.capacity)]
+        self._refs: dict[Any, int] = {}
+
+    def load(self, dataset: Any, network: Any, config: Any) -> None:
+        """Put the data set and its validation split in Ray's object store, once for every task."""
+        ray = self._ray
         from symtuner.neural.splits import split_validation
 
         split = split_validation(dataset, config.validation_split, config.split_seed)
         self._data = ray.put((dataset, split))
         self._channel = ray.remote(num_cpus=0)(_Channel).remote()
-        self._task = ray.remote(num_cpus=execution.cpus_per_trial, num_gpus=execution.gpus_per_trial,
+        self._task = ray.remote(num_cpus=self._execution.cpus_per_trial, num_gpus=self._execution.gpus_per_trial,
                                 max_retries=0)(_ray_trial)
-        self._refs: dict[Any, int] = {}
+        self._dataset, self._network, self._config = dataset, network, config
 
     def check(self, space: Any, architecture: Any) -> None:
         check_work(self._network, space, architecture, self._dataset, self._config, self._factory)
 
     def submit(self, spec: Any) -> None:
+        if self._dataset is None:
+            raise RuntimeError("load the data set before submitting trials")
         work = Work(spec, self._network, self._config, self._execution.threads_per_trial, self._factory)
         self._refs[self._task.remote(work, self._data, self._channel)] = spec.number
 

@@ -328,3 +328,55 @@ def test_spare_workers_are_kept_only_where_the_trials_leave_cores_free():
     assert spare_count(ExecutionSettings(workers=2, spare_workers=1), preload=True, cores=2) == 1
     with pytest.raises(ConfigError, match="spare_workers must be a non-negative integer, got -1"):
         ExecutionSettings(spare_workers=-1)
+
+
+class _Together:
+    """Two workers whose trials always finish together: ``wait`` runs every submitted trial (simulated)
+    and returns all their outcomes at once, recording when each was submitted."""
+
+    capacity = 2
+
+    def __init__(self, events: list) -> None:
+        self.executor, self.events, self.specs = None, events, []
+
+    def load(self, dataset, network, config) -> None:
+        self.executor = SimulatedExecutor(dataset, network, config)
+
+    def check(self, space, architecture) -> None:
+        pass
+
+    def submit(self, spec) -> None:
+        assert len(self.specs) < self.capacity, "more trials submitted than there are free workers"
+        self.events.append(("submit", spec.number))
+        self.specs.append(spec)
+
+    def wait(self, on_epoch, timeout):
+        done = [(spec.number, self.executor.run(spec, on_epoch=functools.partial(on_epoch, spec.number)))
+                for spec in self.specs]
+        self.specs = []
+        return done
+
+    def cancel(self) -> None:
+        self.specs = []
+
+    def close(self) -> None:
+        pass
+
+
+def test_trials_that_finish_together_free_their_workers_one_by_one(tmp_path, data, monkeypatch):
+    """Of two trials handed back together, the first one's worker gets its next trial as soon as that trial is
+    handled (its symbolic step and store transaction), not after the second one is too."""
+    from symtuner.data import load_dataset
+
+    events: list = []
+
+    class _Progress(SilentProgress):
+        def trial_finished(self, trial, best, advice):
+            events.append(("finish", trial.number))
+
+    monkeypatch.setattr("symtuner.execution.base.start_dispatcher", lambda execution, factory: _Together(events))
+    Tuner(tmp_path / "s", dataset=load_dataset(data), executor_factory=SimulatedExecutor, progress=_Progress(),
+          execution=ExecutionSettings(workers=2)).run(6)
+    assert [t.state for t in _trials(tmp_path / "s")] == ["complete"] * 6
+    assert events == [("submit", 1), ("submit", 2), ("finish", 1), ("submit", 3), ("finish", 2), ("submit", 4),
+                      ("finish", 3), ("submit", 5), ("finish", 4), ("submit", 6), ("finish", 5), ("finish", 6)]
