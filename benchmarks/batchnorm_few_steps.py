@@ -18,10 +18,10 @@ import statistics
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from symtuner.architecture import Architecture  # noqa: E402
+from symtuner.core.architecture import Architecture  # noqa: E402
 from symtuner.data import load_dataset  # noqa: E402
-from symtuner.neural import build_default_network, split_validation  # noqa: E402
-from symtuner.neural.training import make_optimizer  # noqa: E402
+from symtuner.training import build_default_network, split_validation  # noqa: E402
+from symtuner.training.training import make_optimizer  # noqa: E402
 
 PARAMS = {"unit_c1": 62, "dr1_2": 0.165, "unit_c2": 65, "unit_d": 343, "dr_f": 0.316, "optimizer": "Adam",
           "activation": "relu", "l2": 1e-4}

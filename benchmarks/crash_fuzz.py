@@ -15,7 +15,7 @@ the same study run without interruption:
 
     python benchmarks/crash_fuzz.py --runs 30 [--trials 6] [--seed 0] [--out crash.json]
 
-The worker is the same :class:`symtuner.tuner.Tuner` that ``symtuner run``
+The worker is the same :class:`symtuner.study.runner.Tuner` that ``symtuner run``
 drives, on a small synthetic image set written to a file the study names.
 """
 
@@ -50,8 +50,8 @@ EPOCH_SECONDS = 0.04
 
 def worker(study: Path, data: Path, trials: int) -> None:
     """Run (or resume) the study to ``trials`` finished trials."""
-    from symtuner.simulate import SimulatedExecutor
-    from symtuner.tuner import Tuner
+    from symtuner.execution.simulate import SimulatedExecutor
+    from symtuner.study.runner import Tuner
 
     class SlowSimulated(SimulatedExecutor):
         def run(self, spec: Any, on_epoch: Any = None) -> Any:
@@ -60,7 +60,7 @@ def worker(study: Path, data: Path, trials: int) -> None:
                 return on_epoch(epoch, logs) if on_epoch is not None else ""
             return super().run(spec, slow)
 
-    import symtuner.neural.builder  # noqa: F401 (imported before "ready", like the rest)
+    import symtuner.training.builder  # noqa: F401 (imported before "ready", like the rest)
 
     print("ready", flush=True)
     Tuner(study, dataset=f"{data}:tiny", executor_factory=SlowSimulated, quiet=True).run(trials)

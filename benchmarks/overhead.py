@@ -44,16 +44,16 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from symtuner.actions import ActionSettings  # noqa: E402
-from symtuner.advisor import Advisor  # noqa: E402
-from symtuner.compare.runner import TimedExecutor, machine_info  # noqa: E402
-from symtuner.optimizers.base import as_point, finite_losses  # noqa: E402
-from symtuner.optimizers.gp import GaussianProcessOptimizer, candidates  # noqa: E402
-from symtuner.settings import StudySettings  # noqa: E402
-from symtuner.simulate import SimulatedExecutor  # noqa: E402
+from symtuner.tuning.actions import ActionSettings  # noqa: E402
+from symtuner.tuning.advisor import Advisor  # noqa: E402
+from symtuner.app.compare.runner import TimedExecutor, machine_info  # noqa: E402
+from symtuner.search.optimizers.base import as_point, finite_losses  # noqa: E402
+from symtuner.search.optimizers.gp import GaussianProcessOptimizer, candidates  # noqa: E402
+from symtuner.core.settings import StudySettings  # noqa: E402
+from symtuner.execution.simulate import SimulatedExecutor  # noqa: E402
 from symtuner.storage import StudyStore  # noqa: E402
-from symtuner.surrogate import observations, surrogate  # noqa: E402
-from symtuner.tuner import Tuner  # noqa: E402
+from symtuner.search.surrogate import observations, surrogate  # noqa: E402
+from symtuner.study.runner import Tuner  # noqa: E402
 
 EXECUTORS = ("inprocess", "pool", "ray")
 #: the params every throughput pair trains with (the middle of the default space, a common batch size)
@@ -228,8 +228,8 @@ def throughput(executors: list[str], pairs: int, warmup: int, epochs: int, datas
                ) -> list[dict[str, Any]]:
     """One row per measured pair: plain and executor fit seconds and samples per second."""
     from symtuner.data import load_dataset
-    from symtuner.neural.splits import split_validation
-    from symtuner.neural.training import TrainingConfig
+    from symtuner.training.splits import split_validation
+    from symtuner.training.training import TrainingConfig
 
     dataset = load_dataset(dataset_name, seed=0)
     # patience = epochs: early stopping cannot end a run before its last epoch
@@ -285,8 +285,8 @@ def _dispatcher(name: str, dataset: Any, config: Any) -> Any:
 
 
 def _spec(directory: Path, number: int) -> Any:
-    from symtuner.architecture import Architecture
-    from symtuner.neural.training import TrialSpec
+    from symtuner.core.architecture import Architecture
+    from symtuner.training.training import TrialSpec
 
     return TrialSpec(number=number, params=dict(FIXED_PARAMS), architecture=Architecture(), seed=number,
                      model_path=directory / "models" / f"trial_{number:04d}.keras",
@@ -310,10 +310,10 @@ def _plain_fit(dataset: Any, split: Any, epochs: int, seed: int, directory: Path
     those of the whole script (build, compile, fit, evaluate on validation and test data, save)."""
     import keras
 
-    from symtuner.architecture import Architecture
-    from symtuner.neural.builder import build_default_network
-    from symtuner.neural.training import batch_size_param
-    from symtuner.neural.training import make_optimizer as keras_optimizer
+    from symtuner.core.architecture import Architecture
+    from symtuner.training.builder import build_default_network
+    from symtuner.training.training import batch_size_param
+    from symtuner.training.training import make_optimizer as keras_optimizer
 
     begin = time.perf_counter()
     keras.backend.clear_session()

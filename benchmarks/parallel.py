@@ -36,9 +36,9 @@ import time
 from pathlib import Path
 
 from symtuner.execution import ExecutionSettings
-from symtuner.settings import StudySettings
-from symtuner.simulate import SimulatedExecutor
-from symtuner.tuner import Tuner
+from symtuner.core.settings import StudySettings
+from symtuner.execution.simulate import SimulatedExecutor
+from symtuner.study.runner import Tuner
 
 EPOCHS = 4
 

@@ -4,14 +4,14 @@ A data set that does not fit in memory reaches symtuner as sets of batches
 (``tf.data.Dataset`` or ``keras.utils.PyDataset``). A trial then fits on
 them through symtuner's layer: each batch converted to symtuner's layout,
 re-batched to the trial's (tuned) batch size and shuffled, the validation
-set read in evaluation batches (:mod:`symtuner.neural.splits`). This script
+set read in evaluation batches (:mod:`symtuner.training.splits`). This script
 measures what that costs against the user's own ``model.fit`` on the same
 pipeline, for both kinds of set:
 
 * the pipeline synthesises 28x28 grey images batch by batch (a generator
   for tf.data, ``__getitem__`` for the PyDataset), so every epoch reads it
   afresh, as a set on disk would be;
-* the trial runs through :class:`~symtuner.neural.executor.InProcessExecutor`
+* the trial runs through :class:`~symtuner.execution.inprocess.InProcessExecutor`
   with the tuner's callbacks (early stopping that cannot trigger within the
   epochs, NaN check, TensorBoard); its own measured fit seconds are used;
 * the plain side builds, compiles and fits the same network (same params,
@@ -91,10 +91,10 @@ def plain_fit(kind: str, sets: tuple[Any, Any, Any], epochs: int, seed: int, shu
     """Seconds of the user's own ``model.fit`` on the pipelines (the network symtuner would build)."""
     import keras
 
-    from symtuner.architecture import Architecture
-    from symtuner.neural.builder import build_default_network
-    from symtuner.neural.splits import END_OF_DATA_WARNING
-    from symtuner.neural.training import make_optimizer
+    from symtuner.core.architecture import Architecture
+    from symtuner.training.builder import build_default_network
+    from symtuner.training.splits import END_OF_DATA_WARNING
+    from symtuner.training.training import make_optimizer
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
@@ -112,8 +112,8 @@ def plain_fit(kind: str, sets: tuple[Any, Any, Any], epochs: int, seed: int, shu
 
 def trial_fit(executor: Any, directory: Path, number: int) -> tuple[float, int]:
     """The fit seconds and epochs of a symtuner trial on the same pipelines."""
-    from symtuner.architecture import Architecture
-    from symtuner.neural.training import TrialSpec
+    from symtuner.core.architecture import Architecture
+    from symtuner.training.training import TrialSpec
 
     spec = TrialSpec(number=number, params=dict(PARAMS), architecture=Architecture(), seed=number,
                      model_path=directory / "models" / f"trial_{number:04d}.keras",
@@ -125,9 +125,9 @@ def trial_fit(executor: Any, directory: Path, number: int) -> tuple[float, int]:
 def measure(kind: str, pairs: int, warmup: int, epochs: int, n_train: int, n_val: int,
             plain_shuffle: bool) -> list[dict[str, Any]]:
     from symtuner.data.streams import streamed_dataset
-    from symtuner.neural.builder import build_default_network
-    from symtuner.neural.executor import InProcessExecutor
-    from symtuner.neural.training import TrainingConfig
+    from symtuner.training.builder import build_default_network
+    from symtuner.execution.inprocess import InProcessExecutor
+    from symtuner.training.training import TrainingConfig
 
     batch = int(PARAMS["batch_size"])
     sets = make_sets(kind, n_train, n_val, batch)

@@ -16,7 +16,7 @@ import random
 import statistics
 import time
 
-from symtuner.records import ChosenAction, Diagnosis, LearningCurve, Trial, TrialState
+from symtuner.core.records import ChosenAction, Diagnosis, LearningCurve, Trial, TrialState
 from symtuner.symbolic.engine import SymbolicEngine, analyse
 from symtuner.symbolic.lfi import evidence_from_trials, learn_weights
 from symtuner.symbolic.rules import load_rules

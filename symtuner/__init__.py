@@ -12,22 +12,22 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Tuner": "symtuner.tuner",
+    "Tuner": "symtuner.study.runner",
     "ExecutionSettings": "symtuner.execution",
-    "StudySettings": "symtuner.settings",
-    "load_config": "symtuner.settings",
-    "SearchSpace": "symtuner.space",
-    "Integer": "symtuner.space",
-    "Real": "symtuner.space",
-    "Categorical": "symtuner.space",
-    "default_space": "symtuner.space",
-    "Architecture": "symtuner.architecture",
+    "StudySettings": "symtuner.core.settings",
+    "load_config": "symtuner.core.settings",
+    "SearchSpace": "symtuner.core.space",
+    "Integer": "symtuner.core.space",
+    "Real": "symtuner.core.space",
+    "Categorical": "symtuner.core.space",
+    "default_space": "symtuner.core.space",
+    "Architecture": "symtuner.core.architecture",
     "StudyStore": "symtuner.storage",
     "load_dataset": "symtuner.data",
     "Dataset": "symtuner.data",
-    "load_model": "symtuner.models",
-    "best_models": "symtuner.models",
-    "export_model": "symtuner.models",
+    "load_model": "symtuner.storage.models",
+    "best_models": "symtuner.storage.models",
+    "export_model": "symtuner.storage.models",
 }
 
 __all__ = sorted(_EXPORTS)

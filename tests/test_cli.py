@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from symtuner.cli import main
-from symtuner.settings import StudySettings
-from symtuner.simulate import SimulatedExecutor
-from symtuner.tuner import Tuner
+from symtuner.app.cli import main
+from symtuner.core.settings import StudySettings
+from symtuner.execution.simulate import SimulatedExecutor
+from symtuner.study.runner import Tuner
 
 CURVES = Path(__file__).parent / "data" / "curves"
 
@@ -152,7 +152,7 @@ def test_status_into_a_closed_pipe_ends_quietly(study):
     import subprocess
     import sys
 
-    code = ("import sys; from symtuner.cli import main; sys.exit(main(['status', sys.argv[1], '--explain']))")
+    code = ("import sys; from symtuner.app.cli import main; sys.exit(main(['status', sys.argv[1], '--explain']))")
     reader = subprocess.Popen(["true"], stdin=subprocess.PIPE)
     reader.wait()  # the reader is gone before anything is written, as when `head` has had its lines
     done = subprocess.run([sys.executable, "-c", code, str(study)], stdin=subprocess.DEVNULL,
@@ -171,7 +171,7 @@ def test_a_seed_beyond_32_bits_is_refused(capsys):
 def test_diagnose_a_regression_history_on_its_baseline_scale(capsys):
     from pathlib import Path
 
-    from symtuner.cli import main
+    from symtuner.app.cli import main
 
     path = Path(__file__).parent / "data" / "curves" / "diabetes_low_lr_sgd.json"
     assert main(["diagnose", str(path), "--loss-scale", "1.0"]) == 0

@@ -9,15 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from symtuner.architecture import Architecture
-from symtuner.errors import ConfigError
-from symtuner.optimizers import Observation, make_optimizer
-from symtuner.optimizers.base import as_point
-from symtuner.optimizers.gp import GaussianProcessOptimizer
-from symtuner.records import Trial, TrialState
-from symtuner.space import default_space
+from symtuner.core.architecture import Architecture
+from symtuner.core.errors import ConfigError
+from symtuner.core.records import Trial, TrialState
+from symtuner.core.space import default_space
+from symtuner.search.optimizers import Observation, make_optimizer
+from symtuner.search.optimizers.base import as_point
+from symtuner.search.optimizers.gp import GaussianProcessOptimizer
+from symtuner.search.surrogate import observations, surrogate
 from symtuner.storage import TuningVersion
-from symtuner.surrogate import observations, surrogate
 
 
 def _loss(params):
@@ -163,7 +163,7 @@ def test_a_changed_early_observation_or_hull_refits_the_kernel(monkeypatch):
 
 def test_the_posterior_is_scikit_optimizes():
     """scikit-learn's predict on scikit-optimize's fitted GP: the same mean and std, computed faster."""
-    from symtuner.optimizers.gp import _Posterior
+    from symtuner.search.optimizers.gp import _Posterior
 
     history = _history(40)
     optimizer = GaussianProcessOptimizer(n_initial=3).fit(default_space(), history, seed=2, next_point=False)
@@ -178,8 +178,8 @@ def test_the_posterior_is_scikit_optimizes():
 def test_a_resumed_study_above_hold_from_proposes_what_an_uninterrupted_one_does(tmp_path, tiny_dataset,
                                                                                  monkeypatch):
     from symtuner import tuner as tuner_module
-    from symtuner.settings import StudySettings
-    from symtuner.simulate import SimulatedExecutor
+    from symtuner.core.settings import StudySettings
+    from symtuner.execution.simulate import SimulatedExecutor
     from symtuner.storage import StudyStore
 
     # checkpoints 5, 8 and 12

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symtuner.errors import ConfigError
-from symtuner.histories import History, normalise_series, read_history
+from symtuner.core.errors import ConfigError
+from symtuner.integrations.histories import History, normalise_series, read_history
 
 CANONICAL = ("loss", "val_loss", "accuracy", "val_accuracy")
 

@@ -2,9 +2,9 @@ import math
 
 import pytest
 
-from symtuner.errors import ConfigError
-from symtuner.optimizers import Observation, make_optimizer
-from symtuner.space import Integer, Real, default_space
+from symtuner.core.errors import ConfigError
+from symtuner.core.space import Integer, Real, default_space
+from symtuner.search.optimizers import Observation, make_optimizer
 
 
 def _loss(params):
@@ -63,7 +63,7 @@ def test_unknown_optimizer():
 def test_gp_kernel_restarts_drop_to_one_start_from_the_limit(monkeypatch):
     from skopt import Optimizer
 
-    from symtuner.optimizers.gp import GaussianProcessOptimizer
+    from symtuner.search.optimizers.gp import GaussianProcessOptimizer
 
     gp = GaussianProcessOptimizer(n_initial=3, restart_limit=10)
     assert [gp.restarts_for(n) for n in (3, 9, 10, 300)] == [2, 2, 0, 0]
@@ -89,8 +89,8 @@ def test_below_hold_from_a_proposal_is_a_fresh_scikit_optimize_optimizers():
 
     from skopt import Optimizer
 
-    from symtuner.optimizers.base import as_point, plain, to_skopt
-    from symtuner.optimizers.gp import GaussianProcessOptimizer
+    from symtuner.search.optimizers.base import as_point, plain, to_skopt
+    from symtuner.search.optimizers.gp import GaussianProcessOptimizer
 
     space = default_space()
     history = _run("random", 7, n=12)

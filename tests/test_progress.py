@@ -17,9 +17,15 @@ import pytest
 from rich.console import Console
 
 from symtuner import progress as progress_module
-from symtuner.console import ConsoleProgress, PlainProgress
-from symtuner.progress import QuietProgress, RichProgress, auto_progress, format_seconds, remaining_seconds
-from symtuner.records import Trial
+from symtuner.app.console import ConsoleProgress, PlainProgress
+from symtuner.app.progress import (
+    QuietProgress,
+    RichProgress,
+    auto_progress,
+    format_seconds,
+    remaining_seconds,
+)
+from symtuner.core.records import Trial
 
 CONTROL = re.compile(r"(\x1b\[[0-9;?]*[A-Za-z]|\r|\n)")
 SHOW_CURSOR = "\x1b[?25h"
@@ -347,12 +353,12 @@ def tiny():
 #: ``symtuner run`` with the simulated trainer in place of Keras training (and no Keras import).
 DRIVER = '''
 import functools, sys
-import symtuner.neural.executor
-import symtuner.quiet
-from symtuner.simulate import SimulatedExecutor
-symtuner.quiet.import_keras_quietly = lambda show=False: None
-symtuner.neural.executor.InProcessExecutor = functools.partial(SimulatedExecutor, epoch_seconds=float(sys.argv[1]))
-from symtuner.cli import main
+import symtuner.execution.inprocess
+import symtuner.training.quiet
+from symtuner.execution.simulate import SimulatedExecutor
+symtuner.training.quiet.import_keras_quietly = lambda show=False: None
+symtuner.execution.inprocess.InProcessExecutor = functools.partial(SimulatedExecutor, epoch_seconds=float(sys.argv[1]))
+from symtuner.app.cli import main
 sys.exit(main(sys.argv[2:]))
 '''
 

@@ -70,10 +70,10 @@ def _damaged_study(root: Path) -> None:
     """The README's damaged study: four trials, the params of trial 2 broken."""
     import numpy as np
 
+    from symtuner.core.settings import StudySettings
     from symtuner.data import validate_dataset
-    from symtuner.settings import StudySettings
-    from symtuner.simulate import SimulatedExecutor
-    from symtuner.tuner import Tuner
+    from symtuner.execution.simulate import SimulatedExecutor
+    from symtuner.study.runner import Tuner
 
     rng = np.random.default_rng(0)
     x, y = rng.random((60, 28, 28, 1), dtype=np.float32), np.arange(60) % 3
@@ -106,7 +106,7 @@ SLOW = ("--epochs",)  # sessions that train real (one-epoch) networks
     pytest.param(session, marks=[pytest.mark.keras] if any(s in c for c, _ in session for s in SLOW) else [],
                  id=session[0][0][:60]) for session in sessions()])
 def test_readme_console_example_prints_what_it_shows(session, tmp_path, monkeypatch):
-    from symtuner.cli import main
+    from symtuner.app.cli import main
 
     monkeypatch.chdir(tmp_path)
     for command, expected in session:
@@ -142,8 +142,8 @@ def test_readme_python_api_example_runs_and_a_rerun_continues_the_study(tmp_path
 def test_readme_network_example_builds():
     import keras
 
-    from symtuner.architecture import Architecture
-    from symtuner.neural.checks import check_network
+    from symtuner.core.architecture import Architecture
+    from symtuner.training.checks import check_network
 
     namespace: dict = {}
     exec(compile(next(b for b in blocks("python") if "def build" in b), "README.md", "exec"), namespace)  # noqa: S102
@@ -190,9 +190,9 @@ def test_every_python_block_is_run_by_a_test():
 # -- config files --------------------------------------------------------------
 @pytest.mark.keras
 def test_readme_config_example_runs(tmp_path, monkeypatch, capsys):
-    from symtuner.cli import main
-    from symtuner.settings import load_config
-    from symtuner.space import default_space
+    from symtuner.app.cli import main
+    from symtuner.core.settings import load_config
+    from symtuner.core.space import default_space
 
     study_config = next(b for b in blocks("toml") if b.startswith("[study]"))
     monkeypatch.chdir(tmp_path)
@@ -205,7 +205,7 @@ def test_readme_config_example_runs(tmp_path, monkeypatch, capsys):
 
 
 def test_readme_replace_space_example_is_a_whole_space(tmp_path):
-    from symtuner.settings import load_config
+    from symtuner.core.settings import load_config
 
     replace = next(b for b in blocks("toml") if b.startswith("[space]"))
     (tmp_path / "space.toml").write_text(replace)
@@ -227,7 +227,7 @@ def command_lines() -> list[str]:
 
 
 def _subparser(name: str):
-    from symtuner.cli import build_parser
+    from symtuner.app.cli import build_parser
 
     parser = build_parser()
     action = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")

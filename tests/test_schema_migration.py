@@ -6,10 +6,10 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from symtuner.cli import main
-from symtuner.simulate import SimulatedExecutor
+from symtuner.app.cli import main
+from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.storage import SCHEMA_VERSION, StudyStore
-from symtuner.tuner import Tuner
+from symtuner.study.runner import Tuner
 
 FIXTURE = Path(__file__).parent / "data" / "schema1"
 

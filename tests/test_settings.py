@@ -1,9 +1,9 @@
 import pytest
 
-from symtuner.errors import ConfigError
-from symtuner.plugins import load_callable
-from symtuner.settings import StudySettings, load_config
-from symtuner.space import default_space
+from symtuner.core.errors import ConfigError
+from symtuner.core.plugins import load_callable
+from symtuner.core.settings import StudySettings, load_config
+from symtuner.core.space import default_space
 
 
 def test_full_config(tmp_path):
@@ -132,7 +132,7 @@ def test_load_callable(tmp_path):
 
 
 def test_seeds_stay_in_the_32_bit_range():
-    from symtuner.tuner import derived_seed
+    from symtuner.study.runner import derived_seed
 
     assert derived_seed(3, 7) == 3 * 100_003 + 7
     assert 0 <= derived_seed(2**32 - 1, 10**6) < 2**32

@@ -1,7 +1,7 @@
 import pytest
 
-from symtuner.errors import ConfigError
-from symtuner.space import Categorical, Integer, Real, SearchSpace, default_space, dimension_from_dict
+from symtuner.core.errors import ConfigError
+from symtuner.core.space import Categorical, Integer, Real, SearchSpace, default_space, dimension_from_dict
 
 
 def test_default_space_is_the_papers():

@@ -3,10 +3,10 @@ import sqlite3
 
 import pytest
 
-from symtuner.architecture import Architecture
-from symtuner.errors import StudyError
-from symtuner.records import ChosenAction, Diagnosis, LearningCurve, TrialState
-from symtuner.space import Real, default_space
+from symtuner.core.architecture import Architecture
+from symtuner.core.errors import StudyError
+from symtuner.core.records import ChosenAction, Diagnosis, LearningCurve, TrialState
+from symtuner.core.space import Real, default_space
 from symtuner.storage import ActionRecord, StudyStore
 
 CURVE = LearningCurve((1.0, 0.5), (0.5, 0.8), (1.1, float("nan")), (0.4, 0.7))

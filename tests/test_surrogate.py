@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from symtuner.architecture import Architecture
-from symtuner.optimizers import Observation, make_optimizer
-from symtuner.optimizers.gp import GaussianProcessOptimizer
-from symtuner.records import Trial, TrialState
-from symtuner.space import Categorical, Integer, Real, SearchSpace, default_space, span
+from symtuner.core.architecture import Architecture
+from symtuner.core.records import Trial, TrialState
+from symtuner.core.space import Categorical, Integer, Real, SearchSpace, default_space, span
+from symtuner.search.optimizers import Observation, make_optimizer
+from symtuner.search.optimizers.gp import GaussianProcessOptimizer
+from symtuner.search.surrogate import observations, surrogate
 from symtuner.storage import TuningVersion
-from symtuner.surrogate import observations, surrogate
 
 
 def version(number: int, space: SearchSpace, arch: Architecture | None = None) -> TuningVersion:

@@ -66,8 +66,8 @@ def take(study_dir: Path, out_dir: Path, chromium: Path) -> list[Path]:
     """Screenshot every page of the dashboard of ``study_dir`` into ``out_dir``."""
     from playwright.sync_api import sync_playwright
 
-    from symtuner.dashboard.app import create_app
-    from symtuner.dashboard.data import load_snapshot
+    from symtuner.app.dashboard.app import create_app
+    from symtuner.app.dashboard.data import load_snapshot
 
     snapshot = load_snapshot(study_dir)
     shown = snapshot.best() or snapshot.selected(None)

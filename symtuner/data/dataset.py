@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from symtuner.errors import DataError
+from symtuner.core.errors import DataError
 
 #: Rows checked for NaN at a time, so huge sets need no full-size temporary.
 _NAN_CHUNK = 4096
@@ -94,7 +94,7 @@ def validate_dataset(x_train: Any, x_test: Any, y_train: Any, y_test: Any, n_cla
     regression targets (finite numbers, ``(N,)`` or ``(N, outputs)``).
     ``(N, H, W)`` images get a channel axis; uint8 images are scaled to
     [0, 1]. Anything unusable raises one
-    :class:`~symtuner.errors.DataError` that names the bad value.
+    :class:`~symtuner.core.errors.DataError` that names the bad value.
     """
     n_classes = check_n_classes(n_classes, name)
     xs = {"x_train": as_features(x_train, "x_train", name), "x_test": as_features(x_test, "x_test", name)}

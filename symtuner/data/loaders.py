@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from symtuner.core.errors import ConfigError, DataError, SymtunerError
+from symtuner.core.plugins import load_callable
 from symtuner.data.dataset import Dataset, validate_dataset
-from symtuner.errors import ConfigError, DataError, SymtunerError
-from symtuner.plugins import load_callable
 
 #: Side of the square images the digits are resized to (MNIST's size).
 DIGITS_SIZE = 28

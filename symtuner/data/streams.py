@@ -41,8 +41,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from symtuner.core.errors import ConfigError, DataError
 from symtuner.data.dataset import as_features, as_labels, as_targets, check_n_classes
-from symtuner.errors import ConfigError, DataError
 
 #: A set of batches: a ``tf.data.Dataset`` of ``(x, y)`` or a ``keras.utils.PyDataset``.
 Batches = Any
@@ -153,7 +153,7 @@ def streamed_dataset(values: tuple[Any, ...] | list[Any], name: str) -> Streamed
     read in the same order every time (its first batch's labels are
     compared on two reads), or a validation set carved by position would
     take different samples in every epoch. Anything unusable raises one
-    :class:`~symtuner.errors.DataError` that names the set and the value.
+    :class:`~symtuner.core.errors.DataError` that names the set and the value.
     """
     if not isinstance(values, (tuple, list)) or len(values) not in (3, 4):
         got = f"{len(values)} values" if isinstance(values, (tuple, list)) else type(values).__name__

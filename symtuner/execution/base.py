@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from symtuner.errors import ConfigError, DataError, SymtunerError, TrialFailed
+from symtuner.core.errors import ConfigError, DataError, SymtunerError, TrialFailed
 
 #: Called by ``Dispatcher.wait`` for every epoch a running trial reports:
 #: (trial number, 0-based epoch, logs) -> a reason to stop that trial, or "".
@@ -66,7 +66,7 @@ class ExecutionSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "[execution]") -> ExecutionSettings:
-        from symtuner.fields import check_known_keys
+        from symtuner.core.fields import check_known_keys
 
         check_known_keys(cls, data, f"keys in {where}")
         return cls(**data)
@@ -116,8 +116,8 @@ class InlineDispatcher:
         self._pending: list[Any] = []
 
     def load(self, dataset: Any, network: Any, config: Any) -> None:
+        from symtuner.execution.inprocess import InProcessExecutor
         from symtuner.execution.worker import resolve_network
-        from symtuner.neural.executor import InProcessExecutor
 
         factory = self._factory or InProcessExecutor
         self.executor = factory(dataset, resolve_network(network, dataset.is_regression), config)

@@ -95,7 +95,7 @@ class PoolDispatcher:
         """Write the data set and its validation split once, for every worker to map from disk."""
         check_picklable(network, "the network function")
         check_picklable(getattr(config, "callbacks", None), "the callbacks")
-        from symtuner.neural.splits import split_validation
+        from symtuner.training.splits import split_validation
 
         save_split(self._dir / "data", dataset, split_validation(dataset, config.validation_split,
                                                                  config.split_seed))

@@ -15,10 +15,10 @@ from symtuner.execution.worker import error_message, load_split, run_work, set_t
 
 
 def main(fd: int, preload_keras: bool = False) -> int:
-    import symtuner.neural.training  # noqa: F401 (imported while waiting for a trial: a spare worker is warm)
+    import symtuner.training.training  # noqa: F401 (imported while waiting for a trial: a spare worker is warm)
 
     if preload_keras:
-        from symtuner.quiet import import_keras_quietly
+        from symtuner.training.quiet import import_keras_quietly
 
         import_keras_quietly()
 

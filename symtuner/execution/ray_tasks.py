@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from symtuner.errors import ConfigError, TrialFailed
+from symtuner.core.errors import ConfigError, TrialFailed
 from symtuner.execution.base import EpochSink, ExecutionSettings, Outcome, WorkerLost
 from symtuner.execution.worker import Work, check_work, run_work, set_threads
 
@@ -95,10 +95,10 @@ def _ray_trial(work: Work, data: Any, channel: Any) -> Any:
 def _warm_up(keras: bool) -> None:
     """Start a Ray worker ahead of the first trials and import what a trial needs (Keras too, unless the
     trials use a stand-in trainer)."""
-    import symtuner.neural.training  # noqa: F401
+    import symtuner.training.training  # noqa: F401
 
     if keras:
-        from symtuner.quiet import import_keras_quietly
+        from symtuner.training.quiet import import_keras_quietly
 
         import_keras_quietly()
 
@@ -140,7 +140,7 @@ class RayDispatcher:
     def load(self, dataset: Any, network: Any, config: Any) -> None:
         """Put the data set and its validation split in Ray's object store, once for every task."""
         ray = self._ray
-        from symtuner.neural.splits import split_validation
+        from symtuner.training.splits import split_validation
 
         split = split_validation(dataset, config.validation_split, config.split_seed)
         self._data = ray.put((dataset, split))

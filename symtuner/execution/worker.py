@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from symtuner.core.errors import ConfigError, TrialFailed
 from symtuner.data.dataset import Dataset
-from symtuner.errors import ConfigError, TrialFailed
 
 #: What a worker returns when the driver asked it to stop (the driver keeps its own reason).
 STOPPED_BY_DRIVER = "stopped by the tuner"
@@ -40,10 +40,10 @@ def resolve_network(network: Any, regression: bool = False) -> Callable[..., Any
     if callable(network):
         return network  # type: ignore[no-any-return]
     if network in (None, "default"):
-        from symtuner.neural.builder import build_default_network, build_default_regressor
+        from symtuner.training.builder import build_default_network, build_default_regressor
 
         return build_default_regressor if regression else build_default_network
-    from symtuner.plugins import load_callable
+    from symtuner.core.plugins import load_callable
 
     return load_callable(network, "network function")
 
@@ -54,8 +54,8 @@ def check_work(network: Any, space: Any, architecture: Any, dataset: Dataset, co
     stand-in trainer), so that a study that cannot run fails before it is created."""
     if executor_factory is not None:
         return
-    from symtuner.neural.splits import split_validation
-    from symtuner.neural.training import check_before_study
+    from symtuner.training.splits import split_validation
+    from symtuner.training.training import check_before_study
 
     split = split_validation(dataset, config.validation_split, config.split_seed)
     check_before_study(resolve_network(network, dataset.is_regression), space, architecture, dataset,
@@ -92,7 +92,7 @@ def save_split(directory: Path, dataset: Dataset, split: Any) -> Path:
 
 def load_split(directory: Path) -> tuple[Dataset, Any]:
     """The data set and validation split :func:`save_split` wrote (memory-mapped)."""
-    from symtuner.neural.splits import ValidationSplit
+    from symtuner.training.splits import ValidationSplit
 
     arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r")
               for name in ("x_fit", "y_fit", "x_val", "y_val", "x_test", "y_test")}
@@ -111,7 +111,7 @@ def run_work(work: Work, dataset: Dataset, split: Any, report: Callable[[int, di
     if work.executor_factory is not None:  # a stand-in trainer (simulated curves)
         executor = work.executor_factory(dataset, resolve_network(work.network, dataset.is_regression), work.config)
         return executor.run(work.spec, on_epoch=on_epoch)
-    from symtuner.neural.training import train_trial
+    from symtuner.training.training import train_trial
 
     return train_trial(work.spec, dataset, resolve_network(work.network, dataset.is_regression), work.config, on_epoch, split=split)
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from symtuner.architecture import Architecture
-from symtuner.errors import StudyError, SymtunerError
-from symtuner.space import SearchSpace
+from symtuner.core.architecture import Architecture
+from symtuner.core.errors import StudyError, SymtunerError
+from symtuner.core.space import SearchSpace
 from symtuner.storage.lock import study_lock
 from symtuner.storage.sqlite import _SCHEMA, DB_NAME, SCHEMA_VERSION, TABLES, _connect, sqlite_file
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from symtuner.errors import StudyError
+from symtuner.core.errors import StudyError
 
 LOCK_NAME = ".lock"
 

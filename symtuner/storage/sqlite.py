@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from symtuner.architecture import Architecture
-from symtuner.errors import DamagedStoreError, StudyError, SymtunerError
-from symtuner.records import CURVE_KEYS, Diagnosis, LearningCurve, Trial, TrialState
-from symtuner.space import SearchSpace
+from symtuner.core.architecture import Architecture
+from symtuner.core.errors import DamagedStoreError, StudyError, SymtunerError
+from symtuner.core.records import CURVE_KEYS, Diagnosis, LearningCurve, Trial, TrialState
+from symtuner.core.space import SearchSpace
 
 SCHEMA_VERSION = 3
 DB_NAME = "study.db"
@@ -204,7 +204,7 @@ class StudyStore:
         which also works on a read-only directory or mount and leaves no
         ``-wal``/``-shm`` files behind. A store that fails SQLite's quick
         check, lacks a table, or holds a bad schema version is refused with
-        :class:`~symtuner.errors.DamagedStoreError`, which says how to recover.
+        :class:`~symtuner.core.errors.DamagedStoreError`, which says how to recover.
         """
         directory = Path(directory)
         db = sqlite_file(directory)

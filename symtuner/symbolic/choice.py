@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 
-from symtuner.records import ChosenAction
+from symtuner.core.records import ChosenAction
 
 #: Probabilities closer than this are a tie.
 TIE = 1e-9

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from symtuner.errors import ConfigError, RulesError
-from symtuner.records import Diagnosis, LearningCurve, Reason
+from symtuner.core.errors import ConfigError, RulesError
+from symtuner.core.records import Diagnosis, LearningCurve, Reason
 from symtuner.symbolic.choice import choose_actions
 from symtuner.symbolic.explain import explain, format_reason, term_text
 from symtuner.symbolic.facts import STUDY_FACT_NAMES, curve_facts
@@ -176,7 +176,7 @@ def diagnose_history(history: Mapping[str, Any], n_classes: int | None, engine: 
     """Diagnose a Keras ``History.history`` (``None`` values stand for NaN).
 
     Metric names are normalised first (``binary_accuracy``, ``acc``, percent
-    accuracies, loss-only histories: ``symtuner.histories.normalise_series``).
+    accuracies, loss-only histories: ``symtuner.integrations.histories.normalise_series``).
     Every action counts as applicable and the rules' own probabilities are
     used. Without a class count (argument or the history's ``n_classes``)
     or a loss scale (argument or the history's ``loss_scale``, such as a
@@ -184,7 +184,7 @@ def diagnose_history(history: Mapping[str, Any], n_classes: int | None, engine: 
     first-epoch level and the explanation says so. ``epochs`` diagnoses only the first epochs (a
     training still running).
     """
-    from symtuner.histories import normalise_series
+    from symtuner.integrations.histories import normalise_series
 
     if not isinstance(history, Mapping):
         raise ConfigError(f"a history must be a JSON object of series, got {type(history).__name__}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from symtuner.records import ChosenAction
+from symtuner.core.records import ChosenAction
 
 Facts = Mapping[str, float]
 Thresholds = Mapping[str, float]

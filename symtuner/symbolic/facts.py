@@ -37,8 +37,8 @@ import numbers
 import statistics
 from collections.abc import Sequence
 
-from symtuner.errors import ConfigError
-from symtuner.records import LearningCurve
+from symtuner.core.errors import ConfigError
+from symtuner.core.records import LearningCurve
 
 #: Weight of the previous value in the exponentially smoothed losses.
 SMOOTHING = 0.6
@@ -75,7 +75,7 @@ FACT_NAMES = (
 
 
 #: Facts about the study rather than the curve, added by symbolic early
-#: stopping (``symtuner.stopping``); 0 in a plain diagnosis. Objectives are
+#: stopping (``symtuner.symbolic.stopping``); 0 in a plain diagnosis. Objectives are
 #: "higher is better" (a loss is negated).
 STUDY_FACT_NAMES = ("has_best", "best_objective", "projected_objective", "epochs_left")
 

@@ -24,8 +24,8 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 
-from symtuner.errors import ConfigError
-from symtuner.records import Trial
+from symtuner.core.errors import ConfigError
+from symtuner.core.records import Trial
 from symtuner.symbolic._problog import Constant, LFIProblem, SimpleProgram, Term, evaluatable
 
 #: How many interpretations the initial weight counts for.

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from symtuner.errors import ConfigError, RulesError
+from symtuner.core.errors import ConfigError, RulesError
 from symtuner.symbolic._problog import (
     Clause,
     Constant,

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from symtuner.errors import ConfigError
-from symtuner.records import PROBLEMS
+from symtuner.core.errors import ConfigError
+from symtuner.core.records import PROBLEMS
 from symtuner.symbolic.engine import SymbolicEngine, diagnose_history
 
 

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from symtuner.errors import RulesError
-from symtuner.records import PROBLEMS, LearningCurve
+from symtuner.core.errors import RulesError
+from symtuner.core.records import PROBLEMS, LearningCurve
+from symtuner.core.textfile import read_text
 from symtuner.symbolic._problog import AnnotatedDisjunction, Clause, ProbLogError, PrologString, Term
 from symtuner.symbolic.facts import FACT_NAMES, STUDY_FACT_NAMES, curve_facts
 from symtuner.symbolic.program import ActionRule, RuleProgram, SourceMap
-from symtuner.textfile import read_text
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "rules"
 RULE_FILES = ("diagnosis.pl", "tuning.pl")

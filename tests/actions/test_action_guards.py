@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from symtuner.actions import ActionContext, ActionSettings, NotApplicable, apply_action, why_not
-from symtuner.advisor import Advisor
-from symtuner.architecture import Architecture
-from symtuner.records import LearningCurve, Trial, TrialState
-from symtuner.space import default_space
+from symtuner.core.architecture import Architecture
+from symtuner.core.records import LearningCurve, Trial, TrialState
+from symtuner.core.space import default_space
 from symtuner.symbolic.engine import SymbolicEngine
 from symtuner.symbolic.rules import load_rules
+from symtuner.tuning.actions import ActionContext, ActionSettings, NotApplicable, apply_action, why_not
+from symtuner.tuning.advisor import Advisor
 
 
 def context(**kwargs) -> ActionContext:

@@ -8,7 +8,10 @@ import random
 
 import pytest
 
-from symtuner.actions import (
+from symtuner.core.architecture import L2_NAME, Architecture, conv_filters_name, dense_units_name
+from symtuner.core.errors import ConfigError
+from symtuner.core.space import Categorical, Integer, Real, SearchSpace, default_space
+from symtuner.tuning.actions import (
     ACTIONS,
     ActionContext,
     ActionSettings,
@@ -18,9 +21,6 @@ from symtuner.actions import (
     get_action,
     is_applicable,
 )
-from symtuner.architecture import L2_NAME, Architecture, conv_filters_name, dense_units_name
-from symtuner.errors import ConfigError
-from symtuner.space import Categorical, Integer, Real, SearchSpace, default_space
 
 EXPECTED_NAMES = {"reg_l2", "batch_norm", "inc_dropout", "data_augmentation", "decr_lr", "inc_lr",
                   "inc_neurons", "inc_batch_size", "new_fc_layer", "new_conv_layer", "drop_optimizer"}
@@ -138,8 +138,8 @@ def test_repeated_until_not_applicable(name):
 @pytest.mark.parametrize("name", sorted(EXPECTED_NAMES))
 def test_gp_optimizer_uses_old_trials_after_the_change(name):
     """Trials from before the change still feed Bayesian optimisation in the new space."""
-    from symtuner.optimizers.base import Observation
-    from symtuner.optimizers.gp import GaussianProcessOptimizer
+    from symtuner.search.optimizers.base import Observation
+    from symtuner.search.optimizers.gp import GaussianProcessOptimizer
 
     rng = random.Random(1)
     space, arch = default_space(), Architecture()
@@ -548,7 +548,7 @@ def test_describe_change_other_kinds_of_change():
 
 
 def test_opposite_actions_are_known_and_mutual():
-    from symtuner.actions import OPPOSITES
+    from symtuner.tuning.actions import OPPOSITES
 
     assert set(OPPOSITES) <= set(ACTIONS)
     assert all(set(others) <= set(ACTIONS) for others in OPPOSITES.values())

@@ -17,11 +17,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from symtuner.actions import ACTIONS, ActionContext, ActionSettings, apply_action  # noqa: E402
-from symtuner.architecture import L2_NAME, Architecture  # noqa: E402
-from symtuner.neural.builder import build_default_network, max_conv_blocks  # noqa: E402
-from symtuner.neural.training import batch_size_param, make_optimizer  # noqa: E402
-from symtuner.space import Categorical, Integer, SearchSpace, default_space  # noqa: E402
+from symtuner.core.architecture import L2_NAME, Architecture  # noqa: E402
+from symtuner.core.space import Categorical, Integer, SearchSpace, default_space  # noqa: E402
+from symtuner.training.builder import build_default_network, max_conv_blocks  # noqa: E402
+from symtuner.training.training import batch_size_param, make_optimizer  # noqa: E402
+from symtuner.tuning.actions import ACTIONS, ActionContext, ActionSettings, apply_action  # noqa: E402
 
 pytestmark = pytest.mark.keras
 

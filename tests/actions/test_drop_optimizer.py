@@ -6,12 +6,12 @@ import itertools
 
 import pytest
 
-from symtuner.actions import ActionContext, NotApplicable, apply_action, is_applicable
-from symtuner.architecture import Architecture
-from symtuner.errors import ConfigError
-from symtuner.optimizers.base import Observation
-from symtuner.optimizers.tpe import TPEOptimizer
-from symtuner.space import Categorical, Real, SearchSpace, default_space
+from symtuner.core.architecture import Architecture
+from symtuner.core.errors import ConfigError
+from symtuner.core.space import Categorical, Real, SearchSpace, default_space
+from symtuner.search.optimizers.base import Observation
+from symtuner.search.optimizers.tpe import TPEOptimizer
+from symtuner.tuning.actions import ActionContext, NotApplicable, apply_action, is_applicable
 
 BEST = {"unit_c1": 40, "dr1_2": 0.1, "unit_c2": 96, "unit_d": 300, "dr_f": 0.2, "learning_rate": 3e-4,
         "batch_size": 64, "optimizer": "Adam", "activation": "relu"}
@@ -110,7 +110,7 @@ def test_tpe_leaves_out_trials_of_a_dropped_choice_instead_of_recording_them_as_
     narrowed = space.with_categories("optimizer", ["Adam"])
     history = [Observation({"learning_rate": 1e-3, "optimizer": "Adadelta"}, 2.3) for _ in range(8)]
     history += [Observation({"learning_rate": 1e-3, "optimizer": "Adam"}, 0.1)]
-    from symtuner.optimizers.tpe import replayed
+    from symtuner.search.optimizers.tpe import replayed
 
     assert [o.params["optimizer"] for o in replayed(narrowed, history)] == ["Adam"]
     assert narrowed.contains(TPEOptimizer(n_initial=2).ask(narrowed, history, seed=0))
@@ -133,8 +133,8 @@ def test_any_trial_that_learned_is_a_witness_not_only_the_best():
 
 
 def test_the_advisor_counts_only_trials_that_learned_as_witnesses():
-    from symtuner.advisor import learned_params
-    from symtuner.records import Diagnosis, Trial, TrialState
+    from symtuner.core.records import Diagnosis, Trial, TrialState
+    from symtuner.tuning.advisor import learned_params
 
     def trial(number, problems, state=TrialState.COMPLETE):
         diagnosis = Diagnosis(facts={}, problems=tuple(problems), actions=(), explanation="")

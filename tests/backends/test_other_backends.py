@@ -31,8 +31,8 @@ def load():
 CHECK = '''
 import sys
 import keras
-from symtuner.histories import read_history
-from symtuner.records import TrialState
+from symtuner.integrations.histories import read_history
+from symtuner.core.records import TrialState
 from symtuner.storage import StudyStore
 
 assert keras.backend.backend() == sys.argv[2], keras.backend.backend()
@@ -57,7 +57,7 @@ def test_a_study_runs_under_another_backend(tmp_path, backend, module):
     (tmp_path / "check.py").write_text(CHECK)
     env = {**os.environ, "KERAS_BACKEND": backend}
     study = tmp_path / "study"
-    run = subprocess.run([sys.executable, "-m", "symtuner.cli", "run", "--study-dir", str(study), "--dataset",
+    run = subprocess.run([sys.executable, "-m", "symtuner.app.cli", "run", "--study-dir", str(study), "--dataset",
                           f"{tmp_path / 'data.py'}:load", "--trials", "2", "--epochs", "3", "--quiet"],
                          env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]

@@ -5,10 +5,10 @@ import importlib.util
 
 import pytest
 
-from symtuner.compare import cli
-from symtuner.compare.runner import ComparisonSpec
-from symtuner.compare.strategies import check_available, parse_seeds, parse_strategies
-from symtuner.errors import ConfigError
+from symtuner.app.compare import cli
+from symtuner.app.compare.runner import ComparisonSpec
+from symtuner.app.compare.strategies import check_available, parse_seeds, parse_strategies
+from symtuner.core.errors import ConfigError
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -5,8 +5,8 @@ import csv
 
 import pytest
 
-from symtuner.compare import cli
-from symtuner.compare.runner import run_dir
+from symtuner.app.compare import cli
+from symtuner.app.compare.runner import run_dir
 from symtuner.storage import StudyStore
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symtuner.compare.plots import by_time, by_trial
-from symtuner.compare.results import (
+from symtuner.app.compare.plots import by_time, by_trial
+from symtuner.app.compare.results import (
     RunResult,
     TrialPoint,
     best_so_far,
@@ -83,7 +83,7 @@ def test_convergence_arrays():
 
 
 def test_paired_differences_seed_by_seed():
-    from symtuner.compare.paired import paired_differences
+    from symtuner.app.compare.paired import paired_differences
 
     runs = [make_run("symtuner", s, [a]) for s, a in enumerate([0.9, 0.8, 0.7, 0.95])]
     runs += [make_run("gp", s, [a]) for s, a in enumerate([0.85, 0.8, 0.75])]  # no seed 3
@@ -101,7 +101,7 @@ def test_paired_differences_seed_by_seed():
 
 
 def test_paired_differences_without_a_nonzero_difference_have_no_p_value():
-    from symtuner.compare.paired import paired_differences
+    from symtuner.app.compare.paired import paired_differences
 
     runs = [make_run(name, 0, [0.8]) for name in ("symtuner", "gp")]
     (pair,) = paired_differences(runs, "symtuner", ["gp"], "best_val_accuracy")
@@ -110,7 +110,7 @@ def test_paired_differences_without_a_nonzero_difference_have_no_p_value():
 
 
 def test_one_seed_shows_no_spread_and_no_test():
-    from symtuner.compare.paired import PairedDifference
+    from symtuner.app.compare.paired import PairedDifference
 
     one = PairedDifference("symtuner", "gp", "test_accuracy", (0,), (0.02,))
     assert one.p_value is None

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from symtuner.compare import cli
-from symtuner.compare.report import CSV_COLUMNS
-from symtuner.compare.runner import run_dir
-from symtuner.errors import ConfigError, StudyError
+from symtuner.app.compare import cli
+from symtuner.app.compare.report import CSV_COLUMNS
+from symtuner.app.compare.runner import run_dir
+from symtuner.core.errors import ConfigError, StudyError
 from symtuner.storage import StudyStore
 
 
@@ -141,7 +141,7 @@ def test_equal_epoch_budget_with_the_median_pruner_baseline(tmp_path):
 
 
 def test_later_trials_and_chance_share_are_read_from_the_trials():
-    from symtuner.compare.results import RunResult, TrialPoint
+    from symtuner.app.compare.results import RunResult, TrialPoint
 
     def point(index, val):
         return TrialPoint(index, index, "complete", val, val, 1.0, 1.0, 1.0, float(index), None, 3, (), {})
@@ -155,7 +155,7 @@ def test_later_trials_and_chance_share_are_read_from_the_trials():
 
 
 def test_a_space_file_is_every_runs_initial_space(tmp_path):
-    from symtuner.settings import load_config
+    from symtuner.core.settings import load_config
 
     space_file = Path(__file__).resolve().parents[2] / "benchmarks" / "spaces" / "low_lr.toml"
     out = tmp_path / "lowlr"

@@ -18,7 +18,7 @@ def running(app: Any) -> Iterator[str]:
     """Serve a Dash app on a free local port in a background thread; yields its base URL."""
     from werkzeug.serving import make_server
 
-    from symtuner.dashboard.servers import QuietRequestHandler
+    from symtuner.app.dashboard.servers import QuietRequestHandler
 
     server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

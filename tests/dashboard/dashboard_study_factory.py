@@ -6,9 +6,9 @@ import json
 import zipfile
 from pathlib import Path
 
-from symtuner.architecture import Architecture
-from symtuner.records import ChosenAction, Diagnosis, LearningCurve
-from symtuner.space import Real, default_space
+from symtuner.core.architecture import Architecture
+from symtuner.core.records import ChosenAction, Diagnosis, LearningCurve
+from symtuner.core.space import Real, default_space
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, ActionRecord, StudyStore
 
 SETTINGS = {"dataset": "digits", "epochs": 3, "objective": "val_accuracy", "seed": 0, "optimizer": "gp"}

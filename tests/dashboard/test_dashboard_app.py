@@ -17,10 +17,10 @@ import pytest
 from dashboard_helpers import get, get_json, post_json, running, study_fingerprint
 from dashboard_study_factory import write_fake_keras
 
-from symtuner.dashboard.app import PAGES, create_app
-from symtuner.dashboard.data import LATEST, study_stamp
-from symtuner.dashboard.servers import free_port
-from symtuner.errors import ConfigError, StudyError
+from symtuner.app.dashboard.app import PAGES, create_app
+from symtuner.app.dashboard.data import LATEST, study_stamp
+from symtuner.app.dashboard.servers import free_port
+from symtuner.core.errors import ConfigError, StudyError
 from symtuner.storage import StudyStore
 
 
@@ -265,7 +265,7 @@ def test_a_model_path_outside_the_study_is_not_served_to_netron(study: Path, tmp
 
 
 def test_netron_page_is_netrons_own_with_the_file_and_without_age_or_version() -> None:
-    from symtuner.dashboard.netron_site import netron_files, netron_page
+    from symtuner.app.dashboard.netron_site import netron_files, netron_page
 
     files = netron_files()
     assert files is not None
@@ -300,7 +300,7 @@ def test_bad_arguments_are_refused(tmp_path: Path, study: Path) -> None:
 
 
 def test_importing_the_dashboard_loads_neither_keras_nor_netron() -> None:
-    code = ("import sys, symtuner.dashboard.app, symtuner.dashboard.report; "
+    code = ("import sys, symtuner.app.dashboard.app, symtuner.app.dashboard.report; "
             "print(sorted(m for m in ('keras', 'tensorflow', 'netron', 'problog') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
@@ -329,7 +329,7 @@ def _wait_closed(port: int, timeout: float = 5.0) -> None:
 def test_dashboard_command_serves_quietly_with_netron_and_tensorboard_until_terminated(study: Path,
                                                                                       tmp_path: Path) -> None:
     port = free_port()
-    code = "import sys; from symtuner.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from symtuner.app.cli import main; sys.exit(main(sys.argv[1:]))"
     log = tmp_path / "output.txt"
     with log.open("wb") as output:
         process = subprocess.Popen([sys.executable, "-c", code, "dashboard", str(study), "--port", str(port),

@@ -13,7 +13,7 @@ import pytest
 from dashboard_helpers import running, study_fingerprint
 from dashboard_study_factory import write_keras_model
 
-from symtuner.dashboard.app import create_app
+from symtuner.app.dashboard.app import create_app
 from symtuner.storage import StudyStore
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -292,7 +292,7 @@ def test_live_view_follows_the_epochs_of_the_running_trials(browser, study: Path
 
 
 def test_report_draws_offline(browser, study: Path, tmp_path: Path) -> None:
-    from symtuner.dashboard.report import write_report
+    from symtuner.app.dashboard.report import write_report
 
     report = write_report(study, tmp_path / "report.html")
     context = browser.new_context(offline=True, viewport={"width": 1300, "height": 900})

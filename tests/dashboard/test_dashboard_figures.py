@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from dashboard_study_factory import CURVE_1, CURVE_2, make_study
 
-from symtuner.dashboard import figures
-from symtuner.dashboard.data import LATEST, fmt, load_snapshot, study_stamp
-from symtuner.dashboard.model_summary import read_layers, summary_text
-from symtuner.dashboard.tables import (
+from symtuner.app.dashboard import figures
+from symtuner.app.dashboard.data import LATEST, fmt, load_snapshot, study_stamp
+from symtuner.app.dashboard.model_summary import read_layers, summary_text
+from symtuner.app.dashboard.tables import (
     actions_table,
     diagnosis_entries,
     trials_records,
     trials_table,
     versions_table,
 )
-from symtuner.errors import StudyError
+from symtuner.core.errors import StudyError
 from symtuner.storage import StudyStore
 
 
@@ -143,7 +143,7 @@ def test_live_figure_draws_every_running_trial(study: Path) -> None:
 
 
 def test_importance_figure_and_its_messages() -> None:
-    from symtuner.dashboard.importance import Importance
+    from symtuner.app.dashboard.importance import Importance
 
     fig = figures.importance_figure(Importance(("learning_rate", "optimizer"), (0.6, 0.1), (0.05, 0.02), 12,
                                                ("activation",)), "val_accuracy")

@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-from symtuner.architecture import Architecture
-from symtuner.dashboard.importance import MIN_TRIALS, param_importance
-from symtuner.records import Trial, TrialState
-from symtuner.space import Categorical, Integer, Real, SearchSpace
+from symtuner.app.dashboard.importance import MIN_TRIALS, param_importance
+from symtuner.core.architecture import Architecture
+from symtuner.core.records import Trial, TrialState
+from symtuner.core.space import Categorical, Integer, Real, SearchSpace
 from symtuner.storage import TuningVersion
 
 

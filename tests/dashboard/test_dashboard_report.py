@@ -12,9 +12,9 @@ import pytest
 from dashboard_helpers import study_fingerprint
 from dashboard_study_factory import SETTINGS, make_study
 
-from symtuner.dashboard.data import load_snapshot
-from symtuner.dashboard.report import write_report
-from symtuner.errors import StudyError
+from symtuner.app.dashboard.data import load_snapshot
+from symtuner.app.dashboard.report import write_report
+from symtuner.core.errors import StudyError
 
 
 class _Links(HTMLParser):
@@ -95,7 +95,7 @@ def test_report_has_every_trials_curves_and_no_path_of_this_machine(tmp_path: Pa
 
 
 def test_redactor_replaces_every_form_of_the_paths(tmp_path: Path) -> None:
-    from symtuner.dashboard.redact import PathRedactor
+    from symtuner.app.dashboard.redact import PathRedactor
 
     study = tmp_path / "my study"
     study.mkdir()

@@ -16,6 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 tf = pytest.importorskip("tensorflow")
 import keras  # noqa: E402
 
+from symtuner.core.errors import ConfigError, DataError  # noqa: E402
 from symtuner.data.dataset import MAX_CLASSES  # noqa: E402
 from symtuner.data.streams import (  # noqa: E402
     SPLIT_BLOCK,
@@ -28,7 +29,6 @@ from symtuner.data.streams import (  # noqa: E402
     validation_batches,
     validation_positions,
 )
-from symtuner.errors import ConfigError, DataError  # noqa: E402
 
 SHAPE = (6, 6, 1)
 

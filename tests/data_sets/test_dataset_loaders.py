@@ -8,8 +8,8 @@ import textwrap
 import numpy as np
 import pytest
 
+from symtuner.core.errors import ConfigError, DataError
 from symtuner.data import DATASETS, load_dataset
-from symtuner.errors import ConfigError, DataError
 
 USER_MODULE = "symtuner_test_user_data"
 USER_CODE = textwrap.dedent("""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from symtuner.core.errors import DataError
 from symtuner.data import Dataset, validate_dataset
-from symtuner.errors import DataError
 
 
 def good(**changes):

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from symtuner.cli import main
-from symtuner.errors import ConfigError
+from symtuner.app.cli import main
+from symtuner.core.errors import ConfigError
+from symtuner.core.settings import StudySettings
 from symtuner.execution import ExecutionSettings
-from symtuner.settings import StudySettings
-from symtuner.simulate import SimulatedExecutor
+from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.storage import StudyStore
-from symtuner.tuner import SilentProgress, Tuner
+from symtuner.study.runner import SilentProgress, Tuner
 
 HERE = Path(__file__).parent
 DATA_PY = '''
@@ -94,9 +94,9 @@ def test_one_worker_proposes_what_the_loop_always_proposed(tmp_path):
     x = rng.random((60, 28, 28, 1), dtype=np.float32)
     y = np.arange(60) % 3
     dataset = validate_dataset(x[:48], x[48:], y[:48], y[48:], 3, name="tiny")
-    from symtuner.optimizers import make_optimizer
-    from symtuner.surrogate import observations, surrogate
-    from symtuner.tuner import derived_seed
+    from symtuner.search.optimizers import make_optimizer
+    from symtuner.search.surrogate import observations, surrogate
+    from symtuner.study.runner import derived_seed
 
     golden = json.loads((HERE / "golden_proposals.json").read_text())
     for name, kw in {"symbolic": {}, "plain": {"symbolic": False}}.items():
@@ -156,8 +156,8 @@ def test_a_killed_parallel_study_resumes_with_nothing_lost(tmp_path, data):
     script = f'''
 import functools, sys
 from symtuner.execution import ExecutionSettings
-from symtuner.simulate import SimulatedExecutor
-from symtuner.tuner import Tuner
+from symtuner.execution.simulate import SimulatedExecutor
+from symtuner.study.runner import Tuner
 print("ready", flush=True)
 Tuner(sys.argv[1], dataset={data!r}, executor_factory=functools.partial(SimulatedExecutor, epoch_seconds=0.25),
       execution=ExecutionSettings(workers=2), quiet=True).run(8)
@@ -265,7 +265,7 @@ def test_an_unreachable_ray_address_is_one_line_before_anything_is_stored(tmp_pa
 def test_proposals_made_ahead_keep_freed_workers_busy_and_go_stale_with_the_space(tmp_path, data):
     """With more than one worker the driver proposes while every worker trains; a freed worker takes such a
     proposal at once, unless the space or the architecture changed after it was made."""
-    from symtuner.tuner import _Ahead
+    from symtuner.study.runner import _Ahead
 
     settings = StudySettings(n_initial=2, seed=1)
     Tuner(tmp_path / "s", dataset=data, executor_factory=SLOW, settings=settings, quiet=True,
@@ -280,7 +280,7 @@ def test_proposals_made_ahead_keep_freed_workers_busy_and_go_stale_with_the_spac
     _assert_no_running_duplicates(trials)
     assert len({json.dumps(t.params, sort_keys=True) for t in trials}) == 9
 
-    from symtuner.space import Integer, SearchSpace
+    from symtuner.core.space import Integer, SearchSpace
 
     class _Version:
         def __init__(self, version, space):
@@ -298,8 +298,8 @@ def test_proposals_made_ahead_keep_freed_workers_busy_and_go_stale_with_the_spac
 
 
 def test_a_proposal_made_ahead_gets_an_hp_added_since_drawn_in_its_range():
-    from symtuner.space import Integer, Real, SearchSpace
-    from symtuner.tuner import _Ahead, _up_to_date
+    from symtuner.core.space import Integer, Real, SearchSpace
+    from symtuner.study.runner import _Ahead, _up_to_date
 
     class _Version:
         def __init__(self, version, space):

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from symtuner.optimizers import Observation
-from symtuner.optimizers.gp import GaussianProcessOptimizer
-from symtuner.proposer import Proposer, Request, propose
-from symtuner.space import Integer, Real, SearchSpace
+from symtuner.core.space import Integer, Real, SearchSpace
+from symtuner.search.optimizers import Observation
+from symtuner.search.optimizers.gp import GaussianProcessOptimizer
+from symtuner.search.proposer import Proposer, Request, propose
 
 SPACE = SearchSpace((Real("lr", 1e-4, 1e-2, "log-uniform"), Integer("units", 8, 64)))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from symtuner.cli import main
+from symtuner.app.cli import main
 
 pytestmark = pytest.mark.keras
 
@@ -37,7 +37,7 @@ def slow_run(tmp_path_factory):
     """A too-small SGD step on digits, with every logger attached: underfitting caused by low_lr."""
     import keras
 
-    from symtuner.keras import DiagnosisCallback
+    from symtuner.integrations.keras import DiagnosisCallback
 
     out = tmp_path_factory.mktemp("slow")
     keras.utils.set_random_seed(0)
@@ -87,7 +87,7 @@ def test_diagnose_during_training_sees_a_partial_curve(slow_run, capsys):
 def test_the_callback_can_stop_a_diverged_training():
     import keras
 
-    from symtuner.keras import DiagnosisCallback
+    from symtuner.integrations.keras import DiagnosisCallback
 
     keras.utils.set_random_seed(0)
     x, y = _digits()
@@ -109,7 +109,7 @@ def test_the_callback_can_stop_a_diverged_training():
 def test_a_regression_model_has_no_class_count():
     import keras
 
-    from symtuner.keras import classes_of
+    from symtuner.integrations.keras import classes_of
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
@@ -122,9 +122,9 @@ def test_a_regression_model_has_no_class_count():
 def test_the_callback_measures_a_regression_against_its_loss_scale():
     import keras
 
+    from symtuner.core.errors import ConfigError
     from symtuner.data import load_dataset
-    from symtuner.errors import ConfigError
-    from symtuner.keras import DiagnosisCallback
+    from symtuner.integrations.keras import DiagnosisCallback
 
     data = load_dataset("diabetes")
     keras.utils.set_random_seed(0)
@@ -143,7 +143,7 @@ SCRIPT = """
 import sys
 import numpy as np
 import keras
-from symtuner.keras import DiagnosisCallback
+from symtuner.integrations.keras import DiagnosisCallback
 keras.utils.set_random_seed(0)
 rng = np.random.default_rng(0)
 x = rng.random((256, 8)).astype("float32")

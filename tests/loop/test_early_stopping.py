@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from symtuner.records import LearningCurve
-from symtuner.settings import StudySettings
-from symtuner.simulate import SimulatedExecutor
-from symtuner.stopping import SymbolicStopper, projection
+from symtuner.core.records import LearningCurve
+from symtuner.core.settings import StudySettings
+from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.storage import StudyStore
+from symtuner.study.runner import Tuner, epochs_used
 from symtuner.symbolic.engine import SymbolicEngine
 from symtuner.symbolic.rules import load_rules
-from symtuner.tuner import Tuner, epochs_used
+from symtuner.symbolic.stopping import SymbolicStopper, projection
 
 CURVES = Path(__file__).resolve().parents[1] / "data" / "curves"
 
@@ -117,7 +117,7 @@ def test_no_early_stopping_without_the_symbolic_layer(tmp_path, tiny_dataset):
 
 
 def test_status_explains_why_a_trial_was_stopped(tmp_path, tiny_dataset, capsys):
-    from symtuner.cli import main
+    from symtuner.app.cli import main
 
     Tuner(tmp_path / "s", dataset=tiny_dataset, settings=StudySettings(epochs=8, n_initial=2),
           executor_factory=SimulatedExecutor).run(budget_epochs=60)

@@ -7,13 +7,13 @@ import keras
 import numpy as np
 import pytest
 
-from symtuner.cli import main
+from symtuner.app.cli import main
+from symtuner.core.errors import ConfigError
+from symtuner.core.metrics import check_task, objective_direction
+from symtuner.core.settings import StudySettings, stored_settings
 from symtuner.data import load_dataset
-from symtuner.errors import ConfigError
-from symtuner.neural.metrics import check_task, objective_direction
-from symtuner.settings import StudySettings, stored_settings
 from symtuner.storage import StudyStore
-from symtuner.tuner import Tuner
+from symtuner.study.runner import Tuner
 
 pytestmark = pytest.mark.keras
 
@@ -76,8 +76,8 @@ def test_diabetes_is_a_standardised_regression():
 
 
 def test_regression_targets_are_checked():
+    from symtuner.core.errors import DataError
     from symtuner.data.dataset import validate_dataset
-    from symtuner.errors import DataError
 
     x = np.zeros((10, 3))
     with pytest.raises(DataError, match=r"y_train holds NaN or infinite values \(first in sample 2\)"):
@@ -156,7 +156,7 @@ def huber_regressor(params, arch, input_shape, n_outputs):
 
 
 def test_a_regression_compiled_by_its_author_trains_with_its_loss_and_the_objective_it_logs(tmp_path):
-    from symtuner.space import Categorical, Integer, Real, SearchSpace
+    from symtuner.core.space import Categorical, Integer, Real, SearchSpace
 
     space = SearchSpace((Real("learning_rate", 1e-3, 1e-2, "log-uniform"), Integer("batch_size", 16, 32),
                          Categorical("optimizer", ("Adam",))))

@@ -6,11 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from symtuner.cli import main
-from symtuner.records import TrialState
-from symtuner.settings import StudySettings
+from symtuner.app.cli import main
+from symtuner.core.records import TrialState
+from symtuner.core.settings import StudySettings
 from symtuner.storage import StudyStore
-from symtuner.tuner import Tuner
+from symtuner.study.runner import Tuner
 
 pytestmark = pytest.mark.keras
 
@@ -130,7 +130,7 @@ def test_overfitting_diagnosis_puts_l2_in_the_next_saved_model_and_guards_batch_
     overfit_only = {"acc_gap": -2.0, "loss_gap": -100.0, "min_epochs": 1, "low_skill": -1.0, "still_move": -1.0,
                     "stuck_acc": -1.0}
     settings = StudySettings(epochs=1, n_initial=2, thresholds=overfit_only)
-    from symtuner.settings import load_config
+    from symtuner.core.settings import load_config
 
     (tmp_path / "space.toml").write_text(SMALL_SPACE)
     space = load_config(tmp_path / "space.toml").space
@@ -204,7 +204,7 @@ def test_user_callbacks_run_in_every_trial_and_bad_ones_are_refused_up_front(tmp
 
 
 def test_callbacks_that_cannot_reach_worker_processes_are_refused(tmp_path):
-    from symtuner.errors import ConfigError
+    from symtuner.core.errors import ConfigError
     from symtuner.execution import ExecutionSettings
 
     with pytest.raises(ConfigError, match="the callbacks .* cannot be sent to worker processes"):

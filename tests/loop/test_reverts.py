@@ -7,13 +7,13 @@ import sqlite3
 
 import pytest
 
-from symtuner.architecture import Architecture
-from symtuner.hypotheses import KEPT, REVERTED, WITHDRAWN, judge, lineage, revert_evidence
-from symtuner.records import LearningCurve, Trial, TrialState
-from symtuner.settings import StudySettings
-from symtuner.space import default_space
+from symtuner.core.architecture import Architecture
+from symtuner.core.records import LearningCurve, Trial, TrialState
+from symtuner.core.settings import StudySettings
+from symtuner.core.space import default_space
 from symtuner.storage import ActionRecord, StudyStore, TuningVersion, Verdict
-from symtuner.tuner import Tuner
+from symtuner.study.runner import Tuner
+from symtuner.tuning.hypotheses import KEPT, REVERTED, WITHDRAWN, judge, lineage, revert_evidence
 
 
 def overfit_curve(val_acc: float) -> LearningCurve:
@@ -31,7 +31,7 @@ class ScriptedExecutor:
         pass
 
     def run(self, spec, on_epoch=None):
-        from symtuner.neural.training import TrainResult
+        from symtuner.training.training import TrainResult
 
         val = type(self).with_l2 if spec.architecture.l2 else 0.7
         val -= 0.001 * (spec.number % 3)  # no ties
@@ -161,10 +161,10 @@ def test_judge_never_reverts_with_a_window_of_zero():
 
 
 def test_status_dashboard_and_report_show_the_state_of_each_change(tmp_path, tiny_dataset, capsys):
-    from symtuner.cli import main
-    from symtuner.dashboard.data import load_snapshot
-    from symtuner.dashboard.tables import actions_table
-    from symtuner.hypotheses import change_states
+    from symtuner.app.cli import main
+    from symtuner.app.dashboard.data import load_snapshot
+    from symtuner.app.dashboard.tables import actions_table
+    from symtuner.tuning.hypotheses import change_states
 
     run(tmp_path / "s", tiny_dataset, 6, with_l2=0.5)
     assert main(["status", str(tmp_path / "s")]) == 0
@@ -181,7 +181,7 @@ def test_status_dashboard_and_report_show_the_state_of_each_change(tmp_path, tin
 
 
 def test_a_learning_rate_move_that_was_too_small_is_kept_not_reverted():
-    from symtuner.records import Diagnosis
+    from symtuner.core.records import Diagnosis
 
     def slow(number: int) -> Trial:
         diagnosis = Diagnosis({}, ("underfitting", "low_lr"), (), "", causes={"underfitting": "low_lr"})
@@ -214,7 +214,7 @@ class IgnoringL2Executor(ScriptedExecutor):
 
 
 def test_a_change_the_network_ignores_is_undone_its_hp_dropped_and_not_applied_again(tmp_path, tiny_dataset):
-    from symtuner.hypotheses import IGNORED
+    from symtuner.tuning.hypotheses import IGNORED
 
     Tuner(tmp_path / "s", dataset=tiny_dataset, settings=StudySettings(epochs=5, n_initial=3),
           executor_factory=IgnoringL2Executor).run(9)
@@ -241,8 +241,8 @@ def test_a_change_the_network_ignores_is_undone_its_hp_dropped_and_not_applied_a
 def test_status_and_console_show_the_ignored_change_and_the_skipped_action(tmp_path, tiny_dataset, capsys):
     import io
 
-    from symtuner.cli import main
-    from symtuner.console import PlainProgress
+    from symtuner.app.cli import main
+    from symtuner.app.console import PlainProgress
 
     stream = io.StringIO()
     Tuner(tmp_path / "s", dataset=tiny_dataset, settings=StudySettings(epochs=5, n_initial=3),

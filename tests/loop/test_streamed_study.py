@@ -11,15 +11,15 @@ import keras
 import numpy as np
 import pytest
 
-from symtuner.cli import main
+from symtuner.app.cli import main
+from symtuner.core.errors import ConfigError
+from symtuner.core.settings import StudySettings
+from symtuner.core.space import Integer, Real, SearchSpace
 from symtuner.data.streams import streamed_dataset
-from symtuner.errors import ConfigError
 from symtuner.execution import ExecutionSettings
-from symtuner.neural.splits import StreamedSplit, split_validation
-from symtuner.settings import StudySettings
-from symtuner.space import Integer, Real, SearchSpace
 from symtuner.storage import StudyStore
-from symtuner.tuner import Tuner
+from symtuner.study.runner import Tuner
+from symtuner.training.splits import StreamedSplit, split_validation
 
 pytestmark = pytest.mark.keras
 
@@ -125,7 +125,7 @@ def test_a_tf_data_study_of_unknown_size_runs_resumes_and_reports(tmp_path, data
 
 
 def test_a_py_dataset_with_its_own_validation_set_validates_on_it(data_module):
-    from symtuner.plugins import load_callable
+    from symtuner.core.plugins import load_callable
 
     data = streamed_dataset(load_callable(f"{data_module}:py_data", "data")(), "bands")
     split = split_validation(data, 0.2, seed=0)
@@ -160,7 +160,7 @@ def test_a_regression_pydataset_study_through_the_python_api(tmp_path):
 def test_the_trial_batch_size_is_served_whatever_the_pipelines(data_module):
     import tensorflow as tf
 
-    from symtuner.plugins import load_callable
+    from symtuner.core.plugins import load_callable
 
     data = streamed_dataset(load_callable(f"{data_module}:tf_data", "data")(), "bands")
     split = split_validation(data, 0.25, seed=3)
@@ -219,10 +219,10 @@ _STUDY_UNDER_LIMIT = textwrap.dedent("""
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(2)
     tf.config.threading.set_inter_op_parallelism_threads(2)
-    from symtuner.settings import StudySettings
-    from symtuner.space import Integer, Real, SearchSpace
+    from symtuner.core.settings import StudySettings
+    from symtuner.core.space import Integer, Real, SearchSpace
     from symtuner.storage import StudyStore
-    from symtuner.tuner import Tuner
+    from symtuner.study.runner import Tuner
 
     SIDE, BATCH, N = 64, 256, 65536  # 65536 x 64 x 64 x 3 float32 = 3 GiB
     MARGIN = 3 * 2**29

@@ -8,12 +8,12 @@ import textwrap
 
 import pytest
 
-from symtuner.errors import ConfigError, StudyError
-from symtuner.records import TrialState
-from symtuner.settings import StudySettings
-from symtuner.simulate import SimulatedExecutor
+from symtuner.core.errors import ConfigError, StudyError
+from symtuner.core.records import TrialState
+from symtuner.core.settings import StudySettings
+from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.storage import StudyStore
-from symtuner.tuner import Tuner
+from symtuner.study.runner import Tuner
 
 
 def _tuner(path, dataset, **settings):
@@ -79,7 +79,7 @@ def test_resume_with_other_settings_is_refused_and_changes_nothing(tmp_path, tin
 
 
 def test_rerunning_what_created_a_study_continues_it_space_included(tmp_path, tiny_dataset):
-    from symtuner.space import default_space
+    from symtuner.core.space import default_space
 
     space = default_space().with_bounds("learning_rate", 1e-4, 3e-3)
 
@@ -119,9 +119,9 @@ KILLED_RUN = textwrap.dedent("""
     import os, sys, time
     import numpy as np
     from symtuner.data import validate_dataset
-    from symtuner.settings import StudySettings
-    from symtuner.simulate import SimulatedExecutor
-    from symtuner.tuner import Tuner
+    from symtuner.core.settings import StudySettings
+    from symtuner.execution.simulate import SimulatedExecutor
+    from symtuner.study.runner import Tuner
 
     class Hangs(SimulatedExecutor):
         def run(self, spec, on_epoch=None):
@@ -175,7 +175,7 @@ def test_diagnosis_json_round_trip(tmp_path, tiny_dataset):
 
 
 def test_rules_with_unknown_actions_fail_before_anything_is_stored(tmp_path, tiny_dataset):
-    from symtuner.errors import RulesError
+    from symtuner.core.errors import RulesError
 
     rules = tmp_path / "rules"
     rules.mkdir()
@@ -204,7 +204,7 @@ def test_user_rules_extend_the_study(tmp_path, tiny_dataset):
     ("activation", "dimension 'activation': unknown activation 'relu7'"),
 ])
 def test_unusable_categories_fail_before_anything_is_stored(tmp_path, tiny_dataset, dim, message):
-    from symtuner.space import Categorical, default_space
+    from symtuner.core.space import Categorical, default_space
 
     bad = {"optimizer": ("Adam", "Adamw2"), "activation": ("relu", "relu7")}[dim]
     space = default_space()
@@ -225,8 +225,8 @@ def test_a_study_killed_while_being_created_can_be_run_again(tmp_path, tiny_data
 
 
 def test_a_diverged_trial_is_never_the_best():
-    from symtuner.advisor import best_trial
-    from symtuner.records import Trial
+    from symtuner.core.records import Trial
+    from symtuner.tuning.advisor import best_trial
 
     trials = [Trial(1, TrialState.COMPLETE, {}, 1, objective=float("nan")),
               Trial(2, TrialState.COMPLETE, {}, 1, objective=0.7),
@@ -260,7 +260,7 @@ def test_file_paths_are_stored_relative_so_a_study_can_be_moved(tmp_path, tiny_d
 def test_keep_models_bounds_the_model_files_to_the_best_and_the_latest(tmp_path, tiny_dataset):
     import functools
 
-    from symtuner.advisor import best_trial
+    from symtuner.tuning.advisor import best_trial
 
     factory = functools.partial(SimulatedExecutor, write_files=True)
     Tuner(tmp_path / "s", dataset=tiny_dataset, settings=StudySettings(epochs=5, n_initial=3, keep_models=2),

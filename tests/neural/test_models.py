@@ -12,17 +12,24 @@ import keras
 import numpy as np
 import pytest
 
-from symtuner.advisor import best_trial
-from symtuner.architecture import Architecture
-from symtuner.errors import ConfigError, StudyError, TrialFailed
-from symtuner.models import best_models, export_model, load_model, model_file, prune_models, rank_trials
-from symtuner.neural import TrainingConfig, TrialSpec, train_trial
-from symtuner.neural.training import DATA_LOSS, compile_model, save_model
-from symtuner.records import TrialState
-from symtuner.settings import StudySettings
-from symtuner.simulate import SimulatedExecutor
+from symtuner.core.architecture import Architecture
+from symtuner.core.errors import ConfigError, StudyError, TrialFailed
+from symtuner.core.records import TrialState
+from symtuner.core.settings import StudySettings
+from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.storage import StudyStore
-from symtuner.tuner import Tuner
+from symtuner.storage.models import (
+    best_models,
+    export_model,
+    load_model,
+    model_file,
+    prune_models,
+    rank_trials,
+)
+from symtuner.study.runner import Tuner
+from symtuner.training import TrainingConfig, TrialSpec, train_trial
+from symtuner.training.training import DATA_LOSS, compile_model, save_model
+from symtuner.tuning.advisor import best_trial
 
 N_TRIALS = 6
 FAILED = 3

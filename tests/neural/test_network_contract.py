@@ -11,12 +11,12 @@ import keras
 import numpy as np
 import pytest
 
-from symtuner.architecture import Architecture
-from symtuner.errors import ConfigError, TrialFailed
-from symtuner.neural import TrainingConfig, TrialSpec, train_trial
-from symtuner.neural.checks import check_output, output_layer
-from symtuner.neural.training import DATA_LOSS, check_before_study
-from symtuner.space import Categorical, Real, SearchSpace
+from symtuner.core.architecture import Architecture
+from symtuner.core.errors import ConfigError, TrialFailed
+from symtuner.core.space import Categorical, Real, SearchSpace
+from symtuner.training import TrainingConfig, TrialSpec, train_trial
+from symtuner.training.checks import check_output, output_layer
+from symtuner.training.training import DATA_LOSS, check_before_study
 
 CONFIG = TrainingConfig(epochs=2, tensorboard=False)
 PARAMS = {"optimizer": "Adam", "learning_rate": 1e-2, "batch_size": 16}

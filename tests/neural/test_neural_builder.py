@@ -8,9 +8,9 @@ import keras
 import numpy as np
 import pytest
 
-from symtuner.architecture import L2_NAME, Architecture, conv_filters_name, dense_units_name
-from symtuner.errors import ConfigError
-from symtuner.neural.builder import build_default_network, conv_blocks_fit, max_conv_blocks, required_params
+from symtuner.core.architecture import L2_NAME, Architecture, conv_filters_name, dense_units_name
+from symtuner.core.errors import ConfigError
+from symtuner.training.builder import build_default_network, conv_blocks_fit, max_conv_blocks, required_params
 
 
 def layer_types(model: keras.Model) -> Counter:

@@ -6,11 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from symtuner.architecture import L2_NAME, Architecture, conv_filters_name, dense_units_name
-from symtuner.errors import ConfigError
-from symtuner.neural import blocks
-from symtuner.neural.builder import build_default_network
-from symtuner.neural.checks import check_network, ignored_features
+from symtuner.core.architecture import L2_NAME, Architecture, conv_filters_name, dense_units_name
+from symtuner.core.errors import ConfigError
+from symtuner.training import blocks
+from symtuner.training.builder import build_default_network
+from symtuner.training.checks import check_network, ignored_features
 
 FULL = Architecture(batch_norm=True, l2=True, augmentation=True, flip=True, extra_dense=2, extra_conv=1)
 

@@ -9,10 +9,10 @@ import keras
 import numpy as np
 import pytest
 
-from symtuner.architecture import L2_NAME, Architecture, dense_units_name
+from symtuner.core.architecture import L2_NAME, Architecture, dense_units_name
+from symtuner.core.errors import ConfigError, DataError, TrialFailed
 from symtuner.data import validate_dataset
-from symtuner.errors import ConfigError, DataError, TrialFailed
-from symtuner.neural import (
+from symtuner.training import (
     InProcessExecutor,
     TrainingConfig,
     TrialSpec,
@@ -20,7 +20,7 @@ from symtuner.neural import (
     split_validation,
     train_trial,
 )
-from symtuner.neural.training import batch_size_param, make_optimizer
+from symtuner.training.training import batch_size_param, make_optimizer
 
 ARCH = Architecture(batch_norm=True, l2=True, augmentation=True, flip=True, extra_dense=1)
 CONFIG = TrainingConfig(epochs=2, patience=3)

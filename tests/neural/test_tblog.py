@@ -21,10 +21,10 @@ import keras
 import numpy as np
 import pytest
 
-from symtuner.architecture import Architecture
-from symtuner.errors import ConfigError
-from symtuner.histories import read_history
-from symtuner.neural.tblog import (
+from symtuner.core.architecture import Architecture
+from symtuner.core.errors import ConfigError
+from symtuner.integrations.histories import read_history
+from symtuner.training.tblog import (
     EpochScalars,
     HParamsRecord,
     hparam_values,
@@ -182,7 +182,7 @@ def test_scalars_callback_writes_what_keras_tensorboard_writes(study_logs):
 NO_TENSORFLOW = textwrap.dedent("""
     import json, sys
     sys.modules["tensorflow"] = None  # any import of TensorFlow fails from here on
-    from symtuner.neural.tblog import EpochScalars, HParamsRecord, hparam_values
+    from symtuner.training.tblog import EpochScalars, HParamsRecord, hparam_values
     log_dir = sys.argv[1]
     record = HParamsRecord(log_dir, hparam_values({"learning_rate": 0.01, "optimizer": "SGD"}, {"arch_l2": 1}))
     record.start()
@@ -217,7 +217,7 @@ JAX_TRIAL = textwrap.dedent("""
     import json, sys
     sys.modules["tensorflow"] = None
     import keras, numpy as np
-    from symtuner.neural.tblog import tensorboard_callbacks
+    from symtuner.training.tblog import tensorboard_callbacks
     x = np.random.default_rng(0).random((64, 4)).astype("float32")
     y = (x.sum(axis=1) > 2).astype("int32")
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])

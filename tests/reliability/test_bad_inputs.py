@@ -1,6 +1,6 @@
 """Every bad input of the corpus in ``bad_inputs.py``: exit 2, one line naming it, nothing changed.
 
-The cases run in this process through ``symtuner.cli.main`` (fast); a few
+The cases run in this process through ``symtuner.app.cli.main`` (fast); a few
 run as real subprocesses too, which also shows that TensorFlow's start-up
 noise does not reach stderr.
 """
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from symtuner.cli import main
-from symtuner.simulate import SimulatedExecutor
-from symtuner.tuner import Tuner
+from symtuner.app.cli import main
+from symtuner.execution.simulate import SimulatedExecutor
+from symtuner.study.runner import Tuner
 
 from .bad_inputs import DAMAGES, DATA_PY, Case, all_cases
 
@@ -99,7 +99,7 @@ def test_bad_input_from_a_real_process(case, tmp_path, good_study):
     before = _snapshot(tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "SYMTUNER_TF_LOGS")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    proc = subprocess.run([sys.executable, "-m", "symtuner.cli", *case.argv], cwd=tmp_path, env=env,
+    proc = subprocess.run([sys.executable, "-m", "symtuner.app.cli", *case.argv], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert proc.returncode == 2, proc.stderr

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symtuner.errors import ConfigError, SymtunerError
-from symtuner.histories import read_history
-from symtuner.settings import StudySettings, load_config
+from symtuner.core.errors import ConfigError, SymtunerError
+from symtuner.core.settings import StudySettings, load_config
+from symtuner.integrations.histories import read_history
 from symtuner.symbolic.engine import SymbolicEngine, diagnose_history
 from symtuner.symbolic.rules import load_rules
 

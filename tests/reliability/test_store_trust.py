@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from symtuner.cli import main
-from symtuner.dashboard.data import inside_study, load_snapshot
-from symtuner.errors import DamagedStoreError
-from symtuner.simulate import SimulatedExecutor
+from symtuner.app.cli import main
+from symtuner.app.dashboard.data import inside_study, load_snapshot
+from symtuner.core.errors import DamagedStoreError
+from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.storage import StudyStore
 from symtuner.storage.doctor import examine, repair
-from symtuner.tuner import Tuner
+from symtuner.study.runner import Tuner
 
 DATA_PY = '''
 import numpy as np
@@ -106,7 +106,7 @@ def test_doctor_exports_the_completed_trials(study, tmp_path, capsys):
 
 
 def test_a_non_loopback_host_is_warned_about(study, monkeypatch, capsys):
-    import symtuner.dashboard.app as app
+    import symtuner.app.dashboard.app as app
 
     served = {}
     monkeypatch.setattr(app, "serve", lambda *a, **kw: served.update(kw))
@@ -135,9 +135,9 @@ def test_sigterm_stops_a_run_with_a_message_and_the_trial_reruns(tmp_path):
     (tmp_path / "data.py").write_text(DATA_PY)
     script = '''
 import sys, time
-from symtuner.cli import main
-from symtuner.simulate import SimulatedExecutor
-import symtuner.tuner as tuner
+from symtuner.app.cli import main
+from symtuner.execution.simulate import SimulatedExecutor
+import symtuner.study.runner as tuner
 
 class Slow(SimulatedExecutor):
     def run(self, spec, on_epoch=None):
@@ -171,7 +171,7 @@ sys.exit(main(["run", "--study-dir", "s", "--dataset", "data.py:tiny", "--trials
 
 
 def test_a_plain_resume_continues_to_the_stored_target(tmp_path, monkeypatch):
-    import symtuner.tuner as tuner_module
+    import symtuner.study.runner as tuner_module
 
     (tmp_path / "data.py").write_text(DATA_PY)
     directory = tmp_path / "s"
@@ -199,7 +199,7 @@ def test_a_plain_resume_continues_to_the_stored_target(tmp_path, monkeypatch):
     ({"execution": 4}, "execution"), ({"dataset": 5}, "dataset"), ({"network": 3.5}, "network"),
 ])
 def test_bad_python_api_arguments_are_config_errors(tmp_path, kwargs, named):
-    from symtuner.errors import ConfigError
+    from symtuner.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match=named):
         Tuner(tmp_path / "s", **kwargs)

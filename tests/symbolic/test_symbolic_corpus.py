@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from symtuner.records import PROBLEMS
+from symtuner.core.records import PROBLEMS
 from symtuner.symbolic.engine import SymbolicEngine
 from symtuner.symbolic.quality import load_corpus, load_golden, score
 from symtuner.symbolic.rules import load_rules

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from symtuner.records import LearningCurve
+from symtuner.core.records import LearningCurve
 from symtuner.symbolic.engine import SymbolicEngine, analyse
 from symtuner.symbolic.facts import curve_facts
 from symtuner.symbolic.rules import load_rules

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from symtuner.errors import ConfigError, RulesError
-from symtuner.records import ChosenAction, Diagnosis, LearningCurve
+from symtuner.core.errors import ConfigError, RulesError
+from symtuner.core.records import ChosenAction, Diagnosis, LearningCurve
 from symtuner.symbolic.engine import (
     SymbolicEngine,
     analyse,

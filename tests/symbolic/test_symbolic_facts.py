@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from symtuner.errors import ConfigError
-from symtuner.records import LearningCurve
+from symtuner.core.errors import ConfigError
+from symtuner.core.records import LearningCurve
 from symtuner.symbolic.facts import FACT_NAMES, curve_facts, smooth
 
 
@@ -166,7 +166,7 @@ def test_last_fall_share(loss, share):
 
 @pytest.mark.parametrize("loss", [[5e-324, 0.0], [-5e-324, 0.0, 5e-324]])
 def test_a_subnormal_loss_level_gives_finite_facts(loss):
-    from symtuner.records import LearningCurve
+    from symtuner.core.records import LearningCurve
     from symtuner.symbolic.facts import curve_facts
 
     facts = curve_facts(LearningCurve.from_history({"loss": loss}))  # found by the history fuzzer

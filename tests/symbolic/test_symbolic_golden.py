@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from symtuner.records import PROBLEMS
+from symtuner.core.records import PROBLEMS
 from symtuner.symbolic.engine import SymbolicEngine, diagnose_history
 from symtuner.symbolic.rules import load_rules
 
@@ -64,7 +64,7 @@ def test_golden_curve(path: Path, engine: SymbolicEngine):
 
 @pytest.mark.parametrize("name", ["digits_healthy_adam", "digits_healthy_dropout", "digits_healthy_binary"])
 def test_healthy_real_curves_raise_no_alarm_at_any_epoch(name: str, engine: SymbolicEngine):
-    from symtuner.records import LearningCurve
+    from symtuner.core.records import LearningCurve
     from symtuner.symbolic.engine import diagnose_epochs
 
     case = json.loads((CURVES / f"{name}.json").read_text())
@@ -77,7 +77,7 @@ def test_healthy_real_curves_raise_no_alarm_at_any_epoch(name: str, engine: Symb
 
 
 def test_problems_appear_as_the_real_curve_shows_them(engine: SymbolicEngine):
-    from symtuner.records import LearningCurve
+    from symtuner.core.records import LearningCurve
     from symtuner.symbolic.engine import diagnose_epochs
 
     case = json.loads((CURVES / "digits_diverged_sgd.json").read_text())

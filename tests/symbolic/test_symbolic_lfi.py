@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from symtuner.errors import ConfigError
-from symtuner.records import ChosenAction, Diagnosis, Trial, TrialState
+from symtuner.core.errors import ConfigError
+from symtuner.core.records import ChosenAction, Diagnosis, Trial, TrialState
 from symtuner.symbolic.lfi import PRIOR_STRENGTH, evidence_from_trials, learn_weights
 from symtuner.symbolic.rules import load_rules
 

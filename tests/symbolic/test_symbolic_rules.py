@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from symtuner.errors import RulesError
-from symtuner.records import PROBLEMS
+from symtuner.core.errors import RulesError
+from symtuner.core.records import PROBLEMS
 from symtuner.symbolic.rules import SHIPPED_DIR, load_rules
 
 TABLE2 = {

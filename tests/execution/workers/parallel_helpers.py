@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from symtuner.simulate import SimulatedExecutor
+from symtuner.execution.simulate import SimulatedExecutor
 
 
 class PidRecordingExecutor(SimulatedExecutor):

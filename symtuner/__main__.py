@@ -1,0 +1,5 @@
+"""``python -m symtuner``: the command line."""
+
+from symtuner.app.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""The ``symtuner compare`` sub-command: build its parser, run it, print the table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from symtuner.app.compare.report import SIMULATED_NOTE, summary_table, write_outputs
+from symtuner.app.compare.runner import ComparisonSpec, run_comparison
+from symtuner.app.compare.strategies import DEFAULT_STRATEGIES, STRATEGIES, parse_seeds, parse_strategies
+from symtuner.core.errors import ConfigError
+
+DEFAULT_OUT = "symtuner-compare"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``compare`` sub-command to the main parser's sub-parsers."""
+    parser = subparsers.add_parser(
+        "compare", help="run several tuning strategies on one task and compare them",
+        description="Run each strategy on each seed as its own study under OUT/runs/, then write "
+                    "results.md, results.csv, results.json and convergence plots into OUT. "
+                    "Rerunning the same command resumes unfinished runs and skips finished ones.")
+    parser.add_argument("--dataset", default="digits",
+                        help="data set name (digits, digits-small, ...) or module:function (default digits)")
+    parser.add_argument("--strategies", default=",".join(DEFAULT_STRATEGIES),
+                        help=f"comma list of {', '.join(STRATEGIES)} (default: all)")
+    parser.add_argument("--seeds", default="3", help="a count (3 = seeds 0,1,2), a list (0,4,7) or a range "
+                                                     "(2-4) (default 3)")
+    parser.add_argument("--trials", default=None, help="trials per run (default 10; with --budget-epochs, "
+                                                       "no limit unless given)")
+    parser.add_argument("--budget-epochs", default=None,
+                        help="equal epoch budget: each run trains until its trials have used this many epochs "
+                             "in all (early stopping and pruning buy more trials)")
+    parser.add_argument("--epochs", default="3", help="epochs per trial (default 3)")
+    parser.add_argument("--target", default=None,
+                        help="validation accuracy to count trials to (default: the median of all runs' "
+                             "final best)")
+    parser.add_argument("--space", default=None, help="TOML file whose [[space]] tables are every run's initial "
+                                                     "search space (default: the paper's)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
+    parser.add_argument("--simulate", action="store_true",
+                        help="synthetic learning curves instead of training (fast; for demos and smoke tests)")
+
+
+def spec_from_args(args: argparse.Namespace) -> ComparisonSpec:
+    """Check the options; a bad value raises ConfigError naming it."""
+    budget = _positive(args.budget_epochs, "--budget-epochs") if args.budget_epochs is not None else None
+    trials = _positive(args.trials, "--trials") if args.trials is not None else (None if budget else 10)
+    return ComparisonSpec(dataset=str(args.dataset), strategies=parse_strategies(args.strategies),
+                          seeds=parse_seeds(args.seeds), trials=trials,
+                          epochs=_positive(args.epochs, "--epochs"), out=Path(args.out),
+                          simulate=bool(args.simulate), target=_target(args.target), budget_epochs=budget,
+                          space_file=Path(args.space) if args.space is not None else None)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the comparison, write its files, print the table and where the files are."""
+    spec = spec_from_args(args)
+    if not spec.simulate:
+        from symtuner.training.quiet import import_keras_quietly
+
+        import_keras_quietly()
+    comparison = run_comparison(spec, stream=sys.stdout)
+    paths = write_outputs(comparison)
+    print()
+    if spec.simulate:
+        print(SIMULATED_NOTE)
+    target = "-" if comparison.target is None else f"{comparison.target:.4f}"
+    print(f"target validation accuracy {target} ({comparison.target_source})")
+    print(summary_table(comparison))
+    print()
+    print(f"results: {paths['markdown']}, {paths['csv']}, {paths['json']}")
+    print(f"plots: {paths['plot_trials']}, {paths['plot_time']}")
+    print(f"each run is a study: symtuner status {spec.out / 'runs' / '<strategy>-seed<k>'}")
+    return 0
+
+
+def _positive(text: object, option: str) -> int:
+    try:
+        value = int(str(text))
+    except ValueError:
+        raise ConfigError(f"{option} {text!r} is not a positive integer") from None
+    if value < 1:
+        raise ConfigError(f"{option} {text!r} is not a positive integer")
+    return value
+
+
+def _target(text: object) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(str(text))
+    except ValueError:
+        raise ConfigError(f"--target {text!r} is not a number") from None
+    if not 0 < value <= 1:
+        raise ConfigError(f"--target {text!r} must be a validation accuracy in (0, 1]")
+    return value

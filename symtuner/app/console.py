@@ -1,0 +1,280 @@
+"""Text output for the terminal: the progress lines of a run and the trial table.
+
+The live bars are in :mod:`symtuner.app.progress`; both print the same trial lines.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
+
+from symtuner.core.records import Trial
+from symtuner.core.space import Categorical, Dimension, Integer
+from symtuner.storage import ActionRecord, TuningVersion, Verdict
+from symtuner.tuning.advisor import Advice
+from symtuner.tuning.hypotheses import change_states, state_word
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) < 1e-3 or abs(value) >= 1e4 else f"{value:.{digits}f}"
+    return str(value)
+
+
+def started_line(number: int, index: int, total: int, params: Mapping[str, Any]) -> str:
+    """``trial 3/10 (#3): unit_c1=56, ...``: the line a trial's start prints (``total`` 0: no target count)."""
+    shown = ", ".join(f"{k}={_fmt(v, 3)}" for k, v in params.items())
+    counted = f"{index}/{total}" if total else str(index)
+    return f"trial {counted} (#{number}): {shown}"
+
+
+def epoch_line(number: int, epoch: int, epochs: int, logs: Mapping[str, float], objective: str,
+               best: float | None, name_trial: bool) -> str:
+    """One epoch's metrics and the best objective so far; ``name_trial`` when several trials report."""
+    scores = f"loss {_fmt(logs.get('loss'))}"
+    if "accuracy" in logs or "val_accuracy" in logs:
+        scores += f"  acc {_fmt(logs.get('accuracy'))}"
+    scores += f"  val_loss {_fmt(logs.get('val_loss'))}"
+    if "accuracy" in logs or "val_accuracy" in logs:
+        scores += f"  val_acc {_fmt(logs.get('val_accuracy'))}"
+    if objective not in ("val_loss", "val_accuracy"):
+        scores += f"  {objective} {_fmt(logs.get(objective))}"
+    return (f"  {'#' + str(number) + ' ' if name_trial else ''}epoch {epoch + 1}/{epochs}  {scores}"
+            f"  | best {objective} {_fmt(best)}")
+
+
+def test_score(trial: Trial | Any) -> str:
+    """A trial's (or a training result's) test score in words: its accuracy, or a regression's test loss."""
+    accuracy = getattr(trial, "test_accuracy", None)
+    if accuracy is not None and math.isfinite(accuracy):
+        return f"test accuracy {accuracy:.4f}"
+    return f"test loss {_fmt(trial.test_loss)}"
+
+
+def result_lines(trial: Trial, best: Trial | None, advice: Advice | None, objective: str) -> list[str]:
+    """What a finished trial prints: its result, why it stopped early, its diagnosis and actions."""
+    test = f"test acc {_fmt(trial.test_accuracy)}" if trial.test_accuracy is not None and \
+        math.isfinite(trial.test_accuracy) else f"test loss {_fmt(trial.test_loss)}"
+    lines = [f"  -> {objective} {_fmt(trial.objective)}  {test}  "
+             f"({_fmt(trial.train_seconds, 3)} s)  best so far #{best.number if best else '-'} "
+             f"{_fmt(best.objective if best else None)}"]
+    if trial.extra.get("stopped"):
+        lines.append(f"  stopped early: {trial.extra['stopped']}")
+    if trial.extra.get("ignored_changes"):
+        lines.append(f"  ignored by the network (undone, not applied again): "
+                     f"{'; '.join(trial.extra['ignored_changes'])}")
+    if advice is not None:
+        lines.append(f"  diagnosis: {advice.diagnosis.explanation}")
+        if advice.diagnosis.skipped:
+            lines.append(f"  skipped: {'; '.join(advice.diagnosis.skipped)}")
+        for record in advice.actions:
+            mark = "applied" if record.applied else "skipped"
+            lines.append(f"  action {record.name} ({mark}): {record.detail}")
+    return lines
+
+
+def failed_line(number: int, error: str) -> str:
+    return f"  -> trial #{number} failed: {error}"
+
+
+class PlainProgress:
+    """Prints trial i of N, each epoch, the current and best objective, and each diagnosis, as lines.
+
+    The output for a pipe, a log file or CI: one line per event, nothing
+    redrawn. On a terminal (without the live display) a single running
+    trial's epoch line is rewritten in place with a carriage return.
+    """
+
+    def __init__(self, objective: str, stream: TextIO | None = None) -> None:
+        self.objective = objective
+        self.stream = stream or sys.stdout
+        self._live = self.stream.isatty()
+        self._best: float | None = None
+        self._running: set[int] = set()
+        self._line_open = False  # an epoch line written with \r and no newline yet
+
+    def set_objective(self, objective: str) -> None:
+        """Name the objective shown (a study's ``auto`` objective is resolved when its data is loaded)."""
+        self.objective = objective
+
+    def _print(self, text: str) -> None:
+        self._end_open_line()
+        print(text, file=self.stream, flush=True)
+
+    def _end_open_line(self) -> None:
+        if self._line_open:
+            print(file=self.stream, flush=True)
+            self._line_open = False
+
+    def study_started(self, target_trials: int | None, budget_epochs: int | None, epochs: int, finished: int,
+                      epochs_used: int) -> None:
+        """Nothing to print: the trial lines say ``trial i/N`` already."""
+
+    def trial_started(self, number: int, index: int, total: int, params: dict[str, Any]) -> None:
+        self._running.add(number)
+        self._print(started_line(number, index, total, params))
+
+    def epoch_finished(self, number: int, epoch: int, epochs: int, logs: dict[str, float]) -> None:
+        parallel = len(self._running) > 1  # several trials report: say whose epoch it is, one line each
+        line = epoch_line(number, epoch, epochs, logs, self.objective, self._best, parallel)
+        if self._live and not parallel:
+            print("\r" + line, end="", file=self.stream, flush=True)
+            self._line_open = True
+        else:
+            self._print(line)
+
+    def trial_finished(self, trial: Trial, best: Trial | None, advice: Advice | None) -> None:
+        self._running.discard(trial.number)
+        self._best = best.objective if best else None
+        for line in result_lines(trial, best, advice, self.objective):
+            self._print(line)
+
+    def trial_failed(self, number: int, error: str) -> None:
+        self._running.discard(number)
+        self._print(failed_line(number, error))
+
+    def close(self) -> None:
+        """End an epoch line left open (a run stopped mid-trial); safe to call again."""
+        self._end_open_line()
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ConsoleProgress:
+    """The progress of a study on ``stream`` (stdout by default), shown the way the stream suits.
+
+    ``live=None`` chooses: progress bars with ETAs (:class:`symtuner.app.progress.RichProgress`) on a
+    terminal or in a Jupyter notebook, the plain lines of :class:`PlainProgress` anywhere else (a
+    pipe, a log file, CI), so logs and tests that read the lines see the same text as always.
+    ``live=True`` / ``False`` decide instead. ``epoch_lines`` also prints one line per epoch above
+    the bars (plain lines always have them). Call :meth:`close` (or use it as a context manager)
+    when the run ends, however it ends, to take the live display down.
+    """
+
+    def __init__(self, objective: str, stream: TextIO | None = None, live: bool | None = None,
+                 epoch_lines: bool = False) -> None:
+        from symtuner.app.progress import RichProgress, live_display_suits
+
+        self.objective = objective
+        self.stream = stream or sys.stdout
+        self.live = live_display_suits(self.stream) if live is None else live
+        self.display: RichProgress | PlainProgress
+        if self.live:
+            from rich.console import Console
+
+            console = Console(file=None if self.stream is sys.stdout else self.stream)
+            self.display = RichProgress(objective, console, epoch_lines=epoch_lines)
+        else:
+            self.display = PlainProgress(objective, self.stream)
+
+    def set_objective(self, objective: str) -> None:
+        """Name the objective shown (a study's ``auto`` objective is resolved when its data is loaded)."""
+        self.objective = objective
+        self.display.set_objective(objective)
+
+    def study_started(self, target_trials: int | None, budget_epochs: int | None, epochs: int, finished: int,
+                      epochs_used: int) -> None:
+        self.display.study_started(target_trials, budget_epochs, epochs, finished, epochs_used)
+
+    def trial_started(self, number: int, index: int, total: int, params: dict[str, Any]) -> None:
+        self.display.trial_started(number, index, total, params)
+
+    def epoch_finished(self, number: int, epoch: int, epochs: int, logs: dict[str, float]) -> None:
+        self.display.epoch_finished(number, epoch, epochs, logs)
+
+    def trial_finished(self, trial: Trial, best: Trial | None, advice: Advice | None) -> None:
+        self.display.trial_finished(trial, best, advice)
+
+    def trial_failed(self, number: int, error: str) -> None:
+        self.display.trial_failed(number, error)
+
+    def close(self) -> None:
+        self.display.close()
+
+    def __enter__(self) -> ConsoleProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def trial_table(trials: Sequence[Trial], actions: Sequence[ActionRecord], objective: str,
+                states: Mapping[int, Verdict | None] | None = None) -> str:
+    """The status table: one row per trial, with problems and applied actions (and their state)."""
+    applied: dict[int, list[str]] = {}
+    for record in actions:
+        if record.applied:
+            applied.setdefault(record.trial, []).append(record.name)
+    for trial, verdict in (states or {}).items():
+        if trial in applied:
+            applied[trial][-1] += f" [{state_word(verdict)}]"
+    accuracies = any(t.test_accuracy is not None and math.isfinite(t.test_accuracy) for t in trials)
+    has_loss = any(t.test_loss is not None for t in trials)
+    test_column = "test_acc" if accuracies or not has_loss else "test_loss"
+    header = ["#", "state", objective, test_column, "epochs", "secs", "problems", "actions applied"]
+    rows = [header]
+    for t in trials:
+        problems = ",".join(t.diagnosis.problems) if t.diagnosis else ""
+        if t.diagnosis and not t.diagnosis.problems:
+            problems = "none"
+        rows.append([str(t.number), t.state, _fmt(t.objective),
+                     _fmt(t.test_accuracy if test_column == "test_acc" else t.test_loss),
+                     _fmt(t.extra.get("epochs_run")), _fmt(t.train_seconds, 3), problems,
+                     ",".join(applied.get(t.number, [])) or ""])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def describe_trial(trial: Trial) -> str:
+    lines = [f"trial #{trial.number}: {trial.state}"]
+    lines.append("  params: " + ", ".join(f"{k}={_fmt(v, 4)}" for k, v in trial.params.items()))
+    if trial.model_path:
+        lines.append(f"  model: {trial.model_path}")
+    if trial.log_dir:
+        lines.append(f"  TensorBoard logs: {trial.log_dir}")
+    if trial.error:
+        lines.append(f"  error: {trial.error}")
+    if trial.extra.get("ignored_changes"):
+        lines.append(f"  ignored by the network: {'; '.join(trial.extra['ignored_changes'])}")
+    return "\n".join(lines)
+
+
+def describe_dimension(dim: Dimension) -> str:
+    """``learning_rate  real [5.4e-05, 0.00054] log-uniform`` and the like."""
+    if isinstance(dim, Categorical):
+        return f"{dim.name:<14} cat  {list(dim.categories)}"
+    kind = "int " if isinstance(dim, Integer) else "real"
+    prior = " log-uniform" if dim.prior == "log-uniform" else ""
+    return f"{dim.name:<14} {kind} [{_fmt(dim.low, 3)}, {_fmt(dim.high, 3)}]{prior}"
+
+
+def changes_summary(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict]) -> str:
+    """One line per change the actions made: applied after which trial, kept, reverted or under test."""
+    states = change_states(versions, verdicts)
+    reverts = {x.restored_by for x in verdicts.values()}
+    by_trial = {v.after_trial: v for v in versions if v.after_trial in states and v.version not in reverts}
+    lines = []
+    for trial, verdict in sorted(states.items()):
+        version = by_trial[trial]
+        why = f": {verdict.reason}" if verdict is not None else ""
+        when = f" after trial {verdict.after_trial}" if verdict is not None else ""
+        lines.append(f"  version {version.version} ({version.reason}): {state_word(verdict)}{when}{why}")
+    return "changes:\n" + "\n".join(lines) if lines else "changes: none"
+
+
+def tuning_summary(versions: Sequence[TuningVersion]) -> str:
+    latest = versions[-1]
+    lines = [f"search space version {latest.version} ({latest.reason}):"]
+    for dim in latest.space.dimensions:
+        lines.append(f"  {describe_dimension(dim)}")
+    changes = latest.architecture.describe()
+    lines.append("architecture changes: " + (", ".join(changes) if changes else "none"))
+    return "\n".join(lines)

@@ -1,0 +1,188 @@
+"""What the dashboard and the report show, read from the study store.
+
+A :class:`StudySnapshot` is one read-only look at a study; everything drawn
+is computed from it by pure functions, so the live app and the offline
+report show the same things.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from symtuner.core.errors import StudyError
+from symtuner.core.records import Trial, TrialState
+from symtuner.storage import DB_NAME, ActionRecord, StudyStore, TuningVersion, Verdict
+
+#: Dropdown value meaning "the running trial, or else the newest one".
+LATEST = "latest"
+
+
+@dataclass(frozen=True)
+class StudySnapshot:
+    """Everything the dashboard shows, read at one moment."""
+
+    directory: Path
+    settings: dict[str, Any]
+    versions: tuple[TuningVersion, ...]
+    trials: tuple[Trial, ...]
+    actions: tuple[ActionRecord, ...]
+    weights: dict[int, dict[tuple[str, str], float]]
+    verdicts: dict[int, Verdict] = field(default_factory=dict)
+
+    @property
+    def objective(self) -> str:
+        """Name of the metric the study optimises."""
+        return str(self.settings.get("objective", "val_accuracy"))
+
+    @property
+    def maximize(self) -> bool:
+        """Whether the objective is maximised, as the study's settings say (True when they cannot tell)."""
+        from symtuner.core.errors import ConfigError
+        from symtuner.core.metrics import objective_direction
+
+        try:
+            return objective_direction(self.objective, str(self.settings.get("direction", "auto")))
+        except ConfigError:
+            return True
+
+    @property
+    def planned_epochs(self) -> int | None:
+        """Epochs each trial is set to train for (early stopping may end one sooner)."""
+        epochs = self.settings.get("epochs")
+        return epochs if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs > 0 else None
+
+    def running(self) -> tuple[Trial, ...]:
+        """The trials training now (several when the study runs trials in parallel)."""
+        return tuple(t for t in self.trials if t.state == TrialState.RUNNING)
+
+    def trial(self, number: int) -> Trial | None:
+        return next((t for t in self.trials if t.number == number), None)
+
+    def best(self) -> Trial | None:
+        """The complete trial with the best objective, or ``None``."""
+        scored = [t for t in self.trials if t.is_complete and is_number(t.objective)]
+        if not scored:
+            return None
+        key = (lambda t: t.objective) if self.maximize else (lambda t: -t.objective)  # type: ignore[operator]
+        return max(scored, key=key)
+
+    def selected(self, choice: int | str | None) -> Trial | None:
+        """The trial a selector value names; :data:`LATEST` (or ``None``) picks the live one."""
+        if choice not in (None, LATEST):
+            try:
+                found = self.trial(int(choice))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                found = None
+            if found is not None:
+                return found
+        running = [t for t in self.trials if t.state == TrialState.RUNNING]
+        if running:
+            return running[-1]
+        return self.trials[-1] if self.trials else None
+
+    def version(self, number: int) -> TuningVersion | None:
+        return next((v for v in self.versions if v.version == number), None)
+
+    def model_file(self, trial: Trial) -> Path | None:
+        """The trial's model file as an absolute path (relative paths are under the study).
+
+        The store is not trusted: a path that leads outside the study
+        directory, once links are resolved, gives None, so nothing else on
+        the machine can be served.
+        """
+        if not trial.model_path:
+            return None
+        return inside_study(self.directory, Path(trial.model_path))
+
+
+def inside_study(study_dir: Path, path: Path) -> Path | None:
+    """``path`` (relative ones are under the study) if it resolves to a file inside ``study_dir``."""
+    root = Path(study_dir).resolve()
+    full = (path if path.is_absolute() else root / path).resolve()
+    if full == root or root not in full.parents:
+        return None
+    return full
+
+
+def trial_model_file(study_dir: Path, number: int) -> Path | None:
+    """Trial ``number``'s model file if the study has that trial and the file exists inside the study.
+
+    It reads one trial, so serving a model file does not read the whole study.
+    """
+    try:
+        with StudyStore.open(Path(study_dir), readonly=True, live=True) as store:
+            trial = store.trial(number)
+    except StudyError:
+        return None
+    if not trial.model_path:
+        return None
+    path = inside_study(Path(study_dir), Path(trial.model_path))
+    return path if path is not None and path.is_file() else None
+
+
+def load_snapshot(study_dir: Path, live: bool = False) -> StudySnapshot:
+    """Read a study without changing it (the store is opened read-only).
+
+    ``live`` is for readers that poll a study a run may be writing (the
+    dashboard): they always read through SQLite's WAL.
+    """
+    study_dir = Path(study_dir)
+    with StudyStore.open(study_dir, readonly=True, live=live) as store:
+        return StudySnapshot(
+            directory=study_dir,
+            settings=store.settings(),
+            versions=tuple(store.tuning_versions()),
+            trials=tuple(store.trials()),
+            actions=tuple(store.actions()),
+            weights=store.weights_history(),
+            verdicts=store.verdicts(),
+        )
+
+
+def study_stamp(study_dir: Path) -> str:
+    """A cheap token that changes whenever the study database is written.
+
+    It stats the database and its write-ahead log instead of opening them,
+    so polling it every few seconds costs nothing.
+    """
+    parts = []
+    for name in (DB_NAME, DB_NAME + "-wal"):
+        try:
+            stat = os.stat(Path(study_dir) / name)
+        except OSError:
+            parts.append("-")
+            continue
+        parts.append(f"{stat.st_mtime_ns}:{stat.st_size}")
+    return "|".join(parts)
+
+
+def is_number(value: Any) -> bool:
+    """True for a finite int or float (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """A short text form of a value for tables: numbers rounded, ``None``/NaN as ``-``."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
+            return f"{value:.{digits - 1}e}"
+        return f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def trial_label(trial: Trial) -> str:
+    """How a trial is named in selectors and legends."""
+    score = f" · {fmt(trial.objective)}" if is_number(trial.objective) else ""
+    return f"Trial {trial.number} · {trial.state}{score}"
+
+
+__all__ = ["LATEST", "StudySnapshot", "inside_study", "trial_model_file", "load_snapshot", "study_stamp", "is_number",
+           "fmt", "trial_label"]

@@ -1,0 +1,159 @@
+"""Table contents of a study, as plain rows of text shared by the app and the report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from symtuner.app.dashboard.data import StudySnapshot, fmt, is_number
+from symtuner.core.records import Trial
+from symtuner.core.space import Categorical
+from symtuner.storage import ActionRecord, TuningVersion, Verdict
+from symtuner.tuning.hypotheses import state_word
+
+
+@dataclass(frozen=True)
+class Table:
+    """Column names and rows of cell text."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+_TRIAL_COLUMNS = ("trial", "state", "version", "objective", "val_accuracy", "val_loss", "test_accuracy",
+                  "epochs", "seconds", "problems", "actions applied")
+
+
+def trials_table(snapshot: StudySnapshot) -> Table:
+    """One row per trial: its state, results, diagnosis and every hyper-parameter."""
+    names: list[str] = []
+    for version in snapshot.versions:
+        names += [n for n in version.space.names if n not in names]
+    for trial in snapshot.trials:
+        names += [n for n in trial.params if n not in names]
+    applied: dict[int, list[str]] = {}
+    for action in snapshot.actions:
+        if action.applied:
+            applied.setdefault(action.trial, []).append(action.name)
+    rows = []
+    for trial in snapshot.trials:
+        problems = ", ".join(trial.diagnosis.problems) if trial.diagnosis else ""
+        state = trial.state + (f" ({trial.error})" if trial.error else "")
+        rows.append((str(trial.number), state, str(trial.tuning_version), fmt(trial.objective),
+                     fmt(trial.val_accuracy), fmt(trial.extra.get("val_loss")), fmt(trial.test_accuracy),
+                     fmt(trial.extra.get("epochs_run") or (trial.curve.n_epochs if trial.curve else None)),
+                     fmt(trial.train_seconds, 3), problems or "-", ", ".join(applied.get(trial.number, [])) or "-")
+                    + tuple(fmt(trial.params.get(name)) for name in names))
+    return Table(_TRIAL_COLUMNS + tuple(names), tuple(rows))
+
+
+@dataclass(frozen=True)
+class Records:
+    """Rows as column-to-value maps with the raw values, for a table that sorts and filters them.
+
+    ``numeric`` names the columns whose values are numbers (or None), which
+    sort and filter as numbers (``> 0.9``); the other columns hold text.
+    """
+
+    columns: tuple[str, ...]
+    numeric: frozenset[str]
+    rows: tuple[dict[str, Any], ...]
+
+
+_NUMERIC_TRIAL_COLUMNS = frozenset({"trial", "version", "objective", "val_accuracy", "val_loss", "test_accuracy",
+                                    "epochs", "seconds"})
+
+
+def trials_records(snapshot: StudySnapshot) -> Records:
+    """:func:`trials_table`'s rows with numbers kept as numbers; an HP column is numeric if all its values are."""
+    table = trials_table(snapshot)
+    names = table.columns[len(_TRIAL_COLUMNS):]
+    params = {name: [t.params.get(name) for t in snapshot.trials] for name in names}
+    numeric_params = {name for name, values in params.items()
+                      if all(v is None or is_number(v) for v in values)}
+    rows = []
+    for index, (trial, cells) in enumerate(zip(snapshot.trials, table.rows)):
+        row: dict[str, Any] = dict(zip(table.columns, cells))
+        epochs = trial.extra.get("epochs_run") or (trial.curve.n_epochs if trial.curve else None)
+        row.update({"trial": trial.number, "version": trial.tuning_version, "objective": _number(trial.objective),
+                    "val_accuracy": _number(trial.val_accuracy), "val_loss": _number(trial.extra.get("val_loss")),
+                    "test_accuracy": _number(trial.test_accuracy), "epochs": _number(epochs),
+                    "seconds": _number(trial.train_seconds)})
+        row.update({name: _number(params[name][index]) for name in numeric_params})
+        rows.append(row)
+    return Records(table.columns, _NUMERIC_TRIAL_COLUMNS | frozenset(numeric_params), tuple(rows))
+
+
+def _number(value: Any) -> float | int | None:
+    return value if is_number(value) else None
+
+
+def versions_table(versions: Sequence[TuningVersion]) -> Table:
+    """One row per tuning version: when it started, why, its bounds and architecture changes."""
+    rows = []
+    for version in versions:
+        bounds = []
+        for dim in version.space.dimensions:
+            if isinstance(dim, Categorical):
+                bounds.append(f"{dim.name} ∈ {{{', '.join(str(c) for c in dim.categories)}}}")
+            else:
+                bounds.append(f"{dim.name} ∈ [{fmt(dim.low)}, {fmt(dim.high)}]")
+        after = "start" if version.after_trial is None else f"after trial {version.after_trial}"
+        rows.append((str(version.version), after, version.reason, "; ".join(bounds),
+                     ", ".join(version.architecture.describe()) or "base network"))
+    return Table(("version", "made", "reason", "search space", "architecture"), tuple(rows))
+
+
+def actions_table(actions: Sequence[ActionRecord], states: Mapping[int, Verdict | None] | None = None) -> Table:
+    """One row per chosen action; an applied one shows its change's state (kept, reverted, under test)."""
+    states = states or {}
+
+    def state(a: ActionRecord) -> str:
+        if not a.applied:
+            return "not applied"
+        if a.trial not in states:
+            return "applied"
+        verdict = states[a.trial]
+        return state_word(verdict) + (f" after trial {verdict.after_trial}: {verdict.reason}" if verdict else "")
+
+    rows = tuple((str(a.trial), a.problem, a.name, f"{a.probability:.3f}", state(a), a.detail) for a in actions)
+    return Table(("after trial", "problem", "action", "probability", "state", "detail"), rows)
+
+
+@dataclass(frozen=True)
+class DiagnosisEntry:
+    """What the symbolic component said about one trial."""
+
+    trial: int
+    title: str
+    problems: tuple[str, ...]
+    facts: Table
+    actions: Table
+    explanation: str
+    skipped: tuple[str, ...]
+
+
+def diagnosis_entries(trials: Sequence[Trial]) -> list[DiagnosisEntry]:
+    """The diagnosed trials, newest first."""
+    out = []
+    for trial in reversed(trials):
+        diagnosis = trial.diagnosis
+        if diagnosis is None:
+            continue
+        problems = ", ".join(diagnosis.problems) or "no problem"
+        chosen = ", ".join(a.name for a in diagnosis.actions) or "no action"
+        facts = Table(("fact", "value"), tuple((k, _cut(fmt(v))) for k, v in diagnosis.facts.items()))
+        actions = Table(("action", "problem", "probability"),
+                        tuple((a.name, a.problem, f"{a.probability:.3f}") for a in diagnosis.actions))
+        out.append(DiagnosisEntry(trial.number, f"Trial {trial.number}: {problems} → {chosen}",
+                                  diagnosis.problems, facts, actions, diagnosis.explanation, diagnosis.skipped))
+    return out
+
+
+def _cut(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+__all__ = ["Table", "Records", "trials_table", "trials_records", "versions_table", "actions_table", "DiagnosisEntry",
+           "diagnosis_entries"]

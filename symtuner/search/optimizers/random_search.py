@@ -1,0 +1,21 @@
+"""Uniform random search (respecting log-uniform priors)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from symtuner.core.space import SearchSpace, Value
+from symtuner.search.optimizers.base import Observation, Surrogate, plain, to_skopt
+
+
+class RandomSearch:
+    """Ignores the history; the seed alone fixes the proposal."""
+
+    name = "random"
+
+    def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int,
+            surrogate: Surrogate | None = None) -> dict[str, Value]:
+        from skopt.space import Space
+
+        point = Space(to_skopt(space)).rvs(n_samples=1, random_state=seed)[0]
+        return {name: plain(value) for name, value in zip(space.names, point)}

@@ -1,0 +1,71 @@
+"""Optuna's TPE sampler behind the same stateless ``ask`` (optional dependency)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from symtuner.core.errors import ConfigError
+from symtuner.core.space import Categorical, Integer, SearchSpace, Value
+from symtuner.search.optimizers.base import Observation, Surrogate, finite_losses
+
+
+class TPEOptimizer:
+    """Each call replays the projected history into a fresh in-memory Optuna study and asks once.
+
+    TPE models each dimension's density inside the given distributions, so the
+    history is projected into the current space (``surrogate`` is not used),
+    except trials at a categorical value the space no longer offers, which are
+    left out (see :func:`replayed`).
+    """
+
+    name = "tpe"
+
+    def __init__(self, n_initial: int = 5) -> None:
+        try:
+            import optuna  # noqa: F401
+        except ImportError:
+            raise ConfigError("optimizer 'tpe' needs optuna: pip install 'symbolic-dnn-tuner[compare]'") from None
+        self.n_initial = n_initial
+
+    def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int,
+            surrogate: Surrogate | None = None) -> dict[str, Value]:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        distributions = {dim.name: _distribution(dim) for dim in space.dimensions}
+        sampler = optuna.samplers.TPESampler(n_startup_trials=self.n_initial, seed=seed)
+        study = optuna.create_study(direction="minimize", sampler=sampler)
+        kept = replayed(space, history)
+        for observation, loss in zip(kept, finite_losses(kept)):
+            params = space.project(observation.params)
+            study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions,
+                                                      value=loss if math.isfinite(loss) else 1.0))
+        trial = study.ask(distributions)
+        return {name: trial.params[name] for name in space.names}
+
+
+def replayed(space: SearchSpace, history: Sequence[Observation]) -> list[Observation]:
+    """The observations TPE can be told about in ``space``.
+
+    A numeric value outside today's bounds is clipped to the nearest bound,
+    which is near where it ran; a categorical value no longer offered (an
+    optimizer ``drop_optimizer`` took out) has no near value: projected, it
+    would become the first category and teach TPE that, say, Adam failed
+    where Adadelta did. Such trials are left out.
+    """
+    categorical = [dim for dim in space.dimensions if isinstance(dim, Categorical)]
+    return [o for o in history
+            if all(dim.name not in o.params or dim.contains(o.params[dim.name]) for dim in categorical)]
+
+
+def _distribution(dim: Any) -> Any:
+    import optuna
+
+    log = getattr(dim, "prior", "uniform") == "log-uniform"
+    if isinstance(dim, Categorical):
+        return optuna.distributions.CategoricalDistribution(list(dim.categories))
+    if isinstance(dim, Integer):
+        return optuna.distributions.IntDistribution(dim.low, dim.high, log=log)
+    return optuna.distributions.FloatDistribution(dim.low, dim.high, log=log)

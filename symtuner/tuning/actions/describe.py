@@ -1,0 +1,68 @@
+"""Human-readable differences between two (space, architecture) versions.
+
+Used to record what an action did, e.g. ``"learning_rate high 0.001 -> 0.0003"``,
+``"+ dimension l2 [1e-06, 0.01] log-uniform"`` or ``"batch_norm on"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from symtuner.core.architecture import Architecture
+from symtuner.core.space import Categorical, Dimension, SearchSpace, Value
+
+
+def describe_change(old_space: SearchSpace, old_arch: Architecture, new_space: SearchSpace,
+                    new_arch: Architecture) -> list[str]:
+    """One line per changed bound, added or removed dimension and architecture setting."""
+    lines: list[str] = []
+    for dim in new_space.dimensions:
+        if dim.name in old_space:
+            lines.extend(_dimension_changes(old_space[dim.name], dim))
+        else:
+            lines.append(f"+ dimension {_dimension_text(dim)}")
+    lines.extend(f"- dimension {name}" for name in old_space.names if name not in new_space)
+    for field in fields(Architecture):
+        before, after = getattr(old_arch, field.name), getattr(new_arch, field.name)
+        if before == after:
+            continue
+        if isinstance(after, bool):
+            lines.append(f"{field.name} {'on' if after else 'off'}")
+        else:
+            lines.append(f"{field.name} {before} -> {after}")
+    return lines
+
+
+def _dimension_changes(old: Dimension, new: Dimension) -> list[str]:
+    if type(old) is not type(new):
+        return [f"{new.name} {_dimension_text(old)} -> {_dimension_text(new)}"]
+    if isinstance(old, Categorical) or isinstance(new, Categorical):
+        if old.categories != new.categories:  # type: ignore[union-attr]
+            return [f"{new.name} categories {list(old.categories)} -> {list(new.categories)}"]  # type: ignore[union-attr]
+        return []
+    out = []
+    for bound in ("low", "high"):
+        before, after = getattr(old, bound), getattr(new, bound)
+        if before != after:
+            a, b = _pair(before, after)
+            out.append(f"{new.name} {bound} {a} -> {b}")
+    if old.prior != new.prior:
+        out.append(f"{new.name} prior {old.prior} -> {new.prior}")
+    return out
+
+
+def _dimension_text(dim: Dimension) -> str:
+    if isinstance(dim, Categorical):
+        return f"{dim.name} {{{', '.join(map(str, dim.categories))}}}"
+    prior = "" if dim.prior == "uniform" else f" {dim.prior}"
+    return f"{dim.name} [{_number(dim.low)}, {_number(dim.high)}]{prior}"
+
+
+def _number(value: Value) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _pair(before: Value, after: Value) -> tuple[str, str]:
+    """Both numbers, with full precision when the short forms would look equal."""
+    a, b = _number(before), _number(after)
+    return (repr(before), repr(after)) if a == b else (a, b)
