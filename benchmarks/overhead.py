@@ -286,7 +286,7 @@ def _dispatcher(name: str, dataset: Any, config: Any) -> Any:
 
 def _spec(directory: Path, number: int) -> Any:
     from symtuner.core.architecture import Architecture
-    from symtuner.training.training import TrialSpec
+    from symtuner.core.contract import TrialSpec
 
     return TrialSpec(number=number, params=dict(FIXED_PARAMS), architecture=Architecture(), seed=number,
                      model_path=directory / "models" / f"trial_{number:04d}.keras",

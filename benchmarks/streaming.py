@@ -113,7 +113,7 @@ def plain_fit(kind: str, sets: tuple[Any, Any, Any], epochs: int, seed: int, shu
 def trial_fit(executor: Any, directory: Path, number: int) -> tuple[float, int]:
     """The fit seconds and epochs of a symtuner trial on the same pipelines."""
     from symtuner.core.architecture import Architecture
-    from symtuner.training.training import TrialSpec
+    from symtuner.core.contract import TrialSpec
 
     spec = TrialSpec(number=number, params=dict(PARAMS), architecture=Architecture(), seed=number,
                      model_path=directory / "models" / f"trial_{number:04d}.keras",

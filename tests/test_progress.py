@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 from rich.console import Console
 
-from symtuner import progress as progress_module
+from symtuner.app import progress as progress_module
 from symtuner.app.console import ConsoleProgress, PlainProgress
 from symtuner.app.progress import (
     QuietProgress,

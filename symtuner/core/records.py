@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
+from symtuner.core.architecture import Architecture
 from symtuner.core.errors import ConfigError
+from symtuner.core.space import SearchSpace
 
 CURVE_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -194,13 +197,21 @@ class Diagnosis:
         )
 
 
-class TrialState:
-    """The states a trial goes through (strings, as stored)."""
+class TrialState(str, Enum):
+    """The states a trial goes through (their values are what the store holds)."""
 
     RUNNING = "running"
     COMPLETE = "complete"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_finished(self) -> bool:
+        """Complete or failed: the trial counts towards the study's target (an interrupted one reruns)."""
+        return self in (TrialState.COMPLETE, TrialState.FAILED)
 
 
 @dataclass(frozen=True)
@@ -208,7 +219,7 @@ class Trial:
     """One training of one network with one set of hyper-parameters."""
 
     number: int
-    state: str
+    state: TrialState
     params: dict[str, Any]
     tuning_version: int
     objective: float | None = None
@@ -225,6 +236,90 @@ class Trial:
     diagnosis: Diagnosis | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.state, TrialState):
+            try:
+                object.__setattr__(self, "state", TrialState(self.state))
+            except ValueError:
+                raise ConfigError(f"unknown trial state {self.state!r}; one of "
+                                  f"{[s.value for s in TrialState]}") from None
+
     @property
     def is_complete(self) -> bool:
         return self.state == TrialState.COMPLETE
+
+    @property
+    def is_finished(self) -> bool:
+        """Complete or failed (see :attr:`TrialState.is_finished`)."""
+        return self.state.is_finished
+
+    # What the loop records of a trial beside its scores (stored in ``extra``), typed.
+    @property
+    def retry_of(self) -> int | None:
+        """The trial this one reruns (an interrupted one), or None for a first run."""
+        value = self.extra.get("retry_of")
+        return None if value is None else int(value)
+
+    @property
+    def seed(self) -> int | None:
+        """The seed the trial trained with."""
+        value = self.extra.get("seed")
+        return None if value is None else int(value)
+
+    @property
+    def epochs_run(self) -> int:
+        """Epochs the trial trained (0 before it finished)."""
+        return int(self.extra.get("epochs_run") or 0)
+
+    @property
+    def stopped(self) -> str:
+        """Why the trial was stopped early ("" when it ran all its epochs)."""
+        return str(self.extra.get("stopped") or "")
+
+
+@dataclass(frozen=True)
+class TuningVersion:
+    """One version of the search space and architecture."""
+
+    version: int
+    space: SearchSpace
+    architecture: Architecture
+    after_trial: int | None
+    reason: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class ActionRecord:
+    """A tuning action chosen after a trial, applied or not."""
+
+    trial: int
+    name: str
+    problem: str
+    probability: float
+    applied: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the trials after a change said about it: ``kept``, ``reverted`` or ``withdrawn``.
+
+    ``version`` is the version the change created; a revert restores
+    ``restored_version`` in the new version ``restored_by``.
+    """
+
+    version: int
+    verdict: str
+    after_trial: int
+    reason: str
+    restored_version: int | None
+    restored_by: int | None
+
+
+@dataclass(frozen=True)
+class Event:
+    time: float
+    trial: int | None
+    kind: str
+    message: str

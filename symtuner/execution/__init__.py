@@ -7,13 +7,13 @@ are handed to the loop as they arrive), ``cancel`` the running ones. The
 loop stays the only writer of the study store.
 """
 
+from symtuner.core.contract import EpochSink, Outcome, TrainResult, TrialSpec, WorkerLost
 from symtuner.execution.base import (
     Dispatcher,
     ExecutionSettings,
     InlineDispatcher,
-    WorkerLost,
     make_dispatcher,
     start_dispatcher,
 )
 
-__all__ = ["Dispatcher", "ExecutionSettings", "InlineDispatcher", "WorkerLost", "make_dispatcher", "start_dispatcher"]
+__all__ = ["EpochSink", "Outcome", "TrainResult", "TrialSpec", "Dispatcher", "ExecutionSettings", "InlineDispatcher", "WorkerLost", "make_dispatcher", "start_dispatcher"]

@@ -6,17 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from symtuner.core.errors import ConfigError, DataError, SymtunerError, TrialFailed
-
-#: Called by ``Dispatcher.wait`` for every epoch a running trial reports:
-#: (trial number, 0-based epoch, logs) -> a reason to stop that trial, or "".
-EpochSink = Callable[[int, int, dict[str, float]], str]
-#: What ``wait`` returns for a finished trial: its TrainResult, or the exception it ended with.
-Outcome = tuple[int, Any]
-
-
-class WorkerLost(SymtunerError):
-    """The process or node running a trial died before the trial ended; the trial can be rerun."""
+from symtuner.core.contract import EpochSink, Outcome, WorkerLost
+from symtuner.core.errors import ConfigError, DataError, TrialFailed
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from symtuner.execution.base import EpochSink, ExecutionSettings, Outcome, WorkerLost
+from symtuner.core.contract import EpochSink, Outcome, WorkerLost
+from symtuner.execution.base import ExecutionSettings
 from symtuner.execution.worker import Work, check_picklable, check_work, rebuild_error, save_split
 
 

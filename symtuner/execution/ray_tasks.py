@@ -15,8 +15,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from symtuner.core.contract import EpochSink, Outcome, WorkerLost
 from symtuner.core.errors import ConfigError, TrialFailed
-from symtuner.execution.base import EpochSink, ExecutionSettings, Outcome, WorkerLost
+from symtuner.execution.base import ExecutionSettings
 from symtuner.execution.worker import Work, check_work, run_work, set_threads
 
 

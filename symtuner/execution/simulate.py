@@ -35,7 +35,7 @@ class SimulatedExecutor:
         self.epoch_seconds = epoch_seconds
 
     def run(self, spec: Any, on_epoch: Callable[[int, dict[str, float]], None] | None = None) -> Any:
-        from symtuner.training.training import TrainResult
+        from symtuner.core.contract import TrainResult
 
         started = time.perf_counter()
         curve = simulate_curve(spec.params, spec.architecture, self.epochs, spec.seed, self.n_classes,

@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from symtuner.core.architecture import Architecture
-from symtuner.core.records import Trial
+from symtuner.core.records import Trial, TuningVersion
 from symtuner.core.space import Integer, SearchSpace, span
 from symtuner.search.optimizers import Observation, Surrogate
-from symtuner.storage import TuningVersion
 
 
 def true_point(params: dict[str, Any], architecture: Architecture) -> dict[str, Any]:

@@ -480,7 +480,7 @@ class Tuner:
                ahead: list[_Ahead] | None = None) -> _Running:
         """Propose (or take a trial to rerun, or a proposal made ahead), store the trial as running, and
         describe it."""
-        from symtuner.training.training import TrialSpec
+        from symtuner.core.contract import TrialSpec
 
         settings = self.settings
         tuning = store.latest_tuning()

@@ -13,9 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from symtuner.core.architecture import Architecture
-from symtuner.core.records import Diagnosis, Trial
+from symtuner.core.records import ActionRecord, Diagnosis, Trial
 from symtuner.core.space import SearchSpace
-from symtuner.storage import ActionRecord
 from symtuner.symbolic.engine import SymbolicEngine, analyse
 from symtuner.symbolic.lfi import evidence_from_trials, learn_weights
 from symtuner.tuning.actions import (

@@ -30,8 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from symtuner.core.architecture import FEATURE_ACTIONS
-from symtuner.core.records import Trial
-from symtuner.storage import ActionRecord, TuningVersion, Verdict
+from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
 
 #: A reverted pair is applicable again once its learned weight reaches this
 #: (the evidence for it at least balances the evidence against it).

@@ -31,7 +31,7 @@ class ScriptedExecutor:
         pass
 
     def run(self, spec, on_epoch=None):
-        from symtuner.training.training import TrainResult
+        from symtuner.core.contract import TrainResult
 
         val = type(self).with_l2 if spec.architecture.l2 else 0.7
         val -= 0.001 * (spec.number % 3)  # no ties
