@@ -15,7 +15,7 @@ the same study run without interruption:
 
     python benchmarks/crash_fuzz.py --runs 30 [--trials 6] [--seed 0] [--out crash.json]
 
-The worker is the same :class:`symtuner.study.runner.Tuner` that ``symtuner run``
+The worker is the same :class:`symtuner.tuner.Tuner` that ``symtuner run``
 drives, on a small synthetic image set written to a file the study names.
 """
 
@@ -51,7 +51,7 @@ EPOCH_SECONDS = 0.04
 def worker(study: Path, data: Path, trials: int) -> None:
     """Run (or resume) the study to ``trials`` finished trials."""
     from symtuner.execution.simulate import SimulatedExecutor
-    from symtuner.study.runner import Tuner
+    from symtuner.tuner import Tuner
 
     class SlowSimulated(SimulatedExecutor):
         def run(self, spec: Any, on_epoch: Any = None) -> Any:

@@ -53,7 +53,7 @@ from symtuner.core.settings import StudySettings  # noqa: E402
 from symtuner.execution.simulate import SimulatedExecutor  # noqa: E402
 from symtuner.storage import StudyStore  # noqa: E402
 from symtuner.search.surrogate import observations, surrogate  # noqa: E402
-from symtuner.study.runner import Tuner  # noqa: E402
+from symtuner.tuner import Tuner  # noqa: E402
 
 EXECUTORS = ("inprocess", "pool", "ray")
 #: the params every throughput pair trains with (the middle of the default space, a common batch size)

@@ -38,7 +38,7 @@ from pathlib import Path
 from symtuner.execution import ExecutionSettings
 from symtuner.core.settings import StudySettings
 from symtuner.execution.simulate import SimulatedExecutor
-from symtuner.study.runner import Tuner
+from symtuner.tuner import Tuner
 
 EPOCHS = 4
 

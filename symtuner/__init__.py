@@ -12,7 +12,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Tuner": "symtuner.study.runner",
+    "Tuner": "symtuner.tuner",
     "ExecutionSettings": "symtuner.execution",
     "StudySettings": "symtuner.core.settings",
     "load_config": "symtuner.core.settings",

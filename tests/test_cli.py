@@ -9,7 +9,7 @@ import pytest
 from symtuner.app.cli import main
 from symtuner.core.settings import StudySettings
 from symtuner.execution.simulate import SimulatedExecutor
-from symtuner.study.runner import Tuner
+from symtuner.tuner import Tuner
 
 CURVES = Path(__file__).parent / "data" / "curves"
 

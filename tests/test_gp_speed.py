@@ -177,7 +177,7 @@ def test_the_posterior_is_scikit_optimizes():
 
 def test_a_resumed_study_above_hold_from_proposes_what_an_uninterrupted_one_does(tmp_path, tiny_dataset,
                                                                                  monkeypatch):
-    from symtuner.study import runner as tuner_module
+    from symtuner.study import tuner as tuner_module
     from symtuner.core.settings import StudySettings
     from symtuner.execution.simulate import SimulatedExecutor
     from symtuner.storage import StudyStore

@@ -73,7 +73,7 @@ def _damaged_study(root: Path) -> None:
     from symtuner.core.settings import StudySettings
     from symtuner.data import validate_dataset
     from symtuner.execution.simulate import SimulatedExecutor
-    from symtuner.study.runner import Tuner
+    from symtuner.tuner import Tuner
 
     rng = np.random.default_rng(0)
     x, y = rng.random((60, 28, 28, 1), dtype=np.float32), np.arange(60) % 3

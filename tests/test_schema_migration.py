@@ -9,7 +9,7 @@ from pathlib import Path
 from symtuner.app.cli import main
 from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.storage import SCHEMA_VERSION, StudyStore
-from symtuner.study.runner import Tuner
+from symtuner.tuner import Tuner
 
 FIXTURE = Path(__file__).parent / "data" / "schema1"
 

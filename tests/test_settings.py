@@ -132,7 +132,7 @@ def test_load_callable(tmp_path):
 
 
 def test_seeds_stay_in_the_32_bit_range():
-    from symtuner.study.runner import derived_seed
+    from symtuner.study.seeds import derived_seed
 
     assert derived_seed(3, 7) == 3 * 100_003 + 7
     assert 0 <= derived_seed(2**32 - 1, 10**6) < 2**32

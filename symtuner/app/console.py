@@ -10,19 +10,12 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from symtuner.core.records import Trial
+from symtuner.core.formatting import fmt as _fmt
+from symtuner.core.formatting import test_score
+from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
 from symtuner.core.space import Categorical, Dimension, Integer
-from symtuner.storage import ActionRecord, TuningVersion, Verdict
 from symtuner.tuning.advisor import Advice
 from symtuner.tuning.hypotheses import change_states, state_word
-
-
-def _fmt(value: Any, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}" if abs(value) < 1e-3 or abs(value) >= 1e4 else f"{value:.{digits}f}"
-    return str(value)
 
 
 def started_line(number: int, index: int, total: int, params: Mapping[str, Any]) -> str:
@@ -45,14 +38,6 @@ def epoch_line(number: int, epoch: int, epochs: int, logs: Mapping[str, float], 
         scores += f"  {objective} {_fmt(logs.get(objective))}"
     return (f"  {'#' + str(number) + ' ' if name_trial else ''}epoch {epoch + 1}/{epochs}  {scores}"
             f"  | best {objective} {_fmt(best)}")
-
-
-def test_score(trial: Trial | Any) -> str:
-    """A trial's (or a training result's) test score in words: its accuracy, or a regression's test loss."""
-    accuracy = getattr(trial, "test_accuracy", None)
-    if accuracy is not None and math.isfinite(accuracy):
-        return f"test accuracy {accuracy:.4f}"
-    return f"test loss {_fmt(trial.test_loss)}"
 
 
 def result_lines(trial: Trial, best: Trial | None, advice: Advice | None, objective: str) -> list[str]:

@@ -33,7 +33,7 @@ from rich.table import Column
 from rich.text import Text
 
 from symtuner.app.console import ConsoleProgress, epoch_line, failed_line, result_lines, started_line
-from symtuner.study.runner import SilentProgress
+from symtuner.study.observer import SilentProgress
 
 if TYPE_CHECKING:
     from symtuner.core.records import Trial

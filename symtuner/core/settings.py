@@ -7,14 +7,15 @@ A config file looks like::
     trials = 10
     epochs = 4
     seed = 0
-    optimizer = "gp"            # gp | random | tpe (needs optuna)
+    optimizer = "gp"            # gp | random | tpe (needs optuna) | one added with register_optimizer
     objective = "val_auc"       # any validation metric (default: val_accuracy, or val_loss for a regression)
     direction = "auto"          # max | min | auto (from the name: a loss or error is minimised)
     metrics = ["auc"]           # extra metrics to log: auc, top5_accuracy (classification), mae, rmse
     symbolic = true             # false: plain BO, no diagnosis or actions
     revert_after = 3            # trials a change has to beat the best before it (0: never revert)
     stop_early = true           # symbolic early stopping of hopeless trials (with symbolic = true)
-    pruner = "none"             # or "median": Optuna's MedianPruner (needs optuna; replaces stop_early)
+    pruner = "none"             # or "median" | "hyperband": Optuna's MedianPruner | HyperbandPruner
+                                # (need optuna; replace stop_early), or one added with register_stopper
     budget_epochs = 150         # optional: stop once the trials have run this many epochs in all
 
     [network]
@@ -74,6 +75,7 @@ class StudySettings:
     dataset: str = "digits"
     epochs: int = 4
     seed: int = 0
+    #: a registered optimizer's name (``symtuner.search.optimizers``: gp, random, tpe, ...)
     optimizer: str = "gp"
     n_initial: int = 5
     #: a validation metric's log name; ``auto``: ``val_accuracy``, or ``val_loss`` for a regression
@@ -94,6 +96,7 @@ class StudySettings:
     thresholds: dict[str, float] = field(default_factory=dict)
     revert_after: int = 3
     stop_early: bool = True
+    #: a registered stopper's name (``symtuner.search.pruners``: none, median, hyperband, ...)
     pruner: str = "none"
     #: model files kept: those of the ``keep_models`` best trials and the latest (0: every trial's)
     keep_models: int = 5
@@ -117,10 +120,12 @@ class StudySettings:
         for name in ("symbolic", "flip", "stop_early"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        if self.pruner not in ("none", "median"):
-            raise ConfigError(f"pruner {self.pruner!r} is not one of ['none', 'median']")
-        if self.optimizer not in ("gp", "random", "tpe"):
-            raise ConfigError(f"optimizer {self.optimizer!r} is not one of ['gp', 'random', 'tpe']")
+        # optimizer and pruner name entries of registries above core (symtuner.search.optimizers,
+        # symtuner.search.pruners): their get() checks the name and lists the registered ones.
+        for name in ("optimizer", "pruner"):
+            value = getattr(self, name)
+            if value != value.strip():
+                raise ConfigError(f"{name} {value!r} must not start or end with blanks")
         if self.objective != AUTO_OBJECTIVE or self.direction != "auto":
             objective_direction(self.objective if self.objective != AUTO_OBJECTIVE else "val_accuracy",
                                 self.direction)  # a bad name or direction raises here

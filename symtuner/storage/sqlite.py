@@ -10,134 +10,38 @@ runs.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from symtuner.core.architecture import Architecture
-from symtuner.core.errors import DamagedStoreError, StudyError, SymtunerError
-from symtuner.core.records import CURVE_KEYS, Diagnosis, LearningCurve, Trial, TrialState
+from symtuner.core.errors import StudyError
+from symtuner.core.records import (
+    CURVE_KEYS,
+    ActionRecord,
+    Diagnosis,
+    Event,
+    LearningCurve,
+    Trial,
+    TrialState,
+    TuningVersion,
+    Verdict,
+)
 from symtuner.core.space import SearchSpace
-
-SCHEMA_VERSION = 3
-DB_NAME = "study.db"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tuning_versions (
-    version INTEGER PRIMARY KEY,
-    space TEXT NOT NULL,
-    architecture TEXT NOT NULL,
-    after_trial INTEGER,
-    reason TEXT NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS trials (
-    number INTEGER PRIMARY KEY,
-    state TEXT NOT NULL,
-    params TEXT NOT NULL,
-    tuning_version INTEGER NOT NULL REFERENCES tuning_versions(version),
-    objective REAL, val_accuracy REAL, val_loss REAL, test_loss REAL, test_accuracy REAL,
-    started_at REAL, finished_at REAL, train_seconds REAL, epochs_run INTEGER,
-    model_path TEXT, log_dir TEXT, error TEXT, diagnosis TEXT, extra TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS epochs (
-    trial INTEGER NOT NULL REFERENCES trials(number),
-    epoch INTEGER NOT NULL,
-    loss REAL, accuracy REAL, val_loss REAL, val_accuracy REAL,
-    recorded_at REAL NOT NULL, metrics TEXT,
-    PRIMARY KEY (trial, epoch)
-);
-CREATE TABLE IF NOT EXISTS actions (
-    trial INTEGER NOT NULL REFERENCES trials(number),
-    seq INTEGER NOT NULL,
-    name TEXT NOT NULL, problem TEXT NOT NULL, probability REAL NOT NULL,
-    applied INTEGER NOT NULL, detail TEXT NOT NULL,
-    PRIMARY KEY (trial, seq)
-);
-CREATE TABLE IF NOT EXISTS rule_weights (
-    trial INTEGER NOT NULL,
-    action TEXT NOT NULL, problem TEXT NOT NULL, probability REAL NOT NULL,
-    PRIMARY KEY (trial, action, problem)
-);
-CREATE TABLE IF NOT EXISTS verdicts (
-    version INTEGER PRIMARY KEY REFERENCES tuning_versions(version),
-    verdict TEXT NOT NULL, after_trial INTEGER NOT NULL, reason TEXT NOT NULL,
-    restored_version INTEGER, restored_by INTEGER
-);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    time REAL NOT NULL, trial INTEGER, kind TEXT NOT NULL, message TEXT NOT NULL
-);
-"""
-
-#: Every table a complete store of the current schema holds.
-TABLES = ("meta", "tuning_versions", "trials", "epochs", "actions", "rule_weights", "verdicts", "events")
-
-#: ``rule_weights.trial`` of the initial weights, before any trial.
-INITIAL_WEIGHTS_TRIAL = -1
-
-
-def _num(value: Any) -> float | None:
-    """A float for SQLite; NaN and infinities are stored as NULL."""
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-@dataclass(frozen=True)
-class TuningVersion:
-    """One version of the search space and architecture."""
-
-    version: int
-    space: SearchSpace
-    architecture: Architecture
-    after_trial: int | None
-    reason: str
-    created_at: float
-
-
-@dataclass(frozen=True)
-class ActionRecord:
-    """A tuning action chosen after a trial, applied or not."""
-
-    trial: int
-    name: str
-    problem: str
-    probability: float
-    applied: bool
-    detail: str
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What the trials after a change said about it: ``kept``, ``reverted`` or ``withdrawn``.
-
-    ``version`` is the version the change created; a revert restores
-    ``restored_version`` in the new version ``restored_by``.
-    """
-
-    version: int
-    verdict: str
-    after_trial: int
-    reason: str
-    restored_version: int | None
-    restored_by: int | None
-
-
-@dataclass(frozen=True)
-class Event:
-    time: float
-    trial: int | None
-    kind: str
-    message: str
+from symtuner.storage.connection import check_store as _check_store
+from symtuner.storage.connection import connect as _connect
+from symtuner.storage.connection import sqlite_file
+from symtuner.storage.rows import decode as _decode
+from symtuner.storage.rows import num as _num
+from symtuner.storage.rows import relative_to_study as _relative_to_study
+from symtuner.storage.rows import trial_from_row as _trial_from_row
+from symtuner.storage.rows import tuning_from_row as _tuning_from_row
+from symtuner.storage.schema import DB_NAME, INITIAL_WEIGHTS_TRIAL, SCHEMA_VERSION, TABLES
+from symtuner.storage.schema import SCHEMA_SQL as _SCHEMA
 
 
 class StudyStore:
@@ -441,10 +345,6 @@ class StudyStore:
             out.setdefault(row["trial"], {})[(row["action"], row["problem"])] = row["probability"]
         return out
 
-    def latest_weights(self) -> dict[tuple[str, str], float] | None:
-        history = self.weights_history()
-        return history[max(history)] if history else None
-
     # -- events ------------------------------------------------------------
     # -- verdicts on changes ------------------------------------------------
     def add_verdict(self, verdict: Verdict) -> None:
@@ -469,143 +369,5 @@ class StudyStore:
         return [Event(row[0], row[1], row[2], row[3]) for row in rows]
 
 
-def _connect(path: Path, readonly: bool, live: bool = False) -> sqlite3.Connection:
-    if readonly:
-        quiet = not Path(f"{path}-wal").exists() and not live
-        if not quiet and not os.access(path.parent, os.W_OK) and not Path(f"{path}-shm").exists():
-            quiet = True  # a read-only directory: SQLite cannot make the -shm file a WAL reader needs
-        uri = path.resolve().as_uri() + ("?immutable=1" if quiet else "?mode=ro")
-        conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
-    else:
-        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
-def sqlite_file(directory: Path) -> Path:
-    """The study database of ``directory``; StudyError if there is none or it is not an SQLite file."""
-    db = Path(directory) / DB_NAME
-    if not db.is_file():
-        raise StudyError(f"{directory} is not a study directory (no {DB_NAME})")
-    try:
-        with open(db, "rb") as fh:
-            header = fh.read(16)
-    except OSError as exc:
-        raise StudyError(f"cannot read {db}: {exc.strerror or exc}") from None
-    if header != b"SQLite format 3\x00":
-        raise StudyError(f"{db} is not a symtuner study database (not an SQLite file): there is nothing to "
-                         "recover from")
-    return db
-
-
-def _check_store(conn: sqlite3.Connection, db: Path, directory: Path) -> int:
-    """The store's schema version, after checking that it is whole; raises DamagedStoreError."""
-    try:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "meta" not in tables:
-            raise StudyError(f"{db} is not a symtuner study database (it has no meta table)")
-        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            raise StudyError(f"{db} has no schema version: not a symtuner study")
-        try:
-            schema = int(row[0])
-        except (TypeError, ValueError):
-            raise DamagedStoreError(directory, f"its schema version {row[0]!r} is not an integer") from None
-        if schema > SCHEMA_VERSION:
-            raise StudyError(f"{db} has schema version {schema}; this symtuner reads up to {SCHEMA_VERSION}")
-        if schema < 1:
-            raise DamagedStoreError(directory, f"its schema version {schema} is not a symtuner schema")
-        needed = [t for t in TABLES if not (t == "verdicts" and schema < 2)]
-        missing = [t for t in needed if t not in tables]
-        if missing:
-            raise DamagedStoreError(directory, f"the table(s) {', '.join(missing)} are missing")
-        problems = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
-        if problems != ["ok"]:
-            raise DamagedStoreError(directory, f"SQLite's check failed: {'; '.join(problems)}")
-        settings = conn.execute("SELECT value FROM meta WHERE key='settings'").fetchone()
-        if settings is None:
-            raise DamagedStoreError(directory, "its settings are missing")
-        _decode(settings[0], "the stored settings", directory, dict)
-        return schema
-    except sqlite3.DatabaseError as exc:
-        raise DamagedStoreError(directory, f"SQLite cannot read it ({exc})") from None
-
-
-def _decode(text: Any, what: str, directory: Path, kind: type = object) -> Any:
-    """A JSON value read from the store; a malformed one is a damaged store naming ``what``."""
-    try:
-        value = json.loads(text)
-    except (TypeError, ValueError):
-        raise DamagedStoreError(directory, f"{what} is not valid JSON ({str(text)[:40]!r})") from None
-    if not isinstance(value, kind):
-        raise DamagedStoreError(directory, f"{what} is a {type(value).__name__}, not a {kind.__name__}")
-    return value
-
-
-def _tuning_from_row(row: sqlite3.Row, directory: Path = Path(".")) -> TuningVersion:
-    what = f"tuning version {row['version']}"
-    try:
-        return TuningVersion(row["version"],
-                             SearchSpace.from_dict(_decode(row["space"], f"the space of {what}", directory, dict)),
-                             Architecture.from_dict(_decode(row["architecture"], f"the architecture of {what}",
-                                                            directory, dict)),
-                             row["after_trial"], row["reason"], row["created_at"])
-    except (SymtunerError, TypeError, ValueError, KeyError) as exc:
-        if isinstance(exc, DamagedStoreError):
-            raise
-        raise DamagedStoreError(directory, f"{what} cannot be read: {exc}") from None
-
-
-def _trial_from_row(row: sqlite3.Row, curve: LearningCurve | None, directory: Path = Path(".")) -> Trial:
-    what = f"trial {row['number']}"
-    try:
-        return _trial_fields(row, curve, directory, what)
-    except (SymtunerError, TypeError, ValueError, KeyError) as exc:
-        if isinstance(exc, DamagedStoreError):
-            raise
-        raise DamagedStoreError(directory, f"{what} cannot be read: {exc}") from None
-
-
-def _trial_fields(row: sqlite3.Row, curve: LearningCurve | None, directory: Path, what: str) -> Trial:
-    diagnosis = Diagnosis.from_dict(_decode(row["diagnosis"], f"the diagnosis of {what}", directory, dict)) \
-        if row["diagnosis"] else None
-    extra = _decode(row["extra"], f"the extra data of {what}", directory, dict)
-    return Trial(
-        number=row["number"], state=row["state"],
-        params=_decode(row["params"], f"the params of {what}", directory, dict),
-        tuning_version=row["tuning_version"], objective=row["objective"],
-        val_accuracy=row["val_accuracy"], test_loss=row["test_loss"],
-        test_accuracy=row["test_accuracy"], curve=curve, started_at=row["started_at"],
-        finished_at=row["finished_at"], train_seconds=row["train_seconds"],
-        model_path=_in_study(directory, row["model_path"]), log_dir=_in_study(directory, row["log_dir"]),
-        error=row["error"],
-        diagnosis=diagnosis, extra={**extra, "val_loss": row["val_loss"],
-                                    "epochs_run": row["epochs_run"]},
-    )
-
-
-def _relative_to_study(directory: Path, path: str) -> str:
-    """A file of the study as stored: relative to the study directory, so a study can be moved."""
-    try:
-        return Path(path).resolve().relative_to(Path(directory).resolve()).as_posix()
-    except ValueError:  # outside the study directory: kept as given
-        return path
-
-
-def _in_study(directory: Path, stored: str | None) -> str | None:
-    """A stored file path as a path to use: a relative one is inside the study directory.
-
-    Studies written before paths were stored relative to the study hold
-    absolute paths, or paths relative to the directory the study was run
-    from; those are returned as stored when they do not name a file of the study.
-    """
-    if not stored or Path(stored).is_absolute():
-        return stored
-    inside = Path(directory) / stored
-    return str(inside) if inside.exists() or not Path(stored).exists() else stored
-
-
-__all__ = ["StudyStore", "TuningVersion", "ActionRecord", "Event", "INITIAL_WEIGHTS_TRIAL",
-           "SCHEMA_VERSION", "DB_NAME"]
+__all__ = ["StudyStore", "TuningVersion", "ActionRecord", "Event", "Verdict", "INITIAL_WEIGHTS_TRIAL",
+           "SCHEMA_VERSION", "DB_NAME", "TABLES", "sqlite_file"]

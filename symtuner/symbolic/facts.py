@@ -215,18 +215,12 @@ def curve_facts(curve: LearningCurve, n_classes: int | None = None,
     acc = _finite_accuracies(curve.accuracy, chance, "accuracy")
     val_acc = _finite_accuracies(curve.val_accuracy, chance, "val_accuracy")
 
-    bad_epochs = [i for i in range(n) if not all(
-        _usable_loss(getattr(curve, key)[i]) if key.endswith("loss") else math.isfinite(getattr(curve, key)[i])
-        for key in ("loss", "val_loss", "accuracy", "val_accuracy") if getattr(curve, key))]
+    bad_epochs = _bad_epochs(curve)
     blown_up = DIVERGED_LOSS_FACTOR * max([scale, *finite])
     loss = [v if _usable_loss(v) else blown_up for v in curve.loss]
     val_loss = [v if _usable_loss(v) else blown_up for v in curve.val_loss]
 
     flat = max(FLAT_STEP * scale, _TINY)  # a subnormal scale must not make "flat" zero (a division by it)
-    smoothed = smooth(loss)
-    rising, falling = _steps(loss, flat)
-    s_rising, s_falling = _steps(smoothed, flat)
-    rises = _rises(loss, flat)
     end_acc = _end(acc)
     facts: dict[str, float] = {
         "n_epochs": n,
@@ -250,6 +244,29 @@ def curve_facts(curve: LearningCurve, n_classes: int | None = None,
         "best_accuracy": max(acc) if acc else 0.0,
         "end_accuracy": end_acc,
         "train_skill": _skill(end_acc, chance) if acc else 0.0,
+        "late_loss_move": max(loss[1:]) - min(loss[1:]) if n > 1 else 0.0,
+        "late_acc_range": max(acc[1:]) - min(acc[1:]) if len(acc) > 1 else 0.0,
+        "fall_bend": _fall_bend(val_loss if has_val else loss, flat),
+    }
+    facts |= _loss_shape_facts(loss, scale, flat)
+    facts |= _validation_facts(loss, val_loss, acc, val_acc, chance, has_val_acc)
+    return {name: float(facts[name]) for name in FACT_NAMES}
+
+
+def _bad_epochs(curve: LearningCurve) -> list[int]:
+    """The epochs (0-based) with a loss that is not usable or an accuracy that is not finite."""
+    return [i for i in range(curve.n_epochs) if not all(
+        _usable_loss(getattr(curve, key)[i]) if key.endswith("loss") else math.isfinite(getattr(curve, key)[i])
+        for key in ("loss", "val_loss", "accuracy", "val_accuracy") if getattr(curve, key))]
+
+
+def _loss_shape_facts(loss: list[float], scale: float, flat: float) -> dict[str, float]:
+    """Facts about the training loss's shape: its smoothed level, its steps, turns and rises."""
+    smoothed = smooth(loss)
+    rising, falling = _steps(loss, flat)
+    s_rising, s_falling = _steps(smoothed, flat)
+    rises = _rises(loss, flat)
+    return {
         "smoothed_loss": smoothed[-1],
         "smoothed_loss_min": min(smoothed),
         "smoothed_rebound": smoothed[-1] - min(smoothed),
@@ -261,12 +278,7 @@ def curve_facts(curve: LearningCurve, n_classes: int | None = None,
         "mean_rise": sum(r / max(level, flat) for r, level in rises) / len(rises) if rises else 0.0,
         "mean_rise_scaled": sum(r for r, _ in rises) / len(rises) / scale if rises else 0.0,
         "last_fall_share": _last_fall_share(loss, flat),
-        "late_loss_move": max(loss[1:]) - min(loss[1:]) if n > 1 else 0.0,
-        "late_acc_range": max(acc[1:]) - min(acc[1:]) if len(acc) > 1 else 0.0,
-        "fall_bend": _fall_bend(val_loss if has_val else loss, flat),
     }
-    facts |= _validation_facts(loss, val_loss, acc, val_acc, chance, has_val_acc)
-    return {name: float(facts[name]) for name in FACT_NAMES}
 
 
 def _scale(curve: LearningCurve, k: int | None, loss_scale: float | None) -> float:

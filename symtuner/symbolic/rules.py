@@ -11,6 +11,15 @@ replaces them (mode ``replace``: it must hold its own ``diagnosis.pl`` and
   the same pair in an earlier file (two rules for one pair in one file are
   an error), so a user file can re-weight or re-condition a shipped rule.
 
+Code may add rules too: :func:`register_rules` (used by
+``symtuner.tuning.actions.register_action`` for the rule choosing a new
+action) adds a named ProbLog text to every rule base loaded afterwards. The
+registered texts come right after the two base files (shipped or
+replacement ``diagnosis.pl`` and ``tuning.pl``) and before a user
+directory's other files, in registration order, so a user file can still
+re-weight a registered rule; each is checked like a file and named
+``<registered NAME>`` in messages.
+
 Every problem is reported with the file and line at fault.
 """
 
@@ -23,8 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from symtuner.core.errors import RulesError
+from symtuner.core.errors import ConfigError, RulesError
 from symtuner.core.records import PROBLEMS, LearningCurve
+from symtuner.core.registry import Registry
 from symtuner.core.textfile import read_text
 from symtuner.symbolic._problog import AnnotatedDisjunction, Clause, ProbLogError, PrologString, Term
 from symtuner.symbolic.facts import FACT_NAMES, STUDY_FACT_NAMES, curve_facts
@@ -33,6 +43,50 @@ from symtuner.symbolic.program import ActionRule, RuleProgram, SourceMap
 SHIPPED_DIR = Path(__file__).resolve().parent / "rules"
 RULE_FILES = ("diagnosis.pl", "tuning.pl")
 MODES = ("extend", "replace")
+
+#: ProbLog rule texts every rule base loads, by the name they were registered under (see
+#: :func:`register_rules`); names are ProbLog atoms, as an action's name is.
+RULE_EXTENSIONS: Registry[str] = Registry("registered rules", pattern=r"[a-z][A-Za-z0-9_]*")
+
+
+def registered_source(name: str) -> str:
+    """How messages name the registered rules ``name`` (as a file's path names a file)."""
+    return f"<registered {name}>"
+
+
+def register_rules(name: str, text: str, *, replace: bool = False, chooses: str | None = None) -> str:
+    """Add the ProbLog ``text`` to every rule base :func:`load_rules` reads from now on.
+
+    ``text`` holds ordinary rules, e.g. ``"0.7::action(my_action, overfitting) :-
+    acted_on(overfitting)."``; a ``P::action(...)`` rule's weight is learned like a
+    shipped one's. The text is parsed and its fact names checked now: a rule that does
+    not parse raises ``RulesError`` naming ``<registered NAME>`` and the line; the
+    rest (unknown thresholds, rules that fail to run) is checked by ``load_rules``. A
+    bad or taken name (unless ``replace``) raises ``ConfigError``. With ``chooses``, the
+    text must hold a ``P::action(chooses, Problem)`` rule (else ``RulesError``).
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise RulesError(f"{registered_source(name)}: the rules must be non-empty ProbLog text, got {text!r:.80}")
+    if name in RULE_EXTENSIONS and not replace:
+        raise ConfigError(f"registered rules {name!r} are already registered (pass replace=True to replace them)")
+    where = registered_source(name) if isinstance(name, str) else repr(name)
+    statements = _parse_alone(Path(where), text)
+    source_map = SourceMap.build((text,), (where,))
+    chosen = []
+    for statement in statements:
+        _check_body(_body(statement), _where(statement, source_map))
+        head = _head(statement)
+        if isinstance(head, Term) and (head.functor, head.arity) == ("action", 2):
+            chosen.append(_action_rule(statement, _where(statement, source_map)).action)
+    if chooses is not None and chooses not in chosen:
+        raise RulesError(f"{where}: no rule chooses action {chooses}; write one such as "
+                         f"'0.5::action({chooses}, overfitting) :- acted_on(overfitting).'")
+    return RULE_EXTENSIONS.register(name, text, replace=replace)
+
+
+def unregister_rules(name: str) -> str:
+    """Remove the rules registered as ``name`` (an unknown name raises ``ConfigError``) and return their text."""
+    return RULE_EXTENSIONS.unregister(name)
 
 
 @dataclass(frozen=True)
@@ -52,6 +106,8 @@ class RuleBase:
     thresholds: dict[str, float]
     problems: tuple[str, ...] = PROBLEMS
     mode: str = "extend"
+    #: the registered rules (name, text) this base holds besides its files (see :func:`register_rules`)
+    registered: tuple[tuple[str, str], ...] = ()
     clauses: tuple[Any, ...] = field(default=(), repr=False, compare=False)
     action_rules: tuple[ActionRule, ...] = field(default=(), repr=False, compare=False)
     source_map: SourceMap | None = field(default=None, repr=False, compare=False)
@@ -84,11 +140,17 @@ def load_rules(rules_dir: Path | None = None, mode: str = "extend",
     texts = tuple(_read(path) for path in paths)
     for path, text in zip(paths, texts):
         _parse_alone(path, text)
-    names = tuple(str(path) for path in paths)
-    source_map = SourceMap.build(texts, names)
-    combined = list(_parse_alone(Path(" + ".join(names)), "\n".join(texts)))
+    registered = tuple((name, text) for name, text in RULE_EXTENSIONS.as_mapping().items())
+    for name, text in registered:
+        _parse_alone(Path(registered_source(name)), text)
+    # the base pair, then the registered rules, then a user directory's other files
+    all_texts = texts[:2] + tuple(text for _, text in registered) + texts[2:]
+    names = (tuple(str(path) for path in paths[:2]) + tuple(registered_source(name) for name, _ in registered)
+             + tuple(str(path) for path in paths[2:]))
+    source_map = SourceMap.build(all_texts, names)
+    combined = list(_parse_alone(Path(" + ".join(names)), "\n".join(all_texts)))
 
-    collected = _collect(combined, source_map, paths)
+    collected = _collect(combined, source_map, names)
     effective = _apply_overrides(collected.thresholds, thresholds)
     base = RuleBase(
         texts=texts,
@@ -97,6 +159,7 @@ def load_rules(rules_dir: Path | None = None, mode: str = "extend",
         thresholds=effective,
         problems=collected.problems,
         mode=mode,
+        registered=registered,
         clauses=tuple(collected.clauses),
         action_rules=tuple(collected.action_rules),
         source_map=source_map,
@@ -176,7 +239,7 @@ def _number(term: Any) -> float | None:
     return float(value)
 
 
-def _collect(statements: list[Any], source_map: SourceMap, paths: tuple[Path, ...]) -> _Collected:
+def _collect(statements: list[Any], source_map: SourceMap, paths: tuple[Path | str, ...]) -> _Collected:
     clauses: list[Any] = []
     rules: dict[tuple[str, str], ActionRule] = {}
     thresholds: dict[str, float] = {}

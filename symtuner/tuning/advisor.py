@@ -7,13 +7,12 @@ loop thin and lets the step be tested without training anything.
 
 from __future__ import annotations
 
-import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from symtuner.core.architecture import Architecture
-from symtuner.core.records import ActionRecord, Diagnosis, Trial
+from symtuner.core.records import ActionRecord, Diagnosis, Trial, TuningVersion
 from symtuner.core.space import SearchSpace
 from symtuner.symbolic.engine import SymbolicEngine, analyse
 from symtuner.symbolic.lfi import evidence_from_trials, learn_weights
@@ -27,7 +26,16 @@ from symtuner.tuning.actions import (
     is_applicable,
     why_not,
 )
-from symtuner.tuning.hypotheses import REAPPLY_WEIGHT
+from symtuner.tuning.hypotheses import (
+    REAPPLY_WEIGHT,
+    Judgement,
+    ignore_changes,
+    judge,
+    revert_evidence,
+    reverted_pairs,
+    unusable_actions,
+)
+from symtuner.tuning.view import StudyView, best_trial
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,14 @@ class Advice:
         return bool(self.changes)
 
 
+@dataclass(frozen=True)
+class AfterTrial:
+    """The step after a trial: the verdicts due (and the version a revert restores), and the advice."""
+
+    judgement: Judgement
+    advice: Advice
+
+
 #: A trial diagnosed with one of these did not learn well (its rate is no evidence of a rate that works).
 _NOT_LEARNED = frozenset({"underfitting", "low_lr", "high_lr"})
 
@@ -58,66 +74,78 @@ def learned_params(trials: Sequence[Trial], diagnosed: Trial) -> tuple[dict, ...
                  and not _NOT_LEARNED & set(t.diagnosis.problems))
 
 
-def best_trial(trials: Sequence[Trial], maximize: bool) -> Trial | None:
-    """The complete trial with the best finite objective (earliest on ties).
-
-    A diverged trial (a NaN or infinite ``val_loss``) is never the best, whatever the direction.
-    """
-    done = [t for t in trials if t.is_complete and t.objective is not None and math.isfinite(t.objective)]
-    if not done:
-        return None
-    sign = 1.0 if maximize else -1.0
-    return max(done, key=lambda t: (sign * float(t.objective), -t.number))  # type: ignore[arg-type]
-
-
 class Advisor:
-    """Runs the symbolic step with one rule base and one set of action settings."""
+    """Runs the step after a trial with one rule base and one set of action settings.
+
+    ``revert_after`` is the number of trials a change has to prove itself
+    (see :mod:`symtuner.tuning.hypotheses`); ``conv_room(architecture)`` says
+    how many conv blocks the input still has room for.
+    """
 
     def __init__(self, engine: SymbolicEngine, action_settings: ActionSettings, maximize: bool,
-                 seed: int) -> None:
+                 seed: int, revert_after: int = 3, conv_room: Callable[[Architecture], int] | None = None) -> None:
         self.engine = engine
         self.action_settings = action_settings
         self.maximize = maximize
         self.seed = seed
+        self.revert_after = revert_after
+        self.conv_room = conv_room or (lambda architecture: 0)
 
-    def advise(self, trials: Sequence[Trial], trial: Trial, n_classes: int | None, space: SearchSpace,
-               arch: Architecture, conv_room: int, n_train: int | None = None, epochs: int | None = None,
-               image_input: bool = True, extra_evidence: Sequence[tuple[str, str, bool]] = (),
-               reverted: Mapping[tuple[str, str], int] | None = None,
-               unusable: Mapping[str, str] | None = None, loss_scale: float | None = None) -> Advice:
-        """Diagnose ``trial`` (already complete, and last in ``trials``).
+    def after_trial(self, view: StudyView, trial: Trial, ignored_features: Mapping[str, str]) -> AfterTrial:
+        """Judge the change under test (or undo the changes the network ignored), then advise.
 
-        ``n_train`` (images per epoch), ``epochs`` and ``image_input`` let the
-        actions respect the training's size (see ``ActionContext``). At most
-        one change of the architecture is applied after a trial, so that the
-        next trials judge each change on its own. ``extra_evidence`` joins the
-        rule learning (reverted changes count against their rules);
-        ``reverted`` maps (action, problem) pairs of reverted changes to the
-        trial after which they were reverted: such a pair is not applied again
-        while its learned weight is below ``REAPPLY_WEIGHT``. ``unusable`` maps
-        actions to why they cannot work in this study (never applied).
-        ``n_classes`` is None for a regression; ``loss_scale`` is the unit of
-        the loss thresholds (see :func:`symtuner.symbolic.facts.curve_facts`).
+        ``trial`` is complete and among ``view.trials``; ``ignored_features``
+        maps the architecture features its built network does not show to
+        what the check found.
         """
-        evidence = evidence_from_trials(trials, maximize=self.maximize) + list(extra_evidence)
+        judgement = ignore_changes(view.versions, view.verdicts, ignored_features, trial.number)
+        if not judgement.verdicts:
+            judgement = judge(view.versions, view.verdicts, view.trials, self.maximize, self.revert_after,
+                              trial.number, view.actions)
+        verdicts = {**view.verdicts, **{v.version: v for v in judgement.verdicts}}
+        now = judgement.restore or view.latest
+        return AfterTrial(judgement, self.advise(replace(view, verdicts=verdicts), trial, now))
+
+    def advise(self, view: StudyView, trial: Trial, now: TuningVersion) -> Advice:
+        """Diagnose ``trial`` (complete, and among ``view.trials``) and apply the chosen actions to
+        the space and architecture of ``now``.
+
+        The task's size (``view.task``) lets the actions respect the
+        training's length (see ``ActionContext``). At most one change of the
+        architecture is applied after a trial, so that the next trials judge
+        each change on its own. Reverted changes count against their rules in
+        the rule learning, and a reverted (action, problem) pair is not applied
+        again while its learned weight is below ``REAPPLY_WEIGHT``; an action
+        whose change the network ignored is never applied again.
+        """
+        if trial.curve is None:
+            raise ValueError(f"trial {trial.number} has no learning curve to diagnose")
+        space, arch, task = now.space, now.architecture, view.task
+        evidence = evidence_from_trials(view.trials, maximize=self.maximize) \
+            + revert_evidence(view.verdicts, view.versions, view.actions)
         weights = learn_weights(self.engine.rules.initial_weights, evidence)
         blocked = {pair: f"reverted after trial {after}; learned weight {weights.get(pair, 0.0):.2f} < "
                          f"{REAPPLY_WEIGHT}"
-                   for pair, after in (reverted or {}).items() if weights.get(pair, 0.0) < REAPPLY_WEIGHT}
-        best = best_trial(trials, self.maximize)
-        ctx = ActionContext(best_params=dict(best.params) if best else None, conv_room=conv_room,
+                   for pair, after in reverted_pairs(view.verdicts, view.versions, view.actions).items()
+                   if weights.get(pair, 0.0) < REAPPLY_WEIGHT}
+        best = best_trial(view.trials, self.maximize)
+        ctx = ActionContext(best_params=dict(best.params) if best else None, conv_room=self.conv_room(arch),
                             settings=self.action_settings, trial_params=dict(trial.params),
-                            n_train=n_train, epochs=epochs, image_input=image_input,
+                            n_train=task.n_train, epochs=task.epochs, image_input=task.image_input,
                             best_problems=best.diagnosis.problems if best and best.diagnosis else (),
-                            unusable=dict(unusable or {}), learned=learned_params(trials, trial))
-        if trial.curve is None:
-            raise ValueError(f"trial {trial.number} has no learning curve to diagnose")
-        diagnosis = analyse(trial.curve, n_classes, weights, self.engine,
+                            unusable=unusable_actions(view.verdicts, view.versions, view.actions),
+                            learned=learned_params(view.trials, trial))
+        diagnosis = analyse(trial.curve, task.n_classes, weights, self.engine,
                             lambda name, problem: is_applicable(name, space, arch, replace(ctx, problem=problem)),
                             random.Random(self.seed * 1_000_003 + trial.number), opposites=OPPOSITES,
                             reason_of=lambda name, problem: why_not(name, space, arch, replace(ctx, problem=problem)),
-                            blocked=blocked,
-                            loss_scale=loss_scale)
+                            blocked=blocked, loss_scale=task.loss_scale)
+        return self._apply(diagnosis, weights, trial, space, arch, ctx)
+
+    @staticmethod
+    def _apply(diagnosis: Diagnosis, weights: dict[tuple[str, str], float], trial: Trial, space: SearchSpace,
+               arch: Architecture, ctx: ActionContext) -> Advice:
+        """Apply the chosen actions in order (at most one architecture change) and record each."""
         new_space, new_arch = space, arch
         records = []
         arch_changed_by: str | None = None

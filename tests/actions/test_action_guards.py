@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from symtuner.core.architecture import Architecture
-from symtuner.core.records import LearningCurve, Trial, TrialState
+from symtuner.core.records import LearningCurve, Trial, TrialState, TuningVersion
 from symtuner.core.space import default_space
 from symtuner.symbolic.engine import SymbolicEngine
 from symtuner.symbolic.rules import load_rules
 from symtuner.tuning.actions import ActionContext, ActionSettings, NotApplicable, apply_action, why_not
 from symtuner.tuning.advisor import Advisor
+from symtuner.tuning.view import StudyView, TaskFacts
 
 
 def context(**kwargs) -> ActionContext:
@@ -57,11 +58,13 @@ OVERFIT = LearningCurve((1.5, 0.6, 0.2, 0.05, 0.02), (0.6, 0.85, 0.95, 0.98, 0.9
 
 def test_one_architecture_change_per_trial():
     engine = SymbolicEngine(load_rules())
-    advisor = Advisor(engine, ActionSettings(batch_norm_steps=0), maximize=True, seed=0)
+    advisor = Advisor(engine, ActionSettings(batch_norm_steps=0), maximize=True, seed=0,
+                      conv_room=lambda architecture: 1)
     params = {"batch_size": 32, "learning_rate": 5e-4}
     trial = Trial(1, TrialState.COMPLETE, params, 1, objective=0.7, curve=OVERFIT)
-    advice = advisor.advise([trial], trial, 10, default_space(), Architecture(), conv_room=1, n_train=2000,
-                            epochs=5)
+    initial = TuningVersion(1, default_space(), Architecture(), None, "initial search space", 0.0)
+    view = StudyView((trial,), (initial,), {}, (), TaskFacts(10, True, 2000, 5))
+    advice = advisor.advise(view, trial, initial)
     applied = [a.name for a in advice.actions if a.applied]
     refused = {a.name: a.detail for a in advice.actions if not a.applied}
     assert applied == ["reg_l2"]  # reg_l2 and batch_norm are both chosen at p 0.99; the first one wins

@@ -19,7 +19,8 @@ from symtuner.core.settings import StudySettings
 from symtuner.execution import ExecutionSettings
 from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.storage import StudyStore
-from symtuner.study.runner import SilentProgress, Tuner
+from symtuner.study.observer import SilentProgress
+from symtuner.tuner import Tuner
 
 HERE = Path(__file__).parent
 DATA_PY = '''
@@ -96,7 +97,7 @@ def test_one_worker_proposes_what_the_loop_always_proposed(tmp_path):
     dataset = validate_dataset(x[:48], x[48:], y[:48], y[48:], 3, name="tiny")
     from symtuner.search.optimizers import make_optimizer
     from symtuner.search.surrogate import observations, surrogate
-    from symtuner.study.runner import derived_seed
+    from symtuner.study.seeds import derived_seed
 
     golden = json.loads((HERE / "golden_proposals.json").read_text())
     for name, kw in {"symbolic": {}, "plain": {"symbolic": False}}.items():
@@ -157,7 +158,7 @@ def test_a_killed_parallel_study_resumes_with_nothing_lost(tmp_path, data):
 import functools, sys
 from symtuner.execution import ExecutionSettings
 from symtuner.execution.simulate import SimulatedExecutor
-from symtuner.study.runner import Tuner
+from symtuner.tuner import Tuner
 print("ready", flush=True)
 Tuner(sys.argv[1], dataset={data!r}, executor_factory=functools.partial(SimulatedExecutor, epoch_seconds=0.25),
       execution=ExecutionSettings(workers=2), quiet=True).run(8)
@@ -265,7 +266,7 @@ def test_an_unreachable_ray_address_is_one_line_before_anything_is_stored(tmp_pa
 def test_proposals_made_ahead_keep_freed_workers_busy_and_go_stale_with_the_space(tmp_path, data):
     """With more than one worker the driver proposes while every worker trains; a freed worker takes such a
     proposal at once, unless the space or the architecture changed after it was made."""
-    from symtuner.study.runner import _Ahead
+    from symtuner.study.ahead import Ahead as _Ahead
 
     settings = StudySettings(n_initial=2, seed=1)
     Tuner(tmp_path / "s", dataset=data, executor_factory=SLOW, settings=settings, quiet=True,
@@ -299,7 +300,7 @@ def test_proposals_made_ahead_keep_freed_workers_busy_and_go_stale_with_the_spac
 
 def test_a_proposal_made_ahead_gets_an_hp_added_since_drawn_in_its_range():
     from symtuner.core.space import Integer, Real, SearchSpace
-    from symtuner.study.runner import _Ahead, _up_to_date
+    from symtuner.study.ahead import Ahead as _Ahead, up_to_date as _up_to_date
 
     class _Version:
         def __init__(self, version, space):

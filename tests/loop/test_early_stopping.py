@@ -11,7 +11,8 @@ from symtuner.core.records import LearningCurve
 from symtuner.core.settings import StudySettings
 from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.storage import StudyStore
-from symtuner.study.runner import Tuner, epochs_used
+from symtuner.study.seeds import epochs_used
+from symtuner.tuner import Tuner
 from symtuner.symbolic.engine import SymbolicEngine
 from symtuner.symbolic.rules import load_rules
 from symtuner.symbolic.stopping import SymbolicStopper, projection

@@ -13,7 +13,7 @@ from symtuner.core.metrics import check_task, objective_direction
 from symtuner.core.settings import StudySettings, stored_settings
 from symtuner.data import load_dataset
 from symtuner.storage import StudyStore
-from symtuner.study.runner import Tuner
+from symtuner.tuner import Tuner
 
 pytestmark = pytest.mark.keras
 

@@ -10,7 +10,7 @@ from symtuner.app.cli import main
 from symtuner.core.records import TrialState
 from symtuner.core.settings import StudySettings
 from symtuner.storage import StudyStore
-from symtuner.study.runner import Tuner
+from symtuner.tuner import Tuner
 
 pytestmark = pytest.mark.keras
 

@@ -12,7 +12,7 @@ from symtuner.core.records import LearningCurve, Trial, TrialState
 from symtuner.core.settings import StudySettings
 from symtuner.core.space import default_space
 from symtuner.storage import ActionRecord, StudyStore, TuningVersion, Verdict
-from symtuner.study.runner import Tuner
+from symtuner.tuner import Tuner
 from symtuner.tuning.hypotheses import KEPT, REVERTED, WITHDRAWN, judge, lineage, revert_evidence
 
 

@@ -18,7 +18,7 @@ from symtuner.core.space import Integer, Real, SearchSpace
 from symtuner.data.streams import streamed_dataset
 from symtuner.execution import ExecutionSettings
 from symtuner.storage import StudyStore
-from symtuner.study.runner import Tuner
+from symtuner.tuner import Tuner
 from symtuner.training.splits import StreamedSplit, split_validation
 
 pytestmark = pytest.mark.keras
@@ -222,7 +222,7 @@ _STUDY_UNDER_LIMIT = textwrap.dedent("""
     from symtuner.core.settings import StudySettings
     from symtuner.core.space import Integer, Real, SearchSpace
     from symtuner.storage import StudyStore
-    from symtuner.study.runner import Tuner
+    from symtuner.tuner import Tuner
 
     SIDE, BATCH, N = 64, 256, 65536  # 65536 x 64 x 64 x 3 float32 = 3 GiB
     MARGIN = 3 * 2**29

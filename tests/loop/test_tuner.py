@@ -13,7 +13,7 @@ from symtuner.core.records import TrialState
 from symtuner.core.settings import StudySettings
 from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.storage import StudyStore
-from symtuner.study.runner import Tuner
+from symtuner.tuner import Tuner
 
 
 def _tuner(path, dataset, **settings):
@@ -121,7 +121,7 @@ KILLED_RUN = textwrap.dedent("""
     from symtuner.data import validate_dataset
     from symtuner.core.settings import StudySettings
     from symtuner.execution.simulate import SimulatedExecutor
-    from symtuner.study.runner import Tuner
+    from symtuner.tuner import Tuner
 
     class Hangs(SimulatedExecutor):
         def run(self, spec, on_epoch=None):

@@ -17,7 +17,7 @@ import pytest
 
 from symtuner.app.cli import main
 from symtuner.execution.simulate import SimulatedExecutor
-from symtuner.study.runner import Tuner
+from symtuner.tuner import Tuner
 
 from .bad_inputs import DAMAGES, DATA_PY, Case, all_cases
 

@@ -18,7 +18,7 @@ from symtuner.core.errors import DamagedStoreError
 from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.storage import StudyStore
 from symtuner.storage.doctor import examine, repair
-from symtuner.study.runner import Tuner
+from symtuner.tuner import Tuner
 
 DATA_PY = '''
 import numpy as np
@@ -137,7 +137,7 @@ def test_sigterm_stops_a_run_with_a_message_and_the_trial_reruns(tmp_path):
 import sys, time
 from symtuner.app.cli import main
 from symtuner.execution.simulate import SimulatedExecutor
-import symtuner.study.runner as tuner
+import symtuner.study.tuner as tuner
 
 class Slow(SimulatedExecutor):
     def run(self, spec, on_epoch=None):
@@ -171,7 +171,7 @@ sys.exit(main(["run", "--study-dir", "s", "--dataset", "data.py:tiny", "--trials
 
 
 def test_a_plain_resume_continues_to_the_stored_target(tmp_path, monkeypatch):
-    import symtuner.study.runner as tuner_module
+    import symtuner.study.tuner as tuner_module
 
     (tmp_path / "data.py").write_text(DATA_PY)
     directory = tmp_path / "s"

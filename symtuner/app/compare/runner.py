@@ -162,7 +162,7 @@ def _check_dataset_name(name: str) -> None:
 
 def run_one(spec: ComparisonSpec, strategy: str, seed: int, stream: TextIO | None = None) -> None:
     """Run or resume one strategy on one seed until it has ``spec.trials`` finished trials."""
-    from symtuner.study.runner import Tuner
+    from symtuner.study.tuner import Tuner
 
     directory = spec.run_dir(strategy, seed)
     resuming = StudyStore.exists(directory)
@@ -214,7 +214,7 @@ def used_epochs(directory: Path) -> int:
     """Epochs the finished trials of the study in ``directory`` ran (0 when there is none)."""
     if not StudyStore.exists(directory):
         return 0
-    from symtuner.study.runner import epochs_used
+    from symtuner.study.seeds import epochs_used
 
     with StudyStore.open(directory, readonly=True) as store:
         return epochs_used(store.trials(with_curves=False))
@@ -230,7 +230,7 @@ def finished_trials(directory: Path) -> int:
 
 def warm_up(dataset: str, seed: int) -> None:
     """Train one 1-epoch trial in a scratch study, paying the one-off start-up costs up front."""
-    from symtuner.study.runner import Tuner
+    from symtuner.study.tuner import Tuner
 
     with tempfile.TemporaryDirectory(prefix="symtuner-warmup-") as scratch:
         settings = StudySettings(dataset=dataset, epochs=1, seed=seed, optimizer="random", symbolic=False)

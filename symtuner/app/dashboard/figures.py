@@ -291,8 +291,31 @@ def bounds_figure(versions: Sequence[TuningVersion], trials: Sequence[Trial] = (
     if not names:
         return empty_figure(title, "The search space has no numeric dimension")
     starts = [1 if v.after_trial is None else v.after_trial + 1 for v in versions]
-    last_trial = max([t.number for t in trials] + starts + [1])
-    end = max(last_trial, starts[-1]) + 0.5
+    end = max([t.number for t in trials] + starts + [1]) + 0.5
+    hover = _bounds_hover(versions, starts, actions)
+    cols = min(3, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, vertical_spacing=min(0.12, 0.6 / rows),
+                        horizontal_spacing=0.08)
+    shown_moves = False
+    for index, name in enumerate(names):
+        row, col = index // cols + 1, index % cols + 1
+        steps = _bounds_steps(name, versions, starts, hover, end)
+        if steps is None:
+            continue
+        shown_moves = _add_bounds_panel(fig, steps, row, col, first=index == 0, shown_moves=shown_moves)
+        newest = versions[-1].space[name] if name in versions[-1].space else None
+        if isinstance(newest, Real) and newest.prior == "log-uniform":
+            fig.update_yaxes(type="log", row=row, col=col)
+        fig.update_xaxes(range=[0.5, end], dtick=_dtick(end), row=row, col=col)
+    fig = _base(fig, title, height=max(320, 250 * rows + 80))
+    fig.update_layout(legend={"y": -0.08 if rows > 2 else -0.2})
+    return fig
+
+
+def _bounds_hover(versions: Sequence[TuningVersion], starts: Sequence[int],
+                  actions: Sequence[ActionRecord]) -> list[str]:
+    """Per version: the trial it applies from, its reason and the actions applied just before it."""
     applied: dict[int, list[str]] = {}
     for action in actions:
         if action.applied:
@@ -301,56 +324,54 @@ def bounds_figure(versions: Sequence[TuningVersion], trials: Sequence[Trial] = (
     for version, start in zip(versions, starts):
         moved = applied.get(version.after_trial, []) if version.after_trial is not None else []
         hover.append("<br>".join([f"version {version.version} from trial {start}", version.reason] + moved))
-    cols = min(3, len(names))
-    rows = math.ceil(len(names) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, vertical_spacing=min(0.12, 0.6 / rows),
-                        horizontal_spacing=0.08)
-    shown_moves = False
-    for index, name in enumerate(names):
-        row, col = index // cols + 1, index % cols + 1
-        xs: list[float] = []
-        lows: list[float] = []
-        highs: list[float] = []
-        texts: list[str] = []
-        for version, start, text in zip(versions, starts, hover):
-            if name not in version.space:
-                continue
-            bounded = version.space[name]
-            xs.append(start)
-            lows.append(bounded.low)  # type: ignore[union-attr]
-            highs.append(bounded.high)  # type: ignore[union-attr]
-            texts.append(text)
-        if not xs:
+    return hover
+
+
+#: One HP's bounds as steps: the trials they start at, the lows, the highs and the hover texts.
+_Steps = tuple[list[float], list[float], list[float], list[str]]
+
+
+def _bounds_steps(name: str, versions: Sequence[TuningVersion], starts: Sequence[int], hover: Sequence[str],
+                  end: float) -> _Steps | None:
+    """The bounds of ``name`` in every version that has it, held until ``end``; None if none has it."""
+    xs: list[float] = []
+    lows: list[float] = []
+    highs: list[float] = []
+    texts: list[str] = []
+    for version, start, text in zip(versions, starts, hover):
+        if name not in version.space:
             continue
-        xs.append(end)
-        lows.append(lows[-1])
-        highs.append(highs[-1])
-        texts.append(texts[-1])
-        first = index == 0
-        fig.add_trace(go.Scatter(x=xs, y=lows, mode="lines", line={"shape": "hv", "color": TRAIN_COLOR},
-                                 name="low", legendgroup="low", showlegend=first, text=texts,
-                                 hovertemplate="low %{y}<br>%{text}<extra></extra>"), row=row, col=col)
-        fig.add_trace(go.Scatter(x=xs, y=highs, mode="lines", line={"shape": "hv", "color": VAL_COLOR},
-                                 fill="tonexty", fillcolor="rgba(31,119,180,0.12)", name="high",
-                                 legendgroup="high", showlegend=first, text=texts,
-                                 hovertemplate="high %{y}<br>%{text}<extra></extra>"), row=row, col=col)
-        moves = [i for i in range(len(xs) - 1)
-                 if (i == 0 and xs[0] > 1) or (i > 0 and (lows[i], highs[i]) != (lows[i - 1], highs[i - 1]))]
-        if moves:
-            marks = [lows[i] if i > 0 and lows[i] != lows[i - 1] else highs[i] for i in moves]
-            fig.add_trace(go.Scatter(
-                x=[xs[i] for i in moves], y=marks, mode="markers", name="changed",
-                legendgroup="changed", showlegend=not shown_moves, text=[texts[i] for i in moves],
-                marker={"symbol": "diamond", "size": 10, "color": HIGHLIGHT},
-                hovertemplate="%{text}<extra></extra>"), row=row, col=col)
-            shown_moves = True
-        newest = versions[-1].space[name] if name in versions[-1].space else None
-        if isinstance(newest, Real) and newest.prior == "log-uniform":
-            fig.update_yaxes(type="log", row=row, col=col)
-        fig.update_xaxes(range=[0.5, end], dtick=_dtick(end), row=row, col=col)
-    fig = _base(fig, title, height=max(320, 250 * rows + 80))
-    fig.update_layout(legend={"y": -0.08 if rows > 2 else -0.2})
-    return fig
+        bounded = version.space[name]
+        xs.append(start)
+        lows.append(bounded.low)  # type: ignore[union-attr]
+        highs.append(bounded.high)  # type: ignore[union-attr]
+        texts.append(text)
+    if not xs:
+        return None
+    return xs + [end], lows + [lows[-1]], highs + [highs[-1]], texts + [texts[-1]]
+
+
+def _add_bounds_panel(fig: go.Figure, steps: _Steps, row: int, col: int, first: bool, shown_moves: bool) -> bool:
+    """The low and high lines of one HP, with a marker where they moved; True once a marker is in the legend."""
+    xs, lows, highs, texts = steps
+    fig.add_trace(go.Scatter(x=xs, y=lows, mode="lines", line={"shape": "hv", "color": TRAIN_COLOR},
+                             name="low", legendgroup="low", showlegend=first, text=texts,
+                             hovertemplate="low %{y}<br>%{text}<extra></extra>"), row=row, col=col)
+    fig.add_trace(go.Scatter(x=xs, y=highs, mode="lines", line={"shape": "hv", "color": VAL_COLOR},
+                             fill="tonexty", fillcolor="rgba(31,119,180,0.12)", name="high",
+                             legendgroup="high", showlegend=first, text=texts,
+                             hovertemplate="high %{y}<br>%{text}<extra></extra>"), row=row, col=col)
+    moves = [i for i in range(len(xs) - 1)
+             if (i == 0 and xs[0] > 1) or (i > 0 and (lows[i], highs[i]) != (lows[i - 1], highs[i - 1]))]
+    if not moves:
+        return shown_moves
+    marks = [lows[i] if i > 0 and lows[i] != lows[i - 1] else highs[i] for i in moves]
+    fig.add_trace(go.Scatter(
+        x=[xs[i] for i in moves], y=marks, mode="markers", name="changed",
+        legendgroup="changed", showlegend=not shown_moves, text=[texts[i] for i in moves],
+        marker={"symbol": "diamond", "size": 10, "color": HIGHLIGHT},
+        hovertemplate="%{text}<extra></extra>"), row=row, col=col)
+    return True
 
 
 def importance_figure(result: Importance, objective: str = "objective") -> go.Figure:

@@ -1,17 +1,17 @@
-"""The dashboard's serving helpers: free ports, a quiet request handler, TensorBoard on the logs."""
+"""The dashboard's serving helpers: free ports, host and port checks, a quiet request handler, TensorBoard on
+the logs."""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from werkzeug.serving import WSGIRequestHandler
 
-from symtuner.core.errors import StudyError
+from symtuner.core.errors import ConfigError, StudyError
 
 
 def free_port(host: str = "127.0.0.1", preferred: int | None = None) -> int:
@@ -59,19 +59,6 @@ class TensorBoardProcess:
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self
 
-    def wait_ready(self, timeout: float = 60.0) -> bool:
-        """True once TensorBoard answers; False if it exits or ``timeout`` passes."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process is None or self._process.poll() is not None:
-                return False
-            try:
-                with urllib.request.urlopen(self.url, timeout=2):
-                    return True
-            except OSError:
-                time.sleep(0.5)
-        return False
-
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
@@ -84,4 +71,29 @@ class TensorBoardProcess:
             process.wait()
 
 
-__all__ = ["free_port", "QuietRequestHandler", "TensorBoardProcess"]
+def check_port_free(host: str, port: int) -> None:
+    """Fail with one clear line, before anything starts, when ``host:port`` cannot be bound."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConfigError(f"dashboard host {host!r} cannot be resolved: {exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(f"cannot serve the dashboard on {host}:{port}: {exc.strerror or exc} "
+                              "(choose another --port or --host)") from None
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` names this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+__all__ = ["free_port", "check_port_free", "is_loopback", "QuietRequestHandler", "TensorBoardProcess"]

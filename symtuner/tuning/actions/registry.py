@@ -1,32 +1,44 @@
-"""The table of tuning actions by rule name, and the calls the tuning loop makes."""
+"""The tuning actions by rule name, and the calls the tuning loop makes.
+
+The built-in actions (paper Table 2) are registered here; :func:`register_action`
+adds one of one's own together with the ProbLog rule that chooses it, which every
+rule base loaded afterwards holds (``symtuner.symbolic.rules.register_rules``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from types import MappingProxyType
 
 from symtuner.core.architecture import Architecture
 from symtuner.core.errors import ConfigError, RulesError
+from symtuner.core.registry import Registry, check_callable
 from symtuner.core.space import SearchSpace
 from symtuner.tuning.actions.base import ActionContext, ActionFn, NotApplicable
 from symtuner.tuning.actions.bounds import decr_lr, inc_batch_size, inc_dropout, inc_lr, inc_neurons
 from symtuner.tuning.actions.choices import drop_optimizer
 from symtuner.tuning.actions.layers import batch_norm, data_augmentation, new_conv_layer, new_fc_layer, reg_l2
 
-#: Every action (paper Table 2), keyed by the name the tuning rules use. Read-only.
-ACTIONS: Mapping[str, ActionFn] = MappingProxyType({
-    "reg_l2": reg_l2,
-    "batch_norm": batch_norm,
-    "inc_dropout": inc_dropout,
-    "data_augmentation": data_augmentation,
-    "decr_lr": decr_lr,
-    "inc_lr": inc_lr,
-    "inc_neurons": inc_neurons,
-    "inc_batch_size": inc_batch_size,
-    "new_fc_layer": new_fc_layer,
-    "new_conv_layer": new_conv_layer,
-    "drop_optimizer": drop_optimizer,
-})
+#: Every action, keyed by the name the tuning rules use (a ProbLog atom).
+ACTIONS_REGISTRY: Registry[ActionFn] = Registry("tuning action", pattern=r"[a-z][A-Za-z0-9_]*",
+                                                check=check_callable("tuning action"))
+for _action in (reg_l2, batch_norm, inc_dropout, data_augmentation, decr_lr, inc_lr, inc_neurons, inc_batch_size,
+                new_fc_layer, new_conv_layer, drop_optimizer):
+    ACTIONS_REGISTRY.register(_action.__name__, _action)
+
+#: The built-in actions' names (paper Table 2, plus drop_optimizer).
+BUILTIN_ACTIONS = frozenset(ACTIONS_REGISTRY.names())
+
+#: Every action (paper Table 2 and those registered since), keyed by the name the tuning rules use.
+#: Read-only, live view of :data:`ACTIONS_REGISTRY`.
+ACTIONS: Mapping[str, ActionFn] = ACTIONS_REGISTRY.as_mapping()
+
+_OPPOSITES: dict[str, tuple[str, ...]] = {
+    "inc_lr": ("decr_lr", "drop_optimizer"),
+    "decr_lr": ("inc_lr", "drop_optimizer"),
+    "drop_optimizer": ("inc_lr", "decr_lr"),
+}
 
 #: Actions that undo each other or answer one problem in contradictory ways.
 #: When one diagnosis chooses two of them, only the more probable one is
@@ -35,11 +47,96 @@ ACTIONS: Mapping[str, ActionFn] = MappingProxyType({
 #: an optimizer that failed at a good rate are two readings of one trial. (In a
 #: study the evidence makes drop_optimizer and the rate moves exclusive; this
 #: settles a diagnosis made without a study, such as ``symtuner diagnose``.)
-OPPOSITES: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "inc_lr": ("decr_lr", "drop_optimizer"),
-    "decr_lr": ("inc_lr", "drop_optimizer"),
-    "drop_optimizer": ("inc_lr", "decr_lr"),
-})
+#: Read-only, live (``register_action(..., opposites=...)`` adds pairs).
+OPPOSITES: Mapping[str, tuple[str, ...]] = MappingProxyType(_OPPOSITES)
+
+
+def register_action(name: str, action: ActionFn, rule: str, *, opposites: Iterable[str] = (),
+                    replace: bool = False) -> ActionFn:
+    """Add the tuning action ``name`` with the ProbLog ``rule`` text that chooses it.
+
+    ``action`` is ``(space, architecture, context) -> (space, architecture)``
+    and raises :class:`NotApplicable` (saying why) when it cannot change
+    anything; that is also how the loop asks whether it applies. ``rule``
+    holds at least one ``P::action(name, Problem)`` rule, e.g.
+    ``"0.7::action(name, overfitting) :- acted_on(overfitting)."``: it joins
+    every rule base ``load_rules`` reads from now on, is checked like a shipped
+    rule (``RulesError`` naming ``<registered name>`` and the line), and its
+    weight is learned like the others. ``opposites`` names registered actions
+    that undo this one (both ways round, see :data:`OPPOSITES`).
+
+    Raises ``ConfigError`` for a name that is not a ProbLog atom, a name taken
+    (unless ``replace``; built-in actions cannot be replaced), an action that is
+    not callable or an unknown opposite. Returns ``action``.
+    """
+    if isinstance(name, str) and name in BUILTIN_ACTIONS:
+        raise ConfigError(f"tuning action {name!r} is built in and cannot be replaced")
+    if name in ACTIONS_REGISTRY and not replace:
+        raise ConfigError(f"tuning action {name!r} is already registered (pass replace=True to replace it)")
+    if isinstance(opposites, str):
+        opposites = (opposites,)
+    others = tuple(dict.fromkeys(opposites))
+    unknown = [other for other in others if other not in ACTIONS_REGISTRY or other == name]
+    if unknown:
+        raise ConfigError(f"opposites of tuning action {name!r} must be other registered actions, got "
+                          f"{unknown} (known: {list(ACTIONS_REGISTRY.names())})")
+    if not callable(action):
+        raise ConfigError(f"tuning action {name!r} must be registered with a callable, got {action!r:.80}")
+    from symtuner.symbolic.rules import register_rules  # ProbLog: loaded only when an action is added
+
+    with ACTIONS_REGISTRY.temporarily():  # checks the name before the rules are registered under it
+        ACTIONS_REGISTRY.register(name, action, replace=replace)
+    register_rules(name, rule, replace=replace, chooses=name)
+    if name in ACTIONS_REGISTRY:
+        _forget_opposites(name)
+    ACTIONS_REGISTRY.register(name, action, replace=replace)
+    if others:
+        _OPPOSITES[name] = others
+        for other in others:
+            _OPPOSITES[other] = tuple(dict.fromkeys((*_OPPOSITES.get(other, ()), name)))
+    return action
+
+
+def unregister_action(name: str) -> ActionFn:
+    """Remove an action added with :func:`register_action`, with its rules and opposites; returns it.
+
+    Rule bases loaded before keep the rules: load them again. Built-in actions
+    cannot be removed; an unknown name raises ``ConfigError``.
+    """
+    if isinstance(name, str) and name in BUILTIN_ACTIONS:
+        raise ConfigError(f"tuning action {name!r} is built in and cannot be removed")
+    from symtuner.symbolic.rules import RULE_EXTENSIONS, unregister_rules
+
+    action = ACTIONS_REGISTRY.unregister(name)
+    if name in RULE_EXTENSIONS:
+        unregister_rules(name)
+    _forget_opposites(name)
+    return action
+
+
+def _forget_opposites(name: str) -> None:
+    _OPPOSITES.pop(name, None)
+    for other, names in list(_OPPOSITES.items()):
+        if name in names:
+            kept = tuple(n for n in names if n != name)
+            if kept:
+                _OPPOSITES[other] = kept
+            else:
+                del _OPPOSITES[other]
+
+
+@contextmanager
+def actions_restored() -> Iterator[None]:
+    """Undo every action (and rules) registered or removed inside the ``with`` block on leaving it."""
+    from symtuner.symbolic.rules import RULE_EXTENSIONS
+
+    opposites = dict(_OPPOSITES)
+    with ACTIONS_REGISTRY.temporarily(), RULE_EXTENSIONS.temporarily():
+        try:
+            yield
+        finally:
+            _OPPOSITES.clear()
+            _OPPOSITES.update(opposites)
 
 
 def require_known(names: Iterable[str]) -> None:
@@ -51,10 +148,9 @@ def require_known(names: Iterable[str]) -> None:
 
 def get_action(name: str) -> ActionFn:
     """The action called ``name``; an unknown name is a ConfigError listing the known ones."""
-    action = ACTIONS.get(name) if isinstance(name, str) else None
-    if action is None:
+    if name not in ACTIONS_REGISTRY:
         raise ConfigError(f"unknown tuning action {name!r}; known actions: {sorted(ACTIONS)}")
-    return action
+    return ACTIONS_REGISTRY.get(name)
 
 
 def apply_action(name: str, space: SearchSpace, arch: Architecture,

@@ -1,0 +1,195 @@
+"""The commands that run a study and show it: ``run``, ``resume`` and ``status``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+#: The command-line options that override the config's [execution] table.
+EXECUTION_OPTIONS = ("workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries",
+                     "spare_workers")
+
+#: The ``run`` options copied as they are into the study settings.
+_SETTING_OPTIONS = ("dataset", "epochs", "seed", "optimizer", "network", "keep_models", "objective", "direction")
+
+
+def execution_settings(args: argparse.Namespace, config: dict[str, Any] | None = None) -> Any:
+    """The execution settings: the config's [execution] table, then the command-line options."""
+    from symtuner.execution import ExecutionSettings
+
+    values = dict(config or {})
+    values.update({k: getattr(args, k) for k in EXECUTION_OPTIONS if getattr(args, k, None) is not None})
+    return ExecutionSettings.from_dict(values)
+
+
+def display_options(args: argparse.Namespace) -> dict[str, Any]:
+    """What a run shows and adds to the training: ``quiet``, ``verbose`` and ``callbacks``."""
+    return {"quiet": bool(getattr(args, "quiet", False)), "verbose": bool(getattr(args, "verbose", False)),
+            "callbacks": getattr(args, "callbacks", None)}
+
+
+def _apply_options(values: dict[str, Any], args: argparse.Namespace) -> None:
+    """Put the study settings given on the command line into ``values``."""
+    for key in _SETTING_OPTIONS:
+        if getattr(args, key) is not None:
+            values[key] = getattr(args, key)
+    if args.metrics is not None:
+        values["metrics"] = [name.strip() for name in args.metrics.split(",") if name.strip()]
+    if args.rules is not None:
+        values["rules_dir"] = str(args.rules)
+    if args.no_symbolic:
+        values["symbolic"] = False
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """A new study, or the study in ``--study-dir`` continued: what is not given is as stored, and
+    what is given must equal what is stored (the tuner names every difference)."""
+    from symtuner.core.settings import StudySettings, load_config, stored_settings
+    from symtuner.storage import StudyStore
+
+    study_dir = Path(args.study_dir)
+    existing = StudyStore.exists(study_dir)
+    values: dict[str, Any] = {}
+    if existing:
+        with StudyStore.open(study_dir, readonly=True) as store:
+            values = stored_settings(store).to_dict()
+    space, trials, budget = None, None, args.budget_epochs
+    execution_table: dict[str, Any] = {}
+    callbacks = None
+    if args.config is not None:
+        config = load_config(args.config)
+        execution_table, callbacks, space, trials = config.execution, config.callbacks, config.space, config.trials
+        values.update(config.settings)
+        budget = budget or config.budget_epochs
+    _apply_options(values, args)
+    if args.trials is not None:
+        trials = args.trials
+    execution = execution_settings(args, execution_table)
+    settings = StudySettings.from_dict(values)
+    if args.callbacks is None:
+        args.callbacks = callbacks
+    if existing:
+        return resume_study(study_dir, trials, budget, execution, settings=settings, space=space,
+                            display=display_options(args))
+    if trials is None and budget is None:
+        trials = 10
+    return run_study(study_dir, settings, space, trials, budget_epochs=budget, execution=execution,
+                     display=display_options(args))
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from symtuner.core.settings import stored_settings
+    from symtuner.storage import StudyStore
+
+    settings = None
+    if args.keep_models is not None:
+        with StudyStore.open(Path(args.study_dir), readonly=True) as store:
+            settings = replace(stored_settings(store), keep_models=args.keep_models)
+    return resume_study(Path(args.study_dir), args.trials, args.budget_epochs, execution_settings(args),
+                        settings=settings, display=display_options(args))
+
+
+def resume_study(study_dir: Path, trials: int | None, budget_epochs: int | None = None, execution: Any = None,
+                 settings: Any = None, space: Any = None, display: dict[str, Any] | None = None) -> int:
+    """Continue a study up to ``trials`` / ``budget_epochs``, by default to what it was last asked to reach."""
+    from symtuner.core.settings import stored_settings
+    from symtuner.storage import StudyStore
+
+    with StudyStore.open(study_dir, readonly=True) as store:
+        stored = stored_settings(store)
+        done = len(store.trials(with_curves=False))
+        target = store.target()
+    if trials is None and budget_epochs is None:  # continue to what the study was last asked to reach
+        trials, budget_epochs = target.get("trials"), target.get("budget_epochs")
+        if trials is None and budget_epochs is None:  # a study stored before its target was
+            trials = max(done, 10)
+    return run_study(study_dir, settings, space, trials, objective=stored.objective, budget_epochs=budget_epochs,
+                     execution=execution, display=display)
+
+
+def run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, objective: str | None = None,
+              budget_epochs: int | None = None, execution: Any = None,
+              display: dict[str, Any] | None = None) -> int:
+    """Run the tuner with a progress display, then print the best trial and where the study is."""
+    from symtuner.app.console import describe_trial, test_score
+    from symtuner.app.progress import auto_progress
+    from symtuner.study.tuner import Tuner
+    from symtuner.training.quiet import import_keras_quietly
+
+    display = display or {}
+    import_keras_quietly(show=display.get("verbose", False))
+
+    objective = objective or (settings.objective if settings is not None else "val_accuracy")
+    with auto_progress(objective, quiet=display.get("quiet", False),
+                       verbose=display.get("verbose", False)) as progress:
+        tuner = Tuner(study_dir, space=space, settings=settings, progress=progress, execution=execution,
+                      callbacks=display.get("callbacks"))
+        best = tuner.run(trials, budget_epochs=budget_epochs)
+    print()
+    if best is None:
+        print(f"no trial completed; see {study_dir / 'study.log'}")
+        return 1
+    print(f"best trial #{best.number}: {tuner.settings.objective} {best.objective:.4f}, {test_score(best)}")
+    print(describe_trial(best))
+    print(f"study: {study_dir} (database {study_dir / 'study.db'}, log {study_dir / 'study.log'})")
+    print(f"inspect it with: symtuner status {study_dir}  |  symtuner dashboard {study_dir}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from symtuner.app.console import changes_summary, trial_table, tuning_summary
+    from symtuner.core.settings import stored_settings
+    from symtuner.storage import StudyStore
+    from symtuner.tuning.hypotheses import change_states
+
+    with StudyStore.open(Path(args.study_dir), readonly=True) as store:
+        settings = stored_settings(store)
+        trials = store.trials()
+        print(f"study {args.study_dir}: dataset {settings.dataset}, optimizer {settings.optimizer}"
+              f"{' + symbolic' if settings.symbolic else ''}, {settings.epochs} epochs per trial, "
+              f"seed {settings.seed}")
+        if not trials:
+            print("no trials yet")
+            return 0
+        versions, verdicts = store.tuning_versions(), store.verdicts()
+        print(trial_table(trials, store.actions(), settings.objective, change_states(versions, verdicts)))
+        print()
+        for trial in trials:
+            if args.explain or trial is trials[-1]:
+                _print_trial_notes(trial)
+        print(changes_summary(versions, verdicts))
+        print(tuning_summary(versions))
+        _print_best(trials, settings)
+    return 0
+
+
+def _print_trial_notes(trial: Any) -> None:
+    """Why a trial stopped early, the changes it ignored and its diagnosis, a line each."""
+    if trial.extra.get("stopped"):
+        print(f"#{trial.number}: stopped early after {trial.extra.get('epochs_run')} epochs: "
+              f"{trial.extra['stopped']}")
+    if trial.extra.get("ignored_changes"):
+        print(f"#{trial.number}: ignored by the network (undone): {'; '.join(trial.extra['ignored_changes'])}")
+    if trial.diagnosis:
+        print(f"#{trial.number}: {trial.diagnosis.explanation}")
+        if trial.diagnosis.skipped:
+            print(f"#{trial.number}: skipped: {'; '.join(trial.diagnosis.skipped)}")
+
+
+def _print_best(trials: list[Any], settings: Any) -> None:
+    from symtuner.app.console import describe_trial, test_score
+    from symtuner.tuning.advisor import best_trial
+
+    best = best_trial(trials, settings.maximize)
+    print()
+    if best is None:
+        print("no complete trial yet")
+    else:
+        print(f"best: {describe_trial(best)}\n  {settings.objective} {best.objective:.4f}, {test_score(best)}")
+
+
+__all__ = ["cmd_run", "cmd_resume", "cmd_status", "resume_study", "run_study", "execution_settings",
+           "display_options", "EXECUTION_OPTIONS"]

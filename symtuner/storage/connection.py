@@ -1,0 +1,75 @@
+"""Opening a study's SQLite file and checking, before it is used, that it is whole."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from symtuner.core.errors import DamagedStoreError, StudyError
+from symtuner.storage.rows import decode
+from symtuner.storage.schema import DB_NAME, SCHEMA_VERSION, TABLES
+
+
+def connect(path: Path, readonly: bool, live: bool = False) -> sqlite3.Connection:
+    if readonly:
+        quiet = not Path(f"{path}-wal").exists() and not live
+        if not quiet and not os.access(path.parent, os.W_OK) and not Path(f"{path}-shm").exists():
+            quiet = True  # a read-only directory: SQLite cannot make the -shm file a WAL reader needs
+        uri = path.resolve().as_uri() + ("?immutable=1" if quiet else "?mode=ro")
+        conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def sqlite_file(directory: Path) -> Path:
+    """The study database of ``directory``; StudyError if there is none or it is not an SQLite file."""
+    db = Path(directory) / DB_NAME
+    if not db.is_file():
+        raise StudyError(f"{directory} is not a study directory (no {DB_NAME})")
+    try:
+        with open(db, "rb") as fh:
+            header = fh.read(16)
+    except OSError as exc:
+        raise StudyError(f"cannot read {db}: {exc.strerror or exc}") from None
+    if header != b"SQLite format 3\x00":
+        raise StudyError(f"{db} is not a symtuner study database (not an SQLite file): there is nothing to "
+                         "recover from")
+    return db
+
+
+def check_store(conn: sqlite3.Connection, db: Path, directory: Path) -> int:
+    """The store's schema version, after checking that it is whole; raises DamagedStoreError."""
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            raise StudyError(f"{db} is not a symtuner study database (it has no meta table)")
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            raise StudyError(f"{db} has no schema version: not a symtuner study")
+        try:
+            schema = int(row[0])
+        except (TypeError, ValueError):
+            raise DamagedStoreError(directory, f"its schema version {row[0]!r} is not an integer") from None
+        if schema > SCHEMA_VERSION:
+            raise StudyError(f"{db} has schema version {schema}; this symtuner reads up to {SCHEMA_VERSION}")
+        if schema < 1:
+            raise DamagedStoreError(directory, f"its schema version {schema} is not a symtuner schema")
+        needed = [t for t in TABLES if not (t == "verdicts" and schema < 2)]
+        missing = [t for t in needed if t not in tables]
+        if missing:
+            raise DamagedStoreError(directory, f"the table(s) {', '.join(missing)} are missing")
+        problems = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise DamagedStoreError(directory, f"SQLite's check failed: {'; '.join(problems)}")
+        settings = conn.execute("SELECT value FROM meta WHERE key='settings'").fetchone()
+        if settings is None:
+            raise DamagedStoreError(directory, "its settings are missing")
+        decode(settings[0], "the stored settings", directory, dict)
+        return schema
+    except sqlite3.DatabaseError as exc:
+        raise DamagedStoreError(directory, f"SQLite cannot read it ({exc})") from None

@@ -1,0 +1,54 @@
+"""What the after-trial step reads of a study: one read-only view, built by the loop from the store."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """What the actions and the diagnosis must know of the task and its training.
+
+    ``n_classes`` is None for a regression; ``n_train`` is the number of
+    samples an epoch trains on; ``loss_scale`` is the unit of the loss
+    thresholds (see :func:`symtuner.symbolic.facts.curve_facts`).
+    """
+
+    n_classes: int | None
+    image_input: bool
+    n_train: int | None
+    epochs: int
+    loss_scale: float | None = None
+
+
+@dataclass(frozen=True)
+class StudyView:
+    """A study as the step after one of its trials sees it: every trial (the one just finished among
+    them, complete and with its curve), every tuning version, the verdicts so far and the action records."""
+
+    trials: tuple[Trial, ...]
+    versions: tuple[TuningVersion, ...]
+    verdicts: Mapping[int, Verdict]
+    actions: tuple[ActionRecord, ...]
+    task: TaskFacts
+
+    @property
+    def latest(self) -> TuningVersion:
+        """The tuning version in force (the newest)."""
+        return max(self.versions, key=lambda v: v.version)
+
+
+def best_trial(trials: Sequence[Trial], maximize: bool) -> Trial | None:
+    """The complete trial with the best finite objective (earliest on ties).
+
+    A diverged trial (a NaN or infinite ``val_loss``) is never the best, whatever the direction.
+    """
+    done = [t for t in trials if t.is_complete and t.objective is not None and math.isfinite(t.objective)]
+    if not done:
+        return None
+    sign = 1.0 if maximize else -1.0
+    return max(done, key=lambda t: (sign * float(t.objective), -t.number))  # type: ignore[arg-type]
