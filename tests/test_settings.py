@@ -98,7 +98,9 @@ def test_bad_config_spaces(tmp_path, text, message):
 
 @pytest.mark.parametrize("text, message", [
     ("[study]\nepochs = 0\n", "epochs must be a positive integer, got 0"),
-    ("[study]\noptimizer = 'bohb'\n", "optimizer 'bohb' is not one of"),
+    # names are the registries' to check (symtuner.search.optimizers / .pruners), the shape is checked here
+    ("[study]\noptimizer = 5\n", "optimizer must be a non-empty string, got 5"),
+    ("[study]\npruner = ''\n", "pruner must be a non-empty string, got ''"),
     ("[study]\ncolour = 'red'\n", "unknown keys \\['colour'\\] in \\[study\\]"),
     ("[trainer]\n", "unknown sections \\['trainer'\\]"),
     ("[[space]]\ntype = 'int'\nname = 'a'\nlow = 9\nhigh = 2\n", "'a': low 9 must be < high 2"),

@@ -5,15 +5,13 @@ See :func:`carve_validation`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from symtuner.core.errors import ConfigError, DataError
 from symtuner.data.batches import Batches, Wrapper, is_tf_dataset, py_len
-
-if TYPE_CHECKING:
-    from symtuner.data.streams import StreamedDataset
+from symtuner.data.streamed import StreamedDataset
 
 #: Samples form blocks of this many consecutive ones; the same seeded positions of every block are
 #: held out for validation (a prime, so the pattern does not line up with periodic data).

@@ -25,12 +25,6 @@ class Executor(Protocol):
     def run(self, spec: TrialSpec, on_epoch: EpochCallback | None = None) -> TrainResult: ...
 
 
-class CheckingExecutor(Protocol):
-    """An executor that can also check, before a study is created, that its trials can run."""
-
-    def check(self, space: SearchSpace, architecture: Architecture) -> None: ...
-
-
 class InProcessExecutor:
     """Trains each trial in this process, on one validation split made up front (arrays, or streamed
     batches for a :class:`~symtuner.data.streams.StreamedDataset`)."""

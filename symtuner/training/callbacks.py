@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from symtuner.core.contract import EpochCallback, TrialSpec
 from symtuner.core.errors import ConfigError
 from symtuner.training.compiling import DATA_LOSS, data_losses
-
-if TYPE_CHECKING:
-    from symtuner.training.training import TrainingConfig
+from symtuner.training.config import TrainingConfig
 
 
 def trial_callbacks(spec: TrialSpec, config: TrainingConfig, on_epoch: EpochCallback | None) -> list[Any]:

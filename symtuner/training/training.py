@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +32,7 @@ from symtuner.training.compiling import (
     data_losses,
     make_optimizer,
 )
+from symtuner.training.config import TrainingConfig
 from symtuner.training.saving import save_model
 from symtuner.training.splits import OUTPUT_SAMPLES, Split, split_validation
 
@@ -47,41 +47,6 @@ __all__ = [
     "TrainingConfig", "TrialSpec", "batch_size_param", "brief", "check_before_study", "compile_model",
     "data_losses", "make_optimizer", "save_model", "train_trial", "user_callbacks",
 ]
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """How every trial of a study trains.
-
-    ``split_seed`` fixes which training samples form the validation set; it
-    is the same for all trials so that their validation scores compare.
-    """
-
-    epochs: int = 4
-    validation_split: float = 0.2
-    patience: int = 3
-    verbose: int = 0
-    split_seed: int = 0
-    tensorboard: bool = True
-    #: the user's own Keras callbacks: a function returning them (called for every trial, so each trial
-    #: gets fresh ones), its ``module:function`` spec, or a list of callback objects shared by the trials
-    callbacks: Any = None
-    #: extra metrics every trial logs (``symtuner.core.metrics.EXTRA_METRICS``)
-    metrics: tuple[str, ...] = ()
-    #: the study's objective: :func:`check_before_study` checks that the trials log it
-    objective: str = "val_accuracy"
-
-    def __post_init__(self) -> None:
-        if not (self.callbacks is None or isinstance(self.callbacks, (str, list, tuple)) or callable(self.callbacks)):
-            raise ConfigError(f"callbacks must be a function returning Keras callbacks, its 'module:function' "
-                              f"spec or a list of callbacks, got {self.callbacks!r:.80}")
-        for name, low in (("epochs", 1), ("patience", 0), ("verbose", 0), ("split_seed", 0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ConfigError(f"training {name} must be an integer >= {low}, got {value!r}")
-        split = self.validation_split
-        if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 < split < 1:
-            raise ConfigError(f"validation_split must be between 0 and 1, got {split!r}")
 
 
 def check_before_study(network_fn: NetworkFn, space: SearchSpace, architecture: Architecture,

@@ -267,6 +267,13 @@ def test_proposals_made_ahead_keep_freed_workers_busy_and_go_stale_with_the_spac
     """With more than one worker the driver proposes while every worker trains; a freed worker takes such a
     proposal at once, unless the space or the architecture changed after it was made."""
     from symtuner.study.ahead import Ahead as _Ahead
+    from symtuner.study.ahead import AheadQueue
+
+    class _IdleProposer:
+        busy = False
+
+        def done(self):
+            return False
 
     settings = StudySettings(n_initial=2, seed=1)
     Tuner(tmp_path / "s", dataset=data, executor_factory=SLOW, settings=settings, quiet=True,
@@ -290,12 +297,13 @@ def test_proposals_made_ahead_keep_freed_workers_busy_and_go_stale_with_the_spac
     narrowed = _Version(3, SearchSpace([Integer("a", 3, 9)]))
     ahead = [_Ahead({"a": 1}, 1), _Ahead({"a": 5, "b": 0}, 1), _Ahead({"a": 2}, 2), _Ahead({"a": 4}, 2),
              _Ahead({"a": 6}, 2)]
-    running = {7: type("Job", (), {"spec": type("Spec", (), {"params": {"a": 4}})()})()}
+    queue = AheadQueue(_IdleProposer())
+    queue.made = ahead
     # {"a": 1} and {"a": 2} fall outside the narrowed bounds, {"a": 5, "b": 0} has an HP the space lacks,
     # {"a": 4} is running: the first still valid one is {"a": 6}
-    taken = Tuner._take_ahead(ahead, narrowed, running)
+    taken = queue.take(narrowed, running=[{"a": 4}])
     assert taken is not None and taken.params == {"a": 6} and taken.drawn == ()
-    assert ahead == []
+    assert queue.made == []
 
 
 def test_a_proposal_made_ahead_gets_an_hp_added_since_drawn_in_its_range():
@@ -375,7 +383,7 @@ def test_trials_that_finish_together_free_their_workers_one_by_one(tmp_path, dat
         def trial_finished(self, trial, best, advice):
             events.append(("finish", trial.number))
 
-    monkeypatch.setattr("symtuner.execution.base.start_dispatcher", lambda execution, factory: _Together(events))
+    monkeypatch.setattr("symtuner.study.tuner.start_dispatcher", lambda execution, factory: _Together(events))
     Tuner(tmp_path / "s", dataset=load_dataset(data), executor_factory=SimulatedExecutor, progress=_Progress(),
           execution=ExecutionSettings(workers=2)).run(6)
     assert [t.state for t in _trials(tmp_path / "s")] == ["complete"] * 6

@@ -177,7 +177,7 @@ def config_cases() -> list[Case]:
         ("symbolic-string", study + "symbolic = 'no'\n", "symbolic"),
         ("symbolic-int", study + "symbolic = 1\n", "symbolic"),
         ("stop-early-string", study + "stop_early = 'yes'\n", "stop_early"),
-        ("pruner-unknown", study + "pruner = 'hyperband'\n", "hyperband"),
+        ("pruner-unknown", study + "pruner = 'asha'\n", "hyperband"),
         ("revert-negative", study + "revert_after = -1\n", "revert_after"),
         ("split-zero", study + "validation_split = 0\n", "validation_split"),
         ("split-one", study + "validation_split = 1\n", "validation_split"),
