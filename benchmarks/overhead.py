@@ -264,7 +264,7 @@ def throughput(executors: list[str], pairs: int, warmup: int, epochs: int, datas
 def _dispatcher(name: str, dataset: Any, config: Any) -> Any:
     """The dispatcher the tuner would use for ``name``, running one trial at a time."""
     from symtuner.execution import ExecutionSettings
-    from symtuner.execution.base import make_dispatcher
+    from symtuner.execution import make_dispatcher
 
     if name == "inprocess":
         return make_dispatcher(ExecutionSettings(workers=1), dataset, "default", config, None)

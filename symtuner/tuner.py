@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from symtuner.app.progress import auto_progress
+from symtuner.app.display import auto_progress
 from symtuner.study import tuner as _study
 
 

@@ -17,7 +17,7 @@ import pytest
 from rich.console import Console
 
 from symtuner.app import progress as progress_module
-from symtuner.app.console import ConsoleProgress, PlainProgress
+from symtuner.app.display import ConsoleProgress, PlainProgress
 from symtuner.app.progress import (
     QuietProgress,
     RichProgress,

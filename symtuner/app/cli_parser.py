@@ -13,6 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from symtuner.search.optimizers import optimizer_names
+from symtuner.search.pruners import stopper_names
+
 EXIT_USAGE = 2
 DEFAULT_STUDY = "symtuner-study"
 DESCRIPTION = ("The ``symtuner`` command: run | resume | status | diagnose | dashboard | report | export | doctor "
@@ -140,7 +143,11 @@ def _add_run(sub: Any) -> None:
                      help="stop once the trials have run this many epochs in all (early-stopped trials "
                           "leave room for more); with --trials, whichever comes first")
     run.add_argument("--seed", type=_seed, help="random seed, 0 to 4294967295 (default 0)")
-    run.add_argument("--optimizer", choices=["gp", "random", "tpe"], help="gp (default), random or tpe (needs optuna)")
+    run.add_argument("--optimizer", choices=optimizer_names(),
+                     help="how trials are proposed: gp (default), random, tpe (needs optuna), or a registered one")
+    run.add_argument("--pruner", choices=stopper_names(),
+                     help="what stops a hopeless trial early: none (default: the rules' early stopping), median "
+                          "or hyperband (Optuna's pruners; need optuna), or a registered one")
     run.add_argument("--network", help="default, module:function or file.py:function")
     run.add_argument("--objective", help="the validation metric to optimise: val_accuracy (default), val_loss "
                                          "(default for a regression), val_auc, val_mae, ...")

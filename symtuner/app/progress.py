@@ -32,8 +32,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, Tex
 from rich.table import Column
 from rich.text import Text
 
-from symtuner.app.console import ConsoleProgress, epoch_line, failed_line, result_lines, started_line
-from symtuner.study.observer import SilentProgress
+from symtuner.app.console import epoch_line, failed_line, result_lines, started_line
 
 if TYPE_CHECKING:
     from symtuner.core.records import Trial
@@ -371,27 +370,3 @@ def _short(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "-"
     return f"{value:.4f}"
-
-
-class QuietProgress(SilentProgress):
-    """Shows nothing (``--quiet``); a context manager like the displays, so callers need not tell them apart."""
-
-    def __enter__(self) -> QuietProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-def auto_progress(objective: str, *, quiet: bool = False, verbose: bool = False, live: bool | None = None,
-                  stream: TextIO | None = None) -> ConsoleProgress | QuietProgress:
-    """The progress display for a run of ``symtuner run`` or a notebook cell.
-
-    ``quiet``: nothing. Otherwise bars on a terminal or in a notebook and plain
-    lines elsewhere (``live`` True or False forces one); ``verbose`` adds a line
-    per epoch above the bars. Use it as a context manager, or call ``close()``
-    when the run ends, however it ends.
-    """
-    if quiet:
-        return QuietProgress()
-    return ConsoleProgress(objective, stream, live=live, epoch_lines=verbose)

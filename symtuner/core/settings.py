@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from symtuner.core.errors import ConfigError
-from symtuner.core.fields import check_known_keys
+from symtuner.core.fields import check_known_keys, positive_int
 from symtuner.core.metrics import EXTRA_METRICS, check_metrics, objective_direction
 from symtuner.core.space import SearchSpace, SpaceOverrides, dimension_from_dict
 from symtuner.core.textfile import read_text
@@ -108,9 +108,9 @@ class StudySettings:
                 raise ConfigError(f"{name} must be a non-empty string, got {value!r}")
         if self.rules_dir is not None and (not isinstance(self.rules_dir, str) or not self.rules_dir):
             raise ConfigError(f"rules dir must be a path string, got {self.rules_dir!r}")
-        _positive_int("epochs", self.epochs)
-        _positive_int("n_initial", self.n_initial)
-        _positive_int("patience", self.patience)
+        positive_int(self.epochs, "epochs")
+        positive_int(self.n_initial, "n_initial")
+        positive_int(self.patience, "patience")
         for name in ("seed", "max_dense_layers", "max_conv_blocks", "revert_after", "keep_models"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -184,11 +184,6 @@ def stored_settings(store: Any) -> StudySettings:
         return StudySettings.from_dict(store.settings())
     except (ConfigError, TypeError) as exc:
         raise DamagedStoreError(store.directory, f"its stored settings are not valid ({exc})") from None
-
-
-def _positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -290,11 +285,11 @@ def load_config(path: Path) -> Config:
     except ConfigError as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
     for name, value in (("trials", trials), ("budget_epochs", budget)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ConfigError(f"config file {path}: {name} must be a positive integer, got {value!r}")
+        if value is not None:
+            positive_int(value, f"config file {path}: {name}")
     execution = dict(data.get("execution", {}))
     if execution:
-        from symtuner.execution import ExecutionSettings
+        from symtuner.core.execution import ExecutionSettings
 
         try:
             ExecutionSettings.from_dict(execution)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from symtuner.core.contract import EpochSink, Outcome, WorkerLost
-from symtuner.execution.base import ExecutionSettings
+from symtuner.core.execution import ExecutionSettings
 from symtuner.execution.worker import Work, check_picklable, check_work, rebuild_error, save_split
 
 

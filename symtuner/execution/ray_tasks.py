@@ -17,7 +17,7 @@ from typing import Any
 
 from symtuner.core.contract import EpochSink, Outcome, WorkerLost
 from symtuner.core.errors import ConfigError, TrialFailed
-from symtuner.execution.base import ExecutionSettings
+from symtuner.core.execution import ExecutionSettings
 from symtuner.execution.worker import Work, check_work, run_work, set_threads
 
 

@@ -11,12 +11,13 @@ from typing import Any, cast
 
 from symtuner.core.architecture import Architecture
 from symtuner.core.errors import ConfigError, StudyError
+from symtuner.core.execution import ExecutionSettings
+from symtuner.core.fields import positive_int
 from symtuner.core.metrics import check_task as check_metrics_for_task
 from symtuner.core.settings import AUTO_OBJECTIVE, RESUME_MAY_CHANGE, StudySettings
 from symtuner.core.space import Categorical, SearchSpace, SpaceOverrides, default_space, space_differences
 from symtuner.data import Dataset, load_dataset
 from symtuner.data.loaders import dataset_from_values
-from symtuner.execution import ExecutionSettings
 from symtuner.search.optimizers import make_optimizer
 from symtuner.search.pruners import STOPPERS_REGISTRY
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
@@ -77,13 +78,6 @@ def check_target(n_trials: Any, budget_epochs: Any) -> None:
     for name, value in (("the number of trials", n_trials), ("the epoch budget", budget_epochs)):
         if value is not None:
             positive_int(value, name)
-
-
-def positive_int(value: Any, name: str) -> int:
-    """``value`` if it is a positive integer (not a bool); a ConfigError naming ``name`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-    return value
 
 
 def check_new_directory(study_dir: Path) -> None:

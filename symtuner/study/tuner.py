@@ -13,11 +13,11 @@ from typing import Any
 
 from symtuner.core.architecture import Architecture
 from symtuner.core.errors import ConfigError
+from symtuner.core.execution import ExecutionSettings
 from symtuner.core.records import Trial
 from symtuner.core.settings import StudySettings, stored_settings
 from symtuner.core.space import SearchSpace
-from symtuner.execution import ExecutionSettings, start_dispatcher
-from symtuner.execution.base import Dispatcher, check_can_load
+from symtuner.execution import Dispatcher, check_can_load, start_dispatcher
 from symtuner.search.optimizers import make_optimizer
 from symtuner.search.proposer import Proposer
 from symtuner.storage import StudyStore

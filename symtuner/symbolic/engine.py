@@ -184,7 +184,7 @@ def diagnose_history(history: Mapping[str, Any], n_classes: int | None, engine: 
     first-epoch level and the explanation says so. ``epochs`` diagnoses only the first epochs (a
     training still running).
     """
-    from symtuner.integrations.histories import normalise_series
+    from symtuner.core.series import normalise_series
 
     if not isinstance(history, Mapping):
         raise ConfigError(f"a history must be a JSON object of series, got {type(history).__name__}")

@@ -242,7 +242,7 @@ def test_status_and_console_show_the_ignored_change_and_the_skipped_action(tmp_p
     import io
 
     from symtuner.app.cli import main
-    from symtuner.app.console import PlainProgress
+    from symtuner.app.display import PlainProgress
 
     stream = io.StringIO()
     Tuner(tmp_path / "s", dataset=tiny_dataset, settings=StudySettings(epochs=5, n_initial=3),

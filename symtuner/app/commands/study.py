@@ -11,7 +11,8 @@ EXECUTION_OPTIONS = ("workers", "threads_per_trial", "ray", "cpus_per_trial", "g
                      "spare_workers")
 
 #: The ``run`` options copied as they are into the study settings.
-_SETTING_OPTIONS = ("dataset", "epochs", "seed", "optimizer", "network", "keep_models", "objective", "direction")
+_SETTING_OPTIONS = ("dataset", "epochs", "seed", "optimizer", "pruner", "network", "keep_models", "objective",
+                    "direction")
 
 
 def execution_settings(args: argparse.Namespace, config: dict[str, Any] | None = None) -> Any:
@@ -115,7 +116,7 @@ def run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, ob
               display: dict[str, Any] | None = None) -> int:
     """Run the tuner with a progress display, then print the best trial and where the study is."""
     from symtuner.app.console import describe_trial, test_score
-    from symtuner.app.progress import auto_progress
+    from symtuner.app.display import auto_progress
     from symtuner.study.tuner import Tuner
     from symtuner.training.quiet import import_keras_quietly
 

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from symtuner.app.compare.results import TIMINGS_NAME, RunResult, default_target, load_run, read_timings
 from symtuner.app.compare.strategies import STRATEGIES, check_available
 from symtuner.core.errors import ConfigError, StudyError
+from symtuner.core.fields import positive_int
 from symtuner.core.records import Trial, TrialState
 from symtuner.core.settings import StudySettings
 from symtuner.storage import StudyStore
@@ -65,8 +66,7 @@ class ComparisonSpec:
             value = getattr(self, name)
             if value is None and name != "epochs" and (name == "budget_epochs" or self.budget_epochs):
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+            positive_int(value, name)
         if self.target is not None and (isinstance(self.target, bool) or not isinstance(self.target, (int, float))
                                         or not 0 < self.target <= 1):
             raise ConfigError(f"target validation accuracy {self.target!r} must be in (0, 1]")

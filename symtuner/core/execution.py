@@ -1,0 +1,53 @@
+"""How a study's trials run: workers, threads, Ray, resources per trial, retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from symtuner.core.errors import ConfigError
+from symtuner.core.fields import check_known_keys, non_negative_int, positive_int
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    """How trials run (not stored with the study: a study may be resumed with other settings).
+
+    ``workers`` trials run at once. With ``ray`` unset and one worker they run
+    in this process; with more, each in a fresh spawned process of a local
+    pool. ``ray`` is ``"local"`` (a private Ray instance for the study's
+    lifetime), ``"auto"`` or ``HOST:PORT`` (an existing cluster). A trial
+    whose worker dies is rerun up to ``retries`` times. ``spare_workers``:
+    pool workers started ahead of need (None: as many as there are cores
+    the running trials leave free, see
+    :func:`symtuner.execution.pool.spare_count`).
+    """
+
+    workers: int = 1
+    threads_per_trial: int | None = None
+    ray: str | None = None
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+    retries: int = 2
+    spare_workers: int | None = None
+
+    def __post_init__(self) -> None:
+        positive_int(self.workers, "workers")
+        if self.threads_per_trial is not None:
+            positive_int(self.threads_per_trial, "threads_per_trial")
+        non_negative_int(self.retries, "retries")
+        if self.spare_workers is not None:
+            non_negative_int(self.spare_workers, "spare_workers")
+        for name in ("cpus_per_trial", "gpus_per_trial"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e6:
+                raise ConfigError(f"{name} must be a non-negative number, got {value!r}")
+        if self.cpus_per_trial <= 0:
+            raise ConfigError(f"cpus_per_trial must be above 0, got {self.cpus_per_trial!r}")
+        if self.ray is not None and (not isinstance(self.ray, str) or not self.ray.strip()):
+            raise ConfigError(f"ray must be 'local', 'auto' or HOST:PORT, got {self.ray!r}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "[execution]") -> ExecutionSettings:
+        check_known_keys(cls, data, f"keys in {where}")
+        return cls(**data)
