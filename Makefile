@@ -38,9 +38,11 @@ run: install
 test: install-dev browser
 	$(BIN)/python -m pytest tests
 
+## ruff, mypy, and import-linter's layers contract (pyproject.toml: [tool.importlinter])
 lint: install-dev
 	$(BIN)/ruff check symtuner tests
 	$(BIN)/mypy symtuner
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) studies build *.egg-info

@@ -177,10 +177,10 @@ def test_the_posterior_is_scikit_optimizes():
 
 def test_a_resumed_study_above_hold_from_proposes_what_an_uninterrupted_one_does(tmp_path, tiny_dataset,
                                                                                  monkeypatch):
-    from symtuner.study import tuner as tuner_module
     from symtuner.core.settings import StudySettings
     from symtuner.execution.simulate import SimulatedExecutor
     from symtuner.storage import StudyStore
+    from symtuner.study import tuner as tuner_module
 
     # checkpoints 5, 8 and 12
     monkeypatch.setattr(tuner_module, "make_optimizer", lambda name, n_initial: _held(hold_from=5))

@@ -8,8 +8,8 @@ from the name (:func:`objective_direction`).
 
 Extra metrics (``metrics = ["auc"]`` in the config, ``--metrics auc``)
 are added to the ones every trial logs (accuracy for a classifier, the mean
-absolute error for a regressor) by :func:`extra_metrics`; Keras is imported
-only when they are built.
+absolute error for a regressor) by :func:`symtuner.training.keras_metrics.extra_metrics`, which builds
+the Keras objects; this module imports no Keras.
 """
 
 from __future__ import annotations
@@ -90,31 +90,6 @@ def check_metrics(names: Any, regression: bool | None = None) -> tuple[str, ...]
         if name not in out:
             out.append(name)
     return tuple(out)
-
-
-def extra_metrics(names: Sequence[str], n_classes: int) -> list[Any]:
-    """Keras metric objects for ``names`` (see :data:`EXTRA_METRICS`), for ``n_classes`` classes
-    (0 for a regression)."""
-    import keras
-
-    built: list[Any] = []
-    for name in check_metrics(list(names), regression=n_classes == 0):
-        if name == "auc":
-            built.append(_sparse_auc(n_classes))
-        elif name == "top5_accuracy":
-            built.append(keras.metrics.SparseTopKCategoricalAccuracy(k=5, name=name))
-        elif name == "mae":
-            built.append(keras.metrics.MeanAbsoluteError(name=name))
-        elif name == "rmse":
-            built.append(keras.metrics.RootMeanSquaredError(name=name))
-    return built
-
-
-def _sparse_auc(n_classes: int) -> Any:
-    """Keras's AUC on class indices (see :class:`symtuner.training.keras_metrics.SparseAUC`)."""
-    from symtuner.training.keras_metrics import SparseAUC
-
-    return SparseAUC(n_classes=n_classes, name="auc")
 
 
 def check_task(objective: str, metrics: Sequence[str], regression: bool) -> None:

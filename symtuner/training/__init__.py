@@ -1,4 +1,4 @@
-"""The Keras side: architecture -> model, training, and where trials run.
+"""The Keras side: architecture -> model, compiling, training, saving.
 
 Importing this package does not import Keras; building or training does.
 The layer helpers for user networks live in :mod:`symtuner.training.blocks`,
@@ -6,15 +6,12 @@ the model inspection in :mod:`symtuner.training.checks` (both import Keras).
 """
 
 from symtuner.core.contract import TrainResult, TrialSpec
-from symtuner.execution.inprocess import Executor, InProcessExecutor
 from symtuner.training.builder import NetworkFn, build_default_network, conv_blocks_fit, max_conv_blocks
 from symtuner.training.splits import StreamedSplit, ValidationSplit, split_validation
 from symtuner.training.training import OPTIMIZERS, TrainingConfig, train_trial
 
 __all__ = [
     "OPTIMIZERS",
-    "Executor",
-    "InProcessExecutor",
     "NetworkFn",
     "StreamedSplit",
     "TrainResult",

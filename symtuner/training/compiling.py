@@ -108,12 +108,12 @@ def compile_model(model: Any, params: Mapping[str, Any], n_classes: int = 10,
     :data:`DATA_LOSS` (Keras's ``loss`` adds the L2 penalty). A regression
     (``n_classes == 0``): mean squared error, the mean absolute error as
     ``mae``, and the squared error alone as :data:`DATA_LOSS`. ``metrics``
-    adds extra ones (:func:`symtuner.core.metrics.extra_metrics`). The
+    adds extra ones (:func:`symtuner.training.keras_metrics.extra_metrics`). The
     optimizer is a fresh one from the ``optimizer`` and ``learning_rate`` HPs.
     """
     import keras
 
-    from symtuner.core.metrics import extra_metrics
+    from symtuner.training.keras_metrics import extra_metrics
 
     extra = extra_metrics(metrics, n_classes)
     if n_classes == 0:
@@ -131,8 +131,7 @@ def _compile_as_given(model: Any, params: Mapping[str, Any], given: dict[str, An
     """Compile ``model`` with the user's compile config, the tuned optimizer, and the data-loss metric."""
     from keras.saving import deserialize_keras_object
 
-    from symtuner.core.metrics import extra_metrics
-    from symtuner.training.keras_metrics import LossMetric
+    from symtuner.training.keras_metrics import LossMetric, extra_metrics
 
     config = dict(deserialize_keras_object(given))  # fresh objects: no state shared between trials
     loss = config.get("loss")

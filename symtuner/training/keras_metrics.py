@@ -6,9 +6,12 @@ saved model); importing it imports Keras.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import keras
+
+from symtuner.core.metrics import check_metrics
 
 
 @keras.saving.register_keras_serializable(package="symtuner")
@@ -53,3 +56,24 @@ class LossMetric(keras.metrics.Mean):  # type: ignore[misc]
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "loss": keras.losses.serialize(self.loss)}
+
+
+def extra_metrics(names: Sequence[str], n_classes: int) -> list[Any]:
+    """Keras metric objects for ``names`` (see :data:`EXTRA_METRICS`), for ``n_classes`` classes
+    (0 for a regression)."""
+    built: list[Any] = []
+    for name in check_metrics(list(names), regression=n_classes == 0):
+        if name == "auc":
+            built.append(_sparse_auc(n_classes))
+        elif name == "top5_accuracy":
+            built.append(keras.metrics.SparseTopKCategoricalAccuracy(k=5, name=name))
+        elif name == "mae":
+            built.append(keras.metrics.MeanAbsoluteError(name=name))
+        elif name == "rmse":
+            built.append(keras.metrics.RootMeanSquaredError(name=name))
+    return built
+
+
+def _sparse_auc(n_classes: int) -> Any:
+    """Keras's AUC on class indices (see :class:`SparseAUC`)."""
+    return SparseAUC(n_classes=n_classes, name="auc")

@@ -308,7 +308,8 @@ def test_proposals_made_ahead_keep_freed_workers_busy_and_go_stale_with_the_spac
 
 def test_a_proposal_made_ahead_gets_an_hp_added_since_drawn_in_its_range():
     from symtuner.core.space import Integer, Real, SearchSpace
-    from symtuner.study.ahead import Ahead as _Ahead, up_to_date as _up_to_date
+    from symtuner.study.ahead import Ahead as _Ahead
+    from symtuner.study.ahead import up_to_date as _up_to_date
 
     class _Version:
         def __init__(self, version, space):

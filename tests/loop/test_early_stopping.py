@@ -12,10 +12,10 @@ from symtuner.core.settings import StudySettings
 from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.storage import StudyStore
 from symtuner.study.seeds import epochs_used
-from symtuner.tuner import Tuner
 from symtuner.symbolic.engine import SymbolicEngine
 from symtuner.symbolic.rules import load_rules
 from symtuner.symbolic.stopping import SymbolicStopper, projection
+from symtuner.tuner import Tuner
 
 CURVES = Path(__file__).resolve().parents[1] / "data" / "curves"
 

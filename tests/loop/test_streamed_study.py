@@ -18,8 +18,8 @@ from symtuner.core.space import Integer, Real, SearchSpace
 from symtuner.data.streams import streamed_dataset
 from symtuner.execution import ExecutionSettings
 from symtuner.storage import StudyStore
-from symtuner.tuner import Tuner
 from symtuner.training.splits import StreamedSplit, split_validation
+from symtuner.tuner import Tuner
 
 pytestmark = pytest.mark.keras
 

@@ -26,9 +26,9 @@ from symtuner.storage.models import (
     prune_models,
     rank_trials,
 )
-from symtuner.tuner import Tuner
 from symtuner.training import TrainingConfig, TrialSpec, train_trial
 from symtuner.training.training import DATA_LOSS, compile_model, save_model
+from symtuner.tuner import Tuner
 from symtuner.tuning.advisor import best_trial
 
 N_TRIALS = 6

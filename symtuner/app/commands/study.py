@@ -115,8 +115,9 @@ def run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, ob
               budget_epochs: int | None = None, execution: Any = None,
               display: dict[str, Any] | None = None) -> int:
     """Run the tuner with a progress display, then print the best trial and where the study is."""
-    from symtuner.app.console import describe_trial, test_score
+    from symtuner.app.console import describe_trial
     from symtuner.app.display import auto_progress
+    from symtuner.core.formatting import test_score
     from symtuner.study.tuner import Tuner
     from symtuner.training.quiet import import_keras_quietly
 
@@ -181,7 +182,8 @@ def _print_trial_notes(trial: Any) -> None:
 
 
 def _print_best(trials: list[Any], settings: Any) -> None:
-    from symtuner.app.console import describe_trial, test_score
+    from symtuner.app.console import describe_trial
+    from symtuner.core.formatting import test_score
     from symtuner.tuning.advisor import best_trial
 
     best = best_trial(trials, settings.maximize)
