@@ -11,7 +11,7 @@ from typing import Any
 
 from symtuner.core.formatting import fmt as _fmt
 from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
-from symtuner.core.space import Categorical, Dimension, Integer
+from symtuner.core.space import describe_dimension
 from symtuner.tuning.advisor import Advice
 from symtuner.tuning.hypotheses import change_states, state_word
 
@@ -105,15 +105,6 @@ def describe_trial(trial: Trial) -> str:
     return "\n".join(lines)
 
 
-def describe_dimension(dim: Dimension) -> str:
-    """``learning_rate  real [5.4e-05, 0.00054] log-uniform`` and the like."""
-    if isinstance(dim, Categorical):
-        return f"{dim.name:<14} cat  {list(dim.categories)}"
-    kind = "int " if isinstance(dim, Integer) else "real"
-    prior = " log-uniform" if dim.prior == "log-uniform" else ""
-    return f"{dim.name:<14} {kind} [{_fmt(dim.low, 3)}, {_fmt(dim.high, 3)}]{prior}"
-
-
 def changes_summary(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict]) -> str:
     """One line per change the actions made: applied after which trial, kept, reverted or under test."""
     states = change_states(versions, verdicts)
@@ -132,7 +123,7 @@ def tuning_summary(versions: Sequence[TuningVersion]) -> str:
     latest = versions[-1]
     lines = [f"search space version {latest.version} ({latest.reason}):"]
     for dim in latest.space.dimensions:
-        lines.append(f"  {describe_dimension(dim)}")
+        lines.append(f"  {describe_dimension(dim, width=14)}")
     changes = latest.architecture.describe()
     lines.append("architecture changes: " + (", ".join(changes) if changes else "none"))
     return "\n".join(lines)

@@ -303,12 +303,17 @@ class SearchSpace:
         return cls(dims, fills)
 
 
-def describe_dimension(dim: Dimension) -> str:
-    """``name 16..64`` / ``name 1e-4..1e-3 log-uniform`` / ``name {Adam, SGD}``."""
+def describe_range(dim: Dimension) -> str:
+    """``16..64`` / ``1e-4..1e-3 log-uniform`` / ``{Adam, SGD}``: a dimension's values in words."""
     if isinstance(dim, Categorical):
-        return f"{dim.name} {{{', '.join(map(str, dim.categories))}}}"
+        return f"{{{', '.join(map(str, dim.categories))}}}"
     prior = "" if dim.prior == "uniform" else f" {dim.prior}"
-    return f"{dim.name} {dim.low:g}..{dim.high:g}{prior}"
+    return f"{dim.low:g}..{dim.high:g}{prior}"
+
+
+def describe_dimension(dim: Dimension, width: int = 0) -> str:
+    """``name 16..64`` and the like; ``width`` pads the name to align a table's rows."""
+    return f"{dim.name:<{width}} {describe_range(dim)}"
 
 
 def space_differences(old: SearchSpace, new: SearchSpace) -> list[str]:

@@ -25,9 +25,9 @@ import keras
 from symtuner.core.errors import ConfigError
 from symtuner.core.records import Diagnosis, LearningCurve
 from symtuner.integrations.histories import normalise_series
-from symtuner.symbolic.engine import SymbolicEngine, diagnose_partial
-from symtuner.symbolic.rules import load_rules
+from symtuner.symbolic.engine import diagnose_partial
 from symtuner.tuning.actions import OPPOSITES
+from symtuner.tuning.rulebase import rules_engine
 
 #: Reason terms of high_lr that mean the training is lost (stopped with stop_on_divergence).
 LOST = ("diverged", "exploded")
@@ -77,7 +77,7 @@ class DiagnosisCallback(keras.callbacks.Callback):
             raise ConfigError(f"loss_scale must be a positive number, got {loss_scale!r}")
         self.n_classes = n_classes
         self.loss_scale = loss_scale
-        self.engine = SymbolicEngine(load_rules(None if rules is None else Path(rules)))
+        self.engine = rules_engine(rules)
         self.stop_on_divergence = bool(stop_on_divergence)
         self.verbose = bool(verbose)
         self.print_fn = print_fn

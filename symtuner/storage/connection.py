@@ -7,8 +7,9 @@ import sqlite3
 from pathlib import Path
 
 from symtuner.core.errors import DamagedStoreError, StudyError
+from symtuner.storage.layout import DB_NAME
 from symtuner.storage.rows import decode
-from symtuner.storage.schema import DB_NAME, SCHEMA_VERSION, TABLES
+from symtuner.storage.schema import SCHEMA_VERSION, TABLES
 
 
 def connect(path: Path, readonly: bool, live: bool = False) -> sqlite3.Connection:

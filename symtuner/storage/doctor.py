@@ -23,11 +23,12 @@ from typing import Any
 from symtuner.core.architecture import Architecture
 from symtuner.core.errors import StudyError, SymtunerError
 from symtuner.core.space import SearchSpace
+from symtuner.storage.layout import DAMAGED_DB, REPAIRED_DB
 from symtuner.storage.lock import study_lock
 from symtuner.storage.sqlite import _SCHEMA, DB_NAME, SCHEMA_VERSION, TABLES, _connect, sqlite_file
 
 #: Where a repair leaves the damaged database.
-DAMAGED_NAME = DB_NAME + ".damaged"
+DAMAGED_NAME = DAMAGED_DB
 #: Rows probed one by one when a whole-table read fails part way.
 MAX_PROBED_ROWS = 200_000
 
@@ -124,7 +125,7 @@ def repair(directory: Path, checkup: Checkup) -> Path:
         raise StudyError(f"{directory}: no search-space version survives; export the trials with --export "
                          "and start a new study")
     db = directory / DB_NAME
-    fresh = directory / (DB_NAME + ".repaired")
+    fresh = directory / REPAIRED_DB
     with study_lock(directory, "repair"):
         fresh.unlink(missing_ok=True)
         conn = sqlite3.connect(fresh)

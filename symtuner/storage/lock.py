@@ -9,8 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from symtuner.core.errors import StudyError
-
-LOCK_NAME = ".lock"
+from symtuner.storage.layout import LOCK_NAME
 
 
 @contextmanager

@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 from symtuner.core.errors import ConfigError, StudyError
 from symtuner.core.records import Trial, TrialState
+from symtuner.storage.layout import MODELS_DIR
 
 if TYPE_CHECKING:
     import keras
 
 #: The study's folder of model files.
-MODELS_DIR = "models"
 
 
 def load_model(study_dir: Path | str, trial_number: int | None = None, *,

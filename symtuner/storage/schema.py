@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 SCHEMA_VERSION = 3
-DB_NAME = "study.db"
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -35,12 +35,13 @@ from symtuner.core.space import SearchSpace
 from symtuner.storage.connection import check_store as _check_store
 from symtuner.storage.connection import connect as _connect
 from symtuner.storage.connection import sqlite_file
+from symtuner.storage.layout import DB_NAME, PARTIAL_DB
 from symtuner.storage.rows import decode as _decode
 from symtuner.storage.rows import num as _num
 from symtuner.storage.rows import relative_to_study as _relative_to_study
 from symtuner.storage.rows import trial_from_row as _trial_from_row
 from symtuner.storage.rows import tuning_from_row as _tuning_from_row
-from symtuner.storage.schema import DB_NAME, INITIAL_WEIGHTS_TRIAL, SCHEMA_VERSION, TABLES
+from symtuner.storage.schema import INITIAL_WEIGHTS_TRIAL, SCHEMA_VERSION, TABLES
 from symtuner.storage.schema import SCHEMA_SQL as _SCHEMA
 
 
@@ -70,7 +71,7 @@ class StudyStore:
         if directory.exists() and not directory.is_dir():
             raise StudyError(f"study directory {directory} is a file")
         directory.mkdir(parents=True, exist_ok=True)
-        partial = directory / (DB_NAME + ".partial")
+        partial = directory / PARTIAL_DB
         for leftover in (partial, Path(f"{partial}-journal")):
             leftover.unlink(missing_ok=True)  # from a creation that was killed
         conn = sqlite3.connect(partial, timeout=30, check_same_thread=False)

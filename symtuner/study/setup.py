@@ -23,12 +23,11 @@ from symtuner.search.pruners import STOPPERS_REGISTRY
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
 from symtuner.storage.layout import LOCK_NAME, PARTIAL_DB
 from symtuner.symbolic.engine import SymbolicEngine
-from symtuner.symbolic.rules import load_rules
 from symtuner.training.builder import check_default_space
 from symtuner.training.callbacks import user_callbacks
 from symtuner.training.hparams import activation_name
 from symtuner.training.training import OPTIMIZERS, TrainingConfig
-from symtuner.tuning.actions import require_known
+from symtuner.tuning.rulebase import rules_engine
 
 DatasetArg = str | Dataset | Callable[[], Sequence[Any]]
 
@@ -128,10 +127,7 @@ def resumed_settings(inputs: StudyInputs, stored: StudySettings, stored_space: S
 
 def load_engine(settings: StudySettings) -> SymbolicEngine:
     """The rules of ``settings`` (shipped or the user's directory), every action they name known."""
-    rules_dir = Path(settings.rules_dir) if settings.rules_dir else None
-    rules = load_rules(rules_dir, mode=settings.rules_mode, thresholds=settings.thresholds)
-    require_known(rules.actions)
-    return SymbolicEngine(rules)
+    return rules_engine(settings.rules_dir or None, mode=settings.rules_mode, thresholds=settings.thresholds)
 
 
 def load_data(inputs: StudyInputs, settings: StudySettings) -> Dataset:

@@ -12,8 +12,8 @@ import pytest
 from symtuner.core.architecture import L2_NAME, Architecture, dense_units_name
 from symtuner.core.errors import ConfigError, DataError, TrialFailed
 from symtuner.data import validate_dataset
+from symtuner.execution.inprocess import InProcessExecutor
 from symtuner.training import (
-    InProcessExecutor,
     TrainingConfig,
     TrialSpec,
     build_default_network,

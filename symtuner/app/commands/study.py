@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from symtuner.storage.layout import DB_NAME, LOG_NAME
+
 #: The command-line options that override the config's [execution] table.
 EXECUTION_OPTIONS = ("workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries",
                      "spare_workers")
@@ -132,11 +134,11 @@ def run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, ob
         best = tuner.run(trials, budget_epochs=budget_epochs)
     print()
     if best is None:
-        print(f"no trial completed; see {study_dir / 'study.log'}")
+        print(f"no trial completed; see {study_dir / LOG_NAME}")
         return 1
     print(f"best trial #{best.number}: {tuner.settings.objective} {best.objective:.4f}, {test_score(best)}")
     print(describe_trial(best))
-    print(f"study: {study_dir} (database {study_dir / 'study.db'}, log {study_dir / 'study.log'})")
+    print(f"study: {study_dir} (database {study_dir / DB_NAME}, log {study_dir / LOG_NAME})")
     print(f"inspect it with: symtuner status {study_dir}  |  symtuner dashboard {study_dir}")
     return 0
 

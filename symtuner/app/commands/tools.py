@@ -8,11 +8,12 @@ import json
 import sys
 from pathlib import Path
 
+from symtuner.storage.layout import DB_NAME, STUDY_DIRS, STUDY_FILES
+
 #: The files of a study that no output may overwrite (relative to the study directory).
-_STUDY_FILES = ("study.db", "study.db-wal", "study.db-shm", "study.log", ".lock", "study.db.damaged",
-                "study.db.partial", "study.db.repaired")
+_STUDY_FILES = STUDY_FILES
 #: The directories of a study that no output may be written into.
-_STUDY_DIRS = ("models", "logs")
+_STUDY_DIRS = STUDY_DIRS
 
 
 def refuse_study_file(study_dir: Path, output: Path, what: str = "report output") -> None:
@@ -29,14 +30,12 @@ def refuse_study_file(study_dir: Path, output: Path, what: str = "report output"
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
     from symtuner.integrations.histories import read_history
-    from symtuner.symbolic.engine import SymbolicEngine, diagnose_history
-    from symtuner.symbolic.rules import load_rules
-    from symtuner.tuning.actions import OPPOSITES, require_known
+    from symtuner.symbolic.engine import diagnose_history
+    from symtuner.tuning.actions import OPPOSITES
+    from symtuner.tuning.rulebase import rules_engine
 
     history = read_history(args.history)
-    rules = load_rules(args.rules)
-    require_known(rules.actions)
-    engine = SymbolicEngine(rules)
+    engine = rules_engine(args.rules)
     n_classes = args.n_classes if args.n_classes is not None else history.n_classes
     diagnosis = diagnose_history(history.series, n_classes, engine, opposites=OPPOSITES, epochs=args.epochs,
                                  loss_scale=args.loss_scale)
@@ -102,7 +101,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(f"exported {count} completed trial(s) to {args.export}")
     if args.repair and not checkup.healthy:
         damaged = repair(study_dir, checkup)
-        print(f"repaired: {study_dir / 'study.db'} rebuilt from the readable rows; the damaged database "
+        print(f"repaired: {study_dir / DB_NAME} rebuilt from the readable rows; the damaged database "
               f"is kept as {damaged}; resume with 'symtuner resume {study_dir}'")
         return 0
     if not checkup.healthy:

@@ -35,6 +35,7 @@ from symtuner.app.dashboard.servers import check_port_free, is_loopback
 from symtuner.app.dashboard.style import INDEX
 from symtuner.core.errors import ConfigError
 from symtuner.storage import StudyStore
+from symtuner.storage.layout import LOGS_DIR
 
 
 def create_app(study_dir: Path, tensorboard_url: str | None = None, *, netron: bool = True,
@@ -75,7 +76,7 @@ def serve(study_dir: Path, host: str = "127.0.0.1", port: int = 8050, tensorboar
     study_dir = Path(study_dir)
     StudyStore.open(study_dir, readonly=True).close()
     check_port_free(host, port)
-    board = TensorBoardProcess(study_dir / "logs", free_port("127.0.0.1", 6006)).start() if tensorboard else None
+    board = TensorBoardProcess(study_dir / LOGS_DIR, free_port("127.0.0.1", 6006)).start() if tensorboard else None
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
     server = None

@@ -16,6 +16,7 @@ from dash.dash_table.DataTable import DataTable
 
 from symtuner.app.dashboard import figures
 from symtuner.app.dashboard.data import LATEST
+from symtuner.storage.layout import LOGS_DIR
 
 #: (path, title) of every page; element ids use the path without its slash.
 PAGES: tuple[tuple[str, str], ...] = (
@@ -126,7 +127,7 @@ _PAGE_BUILDERS: dict[str, Callable[[], list[Any]]] = {
 
 def tensorboard_content(study_dir: Path, tensorboard_url: str | None) -> list[Any]:
     """The TensorBoard page: a link to the running TensorBoard, or the command that starts one."""
-    logdir = study_dir / "logs"
+    logdir = study_dir / LOGS_DIR
     command = f"tensorboard --logdir {shlex.quote(str(logdir))}"
     content: list[Any] = [html.H3("TensorBoard")]
     if tensorboard_url:
