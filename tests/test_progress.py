@@ -17,14 +17,8 @@ import pytest
 from rich.console import Console
 
 from symtuner.app import progress as progress_module
-from symtuner.app.display import ConsoleProgress, PlainProgress
-from symtuner.app.progress import (
-    QuietProgress,
-    RichProgress,
-    auto_progress,
-    format_seconds,
-    remaining_seconds,
-)
+from symtuner.app.display import ConsoleProgress, PlainProgress, QuietProgress, auto_progress
+from symtuner.app.progress import RichProgress, format_seconds, remaining_seconds
 from symtuner.core.records import Trial
 
 CONTROL = re.compile(r"(\x1b\[[0-9;?]*[A-Za-z]|\r|\n)")

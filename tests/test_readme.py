@@ -183,8 +183,41 @@ def test_readme_streamed_data_example_runs_a_study_on_a_generator(tmp_path, monk
         assert store.data_info()["streamed"] and sum(t.is_complete for t in store.trials()) == 2
 
 
+@pytest.mark.keras
+def test_readme_study_callback_example_stops_the_study(tmp_path, monkeypatch):
+    from symtuner.storage import StudyStore
+
+    example = next(b for b in blocks("python") if "callbacks=[stop_at_90]" in b)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "README.md", "exec"), {})  # noqa: S102 - our own documentation
+    with StudyStore.open(tmp_path / "cb-study", readonly=True) as store:
+        objectives = [t.objective for t in store.trials()]
+    # it stopped after the first trial at 0.9 or more, or ran its 5 trials without one
+    reached = [i for i, value in enumerate(objectives) if value >= 0.9]
+    assert (reached and len(objectives) == reached[0] + 1) or (not reached and len(objectives) == 5)
+
+
+def test_readme_action_example_registers_an_action_its_rule_chooses():
+    from symtuner.core.architecture import Architecture
+    from symtuner.core.space import default_space
+    from symtuner.symbolic.rules import load_rules
+    from symtuner.tuning.actions import ActionContext, ActionSettings, actions_restored, apply_action
+
+    example = next(b for b in blocks("python") if "register_action(" in b)
+    with actions_restored():
+        exec(compile(example, "README.md", "exec"), {})  # noqa: S102 - our own documentation
+        rules = load_rules()
+        assert rules.initial_weights[("halve_batch_ceiling", "fluctuating_loss")] == 0.6
+        space = default_space()
+        context = ActionContext(best_params=None, conv_room=0, settings=ActionSettings())
+        after, _ = apply_action("halve_batch_ceiling", space, Architecture(), context)
+        assert after["batch_size"].high == space["batch_size"].high // 2
+
+
 def test_every_python_block_is_run_by_a_test():
-    assert all("Tuner(" in b or "def build" in b or "DiagnosisCallback" in b for b in blocks("python"))
+    markers = ("my-study", "def build", "DiagnosisCallback", "from_generator", "callbacks=[stop_at_90]",
+               "register_action(")
+    assert all(sum(marker in b for marker in markers) == 1 for b in blocks("python"))
 
 
 # -- config files --------------------------------------------------------------
