@@ -19,6 +19,7 @@ import numpy as np
 from symtuner.core.architecture import Architecture
 from symtuner.core.errors import ConfigError, SymtunerError
 from symtuner.core.records import LearningCurve
+from symtuner.core.space import Dimension
 
 #: Called after every epoch with the epoch (0-based) and its logs; a non-empty string returned
 #: stops the training (the reason is kept in ``TrainResult.stopped``).
@@ -35,22 +36,32 @@ class WorkerLost(SymtunerError):
 
 @dataclass(frozen=True)
 class TrialSpec:
-    """What to train: HP values, architecture, seed, and where the outputs go."""
+    """What to train: HP values, architecture, seed, and where the outputs go (None: the trainer keeps no
+    files, as a define-by-run objective)."""
 
     number: int
     params: dict[str, Any]
     architecture: Architecture
     seed: int
-    model_path: Path
-    log_dir: Path
+    model_path: Path | None
+    log_dir: Path | None
 
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ConfigError(f"trial seed must be a non-negative integer, got {self.seed!r}")
-        object.__setattr__(self, "model_path", Path(self.model_path))
-        object.__setattr__(self, "log_dir", Path(self.log_dir))
-        if self.model_path.suffix != ".keras":
-            raise ConfigError(f"model path {self.model_path} must end in .keras")
+        if self.model_path is not None:
+            object.__setattr__(self, "model_path", Path(self.model_path))
+            if self.model_path.suffix != ".keras":
+                raise ConfigError(f"model path {self.model_path} must end in .keras")
+        if self.log_dir is not None:
+            object.__setattr__(self, "log_dir", Path(self.log_dir))
+
+    @property
+    def model_file(self) -> Path:
+        """Where the trained model is saved; a ConfigError for a spec that keeps no files."""
+        if self.model_path is None or self.log_dir is None:
+            raise ConfigError(f"trial {self.number} keeps no model files: it cannot train a Keras network here")
+        return self.model_path
 
 
 @dataclass(frozen=True)
@@ -72,8 +83,8 @@ class TrainResult:
     test_accuracy: float
     train_seconds: float
     epochs_run: int
-    model_path: Path
-    log_dir: Path
+    model_path: Path | None
+    log_dir: Path | None
     params_count: int
     ignored_changes: tuple[str, ...] = field(default=())
     #: the same, by architecture feature (``l2``, ``batch_norm``, ...): what the tuner undoes
@@ -83,6 +94,10 @@ class TrainResult:
     test_metrics: dict[str, float] = field(default_factory=dict)
     #: whether the model trained with symtuner's loss (False: the user's own compile)
     own_loss: bool = True
+    #: a define-by-run objective's parameters as it asked for them (None: the spec's params were used)
+    params_used: dict[str, Any] | None = None
+    #: dimensions the objective declared (asked for by a name the space did not have yet)
+    declared: tuple[Dimension, ...] = ()
 
     def objective_value(self, objective: str) -> float:
         """The value of ``objective`` (``val_accuracy``, ``val_auc``, ...) in the final validation.

@@ -206,6 +206,14 @@ class SearchSpace:
         object.__setattr__(self, "dimensions", dims)
         object.__setattr__(self, "fills", tuple(self.fills))
 
+    @classmethod
+    def empty(cls) -> SearchSpace:
+        """A space with no dimension yet: a define-by-run study's before its first trial declares any."""
+        space = object.__new__(cls)
+        object.__setattr__(space, "dimensions", ())
+        object.__setattr__(space, "fills", ())
+        return space
+
     # -- reading -----------------------------------------------------------
     @property
     def names(self) -> list[str]:
@@ -300,7 +308,7 @@ class SearchSpace:
     def from_dict(cls, data: dict[str, Any]) -> SearchSpace:
         dims = tuple(dimension_from_dict(item) for item in data.get("dimensions", []))
         fills = tuple((str(name), value) for name, value in data.get("fills", []))
-        return cls(dims, fills)
+        return cls(dims, fills) if dims else cls.empty()
 
 
 def describe_range(dim: Dimension) -> str:

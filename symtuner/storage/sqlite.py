@@ -260,6 +260,19 @@ class StudyStore:
              _num(metrics.get("val_loss")), _num(metrics.get("val_accuracy")), time.time(),
              json.dumps(others) if others else None))
 
+    def set_params(self, trial: int, params: dict[str, Any]) -> None:
+        """Replace a running trial's params (a define-by-run objective asked for values it declared)."""
+        self._write("UPDATE trials SET params=? WHERE number=?", (json.dumps(params), trial))
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON value under ``key`` beside the settings (``enqueued`` params, ...)."""
+        self._write("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value, sort_keys=True)))
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        """The JSON value stored under ``key`` (``default`` when none is)."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return _decode(row[0], f"the stored {key}", self.directory) if row else default
+
     def set_model_files(self, trial: int, model_path: str, log_dir: str) -> None:
         self._write("UPDATE trials SET model_path=?, log_dir=? WHERE number=?",
                     (_relative_to_study(self.directory, model_path), _relative_to_study(self.directory, log_dir),

@@ -19,7 +19,7 @@ def trial_callbacks(spec: TrialSpec, config: TrainingConfig, on_epoch: EpochCall
                                       restore_best_weights=True),
         keras.callbacks.TerminateOnNaN(),
     ]
-    if config.tensorboard:  # epoch scalars and the trial's HParams, under every backend
+    if config.tensorboard and spec.log_dir is not None:  # epoch scalars and the trial's HParams, under every backend
         from symtuner.training.tblog import tensorboard_callbacks
 
         callbacks += tensorboard_callbacks(spec.log_dir, spec.params, spec.architecture.features())

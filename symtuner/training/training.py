@@ -163,7 +163,7 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
         logged = data_losses({k: [float(v) for v in values] for k, values in history.history.items()})
         curve = LearningCurve.from_epochs([{k: values[i] for k, values in logged.items() if i < len(values)}
                                            for i in range(max(map(len, logged.values()), default=0))])
-        save_model(model, spec.model_path, params, rule)
+        save_model(model, spec.model_file, params, rule)
     except (ConfigError, DataError):
         raise  # a bad setting, or a streamed batch that breaks the data's own checks: every trial would fail
     except Exception as exc:
