@@ -13,6 +13,9 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "Tuner": "symtuner.tuner",
+    "create_study": "symtuner.tuner",
+    "load_study": "symtuner.tuner",
+    "Study": "symtuner.study.define",
     "ExecutionSettings": "symtuner.execution",
     "StudySettings": "symtuner.core.settings",
     "load_config": "symtuner.core.settings",

@@ -56,7 +56,10 @@ class InlineDispatcher:
         from symtuner.execution.inprocess import InProcessExecutor
         from symtuner.execution.worker import resolve_network
 
-        factory = self._factory or InProcessExecutor
+        factory: Callable[..., Any] = self._factory or InProcessExecutor
+        if dataset is None:  # a trainer that needs no data set of the study's (a define-by-run objective)
+            self.executor = factory(None, None, config)
+            return
         self.executor = factory(dataset, resolve_network(network, dataset.is_regression), config)
 
     def check(self, space: Any, architecture: Any) -> None:

@@ -82,6 +82,7 @@ class PoolDispatcher:
         self._execution = execution
         self._factory = executor_factory
         self._dataset: Any = None
+        self._loaded = False
         self._network: Any = None
         self._config: Any = None
         self._running: dict[int, _Running] = {}
@@ -94,25 +95,29 @@ class PoolDispatcher:
 
     def load(self, dataset: Any, network: Any, config: Any) -> None:
         """Write the data set and its validation split once, for every worker to map from disk."""
+        self._loaded = True
+        self._network, self._config = network, config
+        if dataset is None:  # a trainer that needs no data set of the study's (a define-by-run objective)
+            return
         check_picklable(network, "the network function")
         check_picklable(getattr(config, "callbacks", None), "the callbacks")
         from symtuner.training.splits import split_validation
 
         save_split(self._dir / "data", dataset, split_validation(dataset, config.validation_split,
                                                                  config.split_seed))
-        self._dataset, self._network, self._config = dataset, network, config
+        self._dataset = dataset
 
     def check(self, space: Any, architecture: Any) -> None:
         check_work(self._network, space, architecture, self._dataset, self._config, self._factory)
 
     def submit(self, spec: Any) -> None:
-        if self._dataset is None:
+        if not self._loaded:
             raise RuntimeError("load the data set before submitting trials")
         if len(self._running) >= self.capacity:
             raise RuntimeError("every worker is busy")
         work = Work(spec, self._network, self._config, self._execution.threads_per_trial, self._factory)
         worker = self._spare()
-        worker.conn.send((work, str(self._dir / "data")))
+        worker.conn.send((work, str(self._dir / "data") if self._dataset is not None else None))
         self._running[spec.number] = worker
         self._fill_spares()
 

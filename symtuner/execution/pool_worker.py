@@ -40,7 +40,7 @@ def main(fd: int, preload_keras: bool = False) -> int:
         return stop
 
     try:
-        dataset, split = load_split(Path(data_dir))
+        dataset, split = load_split(Path(data_dir)) if data_dir is not None else (None, None)
         result = run_work(work, dataset, split, report, should_stop)
     except BaseException as exc:  # everything goes back to the driver
         conn.send(("error", *error_message(exc)))

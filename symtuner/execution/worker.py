@@ -101,13 +101,17 @@ def load_split(directory: Path) -> tuple[Dataset, Any]:
     return dataset, ValidationSplit(arrays["x_fit"], arrays["y_fit"], arrays["x_val"], arrays["y_val"])
 
 
-def run_work(work: Work, dataset: Dataset, split: Any, report: Callable[[int, dict[str, float]], None],
+def run_work(work: Work, dataset: Dataset | None, split: Any, report: Callable[[int, dict[str, float]], None],
              should_stop: Callable[[], bool]) -> Any:
     """Train ``work``'s trial; every epoch goes to ``report``; ``should_stop`` ends it early."""
     def on_epoch(epoch: int, logs: dict[str, float]) -> str:
         report(epoch, logs)
         return STOPPED_BY_DRIVER if should_stop() else ""
 
+    if dataset is None:  # a trainer without data (a define-by-run objective)
+        if work.executor_factory is None:
+            raise ConfigError("a trial without a data set needs a trainer of its own (the executor factory)")
+        return work.executor_factory(None, None, work.config).run(work.spec, on_epoch=on_epoch)
     if work.executor_factory is not None:  # a stand-in trainer (simulated curves)
         executor = work.executor_factory(dataset, resolve_network(work.network, dataset.is_regression), work.config)
         return executor.run(work.spec, on_epoch=on_epoch)

@@ -19,7 +19,7 @@ from typing import Any
 from symtuner.core.contract import TrainResult, TrialSpec, WorkerLost
 from symtuner.core.errors import ConfigError, DataError
 from symtuner.core.formatting import test_score
-from symtuner.core.records import LearningCurve, Trial, TrialState, TuningVersion
+from symtuner.core.records import LearningCurve, Trial, TrialState, TuningVersion, Verdict
 from symtuner.core.settings import StudySettings
 from symtuner.search.proposer import Proposer, Request
 from symtuner.search.surrogate import observations, pending_observations, planned_observations, surrogate
@@ -32,7 +32,7 @@ from symtuner.study.seeds import derived_seed, finished_count, pending_retry, re
 from symtuner.study.stoppers import Stopper, choose_stopper
 from symtuner.study.task import TaskInfo
 from symtuner.tuning.advisor import Advice, Advisor, AfterTrial
-from symtuner.tuning.hypotheses import RESTORING, Judgement
+from symtuner.tuning.hypotheses import KEPT, RESTORING, Judgement
 from symtuner.tuning.view import StudyView, best_trial
 
 #: Proposals asked for before a random point replaces one that equals a running trial's params.
@@ -58,7 +58,7 @@ class StudyLoop:
 
     def __init__(self, store: StudyStore, journal: Journal, settings: StudySettings, task: TaskInfo,
                  proposer: Proposer, advisor: Advisor | None, progress: Progress, study_dir: Path,
-                 retries: int = 2) -> None:
+                 retries: int = 2, files: bool = True) -> None:
         self.store = store
         self.journal = journal
         self.settings = settings
@@ -68,36 +68,50 @@ class StudyLoop:
         self.progress = progress
         self.study_dir = study_dir
         self.retries = retries
+        #: whether trials save a model and TensorBoard logs (a define-by-run objective keeps its own)
+        self.files = files
         self.running: dict[int, RunningTrial] = {}
 
     # -- ask ---------------------------------------------------------------
     def ask(self, total: int = 0, take_ahead: Callable[[TuningVersion], Ahead | None] | None = None) -> TrialSpec:
         """Store a new trial as running and return what to train: an interrupted trial's params again,
-        else a proposal made ahead (``take_ahead``), else the optimizer's proposal now."""
+        else params the user enqueued (``enqueued`` in the store), else a proposal made ahead
+        (``take_ahead``), else the optimizer's proposal now."""
         trials = self.store.trials(with_curves=False)
         tuning = self.store.latest_tuning()
         retry = pending_retry(trials)
         extra: dict[str, Any] = {}
-        made = take_ahead(tuning) if take_ahead is not None and retry is None else None
+        enqueued = self.store.meta("enqueued", []) if retry is None else []
+        params = dict(enqueued[0]) if enqueued else None
+        made = take_ahead(tuning) if take_ahead is not None and retry is None and params is None else None
         if retry is not None:
-            params = tuning.space.project(retry.params)
+            params = tuning.space.project(retry.params) if tuning.space.dimensions else dict(retry.params)
             extra = {"retry_of": retry.number}
+        elif params is not None:
+            params, extra = dict(params), {"enqueued": True}
         elif made is not None:
             params = made.params
             extra = {"proposed_ahead": True, **({"drawn_ahead": list(made.drawn)} if made.drawn else {})}
+        elif not tuning.space.dimensions:  # a define-by-run study before its objective declared anything
+            params = {}
         else:
             params = self.proposer.ask(self.request(trials, tuning, self.pending_params()))
+        files = self.files
         where = self.study_dir.resolve()  # absolute for workers (elsewhere on a shared file system); stored relative
         with self.store.transaction():
             number = self.store.start_trial(params, tuning.version, extra)
+            if enqueued and retry is None:
+                self.store.set_meta("enqueued", enqueued[1:])
             # a rerun trains with the seed of the trial it reruns: a resumed study trains the same networks
             seed = trial_seed(self.settings.seed, trials, retry.number if retry is not None else number)
             self.store.update_extra(number, {"seed": seed})
-            self.store.set_model_files(number, str(model_file(where, number)), str(log_dir(where, number)))
+            if files:
+                self.store.set_model_files(number, str(model_file(where, number)), str(log_dir(where, number)))
         self.journal.event("trial_started", f"trial {number} started with {params}", number)
         self.progress.trial_started(number, finished_count(trials) + len(self.running) + 1, total, params)
         spec = TrialSpec(number=number, params=params, architecture=tuning.architecture, seed=seed,
-                         model_path=model_file(where, number), log_dir=log_dir(where, number))
+                         model_path=model_file(where, number) if files else None,
+                         log_dir=log_dir(where, number) if files else None)
         self.running[number] = RunningTrial(spec, tuning, self._stopper(trials))
         return spec
 
@@ -183,6 +197,8 @@ class StudyLoop:
 
     def _complete(self, job: RunningTrial, result: TrainResult) -> Trial:
         number = job.spec.number
+        if result.params_used is not None:
+            self._record_params(number, job, result)
         self._record_extras(number, job, result)
         objective = result.objective_value(self.settings.objective)
         done = replace(self.store.trial(number), state=TrialState.COMPLETE, objective=objective, curve=result.curve)
@@ -202,6 +218,31 @@ class StudyLoop:
             if advice.changed:
                 self.journal.info("search space / architecture changed: %s", "; ".join(advice.changes))
         return finished
+
+    def _record_params(self, number: int, job: RunningTrial, result: TrainResult) -> None:
+        """A define-by-run trial: store the params its objective asked for (a value proposed for a parameter it
+        never asked for stays, listed as unused), and add the dimensions it declared to the space, a change
+        the objective made, not a hypothesis of the rules (recorded as kept at once)."""
+        used = dict(result.params_used or {})
+        params = {**job.spec.params, **used}
+        unused = sorted(set(job.spec.params) - set(used))
+        with self.store.transaction():
+            self.store.set_params(number, params)
+            if unused:
+                self.store.update_extra(number, {"unused_params": unused})
+            latest = self.store.latest_tuning()
+            new = [d for d in result.declared if d.name not in latest.space]
+            if not new:
+                return
+            space = latest.space
+            for dim in new:
+                space = space.with_dimension(dim, params[dim.name])
+            names = ", ".join(d.name for d in new)
+            version = self.store.add_tuning_version(space, latest.architecture, number,
+                                                    f"after trial {number}: declared {names}")
+            self.store.add_verdict(Verdict(version, KEPT, number, f"declared by the objective of trial {number}",
+                                           None, None))
+            self.journal.event("space_declared", f"trial {number} declared {names}", number)
 
     def _record_extras(self, number: int, job: RunningTrial, result: TrainResult) -> None:
         """What the trial reported beside its scores: why it stopped, ignored changes, every metric."""

@@ -45,5 +45,5 @@ class TaskInfo:
                          self.loss_scale(trials))
 
     def conv_room(self, architecture: Architecture) -> int:
-        """How many conv blocks the input still has room for under ``architecture``."""
-        return max_conv_blocks(self.input_shape, architecture)
+        """How many conv blocks the input still has room for under ``architecture`` (none but for images)."""
+        return max_conv_blocks(self.input_shape, architecture) if len(self.input_shape) == 3 else 0
