@@ -21,7 +21,7 @@ from symtuner.core.errors import ConfigError, DataError, TrialFailed
 from symtuner.core.records import LearningCurve
 from symtuner.core.space import Categorical, SearchSpace
 from symtuner.data.dataset import Dataset
-from symtuner.training.callbacks import trial_callbacks, user_callbacks
+from symtuner.training.callbacks import raised_by_user_callback, trial_callbacks, user_callbacks
 from symtuner.training.compiling import (
     DATA_LOSS,
     OPTIMIZERS,
@@ -148,10 +148,12 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
     ignored = tuple(ignored_by_feature.values())
     batch_size = batch_size_param(params, split.n_fit)
     callbacks: list[Any] = []
+    users: list[Any] = []
     try:
         rule.compile(model, params)
         start = time.perf_counter()
-        callbacks = trial_callbacks(spec, config, on_epoch)
+        users = user_callbacks(config.callbacks)
+        callbacks = trial_callbacks(spec, config, on_epoch, users)
         with split.reading():
             history = model.fit(**split.fit_inputs(batch_size, spec.seed), epochs=config.epochs,
                                 callbacks=callbacks, verbose=config.verbose)
@@ -169,6 +171,10 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
     except Exception as exc:
         if any(getattr(c, "error", None) is exc for c in callbacks):
             raise  # recording the epoch failed (say, the study database): the loop must see it as it is
+        culprit = raised_by_user_callback(exc, users)
+        if culprit is not None:  # the user's code: every trial would fail the same way
+            raise ConfigError(f"trial {spec.number}: your callback {type(culprit).__name__} raised during "
+                              f"training: {type(exc).__name__}: {brief(exc)}") from exc
         raise TrialFailed(f"trial {spec.number}: training failed: {type(exc).__name__}: {brief(exc)}") from exc
     return TrainResult(curve=curve, val_loss=val["loss"], val_accuracy=val.get("accuracy", math.nan),
                        test_loss=test["loss"], test_accuracy=test.get("accuracy", math.nan),

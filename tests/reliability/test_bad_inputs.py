@@ -1,4 +1,4 @@
-"""Every bad input of the corpus in ``bad_inputs.py``: exit 2, one line naming it, nothing changed.
+"""Every bad input of the corpus in ``bad_inputs.py`` and ``bad_inputs_more.py``: exit 2, one line naming it, nothing changed.
 
 The cases run in this process through ``symtuner.app.cli.main`` (fast); a few
 run as real subprocesses too, which also shows that TensorFlow's start-up
@@ -20,13 +20,15 @@ from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.tuner import Tuner
 
 from .bad_inputs import DAMAGES, DATA_PY, Case, all_cases
+from .bad_inputs_more import more_cases
 
-CASES = all_cases()
+CASES = all_cases() + more_cases()
 
 
 def test_the_corpus_is_large_and_covers_every_family():
     families = {case.family for case in CASES}
-    assert families == {"config", "cli", "data", "network", "rules", "history", "dashboard", "damaged"}
+    assert families == {"config", "cli", "data", "network", "rules", "history", "dashboard", "damaged",
+                        "callbacks"}
     assert len(CASES) >= 150
     assert len({(case.family, case.id) for case in CASES}) == len(CASES)
 

@@ -1,0 +1,52 @@
+"""More of the bad-input corpus (see ``bad_inputs.py`` for what every case must do): the user's
+callbacks on new and existing studies, execution options, objectives and ranges that cannot work,
+metrics, doctor, export and the model files a report reads."""
+
+from __future__ import annotations
+
+from .bad_inputs import DATA_PY, RUN, Case
+
+#: Callbacks functions a study may be given, good and bad.
+CALLBACKS_PY = '''
+def raises():
+    raise RuntimeError("no callbacks today")
+
+def needs_args(log_dir):
+    return []
+
+def needs_keyword(*, patience):
+    return []
+
+def number():
+    return 5
+
+def empty():
+    return []
+'''
+
+
+def callbacks_cases() -> list[Case]:
+    files = {"data.py": DATA_PY, "cb.py": CALLBACKS_PY}
+    rows: list[tuple[str, tuple[str, ...], str, str | None]] = []
+    for where, argv, study in (("resume", ("resume", "study"), "good"),
+                               ("run-existing", ("run", "--study-dir", "study"), "good"),
+                               ("run-new", RUN, None)):
+        rows += [
+            (f"{where}-missing-function", argv + ("--callbacks", "cb.py:nothing"), "nothing", study),
+            (f"{where}-raises", argv + ("--callbacks", "cb.py:raises"), "'raises' raised", study),
+            (f"{where}-needs-args", argv + ("--callbacks", "cb.py:needs_args"), "log_dir", study),
+            (f"{where}-needs-keyword", argv + ("--callbacks", "cb.py:needs_keyword"), "patience", study),
+            (f"{where}-not-a-list", argv + ("--callbacks", "cb.py:number"), "5", study),
+            (f"{where}-no-colon", argv + ("--callbacks", "cb.py"), "cb.py", study),
+            (f"{where}-missing-file", argv + ("--callbacks", "gone.py:make"), "gone.py", study),
+        ]
+    config = files | {"c.toml": '[study]\ndataset = "data.py:tiny"\ntrials = 1\nepochs = 1\n'
+                                '[network]\ncallbacks = "cb.py:raises"\n'}
+    cases = [Case("callbacks", id, argv, names, files, study=study) for id, argv, names, study in rows]
+    cases.append(Case("callbacks", "config-raises", ("run", "--study-dir", "new", "--config", "c.toml"),
+                      "'raises' raised", config))
+    return cases
+
+
+def more_cases() -> list[Case]:
+    return callbacks_cases()
