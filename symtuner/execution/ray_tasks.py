@@ -33,19 +33,74 @@ def _import_ray() -> Any:
 CONNECT_TIMEOUT = 5.0
 
 
+#: The opening of an HTTP/2 connection (what gRPC, Ray's protocol, speaks) with an empty SETTINGS frame.
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+
+
 def _check_reachable(address: str) -> None:
-    """``HOST:PORT`` must accept a TCP connection (Ray itself retries for minutes)."""
+    """``HOST:PORT`` must accept a TCP connection and answer as a gRPC server does (Ray's head does);
+    Ray itself retries for minutes against anything else."""
     import socket
 
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
         raise ConfigError(f"Ray address {address!r} must be 'local', 'auto' or HOST:PORT")
     try:
-        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT):
-            pass
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT) as sock:
+            answer = _http2_answer(sock)
     except OSError as exc:
         raise ConfigError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc} (is 'ray start "
                           f"--head' running there, and is the port open?)") from None
+    if len(answer) < 9 or answer[3] != 4:  # a server's first frame is its SETTINGS (type 4)
+        said = f"it answered {answer[:24]!r}" if answer else f"it sent nothing in {CONNECT_TIMEOUT:g} s"
+        raise ConfigError(f"the server at {address} is not a Ray head ({said}); give the address 'ray start "
+                          "--head' printed (its GCS port, 6379 by default)")
+
+
+def _http2_answer(sock: Any) -> bytes:
+    """The first bytes a server sends back to an HTTP/2 opening (b'' if it sends none in time or closes)."""
+
+    sock.settimeout(CONNECT_TIMEOUT)
+    try:
+        sock.sendall(_HTTP2_PREFACE)
+        answer = b""
+        while len(answer) < 9:
+            chunk = sock.recv(9 - len(answer))
+            if not chunk:
+                break
+            answer += chunk
+    except (TimeoutError, ConnectionError):
+        return b""
+    return answer
+
+
+def _start_local(ray: Any, execution: ExecutionSettings) -> None:
+    """A private Ray instance whose servers listen on 127.0.0.1 only: Ray binds every interface unless
+    its node address is the loopback one, which it takes where it runs without clusters."""
+    constants = getattr(getattr(ray, "_private", None), "ray_constants", None)
+    clusters = getattr(constants, "ENABLE_RAY_CLUSTER", None)
+    if clusters is not None:
+        constants.ENABLE_RAY_CLUSTER = False  # type: ignore[union-attr]
+    try:
+        ray.init(num_cpus=max(execution.workers * execution.cpus_per_trial, 1), include_dashboard=False,
+                 log_to_driver=False, logging_level="ERROR", configure_logging=True,
+                 _node_ip_address="127.0.0.1")
+    finally:
+        if clusters is not None:
+            constants.ENABLE_RAY_CLUSTER = clusters  # type: ignore[union-attr]
+
+
+def _check_resources(ray: Any, execution: ExecutionSettings, address: str) -> None:
+    """One trial must fit the cluster's CPUs and GPUs, or its task would wait for them for ever."""
+    total = ray.cluster_resources()
+    for name, option, wanted in (("GPU", "gpus_per_trial", execution.gpus_per_trial),
+                                 ("CPU", "cpus_per_trial", execution.cpus_per_trial)):
+        have = float(total.get(name, 0.0))
+        if wanted > have:
+            where = "this machine" if address == "local" else f"the Ray cluster at {address}"
+            raise ConfigError(f"each trial asks Ray for {wanted:g} {name}(s) ({option}), but {where} has "
+                              f"{have:g}; no trial could ever start: lower {option}"
+                              + (" or run where GPUs are" if name == "GPU" else ""))
 
 
 def _wants_token(exc: BaseException) -> bool:
@@ -121,8 +176,7 @@ class RayDispatcher:
             _check_reachable(address)
         try:
             if address == "local":
-                ray.init(num_cpus=max(execution.workers * execution.cpus_per_trial, 1), include_dashboard=False,
-                         log_to_driver=False, logging_level="ERROR", configure_logging=True)
+                _start_local(ray, execution)
             else:
                 ray.init(address=address, log_to_driver=False, logging_level="ERROR")
         except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
@@ -132,6 +186,11 @@ class RayDispatcher:
                                   "~/.ray/auth_token holds the cluster's token, then run again") from None
             raise ConfigError(f"cannot reach the Ray cluster at {address!r}: {type(exc).__name__}: "
                               f"{' '.join(str(exc).split())[:300]}") from None
+        try:
+            _check_resources(ray, execution, address)
+        except ConfigError:
+            ray.shutdown()
+            raise
         # a Ray worker's first task costs about half a second (the worker starting, importing what a trial
         # needs); these start as many workers as trials will run, while the study's data set loads
         warm = ray.remote(num_cpus=execution.cpus_per_trial, num_gpus=execution.gpus_per_trial)(_warm_up)

@@ -48,5 +48,17 @@ def callbacks_cases() -> list[Case]:
     return cases
 
 
+def execution_cases() -> list[Case]:
+    files = {"data.py": DATA_PY}
+    rows: list[tuple[str, tuple[str, ...], str, str | None]] = [
+        ("ray-local-gpus", RUN + ("--ray", "local", "--gpus-per-trial", "64"), "gpus_per_trial", None),
+        ("resume-ray-local-gpus", ("resume", "study", "--ray", "local", "--gpus-per-trial", "64"), "gpus_per_trial",
+         "good"),
+        ("ray-address-no-port", RUN + ("--ray", "somewhere"), "somewhere", None),
+        ("ray-address-bad-port", RUN + ("--ray", "127.0.0.1:99999"), "127.0.0.1:99999", None),
+    ]
+    return [Case("execution", id, argv, names, files, study=study) for id, argv, names, study in rows]
+
+
 def more_cases() -> list[Case]:
-    return callbacks_cases()
+    return callbacks_cases() + execution_cases()
