@@ -13,6 +13,19 @@ ACCURACY_KEYS = ("accuracy", "acc", "binary_accuracy", "sparse_categorical_accur
 #: Names Keras logs the learning rate under, in order of preference.
 LEARNING_RATE_KEYS = ("learning_rate", "lr")
 
+#: Names other frameworks log (Lightning's ``self.log`` conventions) -> Keras's, which the diagnosis reads.
+FRAMEWORK_NAMES = {"train_loss": "loss", "train_acc": "accuracy", "train_accuracy": "accuracy",
+                   "val_acc": "val_accuracy", "valid_loss": "val_loss", "valid_acc": "val_accuracy",
+                   "validation_loss": "val_loss", "validation_acc": "val_accuracy",
+                   "validation_accuracy": "val_accuracy"}
+
+
+def canonical_name(name: str) -> str:
+    """A logged metric's name as Keras would log it: an epoch aggregate's ``_epoch`` suffix dropped and
+    :data:`FRAMEWORK_NAMES` mapped (``train_loss_epoch`` -> ``loss``, ``val_acc`` -> ``val_accuracy``)."""
+    name = name[:-len("_epoch")] if name.endswith("_epoch") else name
+    return FRAMEWORK_NAMES.get(name, name)
+
 #: Cells ``CSVLogger`` writes for a value it does not have (``NA``: an epoch without validation).
 
 

@@ -23,6 +23,7 @@ from symtuner.core.series import (  # noqa: F401  (importable from here as befor
     LEARNING_RATE_KEYS,
     _number,
     _number_list,
+    canonical_name,
     normalise_series,
 )
 from symtuner.core.textfile import read_text
@@ -136,32 +137,40 @@ def _n_classes(path: Path, value: Any) -> int | None:
 
 
 def _read_csv(path: Path) -> History:
-    """A ``CSVLogger`` file: a header of series names, one row per epoch.
+    """A ``CSVLogger`` file of Keras or Lightning: a header of series names, one row per epoch.
 
-    The ``epoch`` column (if any) orders the rows and is dropped; if an epoch appears more than once
-    (a resumed training appended to the file) its last row wins. Empty cells, ``NA``, ``nan`` and
-    ``inf`` become ``None``.
+    The ``epoch`` column (if any) orders the rows and is dropped; rows of the same epoch are merged (a
+    cell of a later row wins where it is not empty: Lightning writes training and validation metrics in
+    rows of their own, and a resumed training appends to the file). Lightning's names are read as
+    Keras's (``train_loss_epoch`` -> ``loss``, ``val_acc`` -> ``val_accuracy``; ``step`` and ``*_step``
+    columns are left out). Empty cells, ``NA``, ``nan`` and ``inf`` become ``None``.
     """
     rows = [row for row in csv.reader(_read_text(path).splitlines()) if any(cell.strip() for cell in row)]
     if not rows:
         raise ConfigError(f"history {path} is empty: expected a CSVLogger header and one row per epoch")
-    header = [name.strip() for name in rows[0]]
+    given = [name.strip() for name in rows[0]]
+    keep = [i for i, name in enumerate(given) if name != "step" and not name.endswith("_step")]
+    header = [given[i] if given[i] == "epoch" else canonical_name(given[i]) for i in keep]
     if "loss" not in header:
-        raise ConfigError(f"history {path} has no 'loss' column (columns: {header})")
+        raise ConfigError(f"history {path} has no 'loss' column (columns: {given})")
+    if len(set(header)) != len(header):
+        raise ConfigError(f"history {path}: columns {given} name the same series twice")
     if len(rows) == 1:
         raise ConfigError(f"history {path} has a header but no rows")
-    by_epoch: dict[int, tuple[int, list[str]]] = {}
+    by_epoch: dict[int, dict[str, tuple[int, str]]] = {}
     for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise ConfigError(f"history {path}, row {line}: {len(row)} cells for {len(header)} columns")
-        epoch = _csv_epoch(path, line, row[header.index("epoch")]) if "epoch" in header else line
-        by_epoch[epoch] = (line, row)
-    series: dict[str, list[float | None]] = {name: [] for name in header if name != "epoch"}
+        if len(row) != len(given):
+            raise ConfigError(f"history {path}, row {line}: {len(row)} cells for {len(given)} columns")
+        cells = dict(zip(header, (row[i] for i in keep)))
+        epoch = _csv_epoch(path, line, cells.pop("epoch")) if "epoch" in cells else line
+        merged = by_epoch.setdefault(epoch, {})
+        merged.update({name: (line, cell) for name, cell in cells.items() if cell.strip() or name not in merged})
+    names = [name for name in header if name != "epoch"]
+    series: dict[str, list[float | None]] = {name: [] for name in names}
     for epoch in sorted(by_epoch):
-        line, row = by_epoch[epoch]
-        for name, cell in zip(header, row):
-            if name != "epoch":
-                series[name].append(_csv_value(path, name, line, cell))
+        for name in names:
+            line, cell = by_epoch[epoch].get(name, (0, ""))
+            series[name].append(_csv_value(path, name, line, cell))
     return History(_checked_series(path, series), None, "csv")
 
 

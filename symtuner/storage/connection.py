@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import os
+import shutil
 import sqlite3
+import tempfile
+import weakref
 from pathlib import Path
 
 from symtuner.core.errors import DamagedStoreError, StudyError
@@ -13,18 +15,63 @@ from symtuner.storage.schema import SCHEMA_VERSION, TABLES
 
 
 def connect(path: Path, readonly: bool, live: bool = False) -> sqlite3.Connection:
+    """A connection to the study database ``path``; a read-only one writes nothing in its directory
+    (:func:`_connect_readonly`). ``live`` readers poll a study a run may be writing; they open the
+    database afresh for every read, which is what lets each open choose as below."""
     if readonly:
-        quiet = not Path(f"{path}-wal").exists() and not live
-        if not quiet and not os.access(path.parent, os.W_OK) and not Path(f"{path}-shm").exists():
-            quiet = True  # a read-only directory: SQLite cannot make the -shm file a WAL reader needs
-        uri = path.resolve().as_uri() + ("?immutable=1" if quiet else "?mode=ro")
-        conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+        conn = _connect_readonly(Path(path))
     else:
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """Read the database as its last writer left it, creating no ``-wal`` or ``-shm`` file.
+
+    - no write-ahead log with content (no writer has it open, or the last one closed cleanly): the
+      file alone is the study, opened as immutable;
+    - a log and its ``-shm`` index (a writer is running, or was killed): SQLite's read-only mode,
+      which reads through the log and uses the index that exists;
+    - a log without its index (a killed writer's study copied without ``-shm``, say to a read-only
+      place): the log holds changes the file lacks, and SQLite cannot read them without making an
+      index, so the file and its log are read from a private copy (removed when the connection closes).
+    """
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    uri = path.resolve().as_uri()
+    if shm.exists() and wal.exists():
+        return sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30, check_same_thread=False)
+    if not wal.exists() or wal.stat().st_size == 0:
+        return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=30, check_same_thread=False)
+    return _read_through_copy(path, wal)
+
+
+def _read_through_copy(path: Path, wal: Path) -> sqlite3.Connection:
+    """A connection to a private copy of ``path`` and its write-ahead log ``wal``."""
+    directory = tempfile.mkdtemp(prefix="symtuner-read-")
+    copy = Path(directory) / path.name
+    try:
+        shutil.copyfile(path, copy)
+        shutil.copyfile(wal, Path(f"{copy}-wal"))
+        conn = sqlite3.connect(copy, timeout=30, check_same_thread=False, factory=_PrivateCopy)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    conn.removal = weakref.finalize(conn, shutil.rmtree, directory, True)  # closed or collected, it goes
+    return conn
+
+
+class _PrivateCopy(sqlite3.Connection):
+    """A connection to a private copy of a database, whose directory goes when it closes."""
+
+    removal: weakref.finalize | None = None
+
+    def close(self) -> None:
+        super().close()
+        if self.removal is not None:
+            self.removal()
 
 
 def sqlite_file(directory: Path) -> Path:

@@ -103,11 +103,11 @@ class StudyStore:
     def open(cls, directory: Path, readonly: bool = False, live: bool = False) -> StudyStore:
         """Open an existing study; a directory without one, or a damaged store, is an error.
 
-        ``readonly`` opens with SQLite's read-only mode and never writes a
-        byte: while no writer has the study open (no ``-wal`` file) and the
-        reader is short-lived (``live=False``), it opens the file as immutable,
-        which also works on a read-only directory or mount and leaves no
-        ``-wal``/``-shm`` files behind. A store that fails SQLite's quick
+        ``readonly`` never writes a byte and creates no ``-wal``/``-shm``
+        file, also on a read-only directory or mount: it reads the study as
+        its last writer left it, write-ahead log included, even one a killed
+        writer left without its index (see
+        :func:`symtuner.storage.connection.connect`). A store that fails SQLite's quick
         check, lacks a table, or holds a bad schema version is refused with
         :class:`~symtuner.core.errors.DamagedStoreError`, which says how to recover.
         """

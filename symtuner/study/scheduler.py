@@ -117,7 +117,7 @@ class Scheduler:
         tuning = self.loop.store.latest_tuning()
         self.ahead.refresh(tuning)
         if self.loop.proposer.busy or len(self.ahead.made) >= self.still_wanted(trials) \
-                or pending_retry(trials) is not None:
+                or pending_retry(trials) is not None or not tuning.space.dimensions:
             return
         self.loop.proposer.start(self.loop.request(trials, tuning, self.loop.pending_params(),
                                                    [a.params for a in self.ahead.made]))
