@@ -132,3 +132,18 @@ def test_suggestions_are_checked():
     with pytest.raises(ConfigError, match="report each epoch once"):
         trial.report(3, loss=1.0)
     assert trial.suggest_int("units", 8, 64, step=8) % 8 == 0
+
+
+def test_status_report_doctor_and_the_dashboard_read_a_define_by_run_study(tmp_path, monkeypatch, capsys):
+    from symtuner.app.cli import main
+    from symtuner.app.dashboard.app import create_app
+
+    monkeypatch.chdir(tmp_path)
+    create_study("s", n_classes=10, epochs=6, n_initial=2).optimize(curve_objective, n_trials=3)
+    capsys.readouterr()
+    assert main(["status", "s"]) == 0
+    status = capsys.readouterr().out
+    assert "dataset define-by-run" in status and "learning_rate" in status and status.count("complete") >= 3
+    assert main(["report", "s"]) == 0 and (tmp_path / "s" / "report.html").is_file()
+    assert main(["doctor", "s"]) == 0 and "healthy" in capsys.readouterr().out
+    assert create_app(tmp_path / "s") is not None
