@@ -203,10 +203,12 @@ def _add_doctor(sub: Any) -> None:
     doctor = sub.add_parser("doctor", help="check a study database; export its trials or repair it")
     doctor.add_argument("study_dir")
     doctor.add_argument("--export", type=Path, metavar="FILE",
-                        help="write the completed trials that can be read to FILE (JSON)")
+                        help="write the completed trials that can be read to FILE (JSON; a new file unless "
+                             "--overwrite)")
+    doctor.add_argument("--overwrite", action="store_true", help="let --export replace an existing file")
     doctor.add_argument("--repair", action="store_true",
                         help="rebuild study.db from the rows that can be read (the damaged file is kept as "
-                             "study.db.damaged)")
+                             "study.db.damaged, or study.db.damaged.N after earlier repairs)")
 
 
 def _add_report(sub: Any) -> None:

@@ -250,8 +250,14 @@ class Trial:
 
     @property
     def is_finished(self) -> bool:
-        """Complete or failed (see :attr:`TrialState.is_finished`)."""
-        return self.state.is_finished
+        """Complete or failed (see :attr:`TrialState.is_finished`): it counts towards the study's target,
+        unless it only keeps the number of a trial whose row a repair could not read (:attr:`lost`)."""
+        return self.state.is_finished and not self.lost
+
+    @property
+    def lost(self) -> bool:
+        """Whether this row only keeps the number of a trial whose row ``doctor --repair`` could not read."""
+        return bool(self.extra.get("lost"))
 
     # What the loop records of a trial beside its scores (stored in ``extra``), typed.
     @property

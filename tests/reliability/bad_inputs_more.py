@@ -4,6 +4,8 @@ metrics, doctor, export and the model files a report reads."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .bad_inputs import DATA_PY, RUN, Case
 
 #: Callbacks functions a study may be given, good and bad.
@@ -60,5 +62,21 @@ def execution_cases() -> list[Case]:
     return [Case("execution", id, argv, names, files, study=study) for id, argv, names, study in rows]
 
 
+def doctor_cases() -> list[Case]:
+    files: dict[str, str | bytes] = {"old.json": '{"trials": []}\n', "full/notes.txt": "x"}
+    rows: list[tuple[str, tuple[str, ...], str, str]] = [
+        ("repair-newer-schema", ("doctor", "study", "--repair"), "99", "schema-future"),
+        ("export-exists", ("doctor", "study", "--export", "old.json"), "old.json", "good"),
+        ("export-is-directory", ("doctor", "study", "--export", "full"), "full", "good"),
+        ("export-no-directory", ("doctor", "study", "--export", "nodir/t.json"), "nodir", "good"),
+        ("export-over-damaged-copy", ("doctor", "study", "--export", "study/study.db.damaged.2"),
+         "study.db.damaged.2", "good"),
+        ("export-then-repair-newer", ("doctor", "study", "--export", "t.json", "--repair"), "99", "schema-future"),
+    ]
+    if Path("/dev/full").exists():
+        rows.append(("export-device-full", ("doctor", "study", "--export", "/dev/full"), "/dev/full", "good"))
+    return [Case("doctor", id, argv, names, files, study=study) for id, argv, names, study in rows]
+
+
 def more_cases() -> list[Case]:
-    return callbacks_cases() + execution_cases()
+    return callbacks_cases() + execution_cases() + doctor_cases()

@@ -35,7 +35,7 @@ os._exit(0)
 @pytest.fixture
 def study(tmp_path: Path, tiny_dataset) -> Path:
     directory = tmp_path / "study"
-    Tuner(directory, dataset=tiny_dataset, executor_factory=SimulatedExecutor).run(3)
+    Tuner(directory, dataset=tiny_dataset, executor_factory=SimulatedExecutor, quiet=True).run(3)
     return directory
 
 

@@ -45,15 +45,15 @@ def test_two_trials_interrupted_together_rerun_with_their_own_seeds(tmp_path, ti
     what the uninterrupted one trained, seed by seed and objective by objective."""
     plain = StudySettings(symbolic=False)  # no space changes: the rows below are all a killed study holds
     reference = tmp_path / "reference"
-    Tuner(reference, dataset=tiny_dataset, settings=plain, executor_factory=SimulatedExecutor).run(4)
+    Tuner(reference, dataset=tiny_dataset, settings=plain, executor_factory=SimulatedExecutor, quiet=True).run(4)
     killed = tmp_path / "killed"
-    Tuner(killed, dataset=tiny_dataset, settings=plain, executor_factory=SimulatedExecutor).run(2)
+    Tuner(killed, dataset=tiny_dataset, settings=plain, executor_factory=SimulatedExecutor, quiet=True).run(2)
     conn = sqlite3.connect(killed / "study.db")
     with conn:  # both trials were still training when the driver died: running, no results, no epochs
         conn.execute("UPDATE trials SET state='running', objective=NULL, finished_at=NULL, diagnosis=NULL")
         conn.execute("DELETE FROM epochs")
     conn.close()
-    Tuner(killed, dataset=tiny_dataset, settings=plain, executor_factory=SimulatedExecutor).run(4)
+    Tuner(killed, dataset=tiny_dataset, settings=plain, executor_factory=SimulatedExecutor, quiet=True).run(4)
     rows = _rows(killed)
     assert [(n, state, retry) for n, state, *_, retry in rows] == [
         (1, "interrupted", None), (2, "interrupted", None), (3, "complete", 1), (4, "complete", 2),

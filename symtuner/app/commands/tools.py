@@ -23,7 +23,8 @@ def refuse_study_file(study_dir: Path, output: Path, what: str = "report output"
     study, target = study_dir.resolve(), output.resolve()
     owned = [study / name for name in _STUDY_FILES]
     inside = [study / name for name in _STUDY_DIRS]
-    if target in owned or any(target == d or d in target.parents for d in inside) or target == study:
+    database = target.parent == study and target.name.startswith(DB_NAME)  # study.db.damaged.2, ...
+    if target in owned or database or any(target == d or d in target.parents for d in inside) or target == study:
         raise ConfigError(f"{what} {output} would overwrite a file of the study {study_dir}; "
                           "choose another path")
 
@@ -83,10 +84,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from symtuner.storage.doctor import examine, export_trials, repair
+    from symtuner.storage.doctor import check_export_target, check_repairable, examine, export_trials, repair
 
     study_dir = Path(args.study_dir)
+    if args.export is not None:  # a bad export path fails before anything is read or printed
+        refuse_study_file(study_dir, args.export, "export file")
+        check_export_target(args.export, overwrite=args.overwrite)
     checkup = examine(study_dir)
+    if args.repair and not checkup.healthy:
+        check_repairable(study_dir, checkup)
     completed = len(checkup.completed_trials())
     if checkup.healthy:
         print(f"{study_dir}: the study database is healthy ({completed} completed trial(s))")
@@ -96,7 +102,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(f"  - {problem}")
         print(f"{completed} completed trial(s) can be read")
     if args.export is not None:
-        refuse_study_file(study_dir, args.export, "export file")
         count = export_trials(checkup, args.export)
         print(f"exported {count} completed trial(s) to {args.export}")
     if args.repair and not checkup.healthy:
