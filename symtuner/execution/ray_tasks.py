@@ -169,6 +169,7 @@ class RayDispatcher:
         self._execution = execution
         self._factory = executor_factory
         self._dataset: Any = None
+        self._loaded = False
         self._network: Any = None
         self._config: Any = None
         address = execution.ray or "local"
@@ -200,20 +201,23 @@ class RayDispatcher:
     def load(self, dataset: Any, network: Any, config: Any) -> None:
         """Put the data set and its validation split in Ray's object store, once for every task."""
         ray = self._ray
-        from symtuner.training.splits import split_validation
+        if dataset is None:  # a trainer that needs no data set of the study's (a define-by-run objective)
+            self._data = ray.put((None, None))
+        else:
+            from symtuner.training.splits import split_validation
 
-        split = split_validation(dataset, config.validation_split, config.split_seed)
-        self._data = ray.put((dataset, split))
+            self._data = ray.put((dataset, split_validation(dataset, config.validation_split, config.split_seed)))
         self._channel = ray.remote(num_cpus=0)(_Channel).remote()
         self._task = ray.remote(num_cpus=self._execution.cpus_per_trial, num_gpus=self._execution.gpus_per_trial,
                                 max_retries=0)(_ray_trial)
         self._dataset, self._network, self._config = dataset, network, config
+        self._loaded = True
 
     def check(self, space: Any, architecture: Any) -> None:
         check_work(self._network, space, architecture, self._dataset, self._config, self._factory)
 
     def submit(self, spec: Any) -> None:
-        if self._dataset is None:
+        if not self._loaded:
             raise RuntimeError("load the data set before submitting trials")
         work = Work(spec, self._network, self._config, self._execution.threads_per_trial, self._factory)
         self._refs[self._task.remote(work, self._data, self._channel)] = spec.number

@@ -27,8 +27,8 @@ from symtuner.core.records import Trial
 from symtuner.core.settings import StudySettings, stored_settings
 from symtuner.core.space import SearchSpace
 from symtuner.execution.base import Dispatcher, InlineDispatcher
+from symtuner.execution.dispatch import start_dispatcher
 from symtuner.execution.objective import ObjectiveExecutor, ObjectiveFactory, ObjectiveTrial
-from symtuner.execution.pool import PoolDispatcher
 from symtuner.search.optimizers import make_optimizer
 from symtuner.search.proposer import Proposer
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
@@ -113,14 +113,15 @@ class Study:
 
     # -- running -----------------------------------------------------------
     def optimize(self, objective: Callable[[ObjectiveTrial], Any] | str, n_trials: int | None = None, *,
-                 budget_epochs: int | None = None, workers: int = 1,
+                 budget_epochs: int | None = None, workers: int = 1, ray: str | None = None,
                  callbacks: Sequence[StudyCallback] = ()) -> Trial | None:
         """Run ``objective(trial)`` until the study holds ``n_trials`` finished trials (or ``budget_epochs``
         epochs in all); return the best trial. With ``workers`` > 1 the objective runs in a local pool of
-        worker processes: give it as a ``module:function`` spec or a function of an importable module."""
+        worker processes, with ``ray`` (``local``, ``auto`` or ``HOST:PORT``) as Ray tasks: give it as a
+        ``module:function`` spec or a function of an importable module."""
         setup.check_target(n_trials, budget_epochs)
-        positive_int(workers, "workers")
-        dispatcher = self._dispatcher(objective, workers)
+        execution = ExecutionSettings(workers=workers, ray=ray)
+        dispatcher = self._dispatcher(objective, execution)
         progress = self._progress_factory(self.settings.objective) if self._progress_factory else SilentProgress()
         try:
             with _Session(self, progress) as loop:
@@ -257,19 +258,19 @@ class Study:
             self._open = stack
         return self._loop
 
-    def _dispatcher(self, objective: Callable[..., Any] | str, workers: int) -> Dispatcher:
+    def _dispatcher(self, objective: Callable[..., Any] | str, execution: ExecutionSettings) -> Dispatcher:
         metric = self.settings.objective
-        if workers == 1:
+        if execution.workers == 1 and execution.ray is None:
             function = objective if callable(objective) else ObjectiveFactory(objective, metric)().objective
             dispatcher: Dispatcher = InlineDispatcher(lambda *_: ObjectiveExecutor(function, metric))
         else:
             spec = objective if isinstance(objective, str) else setup.describe(objective)
             if spec.startswith("__main__:") or "<locals>" in spec or "<lambda>" in spec:
-                raise ConfigError(f"with workers > 1 the objective runs in worker processes, which import it: define "
-                                  f"{spec.split(':')[-1]} at the top level of a module and give it (or its "
+                raise ConfigError(f"with workers > 1 or Ray the objective runs in worker processes, which import it: define "
+                                  f"{spec.split(':')[-1].split('.')[-1]} at the top level of a module and give it (or its "
                                   "'module:function' spec), not a function of the script itself")
             ObjectiveFactory(spec, metric)()  # a spec that does not load fails here, before any trial
-            dispatcher = PoolDispatcher(ExecutionSettings(workers=workers), ObjectiveFactory(spec, metric))
+            dispatcher = start_dispatcher(execution, ObjectiveFactory(spec, metric))
         try:
             dispatcher.load(None, None, None)
         except BaseException:

@@ -181,3 +181,22 @@ def _env():
     import os
 
     return {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
+
+
+def test_a_two_worker_ray_study_runs_an_importable_objective(tmp_path):
+    pytest.importorskip("ray")
+    study = create_study(tmp_path / "ray", n_classes=10, epochs=6, n_initial=2, seed=2)
+    study.optimize(f"{HERE / 'objectives.py'}:curve_objective", n_trials=3, workers=2, ray="local")
+    assert [str(t.state) for t in study.trials] == ["complete"] * 3
+
+
+def test_an_objective_the_workers_cannot_import_is_refused_before_anything_runs(tmp_path):
+    from symtuner.core.errors import ConfigError
+
+    def local(trial):
+        return 0.5
+
+    study = create_study(tmp_path / "s", epochs=2)
+    with pytest.raises(ConfigError, match="define local at the top level of a module"):
+        study.optimize(local, n_trials=2, workers=2)
+    assert not (tmp_path / "s").exists()
