@@ -81,11 +81,11 @@ def _non_negative_number(text: str) -> float:
 
 
 def _keep_models(text: str) -> int:
-    """``best`` (1), ``all`` (0: every trial's model) or a count of best models to keep."""
-    if text == "best":
-        return 1
-    if text == "all":
-        return 0
+    """``best`` (1), ``all`` (0: every trial's model) or a count of best models to keep (as in a config)."""
+    from symtuner.core.settings import KEEP_MODELS_WORDS
+
+    if text in KEEP_MODELS_WORDS:
+        return KEEP_MODELS_WORDS[text]
     try:
         value = int(text)
     except ValueError:

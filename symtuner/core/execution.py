@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,21 @@ class ExecutionSettings:
             raise ConfigError(f"cpus_per_trial must be above 0, got {self.cpus_per_trial!r}")
         if self.ray is not None and (not isinstance(self.ray, str) or not self.ray.strip()):
             raise ConfigError(f"ray must be 'local', 'auto' or HOST:PORT, got {self.ray!r}")
+
+    def unused(self, given: Iterable[str]) -> list[str]:
+        """Why each of the ``given`` settings does not apply where these settings run trials (none
+        for those that do): Ray's resources without Ray, the pool's spares with Ray, the worker
+        settings of trials run in this process."""
+        why: dict[str, str] = {}
+        if self.ray is None:
+            why |= dict.fromkeys(("cpus_per_trial", "gpus_per_trial"), "applies to Ray tasks only (ray)")
+            if self.workers == 1:
+                why |= dict.fromkeys(("threads_per_trial", "spare_workers", "retries"),
+                                     "applies to worker processes only (workers above 1, or ray); with one "
+                                     "worker trials run in this process")
+        else:
+            why["spare_workers"] = "applies to the local pool only, not to Ray"
+        return [f"{name} {why[name]}; it is ignored" for name in given if name in why]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "[execution]") -> ExecutionSettings:

@@ -80,6 +80,9 @@ def check_metrics(names: Any, regression: bool | None = None) -> tuple[str, ...]
         raise ConfigError(f"metrics must be a list of names from {sorted(EXTRA_METRICS)}, got {names!r}")
     out: list[str] = []
     for name in names:
+        if not isinstance(name, str):
+            raise ConfigError(f"metrics must be names (strings) from {sorted(EXTRA_METRICS)}, got {name!r:.60} "
+                              f"in {names!r:.80}")
         if name not in EXTRA_METRICS:
             raise ConfigError(f"unknown metric {name!r}; choose from {sorted(EXTRA_METRICS)} (or compile "
                               "your own model with the metrics you need)")
@@ -92,15 +95,26 @@ def check_metrics(names: Any, regression: bool | None = None) -> tuple[str, ...]
     return tuple(out)
 
 
-def check_task(objective: str, metrics: Sequence[str], regression: bool) -> None:
+#: Extra metrics that are 1.0 for every model when there are at most this many classes.
+_ALWAYS_ONE = {"top5_accuracy": 5}
+
+
+def check_task(objective: str, metrics: Sequence[str], regression: bool, n_classes: int | None = None) -> None:
     """The objective and extra metrics must fit the task (ConfigError naming what does not).
 
     A regression logs no accuracy, so ``val_accuracy`` cannot be its
-    objective; an extra metric must be one for the task. Whether the
-    objective is really logged is checked once the network is built
+    objective; an extra metric must be one for the task; an objective that
+    is the same for every model on ``n_classes`` classes (top-5 accuracy on
+    five or fewer) cannot be optimised. Whether the objective is really
+    logged is checked once the network is built
     (:func:`symtuner.training.training.check_before_study`).
     """
     check_metrics(list(metrics), regression=regression)
-    if regression and metric_key(objective) in ("accuracy", "top5_accuracy", "auc"):
+    key = metric_key(objective)
+    if regression and key in ("accuracy", "top5_accuracy", "auc"):
         raise ConfigError(f"objective {objective!r} needs a classification, and this data set is a regression "
                           "(n_classes = 0); use val_loss (the mean squared error), val_mae or val_rmse")
+    if not regression and n_classes is not None and key in _ALWAYS_ONE and n_classes <= _ALWAYS_ONE[key]:
+        raise ConfigError(f"objective {objective!r} is 1.0 for every model on {n_classes} classes (the true class "
+                          f"is always among the {_ALWAYS_ONE[key]} most probable), so nothing could be tuned; "
+                          "use val_accuracy, val_loss or val_auc")

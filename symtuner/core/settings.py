@@ -12,6 +12,7 @@ A config file looks like::
     direction = "auto"          # max | min | auto (from the name: a loss or error is minimised)
     metrics = ["auc"]           # extra metrics to log: auc, top5_accuracy (classification), mae, rmse
     symbolic = true             # false: plain BO, no diagnosis or actions
+    keep_models = 5             # model files kept: of the 5 best trials and the latest, "best" or "all"
     revert_after = 3            # trials a change has to beat the best before it (0: never revert)
     stop_early = true           # symbolic early stopping of hopeless trials (with symbolic = true)
     pruner = "none"             # or "median" | "hyperband": Optuna's MedianPruner | HyperbandPruner
@@ -27,6 +28,11 @@ A config file looks like::
     [execution]                 # where trials run (not stored: a resume may choose others)
     workers = 2                 # trials at once: a local pool of worker processes
     ray = "auto"                # optional: Ray tasks on a running cluster ("local" starts one)
+
+    [limits]                    # optional: what a network may cost (see symtuner.core.costs)
+    max_params = 2.5e6          # weights; also max_flops (one forward pass), max_model_mb, max_latency_ms
+    mode = "hard"               # hard: a trial over a limit is never the best | soft: a penalised objective
+    penalty = 1.0               # soft: objective - penalty x the summed relative excess over the limits
 
     [rules]
     dir = "my_rules"            # extra or replacement .pl files
@@ -49,6 +55,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from symtuner.core.costs import LIMIT_MODES, LIMIT_SETTINGS, check_limit, limits_of
 from symtuner.core.errors import ConfigError
 from symtuner.core.fields import check_known_keys, positive_int
 from symtuner.core.metrics import EXTRA_METRICS, check_metrics, objective_direction
@@ -63,6 +70,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 #: The objective that stands for "the task's usual one" until the data set is known.
 AUTO_OBJECTIVE = "auto"
+
+#: Most epochs a trial may train.
+MAX_EPOCHS = 100_000
 
 #: Settings that do not change what a study computes: a resume takes the value it is given.
 RESUME_MAY_CHANGE = frozenset({"keep_models"})
@@ -100,6 +110,15 @@ class StudySettings:
     pruner: str = "none"
     #: model files kept: those of the ``keep_models`` best trials and the latest (0: every trial's)
     keep_models: int = 5
+    #: limits on what a trained network costs (None: no limit; see :mod:`symtuner.core.costs`)
+    max_params: float | None = None
+    max_flops: float | None = None
+    max_model_mb: float | None = None
+    max_latency_ms: float | None = None
+    #: ``hard``: a trial over a limit is infeasible; ``soft``: its objective is penalised
+    limit_mode: str = "hard"
+    #: the soft mode's weight of the summed relative excess over the limits
+    limit_penalty: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("dataset", "optimizer", "objective", "network", "rules_mode", "pruner"):
@@ -109,6 +128,9 @@ class StudySettings:
         if self.rules_dir is not None and (not isinstance(self.rules_dir, str) or not self.rules_dir):
             raise ConfigError(f"rules dir must be a path string, got {self.rules_dir!r}")
         positive_int(self.epochs, "epochs")
+        if self.epochs > MAX_EPOCHS:
+            raise ConfigError(f"epochs must be at most {MAX_EPOCHS} (a trial of more would never end), got "
+                              f"{self.epochs!r}")
         positive_int(self.n_initial, "n_initial")
         positive_int(self.patience, "patience")
         for name in ("seed", "max_dense_layers", "max_conv_blocks", "revert_after", "keep_models"):
@@ -139,12 +161,28 @@ class StudySettings:
         split = self.validation_split
         if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 < split < 1:
             raise ConfigError(f"validation_split must be between 0 and 1, got {split!r}")
+        self._check_limits()
         if not isinstance(self.thresholds, dict):
             raise ConfigError(f"rules thresholds must be a table, got {self.thresholds!r}")
         for key, value in self.thresholds.items():
             if not isinstance(key, str) or isinstance(value, bool) or not isinstance(value, (int, float)) \
                     or not math.isfinite(value):
                 raise ConfigError(f"rules threshold {key!r} must be a finite number, got {value!r}")
+
+    def _check_limits(self) -> None:
+        for name in LIMIT_SETTINGS.values():
+            check_limit(name, getattr(self, name))
+        if self.limit_mode not in LIMIT_MODES:
+            raise ConfigError(f"limit mode {self.limit_mode!r} is not one of {list(LIMIT_MODES)}")
+        penalty = self.limit_penalty
+        if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) or not math.isfinite(penalty) \
+                or penalty < 0:
+            raise ConfigError(f"limit penalty must be a non-negative number, got {penalty!r}")
+
+    @property
+    def limits(self) -> dict[str, float]:
+        """Cost name -> limit for every limit set (see :mod:`symtuner.core.costs`)."""
+        return limits_of(self)
 
     def differences(self, other: StudySettings) -> list[str]:
         """``name: this -> other`` for every field where ``other`` differs, except those a resume may change."""
@@ -186,6 +224,20 @@ def stored_settings(store: Any) -> StudySettings:
         raise DamagedStoreError(store.directory, f"its stored settings are not valid ({exc})") from None
 
 
+#: The words ``keep_models`` takes besides a count: the best trial's model file (and the latest's), or every one.
+KEEP_MODELS_WORDS = {"best": 1, "all": 0}
+
+
+def keep_models_value(value: Any, what: str = "keep_models") -> int:
+    """``keep_models`` as the settings hold it: ``"best"`` is 1, ``"all"`` 0 (every trial's model), a
+    positive count itself; ConfigError naming ``what`` otherwise."""
+    if isinstance(value, str) and value in KEEP_MODELS_WORDS:
+        return KEEP_MODELS_WORDS[value]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{what} must be best, all or a positive integer, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     """What a config file holds: settings, an optional space and trial count."""
@@ -207,6 +259,7 @@ _SECTIONS = {
               "keep_models"},
     "network": {"function", "flip", "max_dense_layers", "max_conv_blocks", "callbacks"},
     "rules": {"dir", "mode", "thresholds"},
+    "limits": {"max_params", "max_flops", "max_model_mb", "max_latency_ms", "mode", "penalty"},
     "execution": {"workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries",
                   "spare_workers"},
 }
@@ -242,6 +295,16 @@ def _config_space(entry: Any) -> SearchSpace | SpaceOverrides:
     return overrides
 
 
+def _limit_settings(table: dict[str, Any]) -> dict[str, Any]:
+    """The study settings a config's ``[limits]`` table gives."""
+    out = {key: value for key, value in table.items() if key.startswith("max_")}
+    if "mode" in table:
+        out["limit_mode"] = table["mode"]
+    if "penalty" in table:
+        out["limit_penalty"] = table["penalty"]
+    return out
+
+
 def load_config(path: Path) -> Config:
     """Read a TOML config; every unknown key or bad value is an error naming it."""
     path = Path(path)
@@ -261,6 +324,8 @@ def load_config(path: Path) -> Config:
         if bad:
             raise ConfigError(f"config file {path}: unknown keys {bad} in [{section}]")
     study = dict(data.get("study", {}))
+    if "keep_models" in study:
+        study["keep_models"] = keep_models_value(study["keep_models"], f"config file {path}: keep_models")
     trials = study.pop("trials", None)
     budget = study.pop("budget_epochs", None)
     settings: dict[str, Any] = dict(study)
@@ -280,6 +345,7 @@ def load_config(path: Path) -> Config:
         settings["rules_mode"] = rules["mode"]
     if "thresholds" in rules:
         settings["thresholds"] = rules["thresholds"]
+    settings.update(_limit_settings(data.get("limits", {})))
     try:
         space = _config_space(data["space"]) if "space" in data else None
     except ConfigError as exc:

@@ -172,7 +172,7 @@ def check_names(settings: StudySettings) -> None:
 
 def check_task(settings: StudySettings, dataset: Dataset) -> None:
     """The objective and the metrics must suit the task (classification or regression)."""
-    check_metrics_for_task(settings.objective, settings.metrics, dataset.is_regression)
+    check_metrics_for_task(settings.objective, settings.metrics, dataset.is_regression, dataset.n_classes)
 
 
 def check_callbacks(callbacks: Any) -> None:

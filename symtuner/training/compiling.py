@@ -39,6 +39,10 @@ TRAINING_DEFAULTS: dict[str, Any] = {"optimizer": "Adam", "learning_rate": 1e-3,
 DATA_LOSS = "data_loss"
 
 
+#: The learning rates a trial may train with (a search space reaching outside is refused before a study).
+LEARNING_RATES = (1e-10, 10.0)
+
+
 def make_optimizer(params: Mapping[str, Any]) -> Any:
     """A Keras optimizer from the ``optimizer`` and ``learning_rate`` HPs."""
     import keras
@@ -50,6 +54,9 @@ def make_optimizer(params: Mapping[str, Any]) -> Any:
     rate = _plain(params.get("learning_rate", TRAINING_DEFAULTS["learning_rate"]))
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < math.inf:
         raise ConfigError(f"HP 'learning_rate' must be a positive number, got {rate!r}")
+    if not LEARNING_RATES[0] <= rate <= LEARNING_RATES[1]:
+        raise ConfigError(f"HP 'learning_rate' must be between {LEARNING_RATES[0]:g} and {LEARNING_RATES[1]:g} "
+                          f"(a rate outside does not train), got {rate!r}")
     return getattr(keras.optimizers, OPTIMIZERS[key])(learning_rate=float(rate))
 
 

@@ -78,5 +78,33 @@ def doctor_cases() -> list[Case]:
     return [Case("doctor", id, argv, names, files, study=study) for id, argv, names, study in rows]
 
 
+def range_cases() -> list[Case]:
+    """Objectives that cannot vary, metrics that are not names, ranges no training could use."""
+    run = ("run", "--study-dir", "new", "--config", "c.toml")
+    study = '[study]\ndataset = "data.py:tiny"\ntrials = 1\nepochs = 1\n'
+    lr = "[[space]]\ntype = 'real'\nname = 'learning_rate'\nlow = {}\nhigh = {}\nprior = 'log-uniform'\n"
+    tables = [
+        ("metrics-nested-list", study + "metrics = [['auc']]\n", "metrics"),
+        ("metrics-table", study + "metrics = [{name = 'auc'}]\n", "metrics"),
+        ("metrics-number", study + "metrics = [5]\n", "metrics"),
+        ("objective-top5-three-classes", study + "objective = 'val_top5_accuracy'\n", "val_top5_accuracy"),
+        ("epochs-absurd", study.replace("epochs = 1", "epochs = 9223372036854775807"), "epochs"),
+        ("lr-absurd-range", study + lr.format("1e-300", "1e308"), "learning_rate"),
+        ("lr-above-ten", study + lr.format("0.001", "1000.0"), "learning_rate"),
+        ("lr-far-below", study + lr.format("1e-20", "0.001"), "learning_rate"),
+        ("keep-models-word", study + "keep_models = 'most'\n", "most"),
+        ("keep-models-negative", study + "keep_models = -1\n", "keep_models"),
+    ]
+    cases = [Case("ranges", id, run, names, {"data.py": DATA_PY, "c.toml": text}) for id, text, names in tables]
+    cli = [
+        ("cli-objective-top5", RUN + ("--objective", "val_top5_accuracy"), "val_top5_accuracy"),
+        ("cli-objective-top5-metric", RUN + ("--objective", "val_top5_accuracy", "--metrics", "top5_accuracy"),
+         "val_top5_accuracy"),
+        ("cli-epochs-absurd", RUN + ("--epochs", "1000000000000000000000"), "epochs"),
+    ]
+    cases += [Case("ranges", id, argv, names, {"data.py": DATA_PY}) for id, argv, names in cli]
+    return cases
+
+
 def more_cases() -> list[Case]:
-    return callbacks_cases() + execution_cases() + doctor_cases()
+    return callbacks_cases() + execution_cases() + doctor_cases() + range_cases()

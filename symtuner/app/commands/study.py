@@ -21,15 +21,50 @@ def execution_settings(args: argparse.Namespace, config: dict[str, Any] | None =
     """The execution settings: the config's [execution] table, then the command-line options."""
     from symtuner.execution import ExecutionSettings
 
+    return ExecutionSettings.from_dict(_execution_values(args, config))
+
+
+def execution_warnings(args: argparse.Namespace, config: dict[str, Any] | None = None) -> list[str]:
+    """A warning line for each execution setting given that does not apply where the trials run."""
+    values = _execution_values(args, config)
+    lines = []
+    for line in execution_settings(args, config).unused(values):
+        name = line.split()[0]
+        lines.append(f"symtuner: warning: {name} (--{name.replace('_', '-')}) {line[len(name) + 1:]}")
+    return lines
+
+
+def _execution_values(args: argparse.Namespace, config: dict[str, Any] | None) -> dict[str, Any]:
     values = dict(config or {})
     values.update({k: getattr(args, k) for k in EXECUTION_OPTIONS if getattr(args, k, None) is not None})
-    return ExecutionSettings.from_dict(values)
+    return values
+
+
+class _WarnAtStart:
+    """A progress display that prints ``lines`` on stderr once the study starts (after every check
+    passed, so that a refused run prints its one error line only) and passes everything on."""
+
+    def __init__(self, progress: Any, lines: list[str]) -> None:
+        self._progress = progress
+        self._lines = lines
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._progress, name)
+
+    def study_started(self, *args: Any) -> None:
+        import sys
+
+        for line in self._lines:
+            print(line, file=sys.stderr)
+        started = getattr(self._progress, "study_started", None)
+        if started is not None:
+            started(*args)
 
 
 def display_options(args: argparse.Namespace) -> dict[str, Any]:
     """What a run shows and adds to the training: ``quiet``, ``verbose`` and ``callbacks``."""
     return {"quiet": bool(getattr(args, "quiet", False)), "verbose": bool(getattr(args, "verbose", False)),
-            "callbacks": getattr(args, "callbacks", None)}
+            "callbacks": getattr(args, "callbacks", None), "warnings": getattr(args, "warnings", [])}
 
 
 def _apply_options(values: dict[str, Any], args: argparse.Namespace) -> None:
@@ -69,6 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.trials is not None:
         trials = args.trials
     execution = execution_settings(args, execution_table)
+    args.warnings = execution_warnings(args, execution_table)
     settings = StudySettings.from_dict(values)
     if args.callbacks is None:
         args.callbacks = callbacks
@@ -91,7 +127,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if args.keep_models is not None:
         with StudyStore.open(Path(args.study_dir), readonly=True) as store:
             settings = replace(stored_settings(store), keep_models=args.keep_models)
-    return resume_study(Path(args.study_dir), args.trials, args.budget_epochs, execution_settings(args),
+    execution = execution_settings(args)
+    args.warnings = execution_warnings(args)
+    return resume_study(Path(args.study_dir), args.trials, args.budget_epochs, execution,
                         settings=settings, display=display_options(args))
 
 
@@ -129,7 +167,8 @@ def run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, ob
     objective = objective or (settings.objective if settings is not None else "val_accuracy")
     with auto_progress(objective, quiet=display.get("quiet", False),
                        verbose=display.get("verbose", False)) as progress:
-        tuner = Tuner(study_dir, space=space, settings=settings, progress=progress, execution=execution,
+        shown = _WarnAtStart(progress, display["warnings"]) if display.get("warnings") else progress
+        tuner = Tuner(study_dir, space=space, settings=settings, progress=shown, execution=execution,
                       callbacks=display.get("callbacks"))
         best = tuner.run(trials, budget_epochs=budget_epochs)
     print()
@@ -197,4 +236,5 @@ def _print_best(trials: list[Any], settings: Any) -> None:
 
 
 __all__ = ["cmd_run", "cmd_resume", "cmd_status", "resume_study", "run_study", "execution_settings",
+           "execution_warnings",
            "display_options", "EXECUTION_OPTIONS"]
