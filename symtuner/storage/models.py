@@ -229,6 +229,39 @@ def _load(study_dir: Path, trial: Trial, custom_objects: Mapping[str, Any] | Non
     return model
 
 
+#: Most bytes of a ``.keras`` file's ``config.json`` that are read (a real network's is kilobytes).
+MAX_CONFIG_BYTES = 16 * 2**20
+
+
+def read_keras_config(path: Path) -> dict[str, Any]:
+    """The ``config.json`` of the ``.keras`` archive at ``path``, read without Keras and without trusting
+    it: StudyError naming the file when it is missing, not a Keras archive, larger than
+    :data:`MAX_CONFIG_BYTES` once uncompressed, or nested too deeply to decode."""
+    import json
+    import zipfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise StudyError(f"model file {path} does not exist")
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("config.json") as member:
+            data = member.read(MAX_CONFIG_BYTES + 1)
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError, EOFError) as exc:
+        raise StudyError(f"model file {path} is not a Keras archive: {exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise StudyError(f"model file {path} has a config.json of more than {MAX_CONFIG_BYTES // 2**20} MB; "
+                         "a network's is kilobytes: it is not read")
+    try:
+        config = json.loads(data)
+    except RecursionError:
+        raise StudyError(f"model file {path} has a config.json nested too deeply to read") from None
+    except ValueError as exc:
+        raise StudyError(f"model file {path} is not a Keras archive: {exc}") from None
+    if not isinstance(config, dict):
+        raise StudyError(f"model file {path} has a config.json that is not an object")
+    return config
+
+
 def _inside(study_dir: Path, path: Path) -> bool:
     """Whether ``path`` resolves to somewhere inside ``study_dir``."""
     root = Path(study_dir).resolve()

@@ -6,13 +6,12 @@ layer; reading it directly is instant, where importing Keras takes seconds.
 
 from __future__ import annotations
 
-import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from symtuner.core.errors import StudyError
+from symtuner.storage.models import read_keras_config
 
 #: Layer settings worth showing, in display order.
 _SHOWN = ("units", "filters", "kernel_size", "strides", "padding", "pool_size", "activation", "rate",
@@ -35,18 +34,12 @@ def read_layers(path: Path) -> list[LayerInfo]:
     Raises :class:`StudyError` naming the file when it is missing or is not a
     Keras archive.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise StudyError(f"model file {path} does not exist")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as exc:
-        raise StudyError(f"model file {path} is not a Keras archive: {exc}") from None
-    if not isinstance(config, dict):
-        raise StudyError(f"model file {path} has a config.json that is not an object")
+    config = read_keras_config(Path(path))  # size and depth limited: the file is not trusted
     out: list[LayerInfo] = []
-    _walk(config, 0, out)
+    try:
+        _walk(config, 0, out)
+    except RecursionError:
+        raise StudyError(f"model file {path} nests its layers too deeply to list") from None
     return out
 
 
