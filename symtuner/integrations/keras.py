@@ -22,15 +22,8 @@ from typing import Any
 
 import keras
 
-from symtuner.core.errors import ConfigError
-from symtuner.core.records import Diagnosis, LearningCurve
-from symtuner.integrations.histories import normalise_series
-from symtuner.symbolic.engine import diagnose_partial
-from symtuner.tuning.actions import OPPOSITES
-from symtuner.tuning.rulebase import rules_engine
-
-#: Reason terms of high_lr that mean the training is lost (stopped with stop_on_divergence).
-LOST = ("diverged", "exploded")
+from symtuner.core.records import Diagnosis
+from symtuner.integrations.watch import LOST, TrainingWatch, format_diagnosis
 
 
 def _loss_name(model: Any) -> str:
@@ -72,67 +65,44 @@ class DiagnosisCallback(keras.callbacks.Callback):
                  stop_on_divergence: bool = False, verbose: bool = True,
                  print_fn: Callable[[str], None] = print, loss_scale: float | None = None) -> None:
         super().__init__()
-        if loss_scale is not None and (isinstance(loss_scale, bool) or not isinstance(loss_scale, (int, float))
-                                       or not 0 < loss_scale < float("inf")):
-            raise ConfigError(f"loss_scale must be a positive number, got {loss_scale!r}")
+        self.watch = TrainingWatch(n_classes, rules, loss_scale)
         self.n_classes = n_classes
         self.loss_scale = loss_scale
-        self.engine = rules_engine(rules)
+        self.engine = self.watch.engine
         self.stop_on_divergence = bool(stop_on_divergence)
         self.verbose = bool(verbose)
         self.print_fn = print_fn
-        self.history: dict[str, list[Any]] = {}
         self.diagnosis: Diagnosis | None = None
         self.stopped: Diagnosis | None = None
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Every epoch's logged metrics so far, by name."""
+        return self.watch.history
 
     def _classes(self) -> int | None:
         return self.n_classes if self.n_classes is not None else classes_of(self.model)
 
-    def _curve(self) -> LearningCurve:
-        lengths = {len(values) for values in self.history.values()}
-        n = min(lengths) if lengths else 0
-        series = {key: values[:n] for key, values in self.history.items()}
-        return LearningCurve.from_history(normalise_series(series))
-
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self.history, self.diagnosis, self.stopped = {}, None, None
+        self.watch.reset()
+        self.diagnosis, self.stopped = None, None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        for key, value in (logs or {}).items():
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                continue
-            self.history.setdefault(key, []).append(number)
-        if not self.stop_on_divergence or "loss" not in self.history:
+        self.watch.add(logs or {})
+        if not self.stop_on_divergence or not self.watch.has_loss:
             return
-        curve = self._curve()
-        now = diagnose_partial(curve, curve.n_epochs, self._classes(), self.engine, self.loss_scale,
-                               OPPOSITES)
-        terms = [reason.term for reason in now.reasons.get("high_lr", ())]
-        if any(term.startswith(f"{lost}(") for term in terms for lost in LOST):
-            self.stopped = now
+        self.stopped = self.watch.lost(self._classes())
+        if self.stopped is not None:
             self.model.stop_training = True
             if self.verbose:
-                self.print_fn(f"symtuner: stopping at epoch {epoch + 1}: {now.explanation}")
+                self.print_fn(f"symtuner: stopping at epoch {epoch + 1}: {self.stopped.explanation}")
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if "loss" not in self.history:
+        if not self.watch.has_loss:
             return
-        curve = self._curve()
-        self.diagnosis = diagnose_partial(curve, curve.n_epochs, self._classes(), self.engine, self.loss_scale,
-                                          OPPOSITES)
+        self.diagnosis = self.watch.diagnose(self._classes())
         if self.verbose:
             self.print_fn(format_diagnosis(self.diagnosis))
 
 
-def format_diagnosis(diagnosis: Diagnosis) -> str:
-    """The diagnosis as a few lines of text (what the callback prints)."""
-    lines = ["symtuner diagnosis: " + (", ".join(diagnosis.problems) or "no problem found")]
-    if diagnosis.causes:
-        lines.append("  causes: " + ", ".join(f"{s} <- {c}" for s, c in diagnosis.causes.items()))
-    if diagnosis.actions:
-        lines.append("  suggested: " + ", ".join(f"{a.name} (for {a.problem}, p {a.probability:.2f})"
-                                                for a in diagnosis.actions))
-    lines.append("  why: " + diagnosis.explanation)
-    return "\n".join(lines)
+__all__ = ["LOST", "DiagnosisCallback", "classes_of", "format_diagnosis"]
