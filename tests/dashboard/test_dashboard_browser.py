@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from dashboard_helpers import running, study_fingerprint
-from dashboard_study_factory import write_keras_model
+from dashboard_study_factory import make_study, write_keras_model
 
 from symtuner.app.dashboard.app import create_app
 from symtuner.storage import StudyStore
@@ -309,3 +309,34 @@ def test_report_draws_offline(browser, study: Path, tmp_path: Path) -> None:
     finally:
         context.close()
     assert [url for url in requests if not url.startswith("file:")] == []
+
+
+def test_a_relative_study_shows_its_network_on_the_page_and_in_the_report(browser, tmp_path: Path,
+                                                                          monkeypatch) -> None:
+    """What ``make run`` creates: ``studies/default``, given relative to the working directory."""
+    from symtuner.app.dashboard.report import write_report
+
+    monkeypatch.chdir(tmp_path)
+    study = make_study(Path("studies") / "default", running=False)
+    write_keras_model(study / "models" / "trial_0001.keras")
+    write_keras_model(study / "models" / "trial_0002.keras", conv=False)
+    offline = Offline(browser, viewport={"width": 1300, "height": 900})
+    try:
+        with running(create_app(study, refresh_ms=60_000)) as url:
+            page = offline.page()
+            page.goto(url + "/architecture")
+            _pick_trial(page, 1)
+            page.wait_for_selector("iframe#netron-frame[src*='trial=1']")
+            assert _wait_for_graph(page, "Conv2D") >= 3
+            page.wait_for_selector("#model-layers tbody tr")
+            assert "Conv2D" in page.inner_text("#model-layers")
+            assert page.locator("#model-missing").count() == 0
+        report = write_report(study, Path("report.html"))
+        page = offline.page()
+        page.goto(report.resolve().as_uri())
+        page.wait_for_selector("#architecture #model-layers tbody tr")
+        assert "hidden_dense" in page.inner_text("#architecture #model-layers")  # the best trial, trial 2
+        assert "No model file" not in page.inner_text("#architecture")
+    finally:
+        offline.close()
+    assert offline.errors == [] and offline.outside == []

@@ -88,7 +88,7 @@ class StudySnapshot:
         return next((v for v in self.versions if v.version == number), None)
 
     def model_file(self, trial: Trial) -> Path | None:
-        """The trial's model file as an absolute path (relative paths are under the study).
+        """The trial's model file as an absolute path.
 
         The store is not trusted: a path that leads outside the study
         directory, once links are resolved, gives None, so nothing else on
@@ -100,9 +100,15 @@ class StudySnapshot:
 
 
 def inside_study(study_dir: Path, path: Path) -> Path | None:
-    """``path`` (relative ones are under the study) if it resolves to a file inside ``study_dir``."""
+    """``path``, resolved, if it leads to a file inside ``study_dir``.
+
+    ``path`` is a path as a :class:`Trial` read from the store holds it: the
+    store has already joined the stored (study-relative) path to the study
+    directory it was opened with, so it is used as it is, never joined again
+    (a relative study directory joined twice names ``studies/x/studies/x/...``).
+    """
     root = Path(study_dir).resolve()
-    full = (path if path.is_absolute() else root / path).resolve()
+    full = Path(path).resolve()
     if full == root or root not in full.parents:
         return None
     return full
