@@ -6,8 +6,10 @@ pools) leaks from one trial into the next. Workers are started with
 spawn, which would import the user's main script again in every worker and
 needs an ``if __name__ == "__main__"`` guard there). Each worker talks to the
 driver over its own socket pair: it receives its trial, sends every epoch and
-its result, and reads a stop request. The data set and its validation split
-are written once to a temporary directory that every worker maps from disk.
+its result, and reads a stop request; it exits as soon as the driver dies.
+The data set and its validation split are written once to a temporary
+directory that every worker maps from disk; the directory of a driver that
+was killed is removed when the next pool starts.
 Spare workers (up to ``MAX_SPARES``) are started ahead of need (the first
 ones while the study's data set loads) and import Keras while they wait, so that a worker's start-up overlaps the running
 trials instead of delaying the next one; that only pays where the running
@@ -72,6 +74,43 @@ def spare_count(execution: ExecutionSettings, preload: bool, cores: int | None =
     return max(0, min(wanted, free))
 
 
+#: The temporary directory of a pool's data set copy and worker logs, and the file naming its driver.
+POOL_PREFIX, DRIVER_FILE = "symtuner-pool-", "driver.pid"
+#: Seconds after which a pool directory without a driver file (being made, or older) counts as left over.
+ORPHAN_SECONDS = 3600.0
+
+
+def remove_orphans(where: Path | None = None) -> list[Path]:
+    """Remove the pool directories whose driver has died (a killed study leaves its data set copy);
+    returns them. Another user's, or a live driver's, are left alone."""
+    import time
+
+    removed = []
+    for directory in Path(where or tempfile.gettempdir()).glob(POOL_PREFIX + "*"):
+        try:
+            pid = int((directory / DRIVER_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pid = None
+        try:
+            if (_alive(pid) if pid is not None else time.time() - directory.stat().st_mtime < ORPHAN_SECONDS):
+                continue
+            shutil.rmtree(directory)
+        except OSError:
+            continue
+        removed.append(directory)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 class PoolDispatcher:
     """Runs up to ``execution.workers`` trials at once, each in a fresh worker process."""
 
@@ -88,7 +127,9 @@ class PoolDispatcher:
         self._running: dict[int, _Running] = {}
         self._spares: list[_Running] = []
         self._started = 0
-        self._dir = Path(tempfile.mkdtemp(prefix="symtuner-pool-"))
+        remove_orphans()
+        self._dir = Path(tempfile.mkdtemp(prefix=POOL_PREFIX))
+        (self._dir / DRIVER_FILE).write_text(str(os.getpid()), encoding="utf-8")
         # started before the data set is loaded: their start (and their Keras import) overlaps the loading
         self._spare_count = spare_count(execution, preload=executor_factory is None)
         self._fill_spares()

@@ -2,7 +2,7 @@
 
 It reads its trial from the connection on file descriptor ``FD``, trains it,
 sends every epoch and then its result (or its error), and stops early when
-the driver sends a stop request.
+the driver sends a stop request. It exits as soon as the driver dies.
 """
 
 from __future__ import annotations
@@ -13,8 +13,29 @@ from pathlib import Path
 
 from symtuner.execution.worker import error_message, load_split, run_work, set_threads
 
+#: Seconds between two looks at whether the driver is still alive.
+WATCH_SECONDS = 0.5
+
+
+def exit_with_the_driver(driver: int) -> None:
+    """End this process as soon as the driver (its parent, ``driver``) dies, whatever it is doing: a
+    killed driver leaves no worker training for nobody (its trial reruns when the study resumes)."""
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == driver:
+            time.sleep(WATCH_SECONDS)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="driver-watch", daemon=True).start()
+
 
 def main(fd: int, preload_keras: bool = False) -> int:
+    import os
+
+    exit_with_the_driver(os.getppid())
     import symtuner.training.training  # noqa: F401 (imported while waiting for a trial: a spare worker is warm)
 
     if preload_keras:

@@ -18,3 +18,11 @@ class PidRecordingExecutor(SimulatedExecutor):
         directory = Path(os.environ["SYMTUNER_TEST_PID_DIR"])
         (directory / f"trial_{spec.number}.pid").write_text(str(os.getpid()))
         return super().run(spec, on_epoch)
+
+
+class SlowPidRecordingExecutor(PidRecordingExecutor):
+    """As PidRecordingExecutor, with epochs of SYMTUNER_TEST_EPOCH_SECONDS seconds (default 30)."""
+
+    def __init__(self, dataset=None, network_fn=None, config=None, **kwargs):
+        super().__init__(dataset, network_fn, config, **kwargs)
+        self.epoch_seconds = float(os.environ.get("SYMTUNER_TEST_EPOCH_SECONDS", "30"))
