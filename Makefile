@@ -6,7 +6,7 @@ STUDY ?= studies/default
 TRIALS ?= 10
 EPOCHS ?= 4
 
-.PHONY: run test install install-dev browser lint typecheck clean
+.PHONY: run dashboard test install install-dev browser lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ browser:
 
 run: install
 	$(BIN)/symtuner run --study-dir $(STUDY) --trials $(TRIALS) --epochs $(EPOCHS)
+
+## The dashboard of the study `make run` made (PORT=8050), until Ctrl-C.
+PORT ?= 8050
+dashboard: install
+	$(BIN)/symtuner dashboard $(STUDY) --port $(PORT)
 
 test: install-dev browser
 	$(BIN)/python -m pytest tests

@@ -27,6 +27,7 @@ from symtuner.app.commands.tools import (
     cmd_export,
     cmd_report,
 )
+from symtuner.app.invocation import command
 from symtuner.core.errors import SymtunerError
 
 #: Exit status of an unexpected error (a bug, not the user's input).
@@ -81,7 +82,7 @@ def _stopped(exc: KeyboardInterrupt, args: argparse.Namespace) -> int:
     terminated = isinstance(exc, Terminated)
     how = "by SIGTERM" if terminated else "by the user"
     study = getattr(args, "study_dir", None)
-    again = f"; resume it with 'symtuner resume {study}'" if study and args.command in ("run", "resume") else ""
+    again = f"; resume it with '{command('resume', study)}'" if study and args.command in ("run", "resume") else ""
     print(f"symtuner: stopped {how}{again}", file=sys.stderr)
     return 143 if terminated else 130
 

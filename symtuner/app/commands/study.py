@@ -178,8 +178,20 @@ def run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, ob
     print(f"best trial #{best.number}: {tuner.settings.objective} {best.objective:.4f}, {test_score(best)}")
     print(describe_trial(best))
     print(f"study: {study_dir} (database {study_dir / DB_NAME}, log {study_dir / LOG_NAME})")
-    print(f"inspect it with: symtuner status {study_dir}  |  symtuner dashboard {study_dir}")
+    print(next_steps(study_dir))
     return 0
+
+
+def next_steps(study_dir: Path) -> str:
+    """The commands that show a study, as they can be typed in the shell the run was started from."""
+    from symtuner.app.invocation import NAME, command, program
+
+    lines = ["next:", f"  {command('status', study_dir)}", f"  {command('dashboard', study_dir)}"]
+    where = program()
+    if where != NAME and where.endswith("/bin/" + NAME):  # a virtual environment's program, not on the PATH
+        lines.append(f"  (or activate its environment once, 'source {where[:-len(NAME)]}activate', and type "
+                     f"'{NAME} status ...')")
+    return "\n".join(lines)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -235,6 +247,6 @@ def _print_best(trials: list[Any], settings: Any) -> None:
         print(f"best: {describe_trial(best)}\n  {settings.objective} {best.objective:.4f}, {test_score(best)}")
 
 
-__all__ = ["cmd_run", "cmd_resume", "cmd_status", "resume_study", "run_study", "execution_settings",
+__all__ = ["cmd_run", "cmd_resume", "cmd_status", "resume_study", "run_study", "next_steps", "execution_settings",
            "execution_warnings",
            "display_options", "EXECUTION_OPTIONS"]
