@@ -39,37 +39,16 @@ def test_a_lightning_study_reports_through_the_callback_and_stops_when_told(tmp_
     import lightning.pytorch as pl
 
     from symtuner.lightning import SymtunerCallback
+    from symtuner.torch import mlp
 
+    from .lightning_module import Classifier
     from .torch_objectives import X_TRAIN, X_VAL, Y_TRAIN, Y_VAL
-
-    class Net(pl.LightningModule):
-        def __init__(self, lr, units, architecture):
-            super().__init__()
-            from symtuner.torch import mlp
-
-            self.net, self.lr = mlp(64, [units], 10, architecture), lr
-
-        def training_step(self, batch, _):
-            x, y = batch
-            out = self.net(x)
-            loss = torch.nn.functional.cross_entropy(out, y)
-            self.log("train_loss", loss, on_epoch=True, on_step=False)
-            self.log("train_acc", (out.argmax(1) == y).float().mean(), on_epoch=True, on_step=False)
-            return loss
-
-        def validation_step(self, batch, _):
-            x, y = batch
-            out = self.net(x)
-            self.log("val_loss", torch.nn.functional.cross_entropy(out, y))
-            self.log("val_acc", (out.argmax(1) == y).float().mean())
-
-        def configure_optimizers(self):
-            return torch.optim.Adam(self.parameters(), lr=self.lr)
 
     def objective(trial):
         torch.manual_seed(trial.seed)
-        model = Net(trial.suggest_float("learning_rate", 1e-4, 1e-1, log=True), trial.suggest_int("unit_d", 16, 64),
-                    trial.architecture)
+        lr = trial.suggest_float("learning_rate", 1e-4, 1e-1, log=True)
+        model = Classifier(mlp(64, [trial.suggest_int("unit_d", 16, 64)], 10, trial.architecture),
+                           lambda parameters: torch.optim.Adam(parameters, lr=lr))
         loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X_TRAIN, Y_TRAIN), batch_size=64,
                                              shuffle=True)
         val = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X_VAL, Y_VAL), batch_size=256)
@@ -96,35 +75,16 @@ def test_lightning_csv_logs_and_the_diagnosis_callback(tmp_path, capsys):
     from symtuner.app.cli import main
     from symtuner.lightning import DiagnosisCallback
 
+    from .lightning_module import Classifier
     from .torch_objectives import X_TRAIN, X_VAL, Y_TRAIN, Y_VAL
-
-    class Diverges(pl.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
-
-        def training_step(self, batch, _):
-            x, y = batch
-            out = self.net(x)
-            loss = torch.nn.functional.cross_entropy(out, y)
-            self.log("train_loss", loss, on_epoch=True, on_step=True)
-            self.log("train_acc", (out.argmax(1) == y).float().mean(), on_epoch=True, on_step=False)
-            return loss
-
-        def validation_step(self, batch, _):
-            x, y = batch
-            out = self.net(x)
-            self.log("val_loss", torch.nn.functional.cross_entropy(out, y))
-            self.log("val_acc", (out.argmax(1) == y).float().mean())
-
-        def configure_optimizers(self):
-            return torch.optim.SGD(self.parameters(), lr=5.0)  # far too high: the loss blows up
 
     torch.manual_seed(0)
     diagnosis = DiagnosisCallback(n_classes=10, print_fn=lambda text: None)
     trainer = pl.Trainer(max_epochs=6, callbacks=[diagnosis], logger=CSVLogger(tmp_path, name="run"),
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
-    trainer.fit(Diverges(), torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X_TRAIN, Y_TRAIN),
+    net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    diverges = Classifier(net, lambda parameters: torch.optim.SGD(parameters, lr=5.0), log_steps=True)  # far too high
+    trainer.fit(diverges, torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X_TRAIN, Y_TRAIN),
                                                         batch_size=64),
                 torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X_VAL, Y_VAL), batch_size=256))
     assert diagnosis.diagnosis is not None and "high_lr" in diagnosis.diagnosis.problems
