@@ -17,6 +17,7 @@ from symtuner.core.records import Trial
 from symtuner.execution.base import Dispatcher
 from symtuner.study.ahead import AheadQueue
 from symtuner.study.asktell import StudyLoop
+from symtuner.study.interrupts import deferred_interrupts
 from symtuner.study.seeds import epochs_used, finished_count, pending_retry
 
 #: Seconds the loop waits for a finished trial; while a proposal is made in the background, the shorter one.
@@ -61,7 +62,8 @@ class Scheduler:
                 timeout = COLLECT_SECONDS if loop.proposer.busy else WAIT_SECONDS
                 done = dispatcher.wait(loop.record_epoch, timeout=timeout)
                 for index, (number, outcome) in enumerate(done):
-                    trial = loop.tell(number, outcome)
+                    with deferred_interrupts():  # a stop waits until the finished trial is stored
+                        trial = loop.tell(number, outcome)
                     for callback in self.on_told:
                         callback(trial)
                     if index < len(done) - 1:
