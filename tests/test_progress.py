@@ -113,7 +113,7 @@ def test_study_bar_shows_trials_done_of_the_target_the_eta_and_the_best(bars, te
     assert "1/4 epochs" in trial and "0:00:03" in trial and "ETA 0:00:09" in trial and "val_accuracy 0.6000" in trial
     # the trial lines print above the bars, as in the plain output
     assert shown.index("trial 1/5 (#1): learning_rate=0.001, optimizer=Adam") < shown.index(study)
-    assert any(line.startswith("  -> val_accuracy 0.8000  test acc 0.7900") for line in shown)
+    assert any(line.startswith("  #1 -> val_accuracy 0.8000  test acc 0.7900") for line in shown)
     assert not any(line.startswith("trial #1") for line in shown)  # its bar went when it finished
     assert first.number == 1
 
@@ -149,7 +149,7 @@ def test_a_trial_stopped_early_counts_the_epochs_it_ran(bars, terminal, clock):
     bars.trial_finished(_trial(1, 0.2, epochs=3, stopped="the network died"), None, None)
     shown = screen(terminal.getvalue())
     assert "3/20 epochs, 1 trial " in _line(shown, "study ")
-    assert "  stopped early: the network died" in shown
+    assert "  #1 stopped early: the network died" in shown
 
 
 def test_a_resumed_study_estimates_from_this_run_only(bars, terminal, clock):
@@ -178,7 +178,7 @@ def test_running_trials_have_a_bar_each_removed_when_they_finish(bars, terminal,
     bars.trial_failed(1, "worker process died")
     shown = screen(terminal.getvalue())
     assert not any(line.startswith("trial #1") for line in shown) and _line(shown, "trial #2")
-    assert "  -> trial #1 failed: worker process died" in shown
+    assert "  #1 -> failed: worker process died" in shown
     assert "1/4 trials" in _line(shown, "study ")
     bars.trial_started(3, 2, 4, {})  # the loop's index: a failure to rerun does not count as finished
     assert "0/4 trials" in _line(screen(terminal.getvalue()), "study ")
@@ -193,7 +193,7 @@ def test_epoch_lines_print_above_the_bars_when_asked(terminal, clock):
     finally:
         display.close()
     shown = screen(terminal.getvalue())
-    assert "  epoch 1/3  loss 1.0000  val_loss 1.2500  | best val_loss -" in shown  # no accuracy logged: none shown
+    assert "  #1 epoch 1/3  loss 1.0000  val_loss 1.2500  | best val_loss -" in shown  # no accuracy logged: none shown
 
 
 def test_the_display_stops_by_itself_when_the_target_is_reached(bars, terminal, clock):
@@ -267,13 +267,13 @@ def _events(display) -> None:
 
 PLAIN = """\
 trial 1/2 (#1): learning_rate=0.001, optimizer=Adam
-  epoch 1/2  loss 1.0000  acc 0.5000  val_loss 1.1000  val_acc 0.4500  | best val_accuracy -
-  epoch 2/2  loss 0.5000  acc 0.6000  val_loss 0.5500  val_acc 0.5500  | best val_accuracy -
-  -> val_accuracy 0.5500  test acc 0.5000  (3.210 s)  best so far #1 0.5500
-  diagnosis: overfitting -> reg_l2
-  action reg_l2 (applied): l2 on
+  #1 epoch 1/2  loss 1.0000  acc 0.5000  val_loss 1.1000  val_acc 0.4500  | best val_accuracy -
+  #1 epoch 2/2  loss 0.5000  acc 0.6000  val_loss 0.5500  val_acc 0.5500  | best val_accuracy -
+  #1 -> val_accuracy 0.5500  test acc 0.5000  (3.210 s)  best so far #1 0.5500
+  #1 diagnosis: overfitting -> reg_l2
+  #1 action reg_l2 (applied): l2 on
 trial 2/2 (#2): learning_rate=0.100
-  -> trial #2 failed: boom
+  #2 -> failed: boom
 """
 
 
@@ -309,7 +309,7 @@ def test_forcing_plain_lines_on_a_terminal_keeps_the_carriage_return_epoch_line(
     display.trial_started(1, 1, 1, {})
     display.epoch_finished(1, 0, 2, {"loss": 1.0})
     display.close()  # ends the line a stopped run left open
-    assert out.getvalue().endswith("| best val_accuracy -\n") and "\r  epoch 1/2" in out.getvalue()
+    assert out.getvalue().endswith("| best val_accuracy -\n") and "\r  #1 epoch 1/2" in out.getvalue()
     display.close()
     assert out.getvalue().count("\n") == 2
 

@@ -24,8 +24,9 @@ def started_line(number: int, index: int, total: int, params: Mapping[str, Any])
 
 
 def epoch_line(number: int, epoch: int, epochs: int, logs: Mapping[str, float], objective: str,
-               best: float | None, name_trial: bool) -> str:
-    """One epoch's metrics and the best objective so far; ``name_trial`` when several trials report."""
+               best: float | None) -> str:
+    """``  #3 epoch 2/4  loss ...``: one epoch's metrics and the best objective so far, with its trial's number
+    (with several workers, the epochs of different trials come in any order)."""
     scores = f"loss {_fmt(logs.get('loss'))}"
     if "accuracy" in logs or "val_accuracy" in logs:
         scores += f"  acc {_fmt(logs.get('accuracy'))}"
@@ -34,34 +35,37 @@ def epoch_line(number: int, epoch: int, epochs: int, logs: Mapping[str, float], 
         scores += f"  val_acc {_fmt(logs.get('val_accuracy'))}"
     if objective not in ("val_loss", "val_accuracy"):
         scores += f"  {objective} {_fmt(logs.get(objective))}"
-    return (f"  {'#' + str(number) + ' ' if name_trial else ''}epoch {epoch + 1}/{epochs}  {scores}"
-            f"  | best {objective} {_fmt(best)}")
+    return f"  #{number} epoch {epoch + 1}/{epochs}  {scores}  | best {objective} {_fmt(best)}"
 
 
 def result_lines(trial: Trial, best: Trial | None, advice: Advice | None, objective: str) -> list[str]:
-    """What a finished trial prints: its result, why it stopped early, its diagnosis and actions."""
+    """What a finished trial prints: its result, why it stopped early, its diagnosis and actions.
+
+    Every line starts with the trial's number: with several workers, a trial
+    finishes under the lines of the trials started after it.
+    """
     test = f"test acc {_fmt(trial.test_accuracy)}" if trial.test_accuracy is not None and \
         math.isfinite(trial.test_accuracy) else f"test loss {_fmt(trial.test_loss)}"
-    lines = [f"  -> {objective} {_fmt(trial.objective)}  {test}  "
+    lines = [f"-> {objective} {_fmt(trial.objective)}  {test}  "
              f"({_fmt(trial.train_seconds, 3)} s)  best so far #{best.number if best else '-'} "
              f"{_fmt(best.objective if best else None)}"]
     if trial.extra.get("stopped"):
-        lines.append(f"  stopped early: {trial.extra['stopped']}")
+        lines.append(f"stopped early: {trial.extra['stopped']}")
     if trial.extra.get("ignored_changes"):
-        lines.append(f"  ignored by the network (undone, not applied again): "
+        lines.append(f"ignored by the network (undone, not applied again): "
                      f"{'; '.join(trial.extra['ignored_changes'])}")
     if advice is not None:
-        lines.append(f"  diagnosis: {advice.diagnosis.explanation}")
+        lines.append(f"diagnosis: {advice.diagnosis.explanation}")
         if advice.diagnosis.skipped:
-            lines.append(f"  skipped: {'; '.join(advice.diagnosis.skipped)}")
+            lines.append(f"skipped: {'; '.join(advice.diagnosis.skipped)}")
         for record in advice.actions:
             mark = "applied" if record.applied else "skipped"
-            lines.append(f"  action {record.name} ({mark}): {record.detail}")
-    return lines
+            lines.append(f"action {record.name} ({mark}): {record.detail}")
+    return [f"  #{trial.number} {line}" for line in lines]
 
 
 def failed_line(number: int, error: str) -> str:
-    return f"  -> trial #{number} failed: {error}"
+    return f"  #{number} -> failed: {error}"
 
 
 def trial_table(trials: Sequence[Trial], actions: Sequence[ActionRecord], objective: str,

@@ -51,8 +51,8 @@ class PlainProgress:
         self._print(started_line(number, index, total, params))
 
     def epoch_finished(self, number: int, epoch: int, epochs: int, logs: dict[str, float]) -> None:
-        parallel = len(self._running) > 1  # several trials report: say whose epoch it is, one line each
-        line = epoch_line(number, epoch, epochs, logs, self.objective, self._best, parallel)
+        parallel = len(self._running) > 1  # several trials report: one line each, none rewritten
+        line = epoch_line(number, epoch, epochs, logs, self.objective, self._best)
         if self._live and not parallel:
             print("\r" + line, end="", file=self.stream, flush=True)
             self._line_open = True

@@ -216,7 +216,7 @@ class RichProgress:
         trial.done, trial.epochs = epoch + 1, epochs
         if self.epoch_lines:
             best = self._best.objective if self._best is not None else None
-            self._print(epoch_line(number, epoch, epochs, logs, self.objective, best, len(self._running) > 1))
+            self._print(epoch_line(number, epoch, epochs, logs, self.objective, best))
         bars = self._display()
         elapsed = self._clock() - trial.since
         left = remaining_seconds(elapsed, trial.done, epochs)
