@@ -120,6 +120,9 @@ class Study:
         worker processes, with ``ray`` (``local``, ``auto`` or ``HOST:PORT``) as Ray tasks: give it as a
         ``module:function`` spec or a function of an importable module."""
         setup.check_target(n_trials, budget_epochs)
+        if self._asked:
+            raise ConfigError(f"trials {sorted(self._asked)} were asked for and not told; tell them before optimize")
+        self.close()  # an ask/tell session with nothing pending: optimize opens its own
         execution = ExecutionSettings(workers=workers, ray=ray)
         dispatcher = self._dispatcher(objective, execution)
         progress = self._progress_factory(self.settings.objective) if self._progress_factory else SilentProgress()
@@ -209,7 +212,10 @@ class Study:
 
     def trials_dataframe(self) -> Any:
         """One row per trial: number, state, objective, ``params_*`` and the problems diagnosed (pandas)."""
-        import pandas as pd
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("trials_dataframe needs pandas: pip install pandas") from None
 
         rows = [{"number": t.number, "state": str(t.state), "value": t.objective,
                  "epochs": t.epochs_run, "stopped": t.stopped or None,

@@ -147,3 +147,14 @@ def test_status_report_doctor_and_the_dashboard_read_a_define_by_run_study(tmp_p
     assert main(["report", "s"]) == 0 and (tmp_path / "s" / "report.html").is_file()
     assert main(["doctor", "s"]) == 0 and "healthy" in capsys.readouterr().out
     assert create_app(tmp_path / "s") is not None
+
+
+def test_optimize_after_ask_and_tell_and_a_trial_left_untold(tmp_path):
+    study = create_study(tmp_path / "s", epochs=6, n_initial=2)
+    trial = study.ask()
+    with pytest.raises(ConfigError, match=r"trials \[1\] were asked for and not told"):
+        study.optimize(curve_objective, n_trials=2)
+    study.tell(trial, error="the user's own loop failed")
+    study.optimize(curve_objective, n_trials=3)
+    assert [str(t.state) for t in study.trials] == ["failed", "complete", "complete"]
+    assert "the user's own loop failed" in study.trials[0].error
