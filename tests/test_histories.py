@@ -345,10 +345,18 @@ def test_validation_accuracy_without_train_accuracy():
     assert series == {"loss": [1.0], "val_accuracy": [0.3]}
 
 
-def test_percent_accuracies_are_scaled_train_and_validation_alike():
-    series = normalise_series({"loss": [1.0, 0.5, 0.4], "acc": [40.0, None, 80.0], "val_acc": [0.5, 0.9, 100.0]})
+def test_percent_accuracies_are_decided_series_by_series():
+    series = normalise_series({"loss": [1.0, 0.5, 0.4], "acc": [40.0, None, 80.0], "val_acc": [0.5, 0.7, 0.9]})
     assert series["accuracy"] == pytest.approx([0.4, None, 0.8])
-    assert series["val_accuracy"] == pytest.approx([0.005, 0.009, 1.0])
+    assert series["val_accuracy"] == pytest.approx([0.5, 0.7, 0.9])  # fractions: not divided with the train's
+    series = normalise_series({"loss": [1.0, 0.5, 0.4], "acc": [0.4, 0.6, 0.8], "val_acc": [0.5, 70.0, 90.0]})
+    assert series["accuracy"] == pytest.approx([0.4, 0.6, 0.8])
+    assert series["val_accuracy"] == pytest.approx([0.005, 0.7, 0.9])
+
+
+def test_a_stray_accuracy_above_one_is_named_not_taken_for_percent():
+    with pytest.raises(ConfigError, match="1.5.*epoch 2"):
+        normalise_series({"loss": [1.0, 0.5, 0.4], "accuracy": [0.5, 1.5, 0.7], "val_accuracy": [0.4, 0.5, 0.6]})
 
 
 def test_fractions_up_to_one_stay_as_they_are():

@@ -35,8 +35,8 @@ def normalise_series(series: Mapping[str, Sequence[Any]]) -> dict[str, list[floa
     The result has ``loss`` and, where present, ``val_loss``, ``accuracy``, ``val_accuracy`` and
     ``learning_rate``. Accuracy is taken from the first of :data:`ACCURACY_KEYS` present; its
     validation series from the matching ``val_`` key where there is one, else from the first
-    ``val_`` form present. Accuracies logged in percent (some finite value above 1, none above 100,
-    over train and validation together, so both are scaled alike) are divided by 100. Missing
+    ``val_`` form present. An accuracy series logged in percent (most values above 1, none above
+    100; each series decided on its own) is divided by 100. Missing
     series are left out, so loss-only histories are valid; ``None`` stays ``None``, non-finite
     values become ``None``.
 
@@ -62,21 +62,23 @@ def normalise_series(series: Mapping[str, Sequence[Any]]) -> dict[str, list[floa
 
     result = {name: _number_list(series[key], f"history series {key!r}") for name, key in chosen.items()}
     accuracy_names = [name for name in ("accuracy", "val_accuracy") if name in result]
-    if _is_percent([result[name] for name in accuracy_names]):
-        for name in accuracy_names:
-            result[name] = [None if v is None else v / 100.0 for v in result[name]]
-    for name in accuracy_names:
+    for name in accuracy_names:  # each series on its own: train in [0, 1] and validation in percent happen
+        top = 100.0 if _is_percent(result[name]) else 1.0
         for epoch, value in enumerate(result[name], start=1):
-            if value is not None and not 0.0 <= value <= 1.0:
+            if value is not None and not 0.0 <= value <= top:
                 raise ConfigError(f"history series {chosen[name]!r} has accuracy {series[chosen[name]][epoch - 1]!r} "
-                                  f"at epoch {epoch}, outside [0, 1] (or [0, 100] for percent)")
+                                  f"at epoch {epoch}, outside [0, {top:g}] "
+                                  f"({'most of it is in percent' if top > 1 else 'or [0, 100] for percent'})")
+        if top > 1:
+            result[name] = [None if v is None else v / 100.0 for v in result[name]]
     return result
 
 
-def _is_percent(accuracies: list[list[float | None]]) -> bool:
-    """Whether accuracy series are in percent: some finite value above 1 and none above 100."""
-    values = [v for series in accuracies for v in series if v is not None]
-    return any(v > 1.0 for v in values) and all(v <= 100.0 for v in values)
+def _is_percent(series: list[float | None]) -> bool:
+    """Whether an accuracy series is in percent: most of its values above 1 (a fraction series with a
+    stray value above 1 is not, and that value is reported as outside [0, 1])."""
+    values = [v for v in series if v is not None]
+    return sum(v > 1.0 for v in values) * 2 > len(values)
 
 
 def _number(value: Any, where: str) -> float | None:

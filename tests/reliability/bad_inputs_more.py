@@ -106,5 +106,17 @@ def range_cases() -> list[Case]:
     return cases
 
 
+def diagnose_cases() -> list[Case]:
+    """Accuracy series decided in their own unit: a stray value above 1 is named, not taken for percent."""
+    rows = [
+        ("stray-accuracy", '{"loss": [1.0, 0.9, 0.8], "accuracy": [0.5, 1.5, 0.7]}', "1.5"),
+        ("stray-val-accuracy", '{"loss": [1.0, 0.9, 0.8], "val_accuracy": [0.3, 0.4, 2.0]}', "2.0"),
+        ("percent-above-100", '{"loss": [1.0, 0.9, 0.8], "accuracy": [50, 70, 101]}', "101"),
+        ("stray-in-mixed-units", '{"loss": [1.0, 0.9, 0.8], "accuracy": [0.5, 0.6, 0.7], '
+                                 '"val_accuracy": [40, 0.5, 0.6]}', "40"),
+    ]
+    return [Case("diagnose", id, ("diagnose", "h.json"), names, {"h.json": text}) for id, text, names in rows]
+
+
 def more_cases() -> list[Case]:
-    return callbacks_cases() + execution_cases() + doctor_cases() + range_cases()
+    return callbacks_cases() + execution_cases() + doctor_cases() + range_cases() + diagnose_cases()

@@ -28,7 +28,8 @@ CASES = all_cases() + more_cases()
 def test_the_corpus_is_large_and_covers_every_family():
     families = {case.family for case in CASES}
     assert families == {"config", "cli", "data", "network", "rules", "history", "dashboard", "damaged",
-                        "callbacks", "execution", "doctor", "ranges"}
+                        "callbacks", "execution", "doctor", "ranges",
+                        "diagnose"}
     assert len(CASES) >= 150
     assert len({(case.family, case.id) for case in CASES}) == len(CASES)
 
