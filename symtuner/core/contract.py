@@ -98,6 +98,9 @@ class TrainResult:
     params_used: dict[str, Any] | None = None
     #: dimensions the objective declared (asked for by a name the space did not have yet)
     declared: tuple[Dimension, ...] = ()
+    #: what the trained network costs, measured (``params``, ``flops``, ``model_mb``, ``latency_ms``:
+    #: :mod:`symtuner.core.costs`); those not measured are absent
+    costs: dict[str, float] = field(default_factory=dict)
 
     def objective_value(self, objective: str) -> float:
         """The value of ``objective`` (``val_accuracy``, ``val_auc``, ...) in the final validation.

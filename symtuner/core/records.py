@@ -282,6 +282,11 @@ class Trial:
         """Why the trial was stopped early ("" when it ran all its epochs)."""
         return str(self.extra.get("stopped") or "")
 
+    @property
+    def infeasible(self) -> bool:
+        """Whether the trial's network is over a hard limit of the study (:mod:`symtuner.core.costs`)."""
+        return bool(self.extra.get("infeasible"))
+
 
 @dataclass(frozen=True)
 class TuningVersion:

@@ -61,7 +61,31 @@ class SimulatedExecutor:
         return TrainResult(curve=curve, val_loss=val_loss, val_accuracy=val_acc, test_loss=val_loss,
                            test_accuracy=float(np.clip(val_acc + rng.normal(0, 0.01), 0, 1)),
                            train_seconds=time.perf_counter() - started, epochs_run=curve.n_epochs,
-                           model_path=spec.model_path, log_dir=spec.log_dir, params_count=0, stopped=stopped)
+                           model_path=spec.model_path, log_dir=spec.log_dir, params_count=0, stopped=stopped,
+                           costs=simulated_costs(spec.params, spec.architecture))
+
+
+def simulated_costs(params: dict[str, Any], arch: Any, classes: int = 10) -> dict[str, float]:
+    """What the default network of ``params`` and ``arch`` would cost on 28x28x1 images (parameters and
+    FLOPs counted as :mod:`symtuner.training.costs` counts them, without activations; a file of 4 bytes a
+    parameter; a latency of 0.3 ms plus 5 GFLOP/s), so that limits and their rules can be exercised."""
+    c1, c2 = int(params.get("unit_c1", 40)), int(params.get("unit_c2", 96))
+    convs = [(28, 1, c1), (26, c1, c1), (13, c1, c2), (11, c2, c2)]  # (output side, inputs, filters)
+    side, width = 5, c2
+    if getattr(arch, "extra_conv", 0):
+        c3 = int(params.get("unit_c3", 128))
+        convs += [(5, c2, c3), (3, c3, c3)]
+        side, width = 1, c3
+    weights = sum(9 * n_in * n_out + n_out for _, n_in, n_out in convs)
+    macs = sum(out * out * 9 * n_in * n_out for out, n_in, n_out in convs)
+    units = [side * side * width, int(params.get("unit_d", 384))]
+    units += [int(params.get(f"unit_fc{i}", 128)) for i in range(1, getattr(arch, "extra_dense", 0) + 1)]
+    units.append(classes)
+    dense = sum(a * b + b for a, b in zip(units, units[1:]))
+    total = weights + dense
+    flops = 2.0 * (macs + dense)
+    return {"params": float(total), "flops": flops, "model_mb": 4 * total / 1e6 + 0.02,
+            "latency_ms": 0.3 + flops / 5e6}
 
 
 def simulate_curve(params: dict[str, Any], arch: Any, epochs: int, seed: int, n_classes: int = 10,

@@ -12,10 +12,13 @@ current architecture).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from symtuner.core.architecture import Architecture
+from symtuner.core.costs import trial_costs
 from symtuner.core.records import Trial, TuningVersion
 from symtuner.core.space import Integer, SearchSpace, span
 from symtuner.search.optimizers import Observation, Surrogate
@@ -26,9 +29,18 @@ def true_point(params: dict[str, Any], architecture: Architecture) -> dict[str, 
     return {**params, **architecture.features()}
 
 
-def observations(trials: Sequence[Trial], versions: Sequence[TuningVersion], maximize: bool
-                 ) -> list[Observation]:
-    """Every complete trial with an objective, at its true point, as a loss to minimise."""
+def observations(trials: Sequence[Trial], versions: Sequence[TuningVersion], maximize: bool,
+                 limits: Mapping[str, float] | None = None) -> list[Observation]:
+    """Every complete trial with an objective, at its true point, as a loss to minimise.
+
+    ``limits`` (cost name -> limit) are the study's hard limits: a trial over
+    them (``Trial.infeasible``) is observed at the worst loss of the trials
+    within them plus ``spread x (1 + v) / (2 + v)`` (``spread`` the range of
+    those losses, ``v`` the trial's summed relative excess over the limits):
+    at least half the spread worse than every trial within the limits, and
+    the further over, the worse. Every observation carries its ``constraints`` and its measured
+    ``raw_loss`` for an optimizer that handles constraints itself.
+    """
     by_version = {v.version: v.architecture for v in versions}
     out = []
     for trial in trials:
@@ -37,7 +49,33 @@ def observations(trials: Sequence[Trial], versions: Sequence[TuningVersion], max
         value = float(trial.objective)
         loss = -value if maximize else value
         arch = by_version.get(trial.tuning_version, Architecture())
-        out.append(Observation(true_point(dict(trial.params), arch), loss))
+        constraints = _constraints(trial, limits or {})
+        out.append(Observation(true_point(dict(trial.params), arch), loss, constraints,
+                               loss if constraints else None))
+    return _penalised(out, [t for t in trials if t.is_complete and t.objective is not None])
+
+
+def _constraints(trial: Trial, limits: Mapping[str, float]) -> tuple[float, ...]:
+    """``cost / limit - 1`` per limit, by cost name (0 for a cost the trial did not measure)."""
+    if not limits:
+        return ()
+    costs = trial_costs(trial)
+    return tuple(costs[name] / limit - 1.0 if name in costs else 0.0 for name, limit in sorted(limits.items()))
+
+
+def _penalised(history: list[Observation], trials: Sequence[Trial]) -> list[Observation]:
+    """The observations with the losses of infeasible trials made worse (see :func:`observations`)."""
+    finite = [o.loss for o, t in zip(history, trials) if math.isfinite(o.loss) and not t.infeasible] \
+        or [o.loss for o in history if math.isfinite(o.loss)]
+    if not finite or not any(t.infeasible for t in trials):
+        return history
+    worst, spread = max(finite), (max(finite) - min(finite)) or 1.0
+    out = []
+    for observation, trial in zip(history, trials):
+        if trial.infeasible:
+            excess = max(float(trial.extra.get("violation") or 0.0), 0.0)
+            observation = replace(observation, loss=worst + spread * (1.0 + excess) / (2.0 + excess))
+        out.append(observation)
     return out
 
 

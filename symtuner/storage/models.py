@@ -149,11 +149,13 @@ def read_trials(study_dir: Path) -> tuple[list[Trial], bool]:
 
 
 def rank_trials(trials: Sequence[Trial], maximize: bool) -> list[Trial]:
-    """Complete trials with a finite objective, best first (ties: the earlier trial first).
+    """Complete trials with a finite objective within the study's hard limits, best first (ties: the
+    earlier trial first).
 
     The first is :func:`symtuner.tuning.advisor.best_trial`'s choice.
     """
-    done = [t for t in trials if t.is_complete and t.objective is not None and math.isfinite(t.objective)]
+    done = [t for t in trials if t.is_complete and t.objective is not None and math.isfinite(t.objective)
+            and not t.infeasible]
     sign = 1.0 if maximize else -1.0
     return sorted(done, key=lambda t: (-sign * float(t.objective), t.number))  # type: ignore[arg-type]
 
@@ -163,7 +165,8 @@ def select_trial(study_dir: Path, trials: Sequence[Trial], trial_number: int | N
     if trial_number is None:
         ranked = rank_trials(trials, maximize)
         if not ranked:
-            raise StudyError(f"study {study_dir} has no complete trial with a finite objective yet, "
+            over = " within its limits" if any(t.infeasible for t in trials) else ""
+            raise StudyError(f"study {study_dir} has no complete trial with a finite objective{over} yet, "
                              "so it has no best model")
         return ranked[0]
     if isinstance(trial_number, bool) or not isinstance(trial_number, int):

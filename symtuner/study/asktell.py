@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from symtuner.core.contract import TrainResult, TrialSpec, WorkerLost
+from symtuner.core.costs import limit_outcome, over_text
 from symtuner.core.errors import ConfigError, DataError
 from symtuner.core.formatting import test_score
 from symtuner.core.records import LearningCurve, Trial, TrialState, TuningVersion, Verdict
@@ -126,7 +127,8 @@ class StudyLoop:
         equal to one of them is asked for again with another seed."""
         planned = planned or []
         versions = self.store.tuning_versions()
-        history = observations(trials, versions, self.settings.maximize)
+        hard = self.settings.limits if self.settings.limit_mode == "hard" else None
+        history = observations(trials, versions, self.settings.maximize, hard)
         if pending or planned:
             running = [t for t in trials if t.state == TrialState.RUNNING]
             history = history + pending_observations(running, {v.version: v for v in versions}, history) \
@@ -200,7 +202,7 @@ class StudyLoop:
         if result.params_used is not None:
             self._record_params(number, job, result)
         self._record_extras(number, job, result)
-        objective = result.objective_value(self.settings.objective)
+        objective = self._judge_limits(number, result, result.objective_value(self.settings.objective))
         done = replace(self.store.trial(number), state=TrialState.COMPLETE, objective=objective, curve=result.curve)
         # the trials as they are now (others may have finished meanwhile); the rule learning needs no older curves
         earlier = [t for t in self.store.trials(with_curves=False) if t.number != number]
@@ -258,8 +260,21 @@ class StudyLoop:
             extra |= {"val_metrics": dict(result.val_metrics), "test_metrics": dict(result.test_metrics)}
         if not result.own_loss:
             extra["own_loss"] = False
+        if result.costs:
+            extra["costs"] = {name: float(value) for name, value in result.costs.items()}
         if extra:
             self.store.update_extra(number, extra)
+
+    def _judge_limits(self, number: int, result: TrainResult, objective: float) -> float:
+        """The objective the trial is ranked by (penalised in soft mode), with the trial's standing against
+        the study's limits recorded in its ``extra`` (:func:`symtuner.core.costs.limit_outcome`)."""
+        ranked, extra = limit_outcome(result.costs, self.settings, objective)
+        if extra:
+            self.store.update_extra(number, extra)
+            what = "infeasible" if extra.get("infeasible") else f"penalised to {ranked:.4f}"
+            self.journal.event("over_limits", f"trial {number} is over its limits ({over_text(extra)}): {what}",
+                               number)
+        return ranked
 
     def _store_complete(self, number: int, objective: float, result: TrainResult, step: AfterTrial | None) -> None:
         """One transaction: the trial's result, the verdicts due, its diagnosis, actions, weights and

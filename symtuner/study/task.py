@@ -42,7 +42,7 @@ class TaskInfo:
     def facts(self, trials: Sequence[Trial], settings: StudySettings) -> TaskFacts:
         """What the step after a trial must know of the task."""
         return TaskFacts(self.n_classes or None, len(self.input_shape) == 3, self.n_train, settings.epochs,
-                         self.loss_scale(trials))
+                         self.loss_scale(trials), settings.limits)
 
     def conv_room(self, architecture: Architecture) -> int:
         """How many conv blocks the input still has room for under ``architecture`` (none but for images)."""

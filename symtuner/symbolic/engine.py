@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from symtuner.core.errors import ConfigError, RulesError
@@ -39,6 +39,8 @@ class Findings:
     deferred: dict[str, str]
     notes: list[tuple[str, Any]]
     stops: list[Any]
+    #: action -> the diagnosed problem that blocks it (``blocks/2``)
+    blocked: dict[str, str] = field(default_factory=dict)
 
 
 class SymbolicEngine:
@@ -82,7 +84,8 @@ class SymbolicEngine:
             reasons={p: r for p, r in result.reasons.items() if p in diagnosed},
             causes={s: c for s, c in result.causes.items() if s in diagnosed and c in diagnosed},
             deferred={p: q for p, q in result.deferred.items() if p in diagnosed and q in diagnosed},
-            notes=result.notes, stops=result.stops)
+            notes=result.notes, stops=result.stops,
+            blocked={a: p for a, p in result.blocks.items() if p in diagnosed})
 
     def diagnose(self, facts: Mapping[str, float], weights: Mapping[tuple[str, str], float]
                  ) -> tuple[list[str], dict[str, list[tuple[str, float]]]]:
@@ -95,18 +98,23 @@ def analyse(curve: LearningCurve, n_classes: int | None, weights: Mapping[tuple[
             engine: SymbolicEngine, is_applicable: Callable[[str, str], bool], rng: random.Random,
             opposites: Mapping[str, str | tuple[str, ...]] | None = None, loss_scale: float | None = None,
             reason_of: Callable[[str, str], str] | None = None,
-            blocked: Mapping[tuple[str, str], str] | None = None) -> Diagnosis:
+            blocked: Mapping[tuple[str, str], str] | None = None,
+            extra_facts: Mapping[str, float] | None = None) -> Diagnosis:
     """Facts, diagnosis, chosen actions and explanation of one trial's curve.
 
     ``opposites`` names actions that undo each other (see :func:`choose_actions`);
     ``loss_scale`` overrides the scale of the losses (see ``curve_facts``);
     ``reason_of`` says why an action is not applicable and ``blocked`` names
-    pairs not to choose (see :func:`choose_actions`).
+    pairs not to choose (see :func:`choose_actions`), to which the actions the
+    rules block (``blocks/2``) are added. ``extra_facts`` are facts beside the
+    curve's (what the network costs: :func:`symtuner.symbolic.resources.cost_facts`).
     """
-    facts = curve_facts(curve, n_classes, loss_scale)
+    facts = curve_facts(curve, n_classes, loss_scale) | dict(extra_facts or {})
     found = engine.findings(facts, weights)
+    ruled_out = {(name, problem): f"blocked by {found.blocked[name]}" for problem, candidates in found.ranked.items()
+                 for name, _ in candidates if name in found.blocked}
     actions, skipped = choose_actions(found.ranked, is_applicable, rng, opposites=opposites, reason_of=reason_of,
-                                      blocked=blocked)
+                                      blocked={**ruled_out, **(blocked or {})})
     reasons = {p: tuple(Reason(term_text(t), format_reason(t)) for t in terms)
                for p, terms in found.reasons.items()}
     notes = tuple(format_reason(term) for _, term in found.notes)

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from symtuner.core.records import ChosenAction
+from symtuner.symbolic.resources import COST_REASONS, cost_reason_text
 
 Facts = Mapping[str, float]
 Thresholds = Mapping[str, float]
@@ -75,6 +76,8 @@ def format_reason(term: Any) -> str:
     if not isinstance(term, tuple):
         return term_text(term)
     functor, args = term
+    if (functor, len(args)) in COST_REASONS:
+        return cost_reason_text(term)
     template = TEMPLATES.get((functor, len(args)))
     if template is None:
         return term_text(term)

@@ -21,9 +21,9 @@ a resumed study re-learns exactly the weights it had.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping, Sequence
 
+from symtuner.core.costs import standing
 from symtuner.core.errors import ConfigError
 from symtuner.core.records import Trial
 from symtuner.symbolic._problog import Constant, LFIProblem, SimpleProgram, Term, evaluatable
@@ -37,25 +37,21 @@ MAX_ITERATIONS = 50
 Evidence = tuple[str, str, bool]
 
 
-def _objective(trial: Trial) -> float | None:
-    value = trial.objective
-    if not trial.is_complete or value is None or not math.isfinite(value):
-        return None
-    return float(value)
-
-
 def evidence_from_trials(trials: Sequence[Trial], maximize: bool = True) -> list[Evidence]:
-    """(action, problem, improved) for every chosen action whose effect is known."""
+    """(action, problem, improved) for every chosen action whose effect is known.
+
+    Trials are compared as :func:`symtuner.core.costs.standing` orders them: by their objective, and
+    under hard limits a trial within them ahead of every trial over them.
+    """
     ordered = sorted(trials, key=lambda t: t.number)
-    complete = [(t, obj) for t in ordered if (obj := _objective(t)) is not None]
-    better = (lambda a, b: a > b) if maximize else (lambda a, b: a < b)
+    complete = [(t, rank) for t in ordered if (rank := standing(t, maximize)) is not None]
     evidence: list[Evidence] = []
-    best: float | None = None
-    for index, (trial, objective) in enumerate(complete):
-        best = objective if best is None or better(objective, best) else best
+    best: tuple[float, float] | None = None
+    for index, (trial, rank) in enumerate(complete):
+        best = rank if best is None or rank > best else best
         if trial.diagnosis is None or not trial.diagnosis.actions or index + 1 >= len(complete):
             continue
-        improved = better(complete[index + 1][1], best)
+        improved = complete[index + 1][1] > best
         evidence.extend((a.name, a.problem, improved) for a in trial.diagnosis.actions)
     return evidence
 

@@ -5,8 +5,9 @@ thresholds and the action rules (with the current weights) as terms built
 from numbers, never as program text, and queries ``problem/1``,
 ``action/2``, ``reason/2`` (why each problem holds, as a term with the
 numbers compared), ``cause/2`` (which diagnosed problem explains which),
-``deferred/2`` (contradictory problems set aside) and ``note/2`` (remarks
-such as a curve too short to judge). Knowledge compilation uses SDD where
+``deferred/2`` (contradictory problems set aside), ``note/2`` (remarks
+such as a curve too short to judge) and ``blocks/2`` (actions a problem
+rules out). Knowledge compilation uses SDD where
 pysdd is installed.
 """
 
@@ -35,7 +36,8 @@ from symtuner.symbolic._problog import (
 HEADER = ":- unknown(fail).\n"
 
 #: The predicates a diagnosis queries (functor, arity).
-QUERIES = (("problem", 1), ("action", 2), ("reason", 2), ("cause", 2), ("deferred", 2), ("note", 2))
+QUERIES = (("problem", 1), ("action", 2), ("reason", 2), ("cause", 2), ("deferred", 2), ("note", 2),
+           ("blocks", 2))
 
 #: What symbolic early stopping queries after each epoch.
 STOP_QUERIES = (("stop", 1),)
@@ -164,7 +166,9 @@ class Evaluation:
     ``causes`` maps a symptom to the problem explaining it; ``deferred`` maps
     a problem set aside to the contradictory one acted on first; ``notes``
     lists (name, term) remarks; ``stops`` the reasons to stop a running
-    trial (``stop/1``).
+    trial (``stop/1``); ``blocks`` maps an action that must not be chosen
+    to the problem that blocks it (``blocks(Problem, Action)``, such as a
+    network over its size limit blocking the actions that grow it).
     """
 
     problems: dict[str, float]
@@ -174,6 +178,7 @@ class Evaluation:
     deferred: dict[str, str]
     notes: list[tuple[str, TermData]]
     stops: list[TermData] = field(default_factory=list)
+    blocks: dict[str, str] = field(default_factory=dict)
 
 
 def term_data(term: Any) -> TermData:
@@ -215,4 +220,6 @@ def split_results(result: Mapping[Any, float]) -> Evaluation:
             out.notes.append((_atom_name(term.args[0]), term_data(term.args[1])))
         elif functor == "stop" and arity == 1:
             out.stops.append(term_data(term.args[0]))
+        elif functor == "blocks" and arity == 2:
+            out.blocks.setdefault(_atom_name(term.args[1]), _atom_name(term.args[0]))
     return out

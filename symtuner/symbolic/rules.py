@@ -1,10 +1,13 @@
 """Load and validate the rule base: shipped rules, user extensions or replacements.
 
-The shipped ``rules/diagnosis.pl`` and ``rules/tuning.pl`` are package data
+The shipped ``rules/diagnosis.pl``, ``rules/tuning.pl`` and
+``rules/resources.pl`` (the limits on what a network costs) are package data
 and are only read, never rewritten. A user directory of ``.pl`` files either
 extends them (mode ``extend``: its files, in name order, are appended) or
 replaces them (mode ``replace``: it must hold its own ``diagnosis.pl`` and
-``tuning.pl``). In both modes:
+``tuning.pl``, and may hold its own ``resources.pl``; none of the shipped
+rules is read then, so a study's limits get rules only from a copy of the
+shipped ``resources.pl``). In both modes:
 
 - a ``threshold(Name, Number)`` fact in a later file replaces an earlier one;
 - a ``P::action(Action, Problem)`` rule in a later file replaces the rule for
@@ -14,8 +17,8 @@ replaces them (mode ``replace``: it must hold its own ``diagnosis.pl`` and
 Code may add rules too: :func:`register_rules` (used by
 ``symtuner.tuning.actions.register_action`` for the rule choosing a new
 action) adds a named ProbLog text to every rule base loaded afterwards. The
-registered texts come right after the two base files (shipped or
-replacement ``diagnosis.pl`` and ``tuning.pl``) and before a user
+registered texts come right after the base files (the shipped ones, or a
+replacement ``diagnosis.pl``, ``tuning.pl`` and ``resources.pl``) and before a user
 directory's other files, in registration order, so a user file can still
 re-weight a registered rule; each is checked like a file and named
 ``<registered NAME>`` in messages.
@@ -39,9 +42,12 @@ from symtuner.core.textfile import read_text
 from symtuner.symbolic._problog import AnnotatedDisjunction, Clause, ProbLogError, PrologString, Term
 from symtuner.symbolic.facts import FACT_NAMES, STUDY_FACT_NAMES, curve_facts
 from symtuner.symbolic.program import ActionRule, RuleProgram, SourceMap
+from symtuner.symbolic.resources import COST_FACT_NAMES, cost_facts
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "rules"
-RULE_FILES = ("diagnosis.pl", "tuning.pl")
+RULE_FILES = ("diagnosis.pl", "tuning.pl", "resources.pl")
+#: The base files a directory of rules in mode ``replace`` must hold (``resources.pl`` is optional).
+REQUIRED_FILES = RULE_FILES[:2]
 MODES = ("extend", "replace")
 
 #: ProbLog rule texts every rule base loads, by the name they were registered under (see
@@ -143,10 +149,11 @@ def load_rules(rules_dir: Path | None = None, mode: str = "extend",
     registered = tuple((name, text) for name, text in RULE_EXTENSIONS.as_mapping().items())
     for name, text in registered:
         _parse_alone(Path(registered_source(name)), text)
-    # the base pair, then the registered rules, then a user directory's other files
-    all_texts = texts[:2] + tuple(text for _, text in registered) + texts[2:]
-    names = (tuple(str(path) for path in paths[:2]) + tuple(registered_source(name) for name, _ in registered)
-             + tuple(str(path) for path in paths[2:]))
+    # the base files, then the registered rules, then a user directory's other files
+    first = sum(path.name in RULE_FILES for path in paths[:len(RULE_FILES)])
+    all_texts = texts[:first] + tuple(text for _, text in registered) + texts[first:]
+    names = (tuple(str(path) for path in paths[:first]) + tuple(registered_source(name) for name, _ in registered)
+             + tuple(str(path) for path in paths[first:]))
     source_map = SourceMap.build(all_texts, names)
     combined = list(_parse_alone(Path(" + ".join(names)), "\n".join(all_texts)))
 
@@ -186,10 +193,10 @@ def _rule_files(rules_dir: Path | None, mode: str) -> tuple[Path, ...]:
         if not user:
             raise RulesError(f"rules directory {rules_dir} holds no .pl files")
         return shipped + tuple(user)
-    missing = [str(rules_dir / name) for name in RULE_FILES if not (rules_dir / name).is_file()]
+    missing = [str(rules_dir / name) for name in REQUIRED_FILES if not (rules_dir / name).is_file()]
     if missing:
         raise RulesError(f"rules mode 'replace' needs {' and '.join(missing)}")
-    first = [rules_dir / name for name in RULE_FILES]
+    first = [rules_dir / name for name in RULE_FILES if (rules_dir / name).is_file()]
     return tuple(first + [p for p in user if p.name not in RULE_FILES])
 
 
@@ -336,9 +343,9 @@ def _check_body(body: Any, where: str) -> None:
     for term in _subterms(body):
         if term.functor == "fact" and term.arity == 2:
             name = _atom(term.args[0])
-            if name is not None and name not in FACT_NAMES + STUDY_FACT_NAMES:
+            if name is not None and name not in FACT_NAMES + STUDY_FACT_NAMES + COST_FACT_NAMES:
                 raise RulesError(f"{where}: unknown fact {name!r}; the facts are "
-                                 f"{', '.join(FACT_NAMES + STUDY_FACT_NAMES)}")
+                                 f"{', '.join(FACT_NAMES + STUDY_FACT_NAMES + COST_FACT_NAMES)}")
 
 
 def _problem_inputs(clauses: list[Any]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -407,5 +414,8 @@ def _dry_run(base: RuleBase) -> None:
         LearningCurve((2.0, 1.0, 0.6), (0.5, 0.8, 0.9), (1.8, 1.1, 0.8), (0.5, 0.7, 0.8)),
         LearningCurve((2.0, math.nan, math.nan), (0.5, 0.1, 0.1), (1.8, math.inf, math.nan), (0.5, 0.1, 0.1)),
     )
+    costs = cost_facts({"params": 3e6, "flops": 2e8, "model_mb": 12.0, "latency_ms": 4.0},
+                       {"params": 2.5e6, "flops": 1.5e8, "model_mb": 10.0, "latency_ms": 5.0}, {"latency_ms": 3.5})
     for curve in samples:
         program.evaluate(curve_facts(curve, 10), base.thresholds, base.initial_weights)
+        program.evaluate(curve_facts(curve, 10) | costs, base.thresholds, base.initial_weights)

@@ -166,6 +166,7 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
         curve = LearningCurve.from_epochs([{k: values[i] for k, values in logged.items() if i < len(values)}
                                            for i in range(max(map(len, logged.values()), default=0))])
         save_model(model, spec.model_file, params, rule)
+        costs = _costs(model, split, spec)
     except (ConfigError, DataError):
         raise  # a bad setting, or a streamed batch that breaks the data's own checks: every trial would fail
     except Exception as exc:
@@ -181,7 +182,18 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
                        train_seconds=seconds, epochs_run=curve.n_epochs, model_path=spec.model_path,
                        log_dir=spec.log_dir, params_count=int(model.count_params()),
                        ignored_changes=ignored, ignored_features=ignored_by_feature, stopped=stopped,
-                       val_metrics=val, test_metrics=test, own_loss=rule.symtuners_loss)
+                       val_metrics=val, test_metrics=test, own_loss=rule.symtuners_loss, costs=costs)
+
+
+def _costs(model: Any, split: Split, spec: TrialSpec) -> dict[str, float]:
+    """What the trained network costs (:func:`symtuner.training.costs.measure_costs`); a latency that
+    cannot be timed (a model that cannot predict one sample alone) is left out."""
+    from symtuner.training.costs import measure_costs
+
+    try:
+        return measure_costs(model, split.sample()[0], spec.model_file)
+    except Exception:  # noqa: BLE001 - the latency is a measurement, not the trial's result
+        return measure_costs(model, None, spec.model_file)
 
 
 def brief(exc: BaseException) -> str:

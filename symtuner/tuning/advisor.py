@@ -12,10 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from symtuner.core.architecture import Architecture
+from symtuner.core.costs import trial_costs
 from symtuner.core.records import ActionRecord, Diagnosis, Trial, TuningVersion
 from symtuner.core.space import SearchSpace
 from symtuner.symbolic.engine import SymbolicEngine, analyse
 from symtuner.symbolic.lfi import evidence_from_trials, learn_weights
+from symtuner.symbolic.resources import cost_facts
 from symtuner.tuning.actions import (
     OPPOSITES,
     ActionContext,
@@ -74,6 +76,12 @@ def learned_params(trials: Sequence[Trial], diagnosed: Trial) -> tuple[dict, ...
                  and not _NOT_LEARNED & set(t.diagnosis.problems))
 
 
+def previous_costs(trials: Sequence[Trial], trial: Trial) -> dict[str, float] | None:
+    """The costs of the latest complete trial before ``trial`` that measured any (None: there is none)."""
+    earlier = [t for t in trials if t.number < trial.number and t.is_complete and trial_costs(t)]
+    return trial_costs(max(earlier, key=lambda t: t.number)) if earlier else None
+
+
 class Advisor:
     """Runs the step after a trial with one rule base and one set of action settings.
 
@@ -129,17 +137,21 @@ class Advisor:
                    for pair, after in reverted_pairs(view.verdicts, view.versions, view.actions).items()
                    if weights.get(pair, 0.0) < REAPPLY_WEIGHT}
         best = best_trial(view.trials, self.maximize)
+        costs = trial_costs(trial)
         ctx = ActionContext(best_params=dict(best.params) if best else None, conv_room=self.conv_room(arch),
                             settings=self.action_settings, trial_params=dict(trial.params),
                             n_train=task.n_train, epochs=task.epochs, image_input=task.image_input,
                             best_problems=best.diagnosis.problems if best and best.diagnosis else (),
                             unusable=unusable_actions(view.verdicts, view.versions, view.actions),
-                            learned=learned_params(view.trials, trial))
+                            learned=learned_params(view.trials, trial),
+                            cost_ratios={name: costs[name] / limit for name, limit in task.limits.items()
+                                         if name in costs})
         diagnosis = analyse(trial.curve, task.n_classes, weights, self.engine,
                             lambda name, problem: is_applicable(name, space, arch, replace(ctx, problem=problem)),
                             random.Random(self.seed * 1_000_003 + trial.number), opposites=OPPOSITES,
                             reason_of=lambda name, problem: why_not(name, space, arch, replace(ctx, problem=problem)),
-                            blocked=blocked, loss_scale=task.loss_scale)
+                            blocked=blocked, loss_scale=task.loss_scale,
+                            extra_facts=cost_facts(costs, task.limits, previous_costs(view.trials, trial)))
         return self._apply(diagnosis, weights, trial, space, arch, ctx)
 
     @staticmethod

@@ -18,6 +18,11 @@ finds no BatchNormalization after ``batch_norm``, say) is **ignored**: undone
 like a revert, without evidence against its rule, and its action is not
 applied again in the study (:func:`ignore_changes`, :func:`unusable_actions`).
 
+Under hard limits on what a network costs, "beat" follows Deb's order
+(:func:`symtuner.core.costs.standing`): a trial within the limits beats every
+trial over them, and of two trials over them the one over by less wins; so
+a change that brings the networks within the limits is kept.
+
 Changes are judged oldest first, one verdict per trial. Pure: the loop reads
 versions, verdicts and trials from the store and stores what this returns, so
 a resumed study reaches the same verdicts.
@@ -25,11 +30,11 @@ a resumed study reaches the same verdicts.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from symtuner.core.architecture import FEATURE_ACTIONS
+from symtuner.core.costs import standing
 from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
 
 #: A reverted pair is applicable again once its learned weight reaches this
@@ -59,10 +64,9 @@ class Judgement:
     restore: TuningVersion | None
 
 
-def _objective(trial: Trial) -> float | None:
-    if not trial.is_complete or trial.objective is None or not math.isfinite(trial.objective):
-        return None
-    return float(trial.objective)
+def _result(trial: Trial) -> str:
+    """A trial's objective as a verdict names it (``0.9123``; ``0.9512, over its limits`` for an infeasible one)."""
+    return f"{float(trial.objective):.4f}" + (", over its limits" if trial.infeasible else "")  # type: ignore[arg-type]
 
 
 def lineage(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict]) -> list[TuningVersion]:
@@ -102,18 +106,16 @@ def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], tr
         return Judgement((), None)
     change = pending[0]
     made_after = int(change.after_trial)  # type: ignore[arg-type]
-    before = [(t, o) for t in trials if t.number <= made_after and (o := _objective(t)) is not None]
+    before = [(t, o) for t in trials if t.number <= made_after and (o := standing(t, maximize)) is not None]
     since = sorted(((t, o) for t in trials if t.number > made_after
-                    and (o := _objective(t)) is not None), key=lambda item: item[0].number)
+                    and (o := standing(t, maximize)) is not None), key=lambda item: item[0].number)
     if not before:
         return Judgement((Verdict(change.version, KEPT, after_trial, "no result before it to beat",
                                   None, None),), None)
-    pick = max if maximize else min
-    best_trial, best = pick(before, key=lambda item: (item[1] if maximize else -item[1], -item[0].number))
-    better = (lambda a: a > best) if maximize else (lambda a: a < best)
-    for trial, objective in since[:window]:
-        if better(objective):
-            reason = (f"trial #{trial.number} ({objective:.4f}) beat #{best_trial.number} ({best:.4f}), "
+    best_trial, best = max(before, key=lambda item: (item[1], -item[0].number))
+    for trial, score in since[:window]:
+        if score > best:
+            reason = (f"trial #{trial.number} ({_result(trial)}) beat #{best_trial.number} ({_result(best_trial)}), "
                       f"the best before it")
             return Judgement((Verdict(change.version, KEPT, after_trial, reason, None, None),), None)
     if len(since) < window:
@@ -121,12 +123,12 @@ def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], tr
     tried = ", ".join(f"#{t.number}" for t, _ in since[:window])
     persisting = _still_shown(change, actions, [t for t, _ in since[:window]])
     if persisting is not None:
-        reason = (f"none of trials {tried} beat #{best_trial.number} ({best:.4f}), but most of them still show "
+        reason = (f"none of trials {tried} beat #{best_trial.number} ({_result(best_trial)}), but most of them still show "
                   f"{persisting}: the move was too small, not wrong")
         return Judgement((Verdict(change.version, KEPT, after_trial, reason, None, None),), None)
     index = chain.index(change)
     base = chain[index - 1]
-    reason = (f"none of trials {tried} beat #{best_trial.number} ({best:.4f}), the best before it; "
+    reason = (f"none of trials {tried} beat #{best_trial.number} ({_result(best_trial)}), the best before it; "
               f"back to version {base.version}")
     return _undo(chain, index, verdicts, REVERTED, reason, after_trial)
 

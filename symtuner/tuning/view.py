@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
 
@@ -23,6 +23,8 @@ class TaskFacts:
     n_train: int | None
     epochs: int
     loss_scale: float | None = None
+    #: cost name -> the study's limit on it (``symtuner.core.costs``; empty: no limit)
+    limits: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,11 @@ class StudyView:
 def best_trial(trials: Sequence[Trial], maximize: bool) -> Trial | None:
     """The complete trial with the best finite objective (earliest on ties).
 
-    A diverged trial (a NaN or infinite ``val_loss``) is never the best, whatever the direction.
+    A diverged trial (a NaN or infinite ``val_loss``) is never the best, whatever the direction, nor is
+    one over a hard limit of the study (:mod:`symtuner.core.costs`).
     """
-    done = [t for t in trials if t.is_complete and t.objective is not None and math.isfinite(t.objective)]
+    done = [t for t in trials if t.is_complete and t.objective is not None and math.isfinite(t.objective)
+            and not t.infeasible]
     if not done:
         return None
     sign = 1.0 if maximize else -1.0

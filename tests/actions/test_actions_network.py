@@ -65,6 +65,9 @@ def before_and_after(name: str, arch: Architecture | None = None, **overrides):
     if name == "drop_optimizer":  # its evidence: the middle's optimizer failed where Adam trained well
         ctx = ActionContext(best_params={**middle(space), "optimizer": "Adam"}, conv_room=ctx.conv_room,
                             trial_params=middle(space), problem="low_lr")
+    if name in GROWN_BY:  # taking back an added layer: first add it
+        space, arch = apply_action(GROWN_BY[name], space, arch, ctx)
+        ctx = ActionContext(best_params=middle(space), conv_room=0, settings=ActionSettings())
     new_space, new_arch = apply_action(name, space, arch, ctx)
     out = []
     for s, a in ((space, arch), (new_space, new_arch)):
@@ -157,6 +160,28 @@ def check_drop_optimizer(p_before, before, p_after, after):
     assert shapes(after) == shapes(before) and layer_types(after) == layer_types(before)
 
 
+def check_decr_neurons(p_before, before, p_after, after):
+    for name in ("block1_conv1", "block2_conv2"):
+        assert after.get_layer(name).filters < before.get_layer(name).filters
+    assert after.get_layer("fc").units < before.get_layer("fc").units
+    assert after.count_params() < before.count_params()
+    assert layer_types(after) == layer_types(before)
+
+
+def check_remove_fc_layer(p_before, before, p_after, after):
+    assert layer_types(before)["Dense"] == 3 and layer_types(after)["Dense"] == 2
+    assert "unit_fc1" in p_before and "unit_fc1" not in p_after
+    assert after.count_params() < before.count_params()
+
+
+def check_remove_conv_layer(p_before, before, p_after, after):
+    assert layer_types(before)["Conv2D"] == 6 and layer_types(after)["Conv2D"] == 4
+    assert "unit_c3" in p_before and "unit_c3" not in p_after
+
+
+#: The action whose change each take-back action undoes.
+GROWN_BY = {"remove_fc_layer": "new_fc_layer", "remove_conv_layer": "new_conv_layer"}
+
 CHECKS = {
     "reg_l2": check_reg_l2,
     "batch_norm": check_batch_norm,
@@ -169,6 +194,9 @@ CHECKS = {
     "inc_lr": check_inc_lr,
     "inc_batch_size": check_inc_batch_size,
     "drop_optimizer": check_drop_optimizer,
+    "decr_neurons": check_decr_neurons,
+    "remove_fc_layer": check_remove_fc_layer,
+    "remove_conv_layer": check_remove_conv_layer,
 }
 #: Params fixed for a check: augmentation is seen only when nothing else is random in training.
 OVERRIDES = {"data_augmentation": {"dr1_2": 0.0, "dr_f": 0.0}}

@@ -31,15 +31,19 @@ def write(directory: Path, name: str, text: str) -> Path:
 def test_shipped_rules():
     rules = load_rules()
     # the paper's Table 2, plus a larger batch as the second remedy for a step that makes the loss swing and
-    # dropping an optimizer that fails where another one trains well at the same rate
+    # dropping an optimizer that fails where another one trains well at the same rate; and the resource
+    # rules' shrinking actions for a network over (or near) its limits
     assert rules.initial_weights == {**TABLE2, ("inc_batch_size", "high_lr"): 0.5,
-                                     ("drop_optimizer", "low_lr"): 0.9, ("drop_optimizer", "high_lr"): 0.9}
-    assert rules.problems == PROBLEMS
-    assert rules.sources == (SHIPPED_DIR / "diagnosis.pl", SHIPPED_DIR / "tuning.pl")
+                                     ("drop_optimizer", "low_lr"): 0.9, ("drop_optimizer", "high_lr"): 0.9,
+                                     ("decr_neurons", "model_size"): 0.8, ("remove_fc_layer", "model_size"): 0.5,
+                                     ("decr_neurons", "latency"): 0.8, ("remove_conv_layer", "latency"): 0.5,
+                                     ("remove_fc_layer", "latency"): 0.3}
+    assert rules.problems == PROBLEMS + ("model_size", "latency")
+    assert rules.sources == (SHIPPED_DIR / "diagnosis.pl", SHIPPED_DIR / "tuning.pl", SHIPPED_DIR / "resources.pl")
     assert rules.thresholds["acc_gap"] == 0.2
     assert set(rules.actions) == {"reg_l2", "batch_norm", "inc_dropout", "data_augmentation", "decr_lr",
                                   "inc_lr", "inc_neurons", "inc_batch_size", "new_fc_layer", "new_conv_layer",
-                                  "drop_optimizer"}
+                                  "drop_optimizer", "decr_neurons", "remove_fc_layer", "remove_conv_layer"}
     assert all(":- unknown(fail)." in text for text in rules.texts[:1])
 
 
@@ -137,7 +141,7 @@ def test_extend_mode_adds_problems_actions_and_reweights(tmp_path):
           "0.2::action(inc_dropout, overfitting) :- problem(overfitting).\n"
           "threshold(acc_gap, 0.3).\n")
     rules = load_rules(tmp_path)
-    assert rules.problems == (*PROBLEMS, "plateau")
+    assert rules.problems == (*PROBLEMS, "model_size", "latency", "plateau")
     assert rules.initial_weights[("inc_lr", "plateau")] == 0.7
     assert rules.initial_weights[("inc_dropout", "overfitting")] == 0.2  # the later file wins
     assert rules.thresholds["acc_gap"] == 0.3 and rules.thresholds["plateau_drop"] == 0.001

@@ -12,10 +12,19 @@ from symtuner.core.space import Categorical, Integer, SearchSpace, Value
 
 @dataclass(frozen=True)
 class Observation:
-    """A completed trial as an optimizer sees it: params and a loss to minimise."""
+    """A completed trial as an optimizer sees it: params and a loss to minimise.
+
+    Under hard limits on what a network costs, ``loss`` of a trial over them
+    is already made worse (see :func:`symtuner.search.surrogate.observations`),
+    so any optimizer avoids it; one that handles constraints itself (TPE)
+    reads the measured loss in ``raw_loss`` and ``constraints``, one value
+    per limit, ``cost / limit - 1`` (above 0: over that limit).
+    """
 
     params: dict[str, Any]
     loss: float
+    constraints: tuple[float, ...] = ()
+    raw_loss: float | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from symtuner.core.errors import ConfigError
@@ -35,15 +37,37 @@ class TPEOptimizer:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         distributions = {dim.name: _distribution(dim) for dim in space.dimensions}
-        sampler = optuna.samplers.TPESampler(n_startup_trials=self.n_initial, seed=seed)
+        sampler = _sampler(optuna, self.n_initial, seed, any(o.constraints for o in history))
         study = optuna.create_study(direction="minimize", sampler=sampler)
         kept = replayed(space, history)
+        constrained = any(o.constraints for o in kept)
+        if constrained:  # TPE separates the trials over a limit itself: it is told their measured loss
+            kept = [replace(o, loss=o.raw_loss if o.raw_loss is not None else o.loss) for o in kept]
+        width = max((len(o.constraints) for o in kept), default=0)
         for observation, loss in zip(kept, finite_losses(kept)):
             params = space.project(observation.params)
+            attrs = {_CONSTRAINTS: tuple(observation.constraints) or (0.0,) * width} if constrained else {}
             study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions,
-                                                      value=loss if math.isfinite(loss) else 1.0))
+                                                      value=loss if math.isfinite(loss) else 1.0,
+                                                      system_attrs=attrs))
         trial = study.ask(distributions)
         return {name: trial.params[name] for name in space.names}
+
+
+#: Where Optuna keeps a trial's constraint values (one per limit; above 0: over it).
+_CONSTRAINTS = "constraints"
+
+
+def _sampler(optuna: Any, n_initial: int, seed: int, constrained: bool) -> Any:
+    """Optuna's TPE sampler; with constraints, as Optuna handles them: each trial's values in its
+    system attributes, read by ``constraints_func`` (Optuna 3 and 4) or by the sampler itself (Optuna 5,
+    where ``constraints_func`` is deprecated)."""
+    if not constrained or int(optuna.__version__.split(".")[0]) >= 5:
+        return optuna.samplers.TPESampler(n_startup_trials=n_initial, seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # experimental in Optuna 3
+        return optuna.samplers.TPESampler(n_startup_trials=n_initial, seed=seed,
+                                          constraints_func=lambda trial: trial.system_attrs[_CONSTRAINTS])
 
 
 def replayed(space: SearchSpace, history: Sequence[Observation]) -> list[Observation]:

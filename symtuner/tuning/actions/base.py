@@ -141,6 +141,9 @@ class ActionContext:
     ``learned``: params of the study's other trials that learned (complete,
     diagnosed with neither underfitting nor a learning-rate problem): what
     rates each optimizer is known to train at.
+    ``cost_ratios``: per cost the study limits (``params``, ``flops``, ...),
+    the diagnosed trial's cost over its limit (above 1: over it); how far
+    the shrinking actions go.
     """
 
     best_params: dict[str, Any] | None
@@ -154,6 +157,7 @@ class ActionContext:
     unusable: Mapping[str, str] = field(default_factory=dict)
     problem: str | None = None
     learned: tuple[Mapping[str, Any], ...] = ()
+    cost_ratios: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("best_params", "trial_params"):
@@ -171,6 +175,10 @@ class ActionContext:
             raise ConfigError(f"problem must be a problem name or None, got {self.problem!r}")
         if not isinstance(self.settings, ActionSettings):
             raise ConfigError(f"settings must be ActionSettings, got {self.settings!r}")
+        if not isinstance(self.cost_ratios, Mapping) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+                for v in self.cost_ratios.values()):
+            raise ConfigError(f"cost_ratios must map cost names to non-negative numbers, got {self.cost_ratios!r}")
 
     def best(self, name: str) -> Any:
         """The best trial's value of HP ``name``, or ``None``."""
