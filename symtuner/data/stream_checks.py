@@ -17,6 +17,22 @@ from symtuner.data.dataset import as_features, as_labels, as_targets
 
 _INDEX, _COLUMN, _ONE_HOT, _TARGETS, _SCALAR_TARGETS = "index", "column", "one_hot", "targets", "scalar_targets"
 
+#: How every message of a batch that fails the checks while a trial reads it begins (see
+#: :func:`batch_check_failure`, which finds it in the error TensorFlow or Keras wraps it in).
+BATCH_CHECK = "a batch fails the checks its data set passed: "
+#: Seconds a set of unknown size (a generator's) may take to be read through once before a study.
+ENDLESS_SECONDS = 20.0
+
+
+def batch_check_failure(exc: BaseException) -> str | None:
+    """The message of a batch check that ``exc`` carries (raised inside a trial's data pipeline), or None."""
+    text = str(exc)
+    at = text.find(BATCH_CHECK)
+    if at < 0:
+        return None
+    message = text[at + len(BATCH_CHECK):].splitlines()[0]
+    return message.split("]")[0].strip(" '\"") if message else None
+
 
 @dataclass(frozen=True)
 class _Layout:
@@ -26,16 +42,27 @@ class _Layout:
     scale: bool
     add_channel: bool
     labels: str
+    n_classes: int = 0
+    #: the set in messages: ``data.py:load: the training set``
+    name: str = ""
 
     @classmethod
-    def of(cls, x: np.ndarray, y: np.ndarray, n_classes: int) -> _Layout:
+    def of(cls, x: np.ndarray, y: np.ndarray, n_classes: int, name: str = "") -> _Layout:
         """The layout of a batch that :func:`_check_batch` accepted."""
         if n_classes == 0:
             labels = _SCALAR_TARGETS if y.ndim == 1 else _TARGETS
         else:
             labels = _INDEX if y.ndim == 1 else _COLUMN if y.shape[1] == 1 else _ONE_HOT
         shape = tuple(int(d) for d in x.shape[1:]) + ((1,) if x.ndim == 3 else ())
-        return cls(shape, scale=x.dtype == np.uint8, add_channel=x.ndim == 3, labels=labels)
+        return cls(shape, scale=x.dtype == np.uint8, add_channel=x.ndim == 3, labels=labels, n_classes=n_classes,
+                   name=name)
+
+    def bad_labels(self, y: np.ndarray) -> str:
+        """Why a converted batch's class labels cannot be trained on ('' when they can)."""
+        if self.regression or not len(y):
+            return ""
+        bad = y[(y < 0) | (y >= self.n_classes)]
+        return f"a label {bad[0]} outside 0..{self.n_classes - 1}" if len(bad) else ""
 
     @property
     def regression(self) -> bool:
@@ -62,14 +89,35 @@ class _Layout:
         x = tf.cast(x, tf.float32) / 255.0 if self.scale else tf.cast(x, tf.float32)
         if self.add_channel:
             x = tf.expand_dims(x, -1)
-        x = tf.ensure_shape(x, (None, *self.sample_shape))
         if self.labels == _COLUMN:
             y = y[:, 0]
         elif self.labels == _ONE_HOT:
             y = tf.argmax(y, axis=1)
         elif self.labels == _SCALAR_TARGETS:
             y = tf.expand_dims(y, -1)
-        return x, tf.cast(y, tf.float32 if self.regression else tf.int64)
+        y = tf.cast(y, tf.float32 if self.regression else tf.int64)
+        return self._checked(x, y)
+
+    def _checked(self, x: Any, y: Any) -> tuple[Any, Any]:
+        """``x, y`` once they pass the checks the first batch passed (inside a ``tf.data`` map): samples of
+        the first batch's shape, one label each, class labels in range. A failure raises inside the
+        trial with a :data:`BATCH_CHECK` message."""
+        import tensorflow as tf
+
+        where = f"{BATCH_CHECK}{self.name} has a batch with"
+        shape, want = tf.shape(x)[1:], tf.constant(self.sample_shape, tf.int32)
+        same = tf.cond(tf.equal(tf.size(shape), len(self.sample_shape)),
+                       lambda: tf.reduce_all(tf.equal(shape, want)), lambda: tf.constant(False))
+        checks = [tf.debugging.Assert(same, [f"{where} samples of another shape than those of the first "
+                                             f"batch, {self.sample_shape}"]),
+                  tf.debugging.assert_equal(tf.shape(x)[0], tf.shape(y)[0],
+                                            message=f"{where} not one label per sample")]
+        if not self.regression:
+            checks += [tf.debugging.assert_non_negative(y, message=f"{where} a negative class label"),
+                       tf.debugging.assert_less(y, tf.constant(self.n_classes, tf.int64),
+                                                message=f"{where} a class label above {self.n_classes - 1}")]
+        with tf.control_dependencies(checks):
+            return tf.ensure_shape(tf.identity(x), (None, *self.sample_shape)), tf.identity(y)
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,7 +147,7 @@ class StreamCheck:
         _, y_checked = _check_batch(x, y, n_classes, f"the {part} set's first batch", name)
         n_outputs = int(y_checked.shape[1]) if n_classes == 0 else n_classes
         size = _tf_size(source, len(x)) if is_tf_dataset(source) else _py_size(source, len(x), part, name)
-        return cls(source, part, _Layout.of(x, y, n_classes), n_outputs, size, y)
+        return cls(source, part, _Layout.of(x, y, n_classes, f"{name}: the {part} set"), n_outputs, size, y)
 
     def converted(self) -> Batches:
         """The user's set with every batch converted to symtuner's layout."""
@@ -121,10 +169,13 @@ class _Converted(Wrapper):
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         x, y = self.layout.numpy(*pair(self.source[index], "given", type(self.source).__name__))
+        where = f"{BATCH_CHECK}{self.layout.name or type(self.source).__name__}: its batch {index}"
         if x.shape[1:] != self.layout.sample_shape or len(x) != len(y):
-            raise DataError(f"{type(self.source).__name__}: batch {index} has x of shape {x.shape} and "
-                            f"{len(y)} labels; samples of shape {self.layout.sample_shape} were expected, one "
-                            "label each")
+            raise DataError(f"{where} has x of shape {x.shape} and {len(y)} labels; samples of shape "
+                            f"{self.layout.sample_shape} were expected, one label each")
+        bad = self.layout.bad_labels(y)
+        if bad:
+            raise DataError(f"{where} has {bad}")
         return x, y
 
 
@@ -145,10 +196,34 @@ def _tf_first(source: Any, part: str, name: str) -> Any:
         raise DataError(f"{name}: the {part} set is infinite (tf.data cardinality INFINITE, e.g. from "
                         ".repeat()); every epoch and evaluation must end: drop the .repeat() or .take() a "
                         "finite number of batches")
+    if cardinality == tf.data.UNKNOWN_CARDINALITY:
+        _tf_must_end(source, part, name)
     first = _tf_next(source, part, name) if cardinality != 0 else None
     if first is None:
         raise DataError(f"{name}: the {part} set is empty")
     return first
+
+
+def _tf_must_end(source: Any, part: str, name: str) -> None:
+    """A set whose size tf.data cannot tell (a generator's) is read through once: one that does not end
+    within :data:`ENDLESS_SECONDS` would make every epoch endless (DataError saying how to fix it)."""
+    import time
+
+    started = time.monotonic()
+    batches = 0
+    try:
+        for _ in source:
+            batches += 1
+            if time.monotonic() - started > ENDLESS_SECONDS:
+                raise DataError(f"{name}: the {part} set (tf.data of unknown size) gave {batches} batches in "
+                                f"{ENDLESS_SECONDS:g} s without ending; an epoch must end: if it is finite, give "
+                                "its size with .apply(tf.data.experimental.assert_cardinality(N)); if it never "
+                                "ends, .take(N) batches")
+    except DataError:
+        raise
+    except Exception as exc:
+        which = f"the {part} set's first batch" if batches == 0 else f"batch {batches + 1} of the {part} set"
+        raise DataError(f"{name}: reading {which} failed: {type(exc).__name__}: {exc}") from None
 
 
 def _tf_next(source: Any, part: str, name: str) -> Any:

@@ -176,6 +176,11 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
         if culprit is not None:  # the user's code: every trial would fail the same way
             raise ConfigError(f"trial {spec.number}: your callback {type(culprit).__name__} raised during "
                               f"training: {type(exc).__name__}: {brief(exc)}") from exc
+        from symtuner.data.stream_checks import batch_check_failure
+
+        broken = batch_check_failure(exc)
+        if broken is not None:  # a streamed batch after the first breaks the checks the first passed
+            raise DataError(f"trial {spec.number}: {broken}") from exc
         raise TrialFailed(f"trial {spec.number}: training failed: {type(exc).__name__}: {brief(exc)}") from exc
     return TrainResult(curve=curve, val_loss=val["loss"], val_accuracy=val.get("accuracy", math.nan),
                        test_loss=test["loss"], test_accuracy=test.get("accuracy", math.nan),

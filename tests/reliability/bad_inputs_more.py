@@ -118,5 +118,57 @@ def diagnose_cases() -> list[Case]:
     return [Case("diagnose", id, ("diagnose", "h.json"), names, {"h.json": text}) for id, text, names in rows]
 
 
+#: Streamed sets (tf.data) that could never train: the test runs these with ENDLESS_SECONDS at 1 s.
+STREAMS_PY = '''
+import numpy as np
+import tensorflow as tf
+
+SIGNATURE = (tf.TensorSpec((None, 12, 12, 1), tf.float32), tf.TensorSpec((None,), tf.int64))
+RNG = np.random.default_rng(0)
+
+
+def _endless():
+    def batches():
+        while True:
+            yield RNG.random((8, 12, 12, 1), dtype=np.float32), np.arange(8) % 3
+    return tf.data.Dataset.from_generator(batches, output_signature=SIGNATURE)
+
+
+def _finite():
+    x = RNG.random((32, 12, 12, 1), dtype=np.float32)
+    return tf.data.Dataset.from_tensor_slices((x, np.arange(32) % 3)).batch(8)
+
+
+def endless_train():
+    return _endless(), _finite(), 3
+
+
+def endless_test():
+    return _finite(), _endless(), 3
+
+
+def endless_validation():
+    return _finite(), _endless(), _finite(), 3
+
+
+def repeated():
+    return _finite().repeat(), _finite(), 3
+'''
+
+
+def stream_cases() -> list[Case]:
+    files = {"streams.py": STREAMS_PY}
+    run = ("run", "--study-dir", "new", "--trials", "1", "--epochs", "1", "--dataset")
+    rows = [
+        ("endless-train", run + ("streams.py:endless_train",), "the training set (tf.data of unknown size)"),
+        ("endless-test", run + ("streams.py:endless_test",), "the test set (tf.data of unknown size)"),
+        ("endless-validation", run + ("streams.py:endless_validation",), "the validation set (tf.data"),
+        ("repeated", run + ("streams.py:repeated",), "infinite"),
+        ("with-workers", run + ("streams.py:repeated", "--workers", "2"), "infinite"),
+    ]
+    return [Case("streams", id, argv, names, files) for id, argv, names in rows]
+
+
 def more_cases() -> list[Case]:
-    return callbacks_cases() + execution_cases() + doctor_cases() + range_cases() + diagnose_cases()
+    return (callbacks_cases() + execution_cases() + doctor_cases() + range_cases() + diagnose_cases()
+            + stream_cases())

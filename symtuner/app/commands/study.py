@@ -173,7 +173,7 @@ def run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, ob
         best = tuner.run(trials, budget_epochs=budget_epochs)
     print()
     if best is None:
-        print(f"no trial completed; see {study_dir / LOG_NAME}")
+        _no_trial_completed(study_dir)
         return 1
     print(f"best trial #{best.number}: {tuner.settings.objective} {best.objective:.4f}, {test_score(best)}")
     print(describe_trial(best))
@@ -192,6 +192,20 @@ def next_steps(study_dir: Path) -> str:
         lines.append(f"  (or activate its environment once, 'source {where[:-len(NAME)]}activate', and type "
                      f"'{NAME} status ...')")
     return "\n".join(lines)
+
+
+def _no_trial_completed(study_dir: Path) -> None:
+    """One line on stderr: no trial of the run completed, and why the last one failed."""
+    import sys
+
+    from symtuner.app.cli_parser import one_line
+    from symtuner.storage import StudyStore
+
+    with StudyStore.open(study_dir, readonly=True) as store:
+        failed = [t for t in store.trials(with_curves=False) if t.state == "failed" and not t.lost]
+    why = f"{len(failed)} failed, the last with: {one_line(failed[-1].error or 'no message')[:400]}" if failed \
+        else "none finished"
+    print(f"symtuner: error: no trial completed ({why}); see {study_dir / LOG_NAME}", file=sys.stderr)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
