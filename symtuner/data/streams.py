@@ -22,11 +22,13 @@ and evaluates on :func:`evaluation_batches`. Without a validation set,
 depend on the trial, so every trial of a study validates on the same
 samples.
 
-Limits: only the first batch of each set is checked (a label out of range
-further on fails inside Keras); a generator that never ends cannot be told
-from a long one (tf.data reports both as of unknown cardinality), only a
-``.repeat()``-ed set or a PyDataset without a length is refused as
-infinite; a carved validation set costs a second read of the training set
+Limits: only the first batch of each set is checked before the study; the
+batches after it are checked as trials read them (a label out of range or
+another sample shape stops the study, naming the set); a set whose size
+tf.data cannot tell (a generator's) is read through once before the study
+and refused if it has not ended after ``ENDLESS_SECONDS`` (a long finite one
+should state its size with ``assert_cardinality``), a ``.repeat()``-ed set or
+a PyDataset without a length is refused as infinite; a carved validation set costs a second read of the training set
 per epoch; a shuffled PyDataset keeps each source batch's samples together.
 """
 
