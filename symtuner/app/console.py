@@ -68,6 +68,11 @@ def failed_line(number: int, error: str) -> str:
     return f"  #{number} -> failed: {error}"
 
 
+def retried_line(number: int, error: str) -> str:
+    """A trial whose worker was lost: it is not failed, it runs again."""
+    return f"  #{number} -> lost its worker ({error}); it will run again"
+
+
 def trial_table(trials: Sequence[Trial], actions: Sequence[ActionRecord], objective: str,
                 states: Mapping[int, Verdict | None] | None = None) -> str:
     """The status table: one row per trial, with problems and applied actions (and their state)."""

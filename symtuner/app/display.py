@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from symtuner.app.console import epoch_line, failed_line, result_lines, started_line
+from symtuner.app.console import epoch_line, failed_line, result_lines, retried_line, started_line
 from symtuner.app.progress import RichProgress, live_display_suits
 from symtuner.core.records import Trial
 from symtuner.study.observer import SilentProgress
@@ -69,6 +69,10 @@ class PlainProgress:
         self._running.discard(number)
         self._print(failed_line(number, error))
 
+    def trial_retried(self, number: int, error: str) -> None:
+        self._running.discard(number)
+        self._print(retried_line(number, error))
+
     def close(self) -> None:
         """End an epoch line left open (a run stopped mid-trial); safe to call again."""
         self._end_open_line()
@@ -125,6 +129,9 @@ class ConsoleProgress:
 
     def trial_failed(self, number: int, error: str) -> None:
         self.display.trial_failed(number, error)
+
+    def trial_retried(self, number: int, error: str) -> None:
+        self.display.trial_retried(number, error)
 
     def close(self) -> None:
         self.display.close()

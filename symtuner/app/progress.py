@@ -32,7 +32,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, Tex
 from rich.table import Column
 from rich.text import Text
 
-from symtuner.app.console import epoch_line, failed_line, result_lines, started_line
+from symtuner.app.console import epoch_line, failed_line, result_lines, retried_line, started_line
 
 if TYPE_CHECKING:
     from symtuner.core.records import Trial
@@ -238,6 +238,13 @@ class RichProgress:
         self._print(failed_line(number, error))
         self._update_study()
         self._stop_when_done()
+
+    def trial_retried(self, number: int, error: str) -> None:
+        """A trial whose worker was lost: it runs again, so it is not one more finished trial."""
+        self._end_trial(number, None)
+        self._finished -= 1
+        self._print(retried_line(number, error))
+        self._update_study()
 
     def close(self) -> None:
         """Take the display down (the study's bar stays as the last line) and forget the run."""

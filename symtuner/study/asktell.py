@@ -179,7 +179,11 @@ class StudyLoop:
             self.store.fail_trial(number, str(outcome), state)
             self.journal.event("worker_lost", f"{outcome}; " + ("it will run again" if state == TrialState.INTERRUPTED
                                                                 else "no retries left"), number)
-            self.progress.trial_failed(number, str(outcome))
+            retried = getattr(self.progress, "trial_retried", None)
+            if state == TrialState.INTERRUPTED and retried is not None:  # not failed: it runs again
+                retried(number, str(outcome))
+            else:
+                self.progress.trial_failed(number, str(outcome))
             return self.store.trial(number)
         if isinstance(outcome, BaseException):
             self.store.fail_trial(number, str(outcome))

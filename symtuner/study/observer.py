@@ -20,7 +20,9 @@ class Progress(Protocol):
     def trial_failed(self, number: int, error: str) -> None: ...
 
     # Optional, called when present: ``study_started(target_trials, budget_epochs, epochs, finished,
-    # epochs_used)`` once a run starts, ``set_objective(name)``, and ``close()`` when it ends.
+    # epochs_used)`` once a run starts, ``set_objective(name)``, ``trial_retried(number, error)`` for a
+    # trial whose worker was lost and that runs again (``trial_failed`` otherwise), and ``close()`` when
+    # it ends.
 
 
 class SilentProgress:
@@ -36,6 +38,9 @@ class SilentProgress:
         pass
 
     def trial_failed(self, number: int, error: str) -> None:
+        pass
+
+    def trial_retried(self, number: int, error: str) -> None:
         pass
 
     def study_started(self, target_trials: int | None, budget_epochs: int | None, epochs: int, finished: int,
