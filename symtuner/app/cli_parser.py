@@ -70,6 +70,22 @@ def _positive_float(text: str) -> float:
     return value
 
 
+#: Suffixes a limit may carry: ``2.5M`` parameters, ``150M`` FLOPs.
+_SUFFIXES = {"k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
+
+
+def _amount(text: str) -> float:
+    """An argparse type: a finite number above 0, optionally with a k, M or G suffix (``2.5M``)."""
+    scale = _SUFFIXES.get(text[-1:], 1.0) if text else 1.0
+    try:
+        value = float(text[:-1] if scale != 1.0 else text) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (a k, M or G suffix may follow it)") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number above 0")
+    return value
+
+
 def _non_negative_number(text: str) -> float:
     try:
         value = float(text)
@@ -128,6 +144,22 @@ def _add_execution_options(parser: argparse.ArgumentParser) -> None:
                        help="reruns of a trial whose worker died (default 2)")
 
 
+def _add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """What a trained network may cost (stored with the study; see symtuner.core.costs)."""
+    group = parser.add_argument_group("limits (what a trained network may cost)")
+    group.add_argument("--max-params", type=_amount, metavar="N", help="most weights a network may have (2.5M)")
+    group.add_argument("--max-flops", type=_amount, metavar="N",
+                       help="most FLOPs of one forward pass of one sample (150M)")
+    group.add_argument("--max-model-mb", type=_amount, metavar="MB", help="largest saved model file, in MB")
+    group.add_argument("--max-latency-ms", type=_amount, metavar="MS",
+                       help="slowest median prediction of one sample on this machine, in ms")
+    group.add_argument("--limit-mode", choices=["hard", "soft"],
+                       help="hard (default): a network over a limit is never the best; soft: its objective is "
+                            "penalised by the summed relative excess times --limit-penalty")
+    group.add_argument("--limit-penalty", type=_non_negative_number, metavar="W",
+                       help="soft mode: the objective lost per unit of relative excess over the limits (default 1)")
+
+
 # -- one function per sub-command ---------------------------------------------
 def _add_run(sub: Any) -> None:
     run = sub.add_parser("run", help="run (or resume) a study")
@@ -157,6 +189,7 @@ def _add_run(sub: Any) -> None:
                                        "(classification), mae, rmse (regression)")
     run.add_argument("--rules", type=Path, help="directory of .pl files extending the shipped rules")
     run.add_argument("--no-symbolic", action="store_true", help="plain BO: no diagnosis, no actions")
+    _add_limit_options(run)
     _add_execution_options(run)
     _add_display_options(run)
 
@@ -174,6 +207,8 @@ def _add_status(sub: Any) -> None:
     status = sub.add_parser("status", help="the trial table and the best trial of a study")
     status.add_argument("study_dir")
     status.add_argument("--explain", action="store_true", help="also print every trial's explanation")
+    status.add_argument("--pareto", action="store_true",
+                        help="list the trials on the Pareto front of the objective against parameters and FLOPs")
 
 
 def _add_diagnose(sub: Any) -> None:

@@ -154,7 +154,7 @@ def format_amount(name: str, value: float) -> str:
             if abs(value) >= size:
                 return f"{value / size:.3g}{suffix}"
         return f"{value:.0f}"
-    return f"{value:.3g}" if abs(value) >= 10 else f"{value:.2f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
 
 
 @dataclass(frozen=True)

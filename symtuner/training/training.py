@@ -129,21 +129,7 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
     keras.backend.clear_session()
     keras.utils.set_random_seed(int(spec.seed) % 2**32)
     params = dict(spec.params)
-    try:
-        model = network_fn(params, spec.architecture, dataset.input_shape, dataset.n_outputs)
-    except ConfigError:
-        raise
-    except Exception as exc:
-        raise TrialFailed(f"trial {spec.number}: building the network failed: "
-                          f"{type(exc).__name__}: {exc}") from exc
-    rule = CompileRule.for_model(model, dataset, config.metrics)
-    try:
-        _check_model(model, dataset, rule, split)
-    except ConfigError:
-        raise
-    except Exception as exc:
-        raise TrialFailed(f"trial {spec.number}: training failed: the network fails on {OUTPUT_SAMPLES} "
-                          f"training samples: {type(exc).__name__}: {exc}") from exc
+    model, rule = _checked_network(spec, dataset, network_fn, config, split)
     ignored_by_feature = ignored_features(model, spec.architecture, params)
     ignored = tuple(ignored_by_feature.values())
     batch_size = batch_size_param(params, split.n_fit)
@@ -166,28 +152,61 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
         curve = LearningCurve.from_epochs([{k: values[i] for k, values in logged.items() if i < len(values)}
                                            for i in range(max(map(len, logged.values()), default=0))])
         save_model(model, spec.model_file, params, rule)
-        costs = _costs(model, split, spec)
     except (ConfigError, DataError):
         raise  # a bad setting, or a streamed batch that breaks the data's own checks: every trial would fail
     except Exception as exc:
-        if any(getattr(c, "error", None) is exc for c in callbacks):
-            raise  # recording the epoch failed (say, the study database): the loop must see it as it is
-        culprit = raised_by_user_callback(exc, users)
-        if culprit is not None:  # the user's code: every trial would fail the same way
-            raise ConfigError(f"trial {spec.number}: your callback {type(culprit).__name__} raised during "
-                              f"training: {type(exc).__name__}: {brief(exc)}") from exc
-        from symtuner.data.stream_checks import batch_check_failure
-
-        broken = batch_check_failure(exc)
-        if broken is not None:  # a streamed batch after the first breaks the checks the first passed
-            raise DataError(f"trial {spec.number}: {broken}") from exc
-        raise TrialFailed(f"trial {spec.number}: training failed: {type(exc).__name__}: {brief(exc)}") from exc
+        failure = _training_failure(exc, spec, callbacks, users)
+        if failure is exc:
+            raise
+        raise failure from exc
     return TrainResult(curve=curve, val_loss=val["loss"], val_accuracy=val.get("accuracy", math.nan),
                        test_loss=test["loss"], test_accuracy=test.get("accuracy", math.nan),
                        train_seconds=seconds, epochs_run=curve.n_epochs, model_path=spec.model_path,
                        log_dir=spec.log_dir, params_count=int(model.count_params()),
                        ignored_changes=ignored, ignored_features=ignored_by_feature, stopped=stopped,
-                       val_metrics=val, test_metrics=test, own_loss=rule.symtuners_loss, costs=costs)
+                       val_metrics=val, test_metrics=test, own_loss=rule.symtuners_loss,
+                       costs=_costs(model, split, spec))
+
+
+def _checked_network(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config: TrainingConfig,
+                     split: Split) -> tuple[Any, CompileRule]:
+    """The trial's network, built and checked (:func:`_check_model`), and how to compile it; a network that
+    cannot be built or fails on a few samples raises TrialFailed (a bad setting ConfigError)."""
+    try:
+        model = network_fn(dict(spec.params), spec.architecture, dataset.input_shape, dataset.n_outputs)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise TrialFailed(f"trial {spec.number}: building the network failed: "
+                          f"{type(exc).__name__}: {exc}") from exc
+    rule = CompileRule.for_model(model, dataset, config.metrics)
+    try:
+        _check_model(model, dataset, rule, split)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise TrialFailed(f"trial {spec.number}: training failed: the network fails on {OUTPUT_SAMPLES} "
+                          f"training samples: {type(exc).__name__}: {exc}") from exc
+    return model, rule
+
+
+def _training_failure(exc: Exception, spec: TrialSpec, callbacks: list[Any], users: list[Any]) -> BaseException:
+    """What an exception raised while training, evaluating or saving means: ``exc`` itself when recording an
+    epoch failed (the loop must see it as it is); a ConfigError for the user's callback, a DataError for a
+    streamed batch that breaks the checks the first passed (every trial would fail the same way); else
+    TrialFailed with the reason."""
+    if any(getattr(c, "error", None) is exc for c in callbacks):
+        return exc
+    culprit = raised_by_user_callback(exc, users)
+    if culprit is not None:
+        return ConfigError(f"trial {spec.number}: your callback {type(culprit).__name__} raised during "
+                           f"training: {type(exc).__name__}: {brief(exc)}")
+    from symtuner.data.stream_checks import batch_check_failure
+
+    broken = batch_check_failure(exc)
+    if broken is not None:
+        return DataError(f"trial {spec.number}: {broken}")
+    return TrialFailed(f"trial {spec.number}: training failed: {type(exc).__name__}: {brief(exc)}")
 
 
 def _costs(model: Any, split: Split, spec: TrialSpec) -> dict[str, float]:
@@ -198,7 +217,10 @@ def _costs(model: Any, split: Split, spec: TrialSpec) -> dict[str, float]:
     try:
         return measure_costs(model, split.sample()[0], spec.model_file)
     except Exception:  # noqa: BLE001 - the latency is a measurement, not the trial's result
-        return measure_costs(model, None, spec.model_file)
+        try:
+            return measure_costs(model, None, spec.model_file)
+        except Exception:  # noqa: BLE001 - a network whose layers cannot be read: its size alone
+            return {"params": float(model.count_params())}
 
 
 def brief(exc: BaseException) -> str:

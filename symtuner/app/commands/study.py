@@ -12,6 +12,9 @@ from symtuner.storage.layout import DB_NAME, LOG_NAME
 EXECUTION_OPTIONS = ("workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries",
                      "spare_workers")
 
+#: The ``run`` options that set the limits on what a network costs (symtuner.core.costs).
+_LIMIT_OPTIONS = ("max_params", "max_flops", "max_model_mb", "max_latency_ms", "limit_mode", "limit_penalty")
+
 #: The ``run`` options copied as they are into the study settings.
 _SETTING_OPTIONS = ("dataset", "epochs", "seed", "optimizer", "pruner", "network", "keep_models", "objective",
                     "direction")
@@ -78,6 +81,9 @@ def _apply_options(values: dict[str, Any], args: argparse.Namespace) -> None:
         values["rules_dir"] = str(args.rules)
     if args.no_symbolic:
         values["symbolic"] = False
+    for key in _LIMIT_OPTIONS:
+        if getattr(args, key, None) is not None:
+            values[key] = getattr(args, key)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -231,6 +237,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 _print_trial_notes(trial)
         print(changes_summary(versions, verdicts))
         print(tuning_summary(versions))
+        _print_costs(trials, settings, getattr(args, "pareto", False))
         _print_best(trials, settings)
     return 0
 
@@ -248,6 +255,17 @@ def _print_trial_notes(trial: Any) -> None:
             print(f"#{trial.number}: skipped: {'; '.join(trial.diagnosis.skipped)}")
 
 
+def _print_costs(trials: list[Any], settings: Any, pareto: bool) -> None:
+    """What the networks cost against the study's limits, and with ``pareto`` the Pareto fronts."""
+    from symtuner.app.costs_text import costs_table, pareto_text
+
+    table = costs_table(trials, settings)
+    if table:
+        print(table)
+    if pareto:
+        print(pareto_text(trials, settings))
+
+
 def _print_best(trials: list[Any], settings: Any) -> None:
     from symtuner.app.console import describe_trial
     from symtuner.core.formatting import test_score
@@ -256,7 +274,8 @@ def _print_best(trials: list[Any], settings: Any) -> None:
     best = best_trial(trials, settings.maximize)
     print()
     if best is None:
-        print("no complete trial yet")
+        over = any(t.infeasible for t in trials)
+        print("no complete trial within the limits yet" if over else "no complete trial yet")
     else:
         print(f"best: {describe_trial(best)}\n  {settings.objective} {best.objective:.4f}, {test_score(best)}")
 
