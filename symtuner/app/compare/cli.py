@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from symtuner.app.compare.report import SIMULATED_NOTE, summary_table, write_outputs
 from symtuner.app.compare.runner import ComparisonSpec, run_comparison
 from symtuner.app.compare.strategies import DEFAULT_STRATEGIES, STRATEGIES, parse_seeds, parse_strategies
+from symtuner.core.costs import COST_LABELS
 from symtuner.core.errors import ConfigError
 
 DEFAULT_OUT = "symtuner-compare"
@@ -41,6 +43,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     parser.add_argument("--simulate", action="store_true",
                         help="synthetic learning curves instead of training (fast; for demos and smoke tests)")
+    group = parser.add_argument_group("limits (hard: a run's best is its best trial within them)")
+    for cost, option in LIMIT_OPTIONS.items():
+        group.add_argument(option, default=None, metavar="N",
+                           help=f"most {COST_LABELS[cost]} of every run's networks (k, M and G suffixes allowed)")
 
 
 def spec_from_args(args: argparse.Namespace) -> ComparisonSpec:
@@ -51,7 +57,10 @@ def spec_from_args(args: argparse.Namespace) -> ComparisonSpec:
                           seeds=parse_seeds(args.seeds), trials=trials,
                           epochs=_positive(args.epochs, "--epochs"), out=Path(args.out),
                           simulate=bool(args.simulate), target=_target(args.target), budget_epochs=budget,
-                          space_file=Path(args.space) if args.space is not None else None)
+                          space_file=Path(args.space) if args.space is not None else None,
+                          limits={cost: _limit(getattr(args, option[2:].replace("-", "_")), option)
+                                  for cost, option in LIMIT_OPTIONS.items()
+                                  if getattr(args, option[2:].replace("-", "_"), None) is not None})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,6 +92,25 @@ def _positive(text: object, option: str) -> int:
         raise ConfigError(f"{option} {text!r} is not a positive integer") from None
     if value < 1:
         raise ConfigError(f"{option} {text!r} is not a positive integer")
+    return value
+
+
+#: The option that limits each cost.
+LIMIT_OPTIONS = {"params": "--max-params", "flops": "--max-flops", "model_mb": "--max-model-mb",
+                 "latency_ms": "--max-latency-ms"}
+_SUFFIXES = {"k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
+
+
+def _limit(text: str, option: str) -> float:
+    """A limit's value: a finite number above 0, with an optional k, M or G suffix."""
+    raw = str(text).strip()
+    scale = _SUFFIXES.get(raw[-1:], 1.0)
+    try:
+        value = float(raw[:-1] if scale != 1.0 else raw) * scale
+    except ValueError:
+        raise ConfigError(f"{option} {text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{option} {text!r} must be a finite number above 0")
     return value
 
 

@@ -21,7 +21,7 @@ from symtuner.app.compare.results import RunResult, mean_of, std_of
 TIE = 1e-9
 
 #: Metrics where the smaller value is the better one (a "win" is a negative difference).
-LOWER_IS_BETTER = frozenset({"chance_share"})
+LOWER_IS_BETTER = frozenset({"chance_share", "infeasible_share"})
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from symtuner.app.compare.paired import PairedDifference, paired_differences
 from symtuner.app.compare.results import METRICS, StrategySummary, summarise
-from symtuner.app.compare.runner import Comparison
+from symtuner.app.compare.runner import Comparison, limits_text
 
 SIMULATED_NOTE = ("SIMULATED training: the learning curves come from symtuner's synthetic trainer "
                   "(symtuner.execution.simulate), not from real networks; these numbers show how the tuners "
@@ -20,7 +20,7 @@ SIMULATED_NOTE = ("SIMULATED training: the learning curves come from symtuner's 
 CSV_COLUMNS = ("dataset", "strategy", "seed", "simulated", "epochs", "trials", "failed", "best_val_accuracy",
                "test_accuracy", "best_trial", "target", "trials_to_target", "seconds_to_target",
                "wall_seconds", "wall_per_trial", "train_seconds", "overhead_seconds", "overhead_per_trial",
-               "tuner_seconds", "applied_actions", "study_dir")
+               "tuner_seconds", "applied_actions", "study_dir", "infeasible_share", "best_params")
 
 
 def _num(value: float | None, digits: int) -> str:
@@ -32,6 +32,8 @@ def _num(value: float | None, digits: int) -> str:
 def _digits(key: str) -> int:
     if key.endswith("accuracy"):
         return 4
+    if key == "best_params":
+        return 0
     if key == "epochs":
         return 0
     return 1 if key.endswith("seconds") else 2
@@ -52,10 +54,14 @@ def _cell(summary: StrategySummary, key: str) -> str:
 def summary_table(comparison: Comparison) -> str:
     """Mean ± std over seeds, one row per strategy (markdown)."""
     summaries = summarise(comparison.runs, comparison.spec.strategies, comparison.target)
-    keys = ("best_val_accuracy", "test_accuracy", "later_val_accuracy", "chance_share", "epochs",
-            "trials_to_target", "seconds_to_target", "wall_seconds", "wall_per_trial", "overhead_per_trial")
+    keys: tuple[str, ...] = ("best_val_accuracy", "test_accuracy", "later_val_accuracy", "chance_share", "epochs",
+                             "trials_to_target", "seconds_to_target", "wall_seconds", "wall_per_trial",
+                             "overhead_per_trial")
     headings = dict((k, h + (f" ({u})" if u else "")) for k, h, u in METRICS)
     headings["trials_to_target"] = "trials to target (runs that reached it)"
+    if comparison.spec.limits:  # the best is the best within the limits
+        keys = keys[:2] + ("feasible_found", "infeasible_share", "best_params") + keys[2:]
+        headings |= {"best_val_accuracy": "best feasible val acc", "test_accuracy": "test acc of best feasible"}
     lines = ["| strategy | seeds | " + " | ".join(headings[k] for k in keys) + " |",
              "|---|---|" + "---|" * len(keys)]
     for summary in summaries:
@@ -66,16 +72,19 @@ def summary_table(comparison: Comparison) -> str:
 
 def runs_table(comparison: Comparison) -> str:
     """One row per run: the raw per-seed numbers (markdown)."""
-    lines = ["| strategy | seed | best val acc | test acc of best | best at trial | trials to target | "
+    limited = bool(comparison.spec.limits)
+    extra = " share over the limits | parameters of best |" if limited else ""
+    lines = ["| strategy | seed | best val acc | test acc of best | best at trial |" + extra + " trials to target | "
              "wall (s) | fit (s) | overhead (s) | tuner (s) | actions applied |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if limited else "")]
     for run in _ordered(comparison):
         m = run.metrics(comparison.target)
         actions = ", ".join(f"{name} x{count}" for name, count in sorted(run.applied_actions().items()))
         reached = _num(m["trials_to_target"], 0) if m["trials_to_target"] is not None else \
             f"not in {len(run.trials)}"
+        costs = f" {_num(m['infeasible_share'], 2)} | {_num(m['best_params'], 0)} |" if limited else ""
         lines.append(f"| {run.strategy} | {run.seed} | {_num(m['best_val_accuracy'], 4)} | "
-                     f"{_num(m['test_accuracy'], 4)} | {_num(m['best_trial'], 0)} | {reached} | "
+                     f"{_num(m['test_accuracy'], 4)} | {_num(m['best_trial'], 0)} |{costs} {reached} | "
                      f"{_num(m['wall_seconds'], 1)} | {_num(m['train_seconds'], 1)} | "
                      f"{_num(m['overhead_seconds'], 1)} | {_num(m['tuner_seconds'], 1)} | {actions or '-'} |")
     return "\n".join(lines)
@@ -91,7 +100,8 @@ def paired(comparison: Comparison) -> list[PairedDifference]:
     strategies = comparison.spec.strategies
     if PAIRED_REFERENCE not in strategies:
         return []
-    return [pair for metric in PAIRED_METRICS
+    metrics = PAIRED_METRICS + (("infeasible_share",) if comparison.spec.limits else ())
+    return [pair for metric in metrics
             for pair in paired_differences(comparison.runs, PAIRED_REFERENCE, strategies, metric)]
 
 
@@ -139,6 +149,9 @@ def markdown(comparison: Comparison) -> str:
         f"- strategies: {', '.join(spec.strategies)}; seeds: {', '.join(map(str, spec.seeds))}; "
         f"{spec.trials} trials per run, {spec.epochs} epoch(s) per trial",
         f"- target validation accuracy: {target} ({comparison.target_source})",
+        *([f"- {limits_text(spec.limits)}: a trial over them is infeasible (never a run's best; the GP is told "
+           "it is bad, TPE gets it as a constraint, symtuner's rules shrink the network); the best is the best "
+           "feasible trial"] if spec.limits else []),
         f"- machine: {machine['cpus']} CPU(s), {machine['platform']}, Python {machine['python']}; {versions}",
         "- overhead = wall time - training time (model.fit); tuner = wall time - the executor's time "
         "(build, fit, evaluate, save), i.e. proposing, diagnosing, rule learning and storing",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from symtuner.core.costs import trial_costs
 from symtuner.core.records import Trial, TrialState
 from symtuner.storage import Event, StudyStore
 
@@ -31,6 +32,9 @@ CHANCE_SKILL = 0.1
 #: Per-run metrics, in table order: (key, heading, unit).
 METRICS: tuple[tuple[str, str, str], ...] = (
     ("best_val_accuracy", "best val acc", ""),
+    ("infeasible_share", "share of trials over the limits", ""),
+    ("best_params", "parameters of best", ""),
+    ("feasible_found", "runs with a trial within the limits", ""),
     ("test_accuracy", "test acc of best", ""),
     ("later_val_accuracy", f"mean val acc after trial {EARLY_TRIALS}", ""),
     ("chance_share", f"share at chance after trial {EARLY_TRIALS}", ""),
@@ -63,13 +67,18 @@ class TrialPoint:
     epochs_run: int | None
     problems: tuple[str, ...]
     params: dict[str, Any]
+    #: within the study's hard limits (always, without limits)
+    feasible: bool = True
+    #: what the network costs (``params``, ``flops``, ...; empty when not measured)
+    costs: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "number": self.number, "state": self.state,
                 "val_accuracy": self.val_accuracy, "test_accuracy": self.test_accuracy,
                 "train_seconds": self.train_seconds, "executor_seconds": self.executor_seconds,
                 "wall_seconds": self.wall_seconds, "elapsed": self.elapsed, "best_so_far": self.best_so_far,
-                "epochs_run": self.epochs_run, "problems": list(self.problems), "params": self.params}
+                "epochs_run": self.epochs_run, "problems": list(self.problems), "params": self.params,
+                "feasible": self.feasible, "costs": dict(self.costs)}
 
 
 @dataclass(frozen=True)
@@ -87,8 +96,8 @@ class RunResult:
 
     @property
     def best(self) -> TrialPoint | None:
-        """The trial with the highest validation accuracy (the earliest on ties)."""
-        done = [t for t in self.trials if t.val_accuracy is not None]
+        """The trial within the limits with the highest validation accuracy (the earliest on ties)."""
+        done = [t for t in self.trials if t.val_accuracy is not None and t.feasible]
         if not done:
             return None
         return max(done, key=lambda t: (t.val_accuracy, -t.index))
@@ -108,8 +117,12 @@ class RunResult:
         if chance is not None and later:
             at_chance = sum(t.val_accuracy is None or (t.val_accuracy - chance) / (1 - chance) < CHANCE_SKILL
                             for t in later) / len(later)
+        complete = [t for t in self.trials if t.val_accuracy is not None]
         return {
             "best_val_accuracy": best.val_accuracy if best else None,
+            "infeasible_share": sum(not t.feasible for t in complete) / len(complete) if complete else None,
+            "best_params": best.costs.get("params") if best else None,
+            "feasible_found": float(best is not None),
             "test_accuracy": best.test_accuracy if best else None,
             "later_val_accuracy": statistics.fmean(later_acc) if later_acc else None,
             "chance_share": at_chance,
@@ -188,7 +201,7 @@ def load_run(study_dir: Path, strategy: str, seed: int, budget: int | None,
         tuning = store.latest_tuning()
     points = []
     previous = created
-    bests = best_so_far([t.val_accuracy if t.is_complete else None for t in trials])
+    bests = best_so_far([t.val_accuracy if t.is_complete and not t.infeasible else None for t in trials])
     for index, (trial, best) in enumerate(zip(trials, bests), start=1):
         finished = float(trial.finished_at or previous)
         points.append(TrialPoint(
@@ -198,7 +211,8 @@ def load_run(study_dir: Path, strategy: str, seed: int, budget: int | None,
             train_seconds=trial.train_seconds, executor_seconds=timings.get(trial.number),
             wall_seconds=max(0.0, finished - previous), elapsed=finished - created, best_so_far=best,
             epochs_run=trial.extra.get("epochs_run"),
-            problems=trial.diagnosis.problems if trial.diagnosis else (), params=dict(trial.params)))
+            problems=trial.diagnosis.problems if trial.diagnosis else (), params=dict(trial.params),
+            feasible=not trial.infeasible, costs=trial_costs(trial)))
         previous = finished
     return RunResult(strategy, seed, study_dir, tuple(points), actions, tuning.architecture.to_dict(),
                      tuning.space.to_dict(), n_classes)

@@ -15,13 +15,14 @@ import platform
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
 from symtuner.app.compare.results import TIMINGS_NAME, RunResult, default_target, load_run, read_timings
 from symtuner.app.compare.strategies import STRATEGIES, check_available
+from symtuner.core.costs import LIMIT_SETTINGS, check_limit, format_cost
 from symtuner.core.errors import ConfigError, StudyError
 from symtuner.core.fields import positive_int
 from symtuner.core.records import Trial, TrialState
@@ -31,7 +32,7 @@ from symtuner.storage import StudyStore
 #: The comparison's own record in its output directory.
 MANIFEST_NAME = "compare.json"
 #: Settings that must stay the same when a comparison is rerun into the same directory.
-_FIXED = ("dataset", "epochs", "simulate", "budget_epochs", "space")
+_FIXED = ("dataset", "epochs", "simulate", "budget_epochs", "space", "limits")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class ComparisonSpec:
     target: float | None = None
     budget_epochs: int | None = None
     space_file: Path | None = None
+    #: hard limits on what every run's networks cost (cost name -> limit; symtuner.core.costs)
+    limits: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset.strip():
@@ -70,6 +73,11 @@ class ComparisonSpec:
         if self.target is not None and (isinstance(self.target, bool) or not isinstance(self.target, (int, float))
                                         or not 0 < self.target <= 1):
             raise ConfigError(f"target validation accuracy {self.target!r} must be in (0, 1]")
+        unknown = sorted(set(self.limits) - set(LIMIT_SETTINGS))
+        if unknown:
+            raise ConfigError(f"unknown cost {unknown[0]!r} to limit; the costs are {', '.join(LIMIT_SETTINGS)}")
+        for name, value in self.limits.items():
+            check_limit(LIMIT_SETTINGS[name], value)
         object.__setattr__(self, "out", Path(self.out))
         if self.space_file is not None:
             object.__setattr__(self, "space_file", Path(self.space_file))
@@ -93,7 +101,7 @@ class ComparisonSpec:
         return {"dataset": self.dataset, "epochs": self.epochs, "simulate": self.simulate,
                 "trials": self.trials, "budget_epochs": self.budget_epochs,
                 "space": None if self.space_file is None else self.space().to_dict(),
-                "strategies": list(self.strategies), "seeds": list(self.seeds)}
+                "strategies": list(self.strategies), "seeds": list(self.seeds), "limits": dict(self.limits)}
 
     def finished(self, directory: Path) -> bool:
         """Whether the run in ``directory`` has its trials, or has used its epoch budget."""
@@ -122,8 +130,10 @@ class Comparison:
 def settings_for(spec: ComparisonSpec, strategy: str, seed: int) -> StudySettings:
     """The study settings of one run: everything but optimizer and symbolic is shared."""
     chosen = STRATEGIES[strategy]
-    return StudySettings(dataset=spec.dataset, epochs=spec.epochs, seed=seed, optimizer=chosen.optimizer,
-                         symbolic=chosen.symbolic, pruner=chosen.pruner)
+    limits: dict[str, Any] = {LIMIT_SETTINGS[name]: value for name, value in spec.limits.items()}
+    return StudySettings.from_dict({"dataset": spec.dataset, "epochs": spec.epochs, "seed": seed,
+                                    "optimizer": chosen.optimizer, "symbolic": chosen.symbolic,
+                                    "pruner": chosen.pruner, **limits})
 
 
 def run_comparison(spec: ComparisonSpec, stream: TextIO | None = None) -> Comparison:
@@ -193,10 +203,16 @@ def collect(spec: ComparisonSpec) -> Comparison:
 
 def _budget_text(spec: ComparisonSpec) -> str:
     per = f"{spec.epochs} epoch(s) per trial"
+    limits = f", {limits_text(spec.limits)}" if spec.limits else ""
     if spec.budget_epochs is None:
-        return f"{spec.trials} trials of {per}"
+        return f"{spec.trials} trials of {per}{limits}"
     cap = f", at most {spec.trials} trials" if spec.trials is not None else ""
-    return f"{spec.budget_epochs} epochs in all per run ({per}{cap})"
+    return f"{spec.budget_epochs} epochs in all per run ({per}{cap}){limits}"
+
+
+def limits_text(limits: dict[str, float]) -> str:
+    """``hard limits: 100 k parameters`` for a comparison's limits."""
+    return "hard limits: " + ", ".join(format_cost(name, value) for name, value in limits.items())
 
 
 def _classes_of(spec: ComparisonSpec) -> int | None:
@@ -342,7 +358,8 @@ class _RunProgress:
 
     def trial_finished(self, trial: Trial, best: Trial | None, advice: Any) -> None:
         actions = [a.name for a in getattr(advice, "actions", ()) if a.applied]
-        self.say(f"  [{self.label}] trial {self._index}/{self._total}: val acc {_fmt(trial.val_accuracy)}, "
+        over = " (over the limits)" if trial.infeasible else ""
+        self.say(f"  [{self.label}] trial {self._index}/{self._total}: val acc {_fmt(trial.val_accuracy)}{over}, "
                  f"best {_fmt(best.val_accuracy if best else None)}, "
                  f"{time.perf_counter() - self._started:.1f} s"
                  + (f"; applied {', '.join(actions)}" if actions else ""))
