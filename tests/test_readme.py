@@ -214,9 +214,23 @@ def test_readme_action_example_registers_an_action_its_rule_chooses():
         assert after["batch_size"].high == space["batch_size"].high // 2
 
 
+def test_readme_define_by_run_pytorch_example_runs_as_written(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("torch")
+    from symtuner.storage import StudyStore
+
+    example = next(b for b in blocks("python") if "create_study(" in b)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "README.md", "exec"), {})  # noqa: S102 - our own documentation
+    params, value = capsys.readouterr().out.strip().splitlines()[-1].rsplit(" ", 1)
+    assert "'learning_rate'" in params and 0.0 <= float(value) <= 1.0
+    with StudyStore.open(tmp_path / "torch-study", readonly=True) as store:
+        trials = store.trials()
+    assert [str(t.state) for t in trials] == ["complete"] * 3 and all(t.diagnosis for t in trials)
+
+
 def test_every_python_block_is_run_by_a_test():
     markers = ("my-study", "def build", "DiagnosisCallback", "from_generator", "callbacks=[stop_at_90]",
-               "register_action(")
+               "register_action(", "create_study(")
     assert all(sum(marker in b for marker in markers) == 1 for b in blocks("python"))
 
 
