@@ -50,13 +50,21 @@ def load_dataset(spec: str, seed: int = 0) -> Dataset:
                           "'package.module:function' / 'file.py:function'")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"data set seed must be a non-negative integer, got {seed!r}")
+    check_dataset_name(spec)
     if ":" in spec:
         return _load_user(spec)
-    info = DATASETS.get(spec)
-    if info is None:
+    return DATASETS[spec].loader(int(seed))
+
+
+def check_dataset_name(spec: str) -> None:
+    """A data set spec must be a known name or a ``module:function`` spec (checked without loading
+    anything, so that a misspelt name fails before Keras is imported)."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ConfigError(f"data set {spec!r} must be a name ({', '.join(DATASETS)}) or "
+                          "'package.module:function' / 'file.py:function'")
+    if ":" not in spec and spec not in DATASETS:
         raise ConfigError(f"unknown data set {spec!r}; choose one of {', '.join(DATASETS)} "
                           "or give 'package.module:function' / 'file.py:function'")
-    return info.loader(int(seed))
 
 
 def _load_user(spec: str) -> Dataset:

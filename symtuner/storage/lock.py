@@ -28,3 +28,25 @@ def study_lock(study_dir: Path, doing: str = "run") -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def writer_running(study_dir: Path) -> bool:
+    """Whether a process holds the study's lock now (a run, a resume, a repair); read-only, creates nothing.
+
+    A trial the store holds as ``running`` while no process holds the lock
+    is the trial of a process that was killed (``kill -9``, a power cut): the
+    next run marks it interrupted and runs it again.
+    """
+    try:
+        fd = os.open(Path(study_dir) / LOCK_NAME, os.O_RDONLY)
+    except OSError:  # no lock file: no run ever took it (or the directory cannot be read)
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing the only descriptor releases a shared lock taken here
+    return False

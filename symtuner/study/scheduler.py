@@ -31,6 +31,11 @@ class Target:
     trials: int | None
     epochs: int | None
 
+    def reached(self, trials: list[Trial]) -> bool:
+        """Whether the finished ``trials`` of a study meet the target already."""
+        return (self.trials is not None and finished_count(trials) >= self.trials) or \
+            (self.epochs is not None and epochs_used(trials) >= self.epochs)
+
 
 class Scheduler:
     """Runs ``loop``'s trials on ``dispatcher`` until ``target`` is reached (or :meth:`stop` is called);

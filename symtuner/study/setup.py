@@ -17,7 +17,7 @@ from symtuner.core.metrics import check_task as check_metrics_for_task
 from symtuner.core.settings import AUTO_OBJECTIVE, RESUME_MAY_CHANGE, StudySettings
 from symtuner.core.space import Categorical, SearchSpace, SpaceOverrides, default_space, space_differences
 from symtuner.data import Dataset, load_dataset
-from symtuner.data.loaders import dataset_from_values
+from symtuner.data.loaders import check_dataset_name, dataset_from_values
 from symtuner.search.optimizers import make_optimizer
 from symtuner.search.pruners import STOPPERS_REGISTRY
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
@@ -170,9 +170,24 @@ def check_names(settings: StudySettings) -> None:
     STOPPERS_REGISTRY.get(settings.pruner)
 
 
+def check_dataset(inputs: StudyInputs, settings: StudySettings) -> None:
+    """A data set given by name must be known (checked before anything imports Keras)."""
+    if inputs.dataset is None or isinstance(inputs.dataset, str):
+        check_dataset_name(settings.dataset)
+
+
 def check_task(settings: StudySettings, dataset: Dataset) -> None:
     """The objective and the metrics must suit the task (classification or regression)."""
     check_metrics_for_task(settings.objective, settings.metrics, dataset.is_regression, dataset.n_classes)
+
+
+def check_callbacks_spec(callbacks: Any) -> None:
+    """Callbacks given as a ``module:function`` spec must name a function (checked before Keras is
+    imported; what the function gives is checked by :func:`check_callbacks`, once it is)."""
+    if isinstance(callbacks, str):
+        from symtuner.core.plugins import load_callable
+
+        load_callable(callbacks, "callbacks function")
 
 
 def check_callbacks(callbacks: Any) -> None:

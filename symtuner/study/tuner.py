@@ -32,6 +32,7 @@ from symtuner.study.scheduler import Scheduler, Target
 from symtuner.study.seeds import epochs_used, finished_count
 from symtuner.study.task import TaskInfo
 from symtuner.symbolic.engine import SymbolicEngine
+from symtuner.training.quiet import import_keras_quietly
 from symtuner.tuning.actions import ActionSettings
 from symtuner.tuning.advisor import Advisor
 from symtuner.tuning.view import best_trial
@@ -67,6 +68,8 @@ class Tuner:
         self._progress_factory = progress_factory if progress is None and not quiet else None
         self._executor_factory = executor_factory
         self.execution = execution or ExecutionSettings()
+        #: Whether the last :meth:`run` found the study at its target already (and ran nothing).
+        self.finished_already = False
 
     def run(self, n_trials: int | None = None, budget_epochs: int | None = None,
             callbacks: Sequence[StudyCallback] = ()) -> Trial | None:
@@ -89,14 +92,20 @@ class Tuner:
         if not resuming:
             setup.check_new_directory(self.study_dir)
         setup.check_names(settings)
+        setup.check_dataset(self._inputs, settings)
+        setup.check_callbacks_spec(self._inputs.callbacks)
         engine = setup.load_engine(settings) if settings.symbolic else None
         if isinstance(self._inputs.space, SearchSpace) and settings.network == "default":
             setup.check_space_values(self._inputs.space)
         self.settings = settings
+        target = Target(n_trials, budget_epochs)
+        self.finished_already = resuming and self._reached(target)  # the run checks all, then starts no trial
+        if self._executor_factory is None:  # every check that needs no Keras is done: import it, quietly
+            import_keras_quietly()
         # the workers start (a Ray instance, pool processes importing Keras) while the data set loads
         dispatcher = start_dispatcher(self.execution, self._executor_factory)
         try:
-            return self._run_loaded(dispatcher, engine, resuming, Target(n_trials, budget_epochs), callbacks)
+            return self._run_loaded(dispatcher, engine, resuming, target, callbacks)
         finally:
             dispatcher.close()
 
@@ -112,6 +121,11 @@ class Tuner:
         from symtuner.storage.models import best_models
 
         return best_models(self.study_dir, k)
+
+    def _reached(self, target: Target) -> bool:
+        """Whether the study on disk meets ``target`` already (the scheduler would start no trial)."""
+        with StudyStore.open(self.study_dir, readonly=True) as store:
+            return target.reached(store.trials(with_curves=False))
 
     def _resume_settings(self) -> StudySettings:
         with StudyStore.open(self.study_dir, readonly=True) as existing:

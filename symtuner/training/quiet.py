@@ -3,19 +3,24 @@
 TensorFlow's C++ libraries print several lines when they load and when the
 first device is set up (oneDNN notes, "Could not find cuda drivers", a
 failed ``cuInit`` on a machine without a GPU), and those written before
-absl's logging is initialised ignore ``TF_CPP_MIN_LOG_LEVEL``. The command
-line imports Keras once through :func:`import_keras_quietly`: file
-descriptor 2 points at a temporary file meanwhile, and every line that is
-not one of those known start-up notes is written back to stderr, so real
-errors still show. ``SYMTUNER_TF_LOGS=1`` keeps everything.
+absl's logging is initialised ignore ``TF_CPP_MIN_LOG_LEVEL``. A study
+imports Keras once, after every check that needs no Keras, through
+:func:`import_keras_quietly` (``symtuner diagnose`` reads TensorBoard logs
+inside :func:`native_notes_filtered`): file descriptor 2 points at a
+temporary file meanwhile, and every line that is not one of those known
+start-up notes is written back to stderr, so real errors still show.
+``SYMTUNER_TF_LOGS=1`` keeps everything.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import re
 import sys
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 #: Set to 1 to see TensorFlow's start-up lines.
@@ -34,28 +39,45 @@ NOISE = re.compile(
 
 def import_keras_quietly(show: bool = False) -> Any:
     """Import Keras and set up its backend's devices with the start-up notes filtered out
-    (``show``, or the environment variable ``SYMTUNER_TF_LOGS=1``: with them)."""
-    if show or os.environ.get(SHOW_ENV) == "1":
+    (``show``, or the environment variable ``SYMTUNER_TF_LOGS=1``: with them).
+
+    Under another backend (``KERAS_BACKEND=jax`` or ``torch``) TensorFlow is
+    imported here as well when it is installed: symtuner's TensorBoard
+    writer and data pipelines load it later, and its notes would come then.
+    """
+    with native_notes_filtered(show):
         import keras
 
-        return keras
+        keras.ops.convert_to_numpy(keras.ops.ones((1,)))  # the first op probes the devices
+        if keras.backend.backend() != "tensorflow" and importlib.util.find_spec("tensorflow") is not None:
+            import tensorflow  # noqa: F401
+    return keras
+
+
+@contextlib.contextmanager
+def native_notes_filtered(show: bool = False) -> Iterator[None]:
+    """While the block runs, the native start-up notes written to file descriptor 2 are held back;
+    every other line is written to stderr when it ends (``show`` or ``SYMTUNER_TF_LOGS=1``: all of them).
+
+    Wrap the first import of TensorFlow (or of what imports it: Keras, TensorBoard's readers) in it.
+    """
+    if show or os.environ.get(SHOW_ENV) == "1":
+        yield
+        return
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as sink:
         os.dup2(sink.fileno(), 2)
         try:
-            import keras
-
-            keras.ops.convert_to_numpy(keras.ops.ones((1,)))  # the first op probes the devices
+            yield
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
             sink.seek(0)
             kept = _without_noise(sink.read().decode("utf-8", "replace").splitlines())
-    for line in kept:
-        print(line, file=sys.stderr)
-    return keras
+            for line in kept:
+                print(line, file=sys.stderr)
 
 
 def _without_noise(lines: list[str]) -> list[str]:

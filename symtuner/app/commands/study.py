@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,24 @@ def resume_study(study_dir: Path, trials: int | None, budget_epochs: int | None 
                      execution=execution, display=display)
 
 
+def finished_message(study_dir: Path, target_trials: int | None, budget_epochs: int | None) -> str:
+    """What a run on a study that has reached its target already says (it ran nothing)."""
+    from symtuner.app.invocation import command
+    from symtuner.core.settings import stored_settings
+    from symtuner.storage import StudyStore
+    from symtuner.study.seeds import epochs_used, finished_count
+
+    with StudyStore.open(study_dir, readonly=True) as store:
+        trials, epochs = store.trials(with_curves=False), stored_settings(store).epochs
+    done, used = finished_count(trials), epochs_used(trials)
+    if target_trials is not None and done >= target_trials:
+        reached, more = f"{done} finished trial(s), {target_trials} asked for", ["--trials", str(done + 1)]
+    else:
+        reached, more = f"{used} epochs run, a budget of {budget_epochs}", ["--budget-epochs", str(used + epochs)]
+    return (f"study {study_dir} is finished ({reached}): nothing to run. To go on, ask for more: "
+            f"{command('resume', study_dir, *more)}")
+
+
 def run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, objective: str | None = None,
               budget_epochs: int | None = None, execution: Any = None,
               display: dict[str, Any] | None = None) -> int:
@@ -165,10 +184,11 @@ def run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, ob
     from symtuner.app.display import auto_progress
     from symtuner.core.formatting import test_score
     from symtuner.study.tuner import Tuner
-    from symtuner.training.quiet import import_keras_quietly
+    from symtuner.training.quiet import SHOW_ENV
 
     display = display or {}
-    import_keras_quietly(show=display.get("verbose", False))
+    if display.get("verbose", False):  # TensorFlow's start-up notes too, when the study imports Keras
+        os.environ[SHOW_ENV] = "1"
 
     objective = objective or (settings.objective if settings is not None else "val_accuracy")
     with auto_progress(objective, quiet=display.get("quiet", False),
@@ -177,6 +197,9 @@ def run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, ob
         tuner = Tuner(study_dir, space=space, settings=settings, progress=shown, execution=execution,
                       callbacks=display.get("callbacks"))
         best = tuner.run(trials, budget_epochs=budget_epochs)
+    if tuner.finished_already:
+        print(finished_message(study_dir, trials, budget_epochs))
+        return 0
     print()
     if best is None:
         _no_trial_completed(study_dir)
@@ -216,13 +239,15 @@ def _no_trial_completed(study_dir: Path) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from symtuner.app.console import changes_summary, trial_table, tuning_summary
+    from symtuner.app.invocation import command
+    from symtuner.app.liveness import settle_dead_runs
     from symtuner.core.settings import stored_settings
     from symtuner.storage import StudyStore
     from symtuner.tuning.hypotheses import change_states
 
     with StudyStore.open(Path(args.study_dir), readonly=True) as store:
         settings = stored_settings(store)
-        trials = store.trials()
+        trials, dead = settle_dead_runs(Path(args.study_dir), store.trials())
         print(f"study {args.study_dir}: dataset {settings.dataset}, optimizer {settings.optimizer}"
               f"{' + symbolic' if settings.symbolic else ''}, {settings.epochs} epochs per trial, "
               f"seed {settings.seed}")
@@ -232,6 +257,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         versions, verdicts = store.tuning_versions(), store.verdicts()
         print(trial_table(trials, store.actions(), settings.objective, change_states(versions, verdicts)))
         print()
+        for number in dead:
+            print(f"#{number}: interrupted: the store holds it as running, but no process runs the study (it was "
+                  f"killed); '{command('resume', args.study_dir)}' runs it again")
         for trial in trials:
             if args.explain or trial is trials[-1]:
                 _print_trial_notes(trial)
@@ -280,6 +308,6 @@ def _print_best(trials: list[Any], settings: Any) -> None:
         print(f"best: {describe_trial(best)}\n  {settings.objective} {best.objective:.4f}, {test_score(best)}")
 
 
-__all__ = ["cmd_run", "cmd_resume", "cmd_status", "resume_study", "run_study", "next_steps", "execution_settings",
+__all__ = ["cmd_run", "cmd_resume", "cmd_status", "resume_study", "run_study", "next_steps", "finished_message", "execution_settings",
            "execution_warnings",
            "display_options", "EXECUTION_OPTIONS"]

@@ -32,10 +32,12 @@ def refuse_study_file(study_dir: Path, output: Path, what: str = "report output"
 def cmd_diagnose(args: argparse.Namespace) -> int:
     from symtuner.integrations.histories import read_history
     from symtuner.symbolic.engine import diagnose_history
+    from symtuner.training.quiet import native_notes_filtered
     from symtuner.tuning.actions import OPPOSITES
     from symtuner.tuning.rulebase import rules_engine
 
-    history = read_history(args.history)
+    with native_notes_filtered():  # TensorBoard's reader imports TensorFlow
+        history = read_history(args.history)
     engine = rules_engine(args.rules)
     n_classes = args.n_classes if args.n_classes is not None else history.n_classes
     diagnosis = diagnose_history(history.series, n_classes, engine, opposites=OPPOSITES, epochs=args.epochs,

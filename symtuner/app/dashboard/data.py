@@ -136,13 +136,15 @@ def load_snapshot(study_dir: Path, live: bool = False) -> StudySnapshot:
     ``live`` is for readers that poll a study a run may be writing (the
     dashboard): they always read through SQLite's WAL.
     """
+    from symtuner.app.liveness import settle_dead_runs
+
     study_dir = Path(study_dir)
     with StudyStore.open(study_dir, readonly=True, live=live) as store:
         return StudySnapshot(
             directory=study_dir,
             settings=store.settings(),
             versions=tuple(store.tuning_versions()),
-            trials=tuple(store.trials()),
+            trials=tuple(settle_dead_runs(study_dir, store.trials())[0]),
             actions=tuple(store.actions()),
             weights=store.weights_history(),
             verdicts=store.verdicts(),
