@@ -30,6 +30,7 @@ PAGES = {
     "weights": "#fig-actions .js-plotly-plot",
     "diagnosis": "#diagnosis-list",
     "architecture": "#netron-view",
+    "tradeoff": "#fig-tradeoff-flops .js-plotly-plot",
     "tensorboard": "#page-tensorboard",
 }
 
@@ -62,8 +63,8 @@ def _serve(app: object) -> tuple[str, object]:
     return f"http://127.0.0.1:{server.server_port}", server
 
 
-def take(study_dir: Path, out_dir: Path, chromium: Path) -> list[Path]:
-    """Screenshot every page of the dashboard of ``study_dir`` into ``out_dir``."""
+def take(study_dir: Path, out_dir: Path, chromium: Path, pages: tuple[str, ...] = tuple(PAGES)) -> list[Path]:
+    """Screenshot the ``pages`` (default: every page) of the dashboard of ``study_dir`` into ``out_dir``."""
     from playwright.sync_api import sync_playwright
 
     from symtuner.app.dashboard.app import create_app
@@ -78,7 +79,7 @@ def take(study_dir: Path, out_dir: Path, chromium: Path) -> list[Path]:
             browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.set_default_timeout(30_000)
-            for name, ready in PAGES.items():
+            for name, ready in ((name, PAGES[name]) for name in pages):
                 page.goto(f"{url}/{name}")
                 page.wait_for_selector(ready)
                 if name == "architecture" and shown is not None:
@@ -115,11 +116,16 @@ def main() -> int:
     parser.add_argument("--fixture", action="store_true", help="write the tests' synthetic study instead")
     parser.add_argument("--out", type=Path, default=HERE)
     parser.add_argument("--chromium", type=Path, default=Path("/usr/bin/chromium"))
+    parser.add_argument("--pages", default=",".join(PAGES), help=f"comma list of {', '.join(PAGES)} (default: all)")
     args = parser.parse_args()
+    pages = tuple(name.strip() for name in args.pages.split(",") if name.strip())
+    unknown = [name for name in pages if name not in PAGES]
+    if unknown:
+        raise SystemExit(f"unknown page {unknown[0]!r}; the pages are {', '.join(PAGES)}")
     if not args.chromium.exists():
         raise SystemExit(f"{args.chromium} is missing: run `make browser`")
     _prepare(args.study_dir, args.run, args.fixture)
-    for path in take(args.study_dir, args.out, args.chromium):
+    for path in take(args.study_dir, args.out, args.chromium, pages):
         print(path)
     return 0
 

@@ -302,7 +302,7 @@ def test_report_draws_offline(browser, study: Path, tmp_path: Path) -> None:
         page.on("request", lambda request: requests.append(request.url))
         page.goto(report.as_uri())
         page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot')]"
-                               ".filter(plot => plot.querySelector('.main-svg')).length === 12")
+                               ".filter(plot => plot.querySelector('.main-svg')).length === 14")  # 12 + the two trade-offs
         assert page.locator("#trials .js-plotly-plot").count() == 4  # every trial's curves
         assert page.locator("#trials-table tbody tr").count() == 4
         page.screenshot(path=tmp_path / "report.png", full_page=True)

@@ -61,7 +61,7 @@ def test_report_is_complete_and_offline(study: Path, tmp_path: Path) -> None:
     assert "link" not in links.tags  # no style sheet or font is loaded
     assert not any(re.search(r"@import|url\(", style) for style in links.styles)
     figures = re.findall(r'<div id="plot-\d+"', text)
-    assert len(figures) == 8 + 4  # the study's plots, then one per trial with epochs
+    assert len(figures) == 8 + 2 + 4  # the study's plots, the two trade-offs, then one per trial with epochs
     assert text.count("<script") == 1 + len(figures)  # plotly.js once, then one per figure
     assert text.count("Plotly.newPlot(") >= len(figures)
     for needle in ("trials-table", "versions-table", "actions-table", "diagnosis-2", "diagnosis-1",

@@ -16,7 +16,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, html
 
-from symtuner.app.dashboard import figures
+from symtuner.app.dashboard import figures, tradeoff
 from symtuner.app.dashboard.components import (
     architecture_components,
     datatable_columns,
@@ -54,6 +54,7 @@ def register(app: dash.Dash, study_dir: Path, netron: bool, tensorboard_url: str
     _register_weights(app, study_dir, snapshot)
     _register_diagnosis(app, study_dir, snapshot)
     _register_architecture(app, study_dir, snapshot, netron)
+    tradeoff.register(app, study_dir, snapshot, table_component, unreadable)
 
 
 def _register_navigation(app: dash.Dash, study_dir: Path, tensorboard_url: str | None) -> None:

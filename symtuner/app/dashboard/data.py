@@ -63,8 +63,8 @@ class StudySnapshot:
         return next((t for t in self.trials if t.number == number), None)
 
     def best(self) -> Trial | None:
-        """The complete trial with the best objective, or ``None``."""
-        scored = [t for t in self.trials if t.is_complete and is_number(t.objective)]
+        """The complete trial with the best objective (never one over a hard limit), or ``None``."""
+        scored = [t for t in self.trials if t.is_complete and is_number(t.objective) and not t.infeasible]
         if not scored:
             return None
         key = (lambda t: t.objective) if self.maximize else (lambda t: -t.objective)  # type: ignore[operator]

@@ -149,11 +149,11 @@ def best_so_far_figure(trials: Sequence[Trial], maximize: bool = True,
     if not trials:
         return empty_figure(title, "No trials yet")
     fig = go.Figure()
-    best: list[float] = []
+    best: list[float | None] = []
     current: float | None = None
     for trial in scored:
         value = float(trial.objective)  # type: ignore[arg-type]
-        if current is None or (value > current if maximize else value < current):
+        if not trial.infeasible and (current is None or (value > current if maximize else value < current)):
             current = value
         best.append(current)
     fig.add_trace(go.Scatter(x=[t.number for t in scored], y=[t.objective for t in scored], mode="markers",

@@ -14,7 +14,7 @@ from typing import Any
 from dash import dcc, html
 from dash.dash_table.DataTable import DataTable
 
-from symtuner.app.dashboard import figures
+from symtuner.app.dashboard import figures, tradeoff
 from symtuner.app.dashboard.data import LATEST
 from symtuner.storage.layout import LOGS_DIR
 
@@ -25,6 +25,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("/weights", "Rule weights"),
     ("/diagnosis", "Diagnosis"),
     ("/architecture", "Architecture"),
+    ("/tradeoff", "Trade-off"),
     ("/tensorboard", "TensorBoard"),
 )
 
@@ -122,6 +123,7 @@ _PAGE_BUILDERS: dict[str, Callable[[], list[Any]]] = {
     "/weights": _weights_page,
     "/diagnosis": _diagnosis_page,
     "/architecture": _architecture_page,
+    "/tradeoff": tradeoff.page,
 }
 
 

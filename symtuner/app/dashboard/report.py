@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from symtuner.app.dashboard import figures
+from symtuner.app.dashboard import figures, tradeoff
 from symtuner.app.dashboard.data import StudySnapshot, fmt, load_snapshot, trial_label
 from symtuner.app.dashboard.importance import param_importance
 from symtuner.app.dashboard.model_summary import read_layers
@@ -58,7 +58,7 @@ _CONFIG = {"displaylogo": False, "responsive": True}
 
 _SECTIONS = (("metrics", "Metrics"), ("trials", "Every trial"), ("hyperparameters", "Hyper-parameters"),
              ("weights", "Rule weights"), ("diagnosis", "Diagnosis"), ("architecture", "Architecture"),
-             ("tensorboard", "TensorBoard"))
+             ("tradeoff", "Trade-off"), ("tensorboard", "TensorBoard"))
 
 
 def write_report(study_dir: Path, out: Path) -> Path:
@@ -114,6 +114,7 @@ def render_report(snap: StudySnapshot) -> str:
         ],
         "diagnosis": [_diagnoses(snap)],
         "architecture": [_architecture(snap, shown)],
+        "tradeoff": tradeoff.report_section(snap, plot, _table, _e),
         "tensorboard": [
             "<p>The TensorBoard logs of every training are in the study directory. In it, run:</p>",
             "<pre>tensorboard --logdir logs</pre>",
