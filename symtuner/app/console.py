@@ -9,6 +9,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from symtuner.core.costs import over_text
 from symtuner.core.formatting import fmt as _fmt
 from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
 from symtuner.core.space import describe_dimension
@@ -51,6 +52,9 @@ def result_lines(trial: Trial, best: Trial | None, advice: Advice | None, object
              f"{_fmt(best.objective if best else None)}"]
     if trial.extra.get("stopped"):
         lines.append(f"stopped early: {trial.extra['stopped']}")
+    if trial.extra.get("over_limits"):
+        what = "infeasible, never the best" if trial.infeasible else "objective penalised"
+        lines.append(f"over the limits ({what}): {over_text(trial.extra)}")
     if trial.extra.get("ignored_changes"):
         lines.append(f"ignored by the network (undone, not applied again): "
                      f"{'; '.join(trial.extra['ignored_changes'])}")

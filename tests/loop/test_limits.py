@@ -233,3 +233,15 @@ def test_a_bad_limit_in_a_config_stops_with_one_line(tmp_path, capsys):
     assert main(["run", "--study-dir", str(tmp_path / "new"), "--config", str(config)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "max_params must be a positive number, got -5" in err
+
+
+def test_a_finished_trial_line_says_it_is_over_the_limits():
+    from symtuner.app.console import result_lines
+
+    over = _trial(3, 0.9, over_limits={"params": [3.1e6, 2.5e6]}, infeasible=True, violation=0.24)
+    assert "  #3 over the limits (infeasible, never the best): 3.1 M parameters > 2.5 M" in \
+        result_lines(over, None, None, "val_accuracy")
+    soft = _trial(4, 0.7, over_limits={"flops": [2e8, 1.5e8]}, raw_objective=0.8, violation=0.33)
+    assert "  #4 over the limits (objective penalised): 200 M FLOPs > 150 M" in \
+        result_lines(soft, None, None, "val_accuracy")
+    assert not any("over the limits" in line for line in result_lines(_trial(5, 0.5), None, None, "val_accuracy"))
