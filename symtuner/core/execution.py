@@ -31,6 +31,10 @@ class ExecutionSettings:
     gpus_per_trial: float = 0.0
     retries: int = 2
     spare_workers: int | None = None
+    #: finished trials are told in the order they were asked and nothing is proposed ahead, so that a
+    #: parallel study proposes the same trials whatever the timing (and a resumed one equals the study
+    #: never interrupted); a worker whose trial ended before an earlier one waits for it
+    reproducible: bool = False
 
     def __post_init__(self) -> None:
         positive_int(self.workers, "workers")
@@ -39,6 +43,8 @@ class ExecutionSettings:
         non_negative_int(self.retries, "retries")
         if self.spare_workers is not None:
             non_negative_int(self.spare_workers, "spare_workers")
+        if not isinstance(self.reproducible, bool):
+            raise ConfigError(f"reproducible must be true or false, got {self.reproducible!r}")
         for name in ("cpus_per_trial", "gpus_per_trial"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e6:
@@ -59,6 +65,8 @@ class ExecutionSettings:
                 why |= dict.fromkeys(("threads_per_trial", "spare_workers", "retries"),
                                      "applies to worker processes only (workers above 1, or ray); with one "
                                      "worker trials run in this process")
+        if self.workers == 1:
+            why["reproducible"] = "applies to parallel trials only (workers above 1): one at a time is reproducible"
         else:
             why["spare_workers"] = "applies to the local pool only, not to Ray"
         return [f"{name} {why[name]}; it is ignored" for name in given if name in why]

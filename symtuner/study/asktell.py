@@ -29,7 +29,14 @@ from symtuner.storage.layout import log_dir, model_file
 from symtuner.study.ahead import Ahead
 from symtuner.study.journal import Journal
 from symtuner.study.observer import Progress
-from symtuner.study.seeds import derived_seed, finished_count, pending_retry, retry_chain, trial_seed
+from symtuner.study.seeds import (
+    derived_seed,
+    finished_count,
+    known_at_start,
+    pending_retry,
+    retry_chain,
+    trial_seed,
+)
 from symtuner.study.stoppers import Stopper, choose_stopper
 from symtuner.study.task import TaskInfo
 from symtuner.tuning.advisor import Advice, Advisor, AfterTrial
@@ -81,6 +88,8 @@ class StudyLoop:
         trials = self.store.trials(with_curves=False)
         tuning = self.store.latest_tuning()
         retry = pending_retry(trials)
+        if retry is not None:  # a rerun trains what its first run trained: that run's space and architecture
+            tuning = self.store.tuning(retry.tuning_version)
         extra: dict[str, Any] = {}
         enqueued = self.store.meta("enqueued", []) if retry is None else []
         params = dict(enqueued[0]) if enqueued else None
@@ -113,7 +122,9 @@ class StudyLoop:
         spec = TrialSpec(number=number, params=params, architecture=tuning.architecture, seed=seed,
                          model_path=model_file(where, number) if files else None,
                          log_dir=log_dir(where, number) if files else None)
-        self.running[number] = RunningTrial(spec, tuning, self._stopper(trials))
+        # a rerun is stopped early as its first run would have been: on what was known when that one started
+        known = trials if retry is None else known_at_start(trials, retry.number)
+        self.running[number] = RunningTrial(spec, tuning, self._stopper(known))
         return spec
 
     def pending_params(self) -> list[dict[str, Any]]:
@@ -145,7 +156,9 @@ class StudyLoop:
         best = best_trial(trials, self.settings.maximize)
         curves: list[LearningCurve] = []
         if self.settings.pruner != "none":
-            curves = [t.curve for t in self.store.trials() if t.is_complete and t.curve is not None]
+            known = {t.number for t in trials}
+            curves = [t.curve for t in self.store.trials() if t.is_complete and t.curve is not None
+                      and t.number in known]
         return choose_stopper(self.settings, self.advisor.engine if self.advisor else None, self.task,
                               best.objective if best is not None else None, curves,
                               self.task.loss_scale(trials))

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from symtuner.core.contract import Outcome
 from symtuner.core.records import Trial
 from symtuner.execution.base import Dispatcher
 from symtuner.study.ahead import AheadQueue
 from symtuner.study.asktell import StudyLoop
 from symtuner.study.interrupts import deferred_interrupts
-from symtuner.study.seeds import epochs_used, finished_count, pending_retry
+from symtuner.study.seeds import epochs_used, finished_count, pending_retry, retry_chain
 
 #: Seconds the loop waits for a finished trial; while a proposal is made in the background, the shorter one.
 WAIT_SECONDS, COLLECT_SECONDS = 0.5, 0.05
@@ -42,13 +43,17 @@ class Scheduler:
     ``on_told`` functions are called with every trial once it is stored."""
 
     def __init__(self, loop: StudyLoop, dispatcher: Dispatcher, target: Target,
-                 on_told: list[Callable[[Trial], None]] | None = None) -> None:
+                 on_told: list[Callable[[Trial], None]] | None = None, ordered: bool = False) -> None:
         self.loop = loop
         self.dispatcher = dispatcher
         self.target = target
         self.ahead = AheadQueue(loop.proposer)
         self.stopping = False
         self.on_told = list(on_told or [])
+        #: tell finished trials in the order of the first runs they are (see :meth:`release`)
+        self.ordered = ordered
+        self.first_runs: dict[int, int] = {}
+        self.held: list[Outcome] = []
 
     def stop(self) -> None:
         """Start no new trial; the running ones finish and are told."""
@@ -61,11 +66,11 @@ class Scheduler:
                 trials = self.fill()
                 if not loop.running:
                     break
-                if dispatcher.capacity > 1:
+                if dispatcher.capacity > 1 and not self.ordered:
                     self.propose_ahead(trials)
                 # while a proposal is made in the background, look again soon to collect it
                 timeout = COLLECT_SECONDS if loop.proposer.busy else WAIT_SECONDS
-                done = dispatcher.wait(loop.record_epoch, timeout=timeout)
+                done = self.release(dispatcher.wait(loop.record_epoch, timeout=timeout))
                 for index, (number, outcome) in enumerate(done):
                     with deferred_interrupts():  # a stop waits until the finished trial is stored
                         trial = loop.tell(number, outcome)
@@ -82,14 +87,31 @@ class Scheduler:
         finally:
             loop.proposer.close()
 
+    def release(self, done: list[Outcome]) -> list[Outcome]:
+        """The finished trials to tell now: all of them; when ``ordered``, those that no running trial
+        started before (a rerun counts as the first run it repeats), in that order, the others held.
+        Every trial is then asked for on what the same earlier trials told, whatever the timing."""
+        if not self.ordered:
+            return done
+        self.held.extend(done)
+        finished = {number for number, _ in self.held}
+        first = min((self.first_runs.get(n, n) for n in self.loop.running if n not in finished), default=None)
+        ready = sorted((o for o in self.held if first is None or self.first_runs.get(o[0], o[0]) < first),
+                       key=lambda o: self.first_runs.get(o[0], o[0]))
+        self.held = [o for o in self.held if o not in ready]
+        return ready
+
     def fill(self) -> list[Trial]:
         """Start trials while fewer than ``capacity`` run and more are wanted. A trial that finished is
         running until it is told: its worker's next trial comes after its step."""
         loop = self.loop
         trials = loop.store.trials(with_curves=False)
         while len(loop.running) < self.dispatcher.capacity and self.more_wanted(trials):
+            retry = pending_retry(trials)  # ask takes an interrupted trial's params first
             spec = loop.ask(self.target.trials or 0,
                             lambda tuning: self.ahead.take(tuning, loop.pending_params()))
+            if retry is not None:
+                self.first_runs[spec.number] = retry_chain(trials, retry.number)[-1]
             self.dispatcher.submit(spec)
             trials = loop.store.trials(with_curves=False)
         return trials

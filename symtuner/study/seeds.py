@@ -43,6 +43,16 @@ def trial_seed(seed: int, trials: Sequence[Trial], number: int) -> int:
     return derived_seed(seed, slot(trials, number))
 
 
+def known_at_start(trials: Sequence[Trial], number: int) -> list[Trial]:
+    """The trials as the first run of trial ``number``'s chain found them when it started: those that had
+    finished by then. Its reruns are stopped early on what it knew, not on what finished meanwhile."""
+    by_number = {t.number: t for t in trials}
+    first = by_number.get(retry_chain(trials, number)[-1])
+    if first is None or first.started_at is None:
+        return list(trials)
+    return [t for t in trials if t.is_finished and t.finished_at is not None and t.finished_at <= first.started_at]
+
+
 def pending_retry(trials: Sequence[Trial]) -> Trial | None:
     """The oldest interrupted trial no other trial reruns yet."""
     retried = {t.retry_of for t in trials}

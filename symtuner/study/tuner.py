@@ -189,7 +189,7 @@ class Tuner:
             loop = StudyLoop(store, journal, settings, task, Proposer(make_optimizer(settings.optimizer,
                                                                                      settings.n_initial)),
                              advisor, self.progress, self.study_dir, self.execution.retries)
-            scheduler = Scheduler(loop, dispatcher, target)
+            scheduler = Scheduler(loop, dispatcher, target, ordered=self.execution.reproducible)
             handle = StudyHandle(self.study_dir, settings, store, scheduler.stop)
             scheduler.on_told.append(lambda trial: self._prune_models(store, journal, trial.number))
             scheduler.on_told.extend(_bound(fn, handle) for fn in callbacks)

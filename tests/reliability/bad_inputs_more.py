@@ -51,13 +51,16 @@ def callbacks_cases() -> list[Case]:
 
 
 def execution_cases() -> list[Case]:
-    files = {"data.py": DATA_PY}
+    files = {"data.py": DATA_PY, "x.toml": '[study]\ndataset = "data.py:tiny"\n[execution]\nworkers = 2\n'
+                                          'reproducible = "yes"\n'}
     rows: list[tuple[str, tuple[str, ...], str, str | None]] = [
         ("ray-local-gpus", RUN + ("--ray", "local", "--gpus-per-trial", "64"), "gpus_per_trial", None),
         ("resume-ray-local-gpus", ("resume", "study", "--ray", "local", "--gpus-per-trial", "64"), "gpus_per_trial",
          "good"),
         ("ray-address-no-port", RUN + ("--ray", "somewhere"), "somewhere", None),
         ("ray-address-bad-port", RUN + ("--ray", "127.0.0.1:99999"), "127.0.0.1:99999", None),
+        ("reproducible-not-bool", ("run", "--study-dir", "new", "--config", "x.toml"), "reproducible", None),
+        ("reproducible-value", RUN + ("--reproducible", "yes"), "yes", None),
     ]
     return [Case("execution", id, argv, names, files, study=study) for id, argv, names, study in rows]
 

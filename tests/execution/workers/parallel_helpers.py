@@ -26,3 +26,18 @@ class SlowPidRecordingExecutor(PidRecordingExecutor):
     def __init__(self, dataset=None, network_fn=None, config=None, **kwargs):
         super().__init__(dataset, network_fn, config, **kwargs)
         self.epoch_seconds = float(os.environ.get("SYMTUNER_TEST_EPOCH_SECONDS", "30"))
+
+
+class JitteredExecutor(SimulatedExecutor):
+    """Simulated training whose epochs last 0.05 to 0.25 s at random (not seeded): trials end in an
+    order that changes from run to run."""
+
+    def run(self, spec, on_epoch=None):
+        import random
+        import time
+
+        def jittered(epoch, logs):
+            time.sleep(random.uniform(0.05, 0.25))
+            return on_epoch(epoch, logs) if on_epoch is not None else ""
+
+        return super().run(spec, jittered)
