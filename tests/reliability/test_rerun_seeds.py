@@ -63,3 +63,26 @@ def test_two_trials_interrupted_together_rerun_with_their_own_seeds(tmp_path, ti
     assert by_number[4][3] != by_number[3][3]
     finished = [(params, seed, objective) for _, state, params, seed, objective, _ in rows if state == "complete"]
     assert finished == [(params, seed, objective) for _, _, params, seed, objective, _ in _rows(reference)]
+
+
+def test_a_rerun_trains_under_its_first_runs_space_and_architecture(tmp_path, tiny_dataset):
+    """Trial 2 was interrupted; the space and architecture changed after trial 1 (stored as version 2)
+    while it trained: its rerun trains what it trained, under version 1."""
+    from symtuner.core.architecture import Architecture
+
+    study = tmp_path / "s"
+    Tuner(study, dataset=tiny_dataset, settings=StudySettings(symbolic=False),
+          executor_factory=SimulatedExecutor).run(2)
+    with StudyStore.open(study) as store:
+        first = store.tuning(1)
+        store.add_tuning_version(first.space, Architecture(l2=True, batch_norm=True), 1, "changed meanwhile")
+    conn = sqlite3.connect(study / "study.db")
+    with conn:
+        conn.execute("UPDATE trials SET state='running', objective=NULL WHERE number=2")
+        conn.execute("DELETE FROM epochs WHERE trial=2")
+    conn.close()
+    Tuner(study, dataset=tiny_dataset, settings=StudySettings(symbolic=False),
+          executor_factory=SimulatedExecutor).run(2)
+    with StudyStore.open(study, readonly=True) as store:
+        rerun = store.trial(3)
+        assert rerun.retry_of == 2 and rerun.tuning_version == store.trial(2).tuning_version == 1
