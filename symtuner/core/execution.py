@@ -65,10 +65,10 @@ class ExecutionSettings:
                 why |= dict.fromkeys(("threads_per_trial", "spare_workers", "retries"),
                                      "applies to worker processes only (workers above 1, or ray); with one "
                                      "worker trials run in this process")
-        if self.workers == 1:
-            why["reproducible"] = "applies to parallel trials only (workers above 1): one at a time is reproducible"
         else:
             why["spare_workers"] = "applies to the local pool only, not to Ray"
+        if self.workers == 1:
+            why["reproducible"] = "applies to parallel trials only (workers above 1): one at a time is reproducible"
         return [f"{name} {why[name]}; it is ignored" for name in given if name in why]
 
     @classmethod

@@ -53,9 +53,10 @@ def test_execution_options_that_do_not_apply_are_warned_about(tmp_path, monkeypa
 
 
 def test_which_execution_settings_apply():
-    given = ("workers", "threads_per_trial", "cpus_per_trial", "gpus_per_trial", "spare_workers", "retries")
+    given = ("workers", "threads_per_trial", "cpus_per_trial", "gpus_per_trial", "spare_workers", "retries",
+             "reproducible")
     assert [line.split()[0] for line in ExecutionSettings().unused(given)] == [
-        "threads_per_trial", "cpus_per_trial", "gpus_per_trial", "spare_workers", "retries"]
+        "threads_per_trial", "cpus_per_trial", "gpus_per_trial", "spare_workers", "retries", "reproducible"]
     assert [line.split()[0] for line in ExecutionSettings(workers=2).unused(given)] == [
         "cpus_per_trial", "gpus_per_trial"]
     assert [line.split()[0] for line in ExecutionSettings(workers=2, ray="auto").unused(given)] == ["spare_workers"]
