@@ -58,7 +58,8 @@ def fresh_registries():
     with OPTIMIZERS_REGISTRY.temporarily(), STOPPERS_REGISTRY.temporarily(), actions_restored():
         yield
     assert set(ACTIONS) == {"reg_l2", "batch_norm", "inc_dropout", "data_augmentation", "decr_lr", "inc_lr",
-                            "inc_neurons", "inc_batch_size", "new_fc_layer", "new_conv_layer", "drop_optimizer"}
+                            "inc_neurons", "inc_batch_size", "new_fc_layer", "new_conv_layer", "drop_optimizer",
+                            "decr_neurons", "remove_fc_layer", "remove_conv_layer"}
     assert len(RULE_EXTENSIONS) == 0
 
 
