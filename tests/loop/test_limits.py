@@ -245,3 +245,17 @@ def test_a_finished_trial_line_says_it_is_over_the_limits():
     assert "  #4 over the limits (objective penalised): 200 M FLOPs > 150 M" in \
         result_lines(soft, None, None, "val_accuracy")
     assert not any("over the limits" in line for line in result_lines(_trial(5, 0.5), None, None, "val_accuracy"))
+
+
+def test_a_run_with_no_trial_within_the_limits_says_so(tmp_path, tiny_dataset, capsys):
+    from symtuner.app.commands.study import _none_within_limits
+
+    assert run(tmp_path / "s", tiny_dataset, trials=2, max_params=10) is None  # no network is that small
+    assert _none_within_limits(tmp_path / "s")
+    out = capsys.readouterr().out
+    assert out.startswith("no trial within the limits yet: 2 completed over them (the last: trial #2, ")
+    assert "parameters > 10)" in out
+    assert main(["status", str(tmp_path / "s")]) == 0
+    assert "no complete trial within the limits yet" in capsys.readouterr().out
+    run(tmp_path / "free", tiny_dataset, trials=1)
+    assert not _none_within_limits(tmp_path / "free")

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from symtuner.core.costs import over_text
 from symtuner.storage.layout import DB_NAME, LOG_NAME
 
 #: The command-line options that override the config's [execution] table.
@@ -202,7 +203,8 @@ def run_study(study_dir: Path, settings: Any, space: Any, trials: int | None, ob
         return 0
     print()
     if best is None:
-        _no_trial_completed(study_dir)
+        if not _none_within_limits(study_dir):
+            _no_trial_completed(study_dir)
         return 1
     print(f"best trial #{best.number}: {tuner.settings.objective} {best.objective:.4f}, {test_score(best)}")
     print(describe_trial(best))
@@ -221,6 +223,20 @@ def next_steps(study_dir: Path) -> str:
         lines.append(f"  (or activate its environment once, 'source {where[:-len(NAME)]}activate', and type "
                      f"'{NAME} status ...')")
     return "\n".join(lines)
+
+
+def _none_within_limits(study_dir: Path) -> bool:
+    """Whether trials completed but every one is over a hard limit (then said, with what to do)."""
+    from symtuner.storage import StudyStore
+
+    with StudyStore.open(study_dir, readonly=True) as store:
+        over = [t for t in store.trials(with_curves=False) if t.is_complete and t.infeasible]
+    if not over:
+        return False
+    print(f"no trial within the limits yet: {len(over)} completed over them (the last: trial #{over[-1].number}, "
+          f"{over_text(over[-1].extra)}); 'symtuner status {study_dir}' shows by how much, and more trials "
+          "let the rules shrink the network further")
+    return True
 
 
 def _no_trial_completed(study_dir: Path) -> None:
