@@ -12,6 +12,7 @@ Ray is an optional dependency: ``pip install "symbolic-dnn-tuner[ray]"``.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -28,6 +29,9 @@ def _import_ray() -> Any:
         raise ConfigError("Ray is not installed; install it with: pip install \"symbolic-dnn-tuner[ray]\"") from None
     return ray
 
+
+#: Environment variables ``ray.init`` sets in the driver's process (put back when the study ends).
+RAY_ENVIRON = ("RAY_AUTH_MODE", "RAY_USAGE_STATS_ENABLED", "PYTHONBREAKPOINT", "RAY_ADDRESS")
 
 #: Seconds to wait for a TCP connection to a cluster's head before giving up.
 CONNECT_TIMEOUT = 5.0
@@ -82,7 +86,8 @@ def _start_local(ray: Any, execution: ExecutionSettings) -> None:
     if clusters is not None:
         constants.ENABLE_RAY_CLUSTER = False  # type: ignore[union-attr]
     try:
-        ray.init(num_cpus=max(execution.workers * execution.cpus_per_trial, 1), include_dashboard=False,
+        ray.init(address="local",  # a new instance, even where 'ray start' runs one on this machine
+                 num_cpus=max(execution.workers * execution.cpus_per_trial, 1), include_dashboard=False,
                  log_to_driver=False, logging_level="ERROR", configure_logging=True,
                  _node_ip_address="127.0.0.1")
     finally:
@@ -175,6 +180,9 @@ class RayDispatcher:
         address = execution.ray or "local"
         if address not in ("local", "auto"):
             _check_reachable(address)
+        # what ray.init sets in this process's environment (token authentication, ...), put back at close:
+        # a private instance gone, a later connection to a cluster must not inherit it
+        self._environ = {name: os.environ.get(name) for name in RAY_ENVIRON}
         try:
             if address == "local":
                 _start_local(ray, execution)
@@ -190,7 +198,7 @@ class RayDispatcher:
         try:
             _check_resources(ray, execution, address)
         except ConfigError:
-            ray.shutdown()
+            self._shutdown()
             raise
         # a Ray worker's first task costs about half a second (the worker starting, importing what a trial
         # needs); these start as many workers as trials will run, while the study's data set loads
@@ -261,4 +269,13 @@ class RayDispatcher:
     def close(self) -> None:
         """Cancel what still runs and disconnect (a private instance stops; a cluster keeps running)."""
         self.cancel()
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        """Disconnect from Ray and put back the environment variables ``ray.init`` set."""
         self._ray.shutdown()
+        for name, value in self._environ.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -66,6 +66,11 @@ def _prepare(case: Case, cwd: Path, good_study: Path) -> None:
 
 
 def _exit_code(argv: tuple[str, ...]) -> int:
+    if "--ray" in argv and argv[argv.index("--ray") + 1] == "local":
+        # a private Ray instance in this process would keep it from joining the test cluster later (Ray
+        # connects a process to one cluster in its life): in a process of its own, stderr on this one's
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        return subprocess.run([sys.executable, "-m", "symtuner.app.cli", *argv], env=env, timeout=300).returncode
     try:
         return main(list(argv))
     except SystemExit as exc:  # argparse
