@@ -165,7 +165,7 @@ def _kill(proc: subprocess.Popen[bytes], delay: float, target: str, rng: random.
     workers = _pool_workers(proc.pid)
     if target == "worker":  # the first worker with a trial from this moment on (spares have none)
         training = [pid for pid in workers if _training(pid)]
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 60
         while not training and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
             training = [pid for pid in _pool_workers(proc.pid) if _training(pid)]
