@@ -266,13 +266,13 @@ def _events(display) -> None:
 
 
 PLAIN = """\
-trial 1/2 (#1): learning_rate=0.001, optimizer=Adam
+trial 1/2 (#1): learning_rate=0.00123, optimizer=Adam
   #1 epoch 1/2  loss 1.0000  acc 0.5000  val_loss 1.1000  val_acc 0.4500  | best val_accuracy -
   #1 epoch 2/2  loss 0.5000  acc 0.6000  val_loss 0.5500  val_acc 0.5500  | best val_accuracy -
   #1 -> val_accuracy 0.5500  test acc 0.5000  (3.210 s)  best so far #1 0.5500
   #1 diagnosis: overfitting -> reg_l2
   #1 action reg_l2 (applied): l2 on
-trial 2/2 (#2): learning_rate=0.100
+trial 2/2 (#2): learning_rate=0.1
   #2 -> failed: boom
 """
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from symtuner.core.costs import over_text
 from symtuner.core.formatting import fmt as _fmt
+from symtuner.core.formatting import param_text
 from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
 from symtuner.core.space import describe_dimension
 from symtuner.tuning.advisor import Advice
@@ -19,7 +20,7 @@ from symtuner.tuning.hypotheses import change_states, state_word
 
 def started_line(number: int, index: int, total: int, params: Mapping[str, Any]) -> str:
     """``trial 3/10 (#3): unit_c1=56, ...``: the line a trial's start prints (``total`` 0: no target count)."""
-    shown = ", ".join(f"{k}={_fmt(v, 3)}" for k, v in params.items())
+    shown = ", ".join(f"{k}={param_text(v)}" for k, v in params.items())
     counted = f"{index}/{total}" if total else str(index)
     return f"trial {counted} (#{number}): {shown}"
 
@@ -106,7 +107,7 @@ def trial_table(trials: Sequence[Trial], actions: Sequence[ActionRecord], object
 
 def describe_trial(trial: Trial) -> str:
     lines = [f"trial #{trial.number}: {trial.state}"]
-    lines.append("  params: " + ", ".join(f"{k}={_fmt(v, 4)}" for k, v in trial.params.items()))
+    lines.append("  params: " + ", ".join(f"{k}={param_text(v)}" for k, v in trial.params.items()))
     if trial.model_path:
         lines.append(f"  model: {trial.model_path}")
     if trial.log_dir:
@@ -118,8 +119,10 @@ def describe_trial(trial: Trial) -> str:
     return "\n".join(lines)
 
 
-def changes_summary(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict]) -> str:
-    """One line per change the actions made: applied after which trial, kept, reverted or under test."""
+def changes_summary(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict],
+                    notes: Mapping[tuple[int, str, str], str] | None = None) -> str:
+    """One line per change the actions made: applied after which trial, kept, reverted or under test;
+    under it the ``notes`` on its actions (:func:`~symtuner.tuning.hypotheses.kept_weight_notes`)."""
     states = change_states(versions, verdicts)
     reverts = {x.restored_by for x in verdicts.values()}
     by_trial = {v.after_trial: v for v in versions if v.after_trial in states and v.version not in reverts}
@@ -129,6 +132,7 @@ def changes_summary(versions: Sequence[TuningVersion], verdicts: Mapping[int, Ve
         why = f": {verdict.reason}" if verdict is not None else ""
         when = f" after trial {verdict.after_trial}" if verdict is not None else ""
         lines.append(f"  version {version.version} ({version.reason}): {state_word(verdict)}{when}{why}")
+        lines += [f"    {name}: {note}" for (after, name, _), note in (notes or {}).items() if after == trial]
     return "changes:\n" + "\n".join(lines) if lines else "changes: none"
 
 

@@ -15,6 +15,15 @@ def fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+def param_text(value: Any, digits: int = 3) -> str:
+    """A hyper-parameter's value or bound in ``digits`` significant digits (``0.000214``, ``0.0015``,
+    ``1e-05``, ``507``), the same in every line that prints it: a trial's start, its description, the
+    search space, the change an action made."""
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
 def test_score(trial: Any) -> str:
     """A trial's (or a training result's) test score in words: its accuracy, or a regression's test loss."""
     accuracy = getattr(trial, "test_accuracy", None)

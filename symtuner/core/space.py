@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from symtuner.core.errors import ConfigError
+from symtuner.core.formatting import param_text
 
 Value = int | float | str | bool
 
@@ -311,17 +312,18 @@ class SearchSpace:
         return cls(dims, fills) if dims else cls.empty()
 
 
-def describe_range(dim: Dimension) -> str:
-    """``16..64`` / ``1e-4..1e-3 log-uniform`` / ``{Adam, SGD}``: a dimension's values in words."""
+def describe_range(dim: Dimension, digits: int = 3) -> str:
+    """``16..64`` / ``0.0001..0.001 log-uniform`` / ``{Adam, SGD}``: a dimension's values in words, its
+    bounds in ``digits`` significant digits (as every line prints a parameter)."""
     if isinstance(dim, Categorical):
         return f"{{{', '.join(map(str, dim.categories))}}}"
     prior = "" if dim.prior == "uniform" else f" {dim.prior}"
-    return f"{dim.low:g}..{dim.high:g}{prior}"
+    return f"{param_text(dim.low, digits)}..{param_text(dim.high, digits)}{prior}"
 
 
-def describe_dimension(dim: Dimension, width: int = 0) -> str:
+def describe_dimension(dim: Dimension, width: int = 0, digits: int = 3) -> str:
     """``name 16..64`` and the like; ``width`` pads the name to align a table's rows."""
-    return f"{dim.name:<{width}} {describe_range(dim)}"
+    return f"{dim.name:<{width}} {describe_range(dim, digits)}"
 
 
 def space_differences(old: SearchSpace, new: SearchSpace) -> list[str]:
@@ -331,7 +333,10 @@ def space_differences(old: SearchSpace, new: SearchSpace) -> list[str]:
         if dim.name not in new:
             out.append(f"{describe_dimension(dim)} missing")
         elif new[dim.name] != dim:
-            out.append(f"{describe_dimension(dim)} -> {describe_dimension(new[dim.name])}")
+            before, after = describe_dimension(dim), describe_dimension(new[dim.name])
+            if before == after:  # bounds that differ beyond three digits
+                before, after = describe_dimension(dim, digits=12), describe_dimension(new[dim.name], digits=12)
+            out.append(f"{before} -> {after}")
     out += [f"{describe_dimension(dim)} added" for dim in new.dimensions if dim.name not in old]
     return out
 

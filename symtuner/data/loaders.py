@@ -95,11 +95,23 @@ def dataset_from_values(values: Any, name: str) -> Any:
 
         return streamed_dataset(values, name)
     got = f"{len(values)} values" if isinstance(values, (tuple, list)) else type(values).__name__
-    if arrays:
+    if _keras_order(values):
+        got += (": ((x_train, y_train), (x_test, y_test)), the order keras.datasets' load_data() returns; "
+                "return x_train, x_test, y_train, y_test, n_classes instead")
+    elif arrays:
         got += " with arrays among them (arrays go in the five-value form)"
     raise ConfigError(f"data set function {name!r} must return 5 numpy values (x_train, x_test, y_train, y_test, "
                       "n_classes), or sets of batches (train, test, n_classes) / (train, validation, test, "
                       f"n_classes), got {got}")
+
+
+def _keras_order(values: Any) -> bool:
+    """Whether ``values`` is ``((x_train, y_train), (x_test, y_test))`` (with or without a class count)."""
+    if not isinstance(values, (tuple, list)) or len(values) not in (2, 3):
+        return False
+    pairs = values[:2]
+    return all(isinstance(pair, (tuple, list)) and len(pair) == 2 and
+               all(hasattr(part, "shape") or isinstance(part, list) for part in pair) for pair in pairs)
 
 
 # -- offline sets ------------------------------------------------------------

@@ -32,10 +32,11 @@ class Target:
     trials: int | None
     epochs: int | None
 
-    def reached(self, trials: list[Trial]) -> bool:
-        """Whether the finished ``trials`` of a study meet the target already."""
+    def reached(self, trials: list[Trial], epochs_per_trial: int) -> bool:
+        """Whether the finished ``trials`` of a study meet the target already (no trial of
+        ``epochs_per_trial`` epochs fits in what is left of the epoch budget)."""
         return (self.trials is not None and finished_count(trials) >= self.trials) or \
-            (self.epochs is not None and epochs_used(trials) >= self.epochs)
+            (self.epochs is not None and epochs_used(trials) + epochs_per_trial > self.epochs)
 
 
 class Scheduler:
@@ -123,9 +124,9 @@ class Scheduler:
         running = self.loop.running
         if self.target.trials is not None and finished_count(trials) + len(running) >= self.target.trials:
             return False
-        if self.target.epochs is not None:
-            reserved = self.loop.settings.epochs * len(running)
-            if epochs_used(trials) + reserved >= self.target.epochs:
+        if self.target.epochs is not None:  # never past the budget: a trial starts only if all its epochs fit
+            reserved = self.loop.settings.epochs * (len(running) + 1)
+            if epochs_used(trials) + reserved > self.target.epochs:
                 if not running:
                     self.loop.journal.info("epoch budget %d used up", self.target.epochs)
                 return False

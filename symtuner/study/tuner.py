@@ -77,8 +77,9 @@ class Tuner:
         ``budget_epochs`` epochs in all (whichever comes first); return the best.
 
         Finished means complete or failed; interrupted trials are run again.
-        With a budget, the epochs early stopping saves buy more trials (the
-        last trial may end past the budget by less than one trial's epochs).
+        With a budget, the epochs early stopping saves buy more trials, and
+        the budget is never exceeded: a trial starts only while all its epochs
+        fit in what is left (a budget below one trial's epochs is refused).
         ``callbacks`` are called as ``fn(study, trial)`` after every stored
         trial (see :class:`~symtuner.study.handle.StudyHandle`). Everything the
         user gave is validated before anything is written.
@@ -98,6 +99,9 @@ class Tuner:
         if isinstance(self._inputs.space, SearchSpace) and settings.network == "default":
             setup.check_space_values(self._inputs.space)
         self.settings = settings
+        if budget_epochs is not None and budget_epochs < settings.epochs:
+            raise ConfigError(f"the epoch budget {budget_epochs} is smaller than one trial's {settings.epochs} epochs; "
+                              f"give a budget of at least {settings.epochs}, or fewer epochs per trial")
         target = Target(n_trials, budget_epochs)
         self.finished_already = resuming and self._reached(target)  # the run checks all, then starts no trial
         if self._executor_factory is None:  # every check that needs no Keras is done: import it, quietly
@@ -125,7 +129,7 @@ class Tuner:
     def _reached(self, target: Target) -> bool:
         """Whether the study on disk meets ``target`` already (the scheduler would start no trial)."""
         with StudyStore.open(self.study_dir, readonly=True) as store:
-            return target.reached(store.trials(with_curves=False))
+            return target.reached(store.trials(with_curves=False), self.settings.epochs)
 
     def _resume_settings(self) -> StudySettings:
         with StudyStore.open(self.study_dir, readonly=True) as existing:

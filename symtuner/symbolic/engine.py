@@ -41,6 +41,10 @@ class Findings:
     stops: list[Any]
     #: action -> the diagnosed problem that blocks it (``blocks/2``)
     blocked: dict[str, str] = field(default_factory=dict)
+    #: the notes (by name) that withhold the verdict (``withholds/1``)
+    withheld: list[str] = field(default_factory=list)
+    #: problem -> why the tuning rules do not act on it yet (``waits/2`` terms)
+    waits: dict[str, list[Any]] = field(default_factory=dict)
 
 
 class SymbolicEngine:
@@ -85,7 +89,9 @@ class SymbolicEngine:
             causes={s: c for s, c in result.causes.items() if s in diagnosed and c in diagnosed},
             deferred={p: q for p, q in result.deferred.items() if p in diagnosed and q in diagnosed},
             notes=result.notes, stops=result.stops,
-            blocked={a: p for a, p in result.blocks.items() if p in diagnosed})
+            blocked={a: p for a, p in result.blocks.items() if p in diagnosed},
+            withheld=[name for name, _ in result.notes if name in result.withholds],
+            waits={p: w for p, w in result.waits.items() if p in diagnosed})
 
     def diagnose(self, facts: Mapping[str, float], weights: Mapping[tuple[str, str], float]
                  ) -> tuple[list[str], dict[str, list[tuple[str, float]]]]:
@@ -118,8 +124,11 @@ def analyse(curve: LearningCurve, n_classes: int | None, weights: Mapping[tuple[
     reasons = {p: tuple(Reason(term_text(t), format_reason(t)) for t in terms)
                for p, terms in found.reasons.items()}
     notes = tuple(format_reason(term) for _, term in found.notes)
+    waits = {p: [format_reason(t) for t in terms] for p, terms in found.waits.items()}
     text = explain(facts, found.problems, actions, {p: [r.text for r in rs] for p, rs in reasons.items()},
-                   found.causes, found.deferred, notes, engine.rules.thresholds, engine.rules.problem_inputs)
+                   found.causes, found.deferred, notes, engine.rules.thresholds, engine.rules.problem_inputs,
+                   withheld=bool(found.withheld), waits=waits)
+    notes += tuple(f"{p}: {why}" for p, whys in waits.items() for why in whys)
     return Diagnosis(facts=facts, problems=tuple(found.problems), actions=tuple(actions), explanation=text,
                      skipped=tuple(skipped), causes=found.causes, deferred=found.deferred, reasons=reasons,
                      notes=notes)

@@ -38,15 +38,18 @@ TEMPLATES: dict[tuple[str, int], tuple[str, str]] = {
                     "(> {2})", "n%%"),
     ("straight_fall", 2): ("train loss fell at every epoch, in a nearly straight line, and is still "
                            "{0} > {1}", "nn"),
-    ("no_move", 3): ("train loss did not move ({0}..{1}) from chance level {2}", "nnn"),
+    ("no_move", 3): ("train loss stayed within {0}..{1}, at chance level {2}", "nnn"),
     ("exploded", 2): ("train loss reached {0} after the first epoch (> {1})", "nn"),
     ("blown_then_stuck", 3): ("first-epoch loss {0} blew up, then the loss sat at {1} (chance level {2})",
                               "nnn"),
+    ("blown_first", 2): ("the first epoch's train loss {0} is more than twice every later one (at most {1}): "
+                         "a blow-up, after which the network fits poorly", "nn"),
     ("zigzag_steps", 1): ("the epoch-mean train loss went back up {0} times: the steps go too far", "n"),
     ("climbs_back", 1): ("the train loss climbed back {0} above its minimum: the steps go too far", "n"),
     ("val_spike", 2): ("val loss spiked above its trend (area {0} vs {1} under its straight line)", "nn"),
     ("epochs", 2): ("too short to judge: {0} epochs < {1}", "nn"),
-    ("dead", 2): ("the network died: after the first epoch the accuracy moved {0} and the loss {1}", "nn"),
+    ("still_learning", 2): ("still learning: its train loss fell in the last epoch by {0} of its mean fall "
+                            "per epoch (flat below {1}); more epochs will tell what it lacks", "%%"),
     ("behind", 2): ("even an optimistic projection ({0}) cannot beat the best trial so far ({1})", "nn"),
 }
 
@@ -108,13 +111,15 @@ def _value(number: float) -> str:
     return f"{number:.0f}" if float(number).is_integer() else f"{number:.4g}"
 
 
-def _healthy(facts: Facts, notes: Sequence[str]) -> str:
+def _healthy(facts: Facts, notes: Sequence[str], withheld: bool) -> str:
     if facts.get("has_val", 1.0) > 0.5:
         level = f"val loss {facts.get('last_val_loss', 0.0):.2f}"
         if facts.get("has_val_accuracy", 1.0) > 0.5:
             level = f"val accuracy {facts.get('last_val_accuracy', 0.0):.2f}, " + level
     else:
         level = f"train loss {facts.get('last_loss', 0.0):.2f}"
+    if withheld:  # a note of the rules withholds the verdict: not judged is not healthy
+        return f"not judged: {'; '.join(notes)} ({level})"
     if notes:
         return f"no problem found ({'; '.join(notes)}; {level})"
     return f"no problem found ({level})"
@@ -124,17 +129,22 @@ def explain(facts: Facts, problems: Sequence[str], actions: Sequence[ChosenActio
             reasons: Mapping[str, Sequence[str]], causes: Mapping[str, str] | None = None,
             deferred: Mapping[str, str] | None = None, notes: Sequence[str] = (),
             thresholds: Thresholds | None = None,
-            inputs: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None) -> str:
+            inputs: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None, *,
+            withheld: bool = False, waits: Mapping[str, Sequence[str]] | None = None) -> str:
     """One part per problem, ``reasons -> problem -> actions``, joined by "; ".
 
     ``reasons`` holds each problem's formatted reasons; ``causes`` and
     ``deferred`` (symptom -> cause, set aside -> acted on first) say why a
-    problem has no action of its own; ``notes`` are formatted remarks.
-    ``inputs`` (``RuleBase.problem_inputs``) names what each problem's rules
-    read, for problems derived without a reason term.
+    problem has no action of its own; ``notes`` are formatted remarks, and
+    ``withheld`` says they withhold the verdict (a curve too short to judge
+    reads "not judged", not "no problem found"). ``waits`` gives, per
+    problem, why the tuning rules do not act on it yet (shown where no
+    action was chosen for it). ``inputs`` (``RuleBase.problem_inputs``) names
+    what each problem's rules read, for problems derived without a reason term.
     """
     if not problems:
-        return _healthy(facts, notes)
+        return _healthy(facts, notes, withheld)
+    waits = waits or {}
     causes, deferred = causes or {}, deferred or {}
     parts = []
     for problem in problems:
@@ -146,5 +156,8 @@ def explain(facts: Facts, problems: Sequence[str], actions: Sequence[ChosenActio
             parts.append(f"{why} -> {problem}, set aside: {deferred[problem]} comes first")
         else:
             chosen = [a for a in actions if a.problem == problem]
-            parts.append(f"{why} -> {problem} -> {_actions_text(chosen, bool(actions))}")
+            if not chosen and waits.get(problem):
+                parts.append(f"{why} -> {problem} -> no action yet: {' and '.join(waits[problem])}")
+            else:
+                parts.append(f"{why} -> {problem} -> {_actions_text(chosen, bool(actions))}")
     return "; ".join(parts)

@@ -17,7 +17,8 @@ Robustness. Values at "the end of the run" are medians of the last
 ``END_EPOCHS`` epochs, so one noisy last point cannot decide a gap; the
 validation loss's minimum is that of its rolling median of three; training
 trends are read on an exponentially smoothed copy (weight ``SMOOTHING`` on
-the previous value), as in the original implementation.
+the previous value), as in the original implementation, counting its steps
+only at epochs where the loss itself moved.
 
 Missing series. Only the training loss is required. Without accuracy
 (``has_accuracy = 0``) or validation series (``has_val = 0``) the facts that
@@ -123,6 +124,24 @@ def _steps(values: Sequence[float], flat: float) -> tuple[int, int]:
         if after - before > flat:
             rising += 1
         elif before - after > flat:
+            falling += 1
+    return rising, falling
+
+
+def _moving_steps(smoothed: Sequence[float], raw: Sequence[float], flat: float) -> tuple[int, int]:
+    """(rising, falling) steps of the smoothed loss at epochs where the loss itself moved.
+
+    Where the loss is flat the smoothed copy only catches up with an earlier
+    move, rising or falling on every epoch by less each time; a loss frozen
+    after one jump would otherwise read as rising at every epoch.
+    """
+    rising = falling = 0
+    for i in range(1, len(smoothed)):
+        if abs(raw[i] - raw[i - 1]) <= flat:
+            continue
+        if smoothed[i] - smoothed[i - 1] > flat:
+            rising += 1
+        elif smoothed[i - 1] - smoothed[i] > flat:
             falling += 1
     return rising, falling
 
@@ -264,7 +283,7 @@ def _loss_shape_facts(loss: list[float], scale: float, flat: float) -> dict[str,
     """Facts about the training loss's shape: its smoothed level, its steps, turns and rises."""
     smoothed = smooth(loss)
     rising, falling = _steps(loss, flat)
-    s_rising, s_falling = _steps(smoothed, flat)
+    s_rising, s_falling = _moving_steps(smoothed, loss, flat)
     rises = _rises(loss, flat)
     return {
         "smoothed_loss": smoothed[-1],

@@ -14,7 +14,8 @@ estimate k/n of each pair. That estimate alone would lock an action out after
 a single failure (weight 0, never chosen again), so it is combined with a
 Beta prior centred on the initial weight and worth ``PRIOR_STRENGTH``
 interpretations, the posterior mean (k + s*w0) / (n + s), and finally kept
-within [floor, ceiling]. The same evidence always gives the same weights, so
+within [floor, ceiling] (widened to take in the written weight); a pair
+without evidence keeps its written weight. The same evidence always gives the same weights, so
 a resumed study re-learns exactly the weights it had.
 """
 
@@ -37,23 +38,30 @@ MAX_ITERATIONS = 50
 Evidence = tuple[str, str, bool]
 
 
-def evidence_from_trials(trials: Sequence[Trial], maximize: bool = True) -> list[Evidence]:
-    """(action, problem, improved) for every chosen action whose effect is known.
+def next_trial_outcomes(trials: Sequence[Trial], maximize: bool = True) -> dict[int, tuple[int, bool]]:
+    """Per complete trial whose diagnosis chose actions: the next complete trial, which trained with
+    them, and whether it beat the best of all complete trials up to the diagnosed one.
 
     Trials are compared as :func:`symtuner.core.costs.standing` orders them: by their objective, and
     under hard limits a trial within them ahead of every trial over them.
     """
     ordered = sorted(trials, key=lambda t: t.number)
     complete = [(t, rank) for t in ordered if (rank := standing(t, maximize)) is not None]
-    evidence: list[Evidence] = []
+    outcomes: dict[int, tuple[int, bool]] = {}
     best: tuple[float, float] | None = None
     for index, (trial, rank) in enumerate(complete):
         best = rank if best is None or rank > best else best
         if trial.diagnosis is None or not trial.diagnosis.actions or index + 1 >= len(complete):
             continue
-        improved = complete[index + 1][1] > best
-        evidence.extend((a.name, a.problem, improved) for a in trial.diagnosis.actions)
-    return evidence
+        outcomes[trial.number] = (complete[index + 1][0].number, complete[index + 1][1] > best)
+    return outcomes
+
+
+def evidence_from_trials(trials: Sequence[Trial], maximize: bool = True) -> list[Evidence]:
+    """(action, problem, improved) for every chosen action whose effect is known (:func:`next_trial_outcomes`)."""
+    by_number = {t.number: t for t in trials}
+    return [(a.name, a.problem, improved) for number, (_, improved) in next_trial_outcomes(trials, maximize).items()
+            for a in by_number[number].diagnosis.actions]  # type: ignore[union-attr]
 
 
 def _check_bounds(floor: float, ceiling: float) -> None:
@@ -110,19 +118,19 @@ def _lfi(start: Mapping[tuple[str, str], float], counts: Mapping[tuple[str, str]
 
 def learn_weights(initial: Mapping[tuple[str, str], float], evidence: Sequence[Evidence],
                   floor: float = 0.05, ceiling: float = 0.95) -> dict[tuple[str, str], float]:
-    """Weights re-learned from all evidence, each within [floor, ceiling].
+    """Weights re-learned from all evidence.
 
-    Pairs without evidence keep their initial weight (clamped).
+    Pairs without evidence keep the weight their rule was written with: no
+    evidence, no change. A learned weight stays within [floor, ceiling],
+    widened to take in the written weight (a rule written at 0.99 stays at
+    0.99 while every trial after it improves, and one written at 0.02 can
+    stay there), so no action is locked out for good by its failures.
     """
     _check_bounds(floor, ceiling)
     for key, value in initial.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
             raise ConfigError(f"initial weight of {key} must lie in [0, 1], got {value!r}")
-
-    def clamp(value: float) -> float:
-        return float(min(max(value, floor), ceiling))
-
-    prior = {key: clamp(float(value)) for key, value in initial.items()}
+    prior = {key: float(value) for key, value in initial.items()}
     counts = _count(evidence, prior)
     weights = dict(prior)
     if not counts:
@@ -131,5 +139,7 @@ def learn_weights(initial: Mapping[tuple[str, str], float], evidence: Sequence[E
     start = {key: min(max(value, 1e-3), 1.0 - 1e-3) for key, value in prior.items()}
     estimates = _lfi(start, counts)
     for key, (_, total) in counts.items():
-        weights[key] = clamp((total * estimates[key] + PRIOR_STRENGTH * prior[key]) / (total + PRIOR_STRENGTH))
+        low, high = min(floor, prior[key]), max(ceiling, prior[key])
+        learned = (total * estimates[key] + PRIOR_STRENGTH * prior[key]) / (total + PRIOR_STRENGTH)
+        weights[key] = float(min(max(learned, low), high))
     return weights

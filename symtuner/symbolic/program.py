@@ -6,8 +6,9 @@ from numbers, never as program text, and queries ``problem/1``,
 ``action/2``, ``reason/2`` (why each problem holds, as a term with the
 numbers compared), ``cause/2`` (which diagnosed problem explains which),
 ``deferred/2`` (contradictory problems set aside), ``note/2`` (remarks
-such as a curve too short to judge) and ``blocks/2`` (actions a problem
-rules out). Knowledge compilation uses SDD where
+such as a curve too short to judge), ``withholds/1`` (the notes that
+withhold the verdict), ``waits/2`` (why the tuning rules do not act on a
+problem yet) and ``blocks/2`` (actions a problem rules out). Knowledge compilation uses SDD where
 pysdd is installed.
 """
 
@@ -37,7 +38,7 @@ HEADER = ":- unknown(fail).\n"
 
 #: The predicates a diagnosis queries (functor, arity).
 QUERIES = (("problem", 1), ("action", 2), ("reason", 2), ("cause", 2), ("deferred", 2), ("note", 2),
-           ("blocks", 2))
+           ("withholds", 1), ("waits", 2), ("blocks", 2))
 
 #: What symbolic early stopping queries after each epoch.
 STOP_QUERIES = (("stop", 1),)
@@ -168,7 +169,10 @@ class Evaluation:
     lists (name, term) remarks; ``stops`` the reasons to stop a running
     trial (``stop/1``); ``blocks`` maps an action that must not be chosen
     to the problem that blocks it (``blocks(Problem, Action)``, such as a
-    network over its size limit blocking the actions that grow it).
+    network over its size limit blocking the actions that grow it); ``withholds``
+    names the notes that withhold the verdict (a curve too short to judge is
+    not healthy, it is not judged); ``waits`` maps a problem to the reasons
+    the tuning rules do not act on it yet (terms).
     """
 
     problems: dict[str, float]
@@ -179,6 +183,8 @@ class Evaluation:
     notes: list[tuple[str, TermData]]
     stops: list[TermData] = field(default_factory=list)
     blocks: dict[str, str] = field(default_factory=dict)
+    withholds: list[str] = field(default_factory=list)
+    waits: dict[str, list[TermData]] = field(default_factory=dict)
 
 
 def term_data(term: Any) -> TermData:
@@ -220,6 +226,10 @@ def split_results(result: Mapping[Any, float]) -> Evaluation:
             out.notes.append((_atom_name(term.args[0]), term_data(term.args[1])))
         elif functor == "stop" and arity == 1:
             out.stops.append(term_data(term.args[0]))
+        elif functor == "withholds" and arity == 1:
+            out.withholds.append(_atom_name(term.args[0]))
+        elif functor == "waits" and arity == 2:
+            out.waits.setdefault(_atom_name(term.args[0]), []).append(term_data(term.args[1]))
         elif functor == "blocks" and arity == 2:
             out.blocks.setdefault(_atom_name(term.args[1]), _atom_name(term.args[0]))
     return out

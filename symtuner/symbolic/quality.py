@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,13 @@ def load_corpus(directory: Path) -> list[Case]:
             raise ConfigError(f"corpus run {path.stem} has no label in {directory / 'labels.json'}")
         cases.append(_case(path.stem, json.loads(path.read_text(encoding="utf-8")), labels[path.stem]))
     return cases
+
+
+def without_class_count(cases: Iterable[Case]) -> list[Case]:
+    """The cases as a log that does not say how many classes there are (a TensorBoard log, a CSV) reads:
+    losses are then measured against the curve's first epoch."""
+    return [replace(case, history={k: v for k, v in case.history.items() if k != "n_classes"}, n_classes=None)
+            for case in cases]
 
 
 def score(cases: Iterable[Case], engine: SymbolicEngine) -> Score:

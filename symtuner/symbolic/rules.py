@@ -222,6 +222,8 @@ class _Collected:
     action_rules: list[ActionRule]
     thresholds: dict[str, float]
     problems: tuple[str, ...]
+    #: where each threshold was last defined (file:line)
+    threshold_where: dict[str, str] = field(default_factory=dict)
 
 
 def _head(statement: Any) -> Any:
@@ -250,6 +252,7 @@ def _collect(statements: list[Any], source_map: SourceMap, paths: tuple[Path | s
     clauses: list[Any] = []
     rules: dict[tuple[str, str], ActionRule] = {}
     thresholds: dict[str, float] = {}
+    threshold_where: dict[str, str] = {}
     problems: list[str] = []
     rule_files: dict[tuple[str, str], str] = {}
     has_problem_rule = False
@@ -272,6 +275,7 @@ def _collect(statements: list[Any], source_map: SourceMap, paths: tuple[Path | s
         if signature == ("threshold", 2):
             threshold_name, value = _threshold(statement, where(statement))
             thresholds[threshold_name] = value
+            threshold_where[threshold_name] = where(statement)
         elif signature == ("action", 2):
             rule = _action_rule(statement, where(statement))
             key = (rule.action, rule.problem)
@@ -299,7 +303,20 @@ def _collect(statements: list[Any], source_map: SourceMap, paths: tuple[Path | s
     if not thresholds:
         raise RulesError(f"no threshold(Name, Value) fact in {names}")
     ordered = [p for p in PROBLEMS if p in problems] + [p for p in dict.fromkeys(problems) if p not in PROBLEMS]
-    return _Collected(clauses, list(rules.values()), thresholds, tuple(ordered))
+    _check_thresholds_read(thresholds, threshold_where, [_body(c) for c in clauses] + [r.body for r in rules.values()])
+    return _Collected(clauses, list(rules.values()), thresholds, tuple(ordered), threshold_where)
+
+
+def _check_thresholds_read(thresholds: Mapping[str, float], where: Mapping[str, str], bodies: list[Any]) -> None:
+    """A threshold no rule reads is a misspelt name (``threshold(acc_gpa, 0.1).`` meant to change
+    ``acc_gap``): its value would be silently ignored, as a misspelt override in a config is not."""
+    read = {name for body in bodies for term in _subterms(body) for arg in term.args
+            if (name := _atom(arg)) is not None}
+    for name in thresholds:
+        if name not in read:
+            known = ", ".join(sorted(n for n in thresholds if n in read))
+            raise RulesError(f"{where[name]}: threshold {name!r} is read by no rule (a misspelt name?); "
+                             f"the rules read {known}")
 
 
 def _threshold(statement: Any, where: str) -> tuple[str, float]:

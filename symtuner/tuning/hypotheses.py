@@ -225,3 +225,29 @@ def change_states(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verd
 def state_word(verdict: Verdict | None) -> str:
     """``kept``, ``reverted``, ``ignored``, ``withdrawn`` or ``under test``."""
     return UNDER_TEST if verdict is None else verdict.verdict
+
+
+def kept_weight_notes(actions: Sequence[ActionRecord], states: Mapping[int, Verdict | None],
+                      weights_now: Mapping[tuple[str, str], float],
+                      next_outcomes: Mapping[int, tuple[int, bool]]) -> dict[tuple[int, str, str], str]:
+    """Why the rule of an action whose change was kept weighs less now than when it was chosen.
+
+    A verdict and a rule weight read different trials: the change is kept as
+    soon as any trial run since it beats the best from before it; the weight
+    learns from the trial right after each time the rule was chosen. The two
+    disagree, and this says how, keyed by (trial, action, problem).
+    """
+    notes = {}
+    for record in actions:
+        verdict = states.get(record.trial)
+        now = weights_now.get((record.name, record.problem))
+        if not record.applied or verdict is None or verdict.verdict != KEPT or now is None \
+                or now >= record.probability - 1e-9:
+            continue
+        following, improved = next_outcomes.get(record.trial, (None, True))
+        why = (f"#{following}, the trial right after it, did not beat the best before it" if not improved
+               else "other trials right after the rule was chosen did not beat the best")
+        notes[(record.trial, record.name, record.problem)] = (
+            f"kept, yet its rule's weight fell {record.probability:.2f} -> {now:.2f}: {why} (a verdict counts "
+            "any trial since the change, a rule's weight the trial right after each choice)")
+    return notes

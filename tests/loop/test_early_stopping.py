@@ -49,7 +49,7 @@ def test_a_diverged_real_run_stops_at_the_first_nan(engine):
 def test_a_dead_real_run_stops_once_it_is_judged(engine):
     stopper = SymbolicStopper(engine, 10, epochs=20, best=None, objective="val_accuracy", maximize=True)
     epoch, reason = first_stop(stopper, real("digits_high_lr_sgd"))
-    assert epoch == 3 and "the network died" in reason
+    assert epoch == 3 and reason.startswith("stuck: after the first epoch the accuracy moved")
 
 
 @pytest.mark.parametrize("name", ["digits_healthy_adam", "digits_healthy_dropout", "digits_low_lr_sgd",
@@ -95,16 +95,16 @@ def test_projection_is_optimistic():
 def test_stopped_trials_record_why_and_the_budget_buys_more_trials(tmp_path, tiny_dataset):
     settings = StudySettings(epochs=8, n_initial=2)
     Tuner(tmp_path / "s", dataset=tiny_dataset, settings=settings,
-          executor_factory=SimulatedExecutor).run(budget_epochs=60)
+          executor_factory=SimulatedExecutor).run(budget_epochs=100)
     with StudyStore.open(tmp_path / "s", readonly=True) as store:
         trials = store.trials()
         events = [e.kind for e in store.events()]
     used = epochs_used(trials)
-    assert 60 <= used < 60 + 8
+    assert 100 - 8 < used <= 100  # never past the budget: no 8-epoch trial fitted in what was left
     stopped = [t for t in trials if t.extra.get("stopped")]
     assert stopped and all(t.curve.n_epochs < 8 for t in stopped)
     assert "trial_stopped" in events
-    assert len(trials) > 60 // 8  # the saved epochs bought extra trials
+    assert len(trials) > 100 // 8  # the saved epochs bought extra trials
 
 
 def test_no_early_stopping_without_the_symbolic_layer(tmp_path, tiny_dataset):

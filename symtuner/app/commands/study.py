@@ -172,7 +172,8 @@ def finished_message(study_dir: Path, target_trials: int | None, budget_epochs: 
     if target_trials is not None and done >= target_trials:
         reached, more = f"{done} finished trial(s), {target_trials} asked for", ["--trials", str(done + 1)]
     else:
-        reached, more = f"{used} epochs run, a budget of {budget_epochs}", ["--budget-epochs", str(used + epochs)]
+        reached = f"{used} epochs run of a budget of {budget_epochs}: no {epochs}-epoch trial fits in what is left"
+        more = ["--budget-epochs", str(used + epochs)]
     return (f"study {study_dir} is finished ({reached}): nothing to run. To go on, ask for more: "
             f"{command('resume', study_dir, *more)}")
 
@@ -279,11 +280,21 @@ def cmd_status(args: argparse.Namespace) -> int:
         for trial in trials:
             if args.explain or trial is trials[-1]:
                 _print_trial_notes(trial)
-        print(changes_summary(versions, verdicts))
+        print(changes_summary(versions, verdicts, _weight_notes(store, trials, settings, change_states(versions, verdicts))))
         print(tuning_summary(versions))
         _print_costs(trials, settings, getattr(args, "pareto", False))
         _print_best(trials, settings)
     return 0
+
+
+def _weight_notes(store: Any, trials: list[Any], settings: Any, states: Any) -> Any:
+    """Why the rules of kept changes weigh less than when they were chosen (see ``kept_weight_notes``)."""
+    from symtuner.symbolic.lfi import next_trial_outcomes
+    from symtuner.tuning.hypotheses import kept_weight_notes
+
+    history = store.weights_history()
+    now = history[max(history)] if history else {}
+    return kept_weight_notes(store.actions(), states, now, next_trial_outcomes(trials, settings.maximize))
 
 
 def _print_trial_notes(trial: Any) -> None:

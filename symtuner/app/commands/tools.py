@@ -118,6 +118,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from symtuner.core.errors import ConfigError
     from symtuner.storage import StudyStore
     from symtuner.storage.models import export_model, read_trials, select_trial
 
@@ -127,6 +128,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     refuse_study_file(study_dir, args.output, "export output")
     trials, maximize = read_trials(study_dir)
     trial = select_trial(study_dir, trials, args.trial, maximize)
+    target = args.output / Path(trial.model_path or "").name if args.output.is_dir() else args.output
+    if target.is_file() and not args.overwrite:  # said in the command line's words
+        raise ConfigError(f"{target} already exists; add --overwrite to replace it")
     out = export_model(study_dir, args.output, trial.number, overwrite=args.overwrite)
     print(f"model of trial #{trial.number} ({'the best, ' if args.trial is None else ''}objective "
           f"{trial.objective:.4f}) written to {out}")

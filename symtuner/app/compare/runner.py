@@ -104,9 +104,10 @@ class ComparisonSpec:
                 "strategies": list(self.strategies), "seeds": list(self.seeds), "limits": dict(self.limits)}
 
     def finished(self, directory: Path) -> bool:
-        """Whether the run in ``directory`` has its trials, or has used its epoch budget."""
+        """Whether the run in ``directory`` has its trials, or has used its epoch budget (no trial fits in
+        what is left of it)."""
         trials, epochs = finished_trials(directory), used_epochs(directory)
-        if self.budget_epochs is not None and epochs >= self.budget_epochs:
+        if self.budget_epochs is not None and epochs + self.epochs > self.budget_epochs:
             return True
         return self.trials is not None and trials >= self.trials
 

@@ -30,9 +30,8 @@ from symtuner.app.dashboard.components import (
 from symtuner.app.dashboard.data import LATEST, StudySnapshot, load_snapshot, study_stamp, trial_label
 from symtuner.app.dashboard.importance import Importance, param_importance
 from symtuner.app.dashboard.layout import PAGES, page_layout
-from symtuner.app.dashboard.tables import actions_table, trials_records, versions_table
+from symtuner.app.dashboard.tables import study_actions_table, trials_records, versions_table
 from symtuner.core.errors import StudyError
-from symtuner.tuning.hypotheses import change_states
 
 #: Reads the study now; None while it cannot be read.
 Snapshot = Callable[[], "StudySnapshot | None"]
@@ -141,7 +140,7 @@ def _register_weights(app: dash.Dash, study_dir: Path, snapshot: Snapshot) -> No
             empty = figures.empty_figure("", "Study unreadable")
             return empty, empty, unreadable(study_dir)
         return (figures.weights_figure(snap.weights), figures.actions_figure(snap.actions),
-                table_component(actions_table(snap.actions, change_states(snap.versions, snap.verdicts)),
+                table_component(study_actions_table(snap),
                                 "actions-table-rows", "No action chosen yet."))
 
 

@@ -26,14 +26,13 @@ from symtuner.app.dashboard.model_summary import read_layers
 from symtuner.app.dashboard.redact import PathRedactor
 from symtuner.app.dashboard.tables import (
     Table,
-    actions_table,
     diagnosis_entries,
+    study_actions_table,
     trials_table,
     versions_table,
 )
 from symtuner.core.errors import StudyError
 from symtuner.core.records import Trial
-from symtuner.tuning.hypotheses import change_states
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto;
@@ -109,7 +108,7 @@ def render_report(snap: StudySnapshot) -> str:
         "weights": [
             plot(figures.weights_figure(snap.weights)),
             plot(figures.actions_figure(snap.actions)),
-            _table(actions_table(snap.actions, change_states(snap.versions, snap.verdicts)), "actions-table",
+            _table(study_actions_table(snap), "actions-table",
                    "No action chosen yet."),
         ],
         "diagnosis": [_diagnoses(snap)],

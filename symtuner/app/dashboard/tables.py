@@ -105,9 +105,11 @@ def versions_table(versions: Sequence[TuningVersion]) -> Table:
     return Table(("version", "made", "reason", "search space", "architecture"), tuple(rows))
 
 
-def actions_table(actions: Sequence[ActionRecord], states: Mapping[int, Verdict | None] | None = None) -> Table:
-    """One row per chosen action; an applied one shows its change's state (kept, reverted, under test)."""
-    states = states or {}
+def actions_table(actions: Sequence[ActionRecord], states: Mapping[int, Verdict | None] | None = None,
+                  notes: Mapping[tuple[int, str, str], str] | None = None) -> Table:
+    """One row per chosen action; an applied one shows its change's state (kept, reverted, under test),
+    and ``notes`` (:func:`~symtuner.tuning.hypotheses.kept_weight_notes`) why a kept one's rule weighs less."""
+    states, notes = states or {}, notes or {}
 
     def state(a: ActionRecord) -> str:
         if not a.applied:
@@ -115,10 +117,23 @@ def actions_table(actions: Sequence[ActionRecord], states: Mapping[int, Verdict 
         if a.trial not in states:
             return "applied"
         verdict = states[a.trial]
-        return state_word(verdict) + (f" after trial {verdict.after_trial}: {verdict.reason}" if verdict else "")
+        text = state_word(verdict) + (f" after trial {verdict.after_trial}: {verdict.reason}" if verdict else "")
+        note = notes.get((a.trial, a.name, a.problem))
+        return f"{text}; {note}" if note else text
 
     rows = tuple((str(a.trial), a.problem, a.name, f"{a.probability:.3f}", state(a), a.detail) for a in actions)
     return Table(("after trial", "problem", "action", "probability", "state", "detail"), rows)
+
+
+def study_actions_table(snapshot: StudySnapshot) -> Table:
+    """:func:`actions_table` of a study: states and weight notes from its verdicts, weights and trials."""
+    from symtuner.symbolic.lfi import next_trial_outcomes
+    from symtuner.tuning.hypotheses import change_states, kept_weight_notes
+
+    states = change_states(snapshot.versions, snapshot.verdicts)
+    now = snapshot.weights[max(snapshot.weights)] if snapshot.weights else {}
+    notes = kept_weight_notes(snapshot.actions, states, now, next_trial_outcomes(snapshot.trials, snapshot.maximize))
+    return actions_table(snapshot.actions, states, notes)
 
 
 @dataclass(frozen=True)
@@ -155,5 +170,6 @@ def _cut(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-__all__ = ["Table", "Records", "trials_table", "trials_records", "versions_table", "actions_table", "DiagnosisEntry",
+__all__ = ["Table", "Records", "trials_table", "trials_records", "versions_table", "actions_table",
+           "study_actions_table", "DiagnosisEntry",
            "diagnosis_entries"]

@@ -80,8 +80,10 @@ stuck(A, M) :-
 
 problem(P) :- reason(P, _).
 
-% Remarks that are no problem.
+% Remarks that are no problem. withholds(Note): the note withholds the verdict,
+% so a curve too short to judge reads "not judged", never "no problem found".
 note(too_short, epochs(N, M)) :- fact(n_epochs, N), threshold(min_epochs, M), N < M.
+withholds(too_short).
 
 % --------------------------------------------------------------- overfitting
 % Signed gaps at the end of the run (medians of the last epochs, so one noisy
@@ -129,15 +131,18 @@ reason(underfitting, loss_level(L, H)) :-
     ( \+ flag(has_val) ; fact(end_val_loss, V), V > H ).
 
 % ----------------------------------------------------------- increasing loss
-% Read on the smoothed training loss, so one noisy epoch is not a trend.
+% Read on the smoothed training loss, so one noisy epoch is not a trend. Rising
+% on most steps means more than half of all of them: a loss that jumped once and
+% then froze rose on one step, and is no rising trend (a frozen loss is read by
+% the learning-rate rules: dead/3, no_move/3).
 reason(increasing_loss, diverged(E)) :- diverged, fact(diverged_epoch, E).
 reason(increasing_loss, rebound(R, L)) :-
     judged, \+ diverged, fact(smoothed_rebound, R), limit(loss_rebound, L), R > L.
 reason(increasing_loss, rising(Up, Steps)) :-
     judged, \+ diverged,
-    fact(smoothed_rising_steps, Up), fact(smoothed_falling_steps, Down), Up > Down,
-    fact(smoothed_rebound, R), limit(loss_rise, L), R > L,
-    fact(n_epochs, N), Steps is N - 1.
+    fact(n_epochs, N), Steps is N - 1,
+    fact(smoothed_rising_steps, Up), fact(smoothed_falling_steps, Down), Up > Down, 2 * Up > Steps,
+    fact(smoothed_rebound, R), limit(loss_rise, L), R > L.
 
 % ---------------------------------------------------------- fluctuating loss
 % The training loss must swing down and up repeatedly, by a fair share of its
@@ -160,11 +165,14 @@ reason(low_lr, straight_fall(Last, L)) :-
     fact(falling_steps, F), F >= N - 1,
     fact(fall_bend, B), threshold(low_lr_shape, S), abs(B) < S,
     fact(last_loss, Last), limit(low_lr_loss, L), Last > L.
-% Low, too: the loss sits at chance level and has not moved at all. (Stuck
+% Low, too: the loss sits at chance level and has (almost) not moved. (Stuck
 % above a uniform guess's loss, the network is confidently wrong: no small
-% step from a fresh start does that; see blown_then_stuck.)
+% step from a fresh start does that; see blown_then_stuck.) A loss that fell
+% at every epoch, however little, is read by straight_fall when the run is
+% long enough for a shape; one reason per reading, so the two never say
+% "stayed" and "fell at every epoch" of one curve.
 reason(low_lr, no_move(Min, Max, K)) :-
-    sound,
+    sound, \+ reason(low_lr, straight_fall(_, _)),
     fact(last_loss, Last), limit(stall_loss, T), Last > T, limit(overshoot, O), Last =< O,
     fact(max_loss, Max), fact(min_loss, Min), limit(still_move, S), Max - Min < S,
     fact(loss_scale, K).
@@ -187,6 +195,14 @@ reason(high_lr, blown_then_stuck(First, Last, K)) :-
     fact(later_max_loss, M), limit(overshoot, O), M =< O,
     fact(last_loss, Last), limit(stall_loss, T), Last > T,
     fact(loss_scale, K).
+% Without a class count (a TensorBoard log or a CSV read without one) the scale
+% is the first epoch's level, which a blow-up inflates: every later loss then
+% looks small. A first epoch more than explode_loss times every later epoch,
+% after which the network fits poorly, is that blow-up averaged in.
+reason(high_lr, blown_first(First, Later)) :-
+    judged, \+ diverged, \+ flag(known_scale),
+    fact(first_loss, First), fact(later_max_loss, Later), threshold(explode_loss, X), First > X * Later,
+    flag(has_accuracy), fact(train_skill, S), threshold(low_skill, T), S < T.
 reason(high_lr, dead(First, Last, K)) :-
     sound,
     fact(first_loss, First), fact(last_loss, Last), limit(still_move, S), abs(First - Last) >= S,
@@ -224,14 +240,15 @@ acted_on(P) :- problem(P), \+ cause(P, _), \+ deferred(P, _).
 
 % ------------------------------------------------------------ early stopping
 % Read after every epoch on the curve so far; symtuner stops a trial when one
-% holds: the loss diverged or exploded, the network died (stuck), or even an
+% holds: the loss diverged or exploded, the network is stuck (whatever the
+% diagnosis then finds as its cause: a step too small or too large), or even an
 % optimistic projection (the best epoch-to-epoch gain of the last epochs kept
 % up to the last epoch) cannot beat the best trial so far. The facts
 % has_best, best_objective and projected_objective (higher is better) come
 % from the study; without a best trial (has_best 0) only the first three apply.
 stop(diverged(E)) :- reason(high_lr, diverged(E)).
 stop(exploded(M, L)) :- reason(high_lr, exploded(M, L)).
-stop(dead(A, M)) :- reason(underfitting, stuck(A, M)).
+stop(stuck(A, M)) :- reason(underfitting, stuck(A, M)).
 %
 % A trial is judged behind only once its curve has shown where it is going:
 % the network fits, its loss has levelled off, or the rules read its shape as

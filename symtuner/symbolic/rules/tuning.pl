@@ -25,6 +25,11 @@
 0.4::action(inc_dropout, overfitting) :- acted_on(overfitting).
 0.6::action(data_augmentation, overfitting) :- acted_on(overfitting).
 
+% waits(Problem, Why): the tuning rules do not act on Problem yet, and why (the
+% explanation shows it instead of "no applicable action").
+waits(underfitting, still_learning(S, T)) :-
+    acted_on(underfitting), \+ levelled, fact(last_fall_share, S), threshold(levelled, T).
+
 0.3::action(decr_lr, underfitting) :- acted_on(underfitting), levelled.
 0.5::action(inc_neurons, underfitting) :- acted_on(underfitting), levelled.
 0.45::action(new_fc_layer, underfitting) :- acted_on(underfitting), levelled.

@@ -1,7 +1,8 @@
 """Human-readable differences between two (space, architecture) versions.
 
 Used to record what an action did, e.g. ``"learning_rate high 0.001 -> 0.0003"``,
-``"+ dimension l2 [1e-06, 0.01] log-uniform"`` or ``"batch_norm on"``.
+``"+ dimension l2 [1e-06, 0.01] log-uniform"`` or ``"batch_norm on"``; numbers are
+written as every line writes a parameter (:func:`symtuner.core.formatting.param_text`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from symtuner.core.architecture import Architecture
+from symtuner.core.formatting import param_text
 from symtuner.core.space import Categorical, Dimension, SearchSpace, Value
 
 
@@ -59,10 +61,13 @@ def _dimension_text(dim: Dimension) -> str:
 
 
 def _number(value: Value) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
+    return param_text(value)
 
 
 def _pair(before: Value, after: Value) -> tuple[str, str]:
-    """Both numbers, with full precision when the short forms would look equal."""
-    a, b = _number(before), _number(after)
-    return (repr(before), repr(after)) if a == b else (a, b)
+    """Both numbers as every line prints a parameter, with more digits when the short forms would look equal."""
+    for digits in (3, 6):
+        a, b = param_text(before, digits), param_text(after, digits)
+        if a != b:
+            return a, b
+    return repr(before), repr(after)
