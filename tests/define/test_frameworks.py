@@ -144,10 +144,16 @@ def _env():
 
 
 def test_a_two_worker_ray_study_runs_an_importable_objective(tmp_path):
+    """In a process of its own: Ray joins a process to one cluster in its life and keeps its handlers."""
     pytest.importorskip("ray")
-    study = create_study(tmp_path / "ray", n_classes=10, epochs=6, n_initial=2, seed=2)
-    study.optimize(f"{HERE / 'objectives.py'}:curve_objective", n_trials=3, workers=2, ray="local")
-    assert [str(t.state) for t in study.trials] == ["complete"] * 3
+    script = (f"from symtuner.study.define import create_study\n"
+              f"study = create_study({str(tmp_path / 'ray')!r}, n_classes=10, epochs=6, n_initial=2, seed=2)\n"
+              f"study.optimize({str(HERE / 'objectives.py') + ':curve_objective'!r}, n_trials=3, workers=2, "
+              f"ray='local')\n")
+    run = subprocess.run([sys.executable, "-c", script], env=_env(), capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    with StudyStore.open(tmp_path / "ray", readonly=True) as store:
+        assert [str(t.state) for t in store.trials()] == ["complete"] * 3
 
 
 def test_an_objective_the_workers_cannot_import_is_refused_before_anything_runs(tmp_path):
