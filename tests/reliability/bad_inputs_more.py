@@ -75,6 +75,7 @@ def doctor_cases() -> list[Case]:
         ("export-over-damaged-copy", ("doctor", "study", "--export", "study/study.db.damaged.2"),
          "study.db.damaged.2", "good"),
         ("export-then-repair-newer", ("doctor", "study", "--export", "t.json", "--repair"), "99", "schema-future"),
+        ("overwrite-value", ("doctor", "study", "--export", "old.json", "--overwrite", "yes"), "yes", "good"),
     ]
     if Path("/dev/full").exists():
         rows.append(("export-device-full", ("doctor", "study", "--export", "/dev/full"), "/dev/full", "good"))

@@ -105,7 +105,8 @@ def test_bad_input_is_one_clear_line_and_changes_nothing(case, tmp_path, good_st
 
 SUBPROCESS_CASES = [c for c in CASES if (c.family, c.id) in {
     ("config", "space-partial"), ("data", "images_2x2"), ("network", "net_none"), ("damaged", "garbage-page-run"),
-    ("cli", "seed-huge"), ("history", "loss-strings")}]
+    ("cli", "seed-huge"), ("history", "loss-strings"), ("callbacks", "resume-raises"),
+    ("callbacks", "run-new-needs-args"), ("ranges", "objective-top5-three-classes"), ("doctor", "repair-newer-schema")}]
 
 
 @pytest.mark.parametrize("case", SUBPROCESS_CASES, ids=[f"{c.family}-{c.id}" for c in SUBPROCESS_CASES])
