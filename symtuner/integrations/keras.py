@@ -9,8 +9,9 @@
 At the end of training the callback prints the problems, their causes, the
 suggested actions and the explanation, and keeps them in ``.diagnosis`` (a
 ``symtuner.core.records.Diagnosis``). With ``stop_on_divergence=True`` it stops
-the training as soon as the rules, run on the epochs seen so far, find the
-loss diverged (NaN or infinite) or exploded. It uses only ``keras`` APIs, so
+the training as soon as the rules, run on the epochs seen so far, call it
+lost (``lost/1``): the loss diverged (NaN or infinite), exploded, or blew up
+and then stopped moving. It uses only ``keras`` APIs, so
 it works under every Keras backend.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 import keras
 
 from symtuner.core.records import Diagnosis
-from symtuner.integrations.watch import LOST, TrainingWatch, format_diagnosis
+from symtuner.integrations.watch import TrainingWatch, format_diagnosis
 
 
 def _loss_name(model: Any) -> str:
@@ -105,4 +106,4 @@ class DiagnosisCallback(keras.callbacks.Callback):
             self.print_fn(format_diagnosis(self.diagnosis))
 
 
-__all__ = ["LOST", "DiagnosisCallback", "classes_of", "format_diagnosis"]
+__all__ = ["DiagnosisCallback", "classes_of", "format_diagnosis"]

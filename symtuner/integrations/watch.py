@@ -16,11 +16,10 @@ from symtuner.core.errors import ConfigError
 from symtuner.core.records import Diagnosis, LearningCurve
 from symtuner.core.series import normalise_series
 from symtuner.symbolic.engine import diagnose_partial
+from symtuner.symbolic.facts import curve_facts
 from symtuner.tuning.actions import OPPOSITES
 from symtuner.tuning.rulebase import rules_engine
 
-#: Reason terms of high_lr that mean the training is lost (what stop_on_divergence stops).
-LOST = ("diverged", "exploded")
 
 
 class TrainingWatch:
@@ -67,10 +66,13 @@ class TrainingWatch:
         return diagnose_partial(curve, curve.n_epochs, classes, self.engine, self.loss_scale, OPPOSITES)
 
     def lost(self, n_classes: int | None = None) -> Diagnosis | None:
-        """The diagnosis so far when it finds the loss diverged or exploded, else None."""
-        now = self.diagnose(n_classes)
-        terms = [reason.term for reason in now.reasons.get("high_lr", ())]
-        return now if any(term.startswith(f"{lost}(") for term in terms for lost in LOST) else None
+        """The diagnosis so far when the rules call the training lost (``lost/1``: the loss diverged,
+        exploded, or blew up and then stopped moving), else None."""
+        curve = self.curve()
+        classes = n_classes if n_classes is not None else self.n_classes
+        if not self.engine.lost(curve_facts(curve, classes, self.loss_scale)):
+            return None
+        return self.diagnose(n_classes)
 
 
 def format_diagnosis(diagnosis: Diagnosis) -> str:

@@ -18,7 +18,7 @@ from symtuner.core.records import Diagnosis, LearningCurve, Reason
 from symtuner.symbolic.choice import choose_actions
 from symtuner.symbolic.explain import explain, format_reason, term_text
 from symtuner.symbolic.facts import STUDY_FACT_NAMES, curve_facts
-from symtuner.symbolic.program import STOP_QUERIES, split_results
+from symtuner.symbolic.program import LOST_QUERIES, STOP_QUERIES, split_results
 from symtuner.symbolic.rules import RuleBase
 
 __all__ = ["Findings", "SymbolicEngine", "analyse", "choose_actions", "diagnose_epochs", "diagnose_history",
@@ -61,6 +61,11 @@ class SymbolicEngine:
         """The rules' reasons to stop a running trial (``stop/1``) on these facts."""
         result = self._program.evaluate(facts, self.rules.thresholds, self.rules.initial_weights, STOP_QUERIES)
         return split_results(result).stops
+
+    def lost(self, facts: Mapping[str, float]) -> list[Any]:
+        """The rules' reasons to call the training lost (``lost/1``: a step so large nothing is left to wait for)."""
+        result = self._program.evaluate(facts, self.rules.thresholds, self.rules.initial_weights, LOST_QUERIES)
+        return split_results(result).lost
 
     def findings(self, facts: Mapping[str, float], weights: Mapping[tuple[str, str], float]) -> Findings:
         """The problems the rules find (Table 1's order, then the user's), their

@@ -42,6 +42,8 @@ QUERIES = (("problem", 1), ("action", 2), ("reason", 2), ("cause", 2), ("deferre
 
 #: What symbolic early stopping queries after each epoch.
 STOP_QUERIES = (("stop", 1),)
+#: What a callback watching any training queries after each epoch (is the network lost?).
+LOST_QUERIES = (("lost", 1),)
 
 #: A ground term as plain data: a number, an atom's name, or (functor, args).
 TermData = Any
@@ -185,6 +187,7 @@ class Evaluation:
     blocks: dict[str, str] = field(default_factory=dict)
     withholds: list[str] = field(default_factory=list)
     waits: dict[str, list[TermData]] = field(default_factory=dict)
+    lost: list[TermData] = field(default_factory=list)
 
 
 def term_data(term: Any) -> TermData:
@@ -226,6 +229,8 @@ def split_results(result: Mapping[Any, float]) -> Evaluation:
             out.notes.append((_atom_name(term.args[0]), term_data(term.args[1])))
         elif functor == "stop" and arity == 1:
             out.stops.append(term_data(term.args[0]))
+        elif functor == "lost" and arity == 1:
+            out.lost.append(term_data(term.args[0]))
         elif functor == "withholds" and arity == 1:
             out.withholds.append(_atom_name(term.args[0]))
         elif functor == "waits" and arity == 2:

@@ -1,7 +1,8 @@
 """Symbolic early stopping: the diagnosis rules, after every epoch, on the curve so far.
 
 A trial is stopped when the rules' ``stop/1`` holds (rules/diagnosis.pl): the
-loss diverged or exploded, the network is stuck, or it cannot plausibly
+network is lost (``lost/1``: its loss diverged, exploded, or blew up and
+stopped moving), it is stuck, or it cannot plausibly
 beat the best trial so far. "Plausibly" is an optimistic projection: the
 trial's best objective so far plus its best epoch-to-epoch gain of the last
 ``GAIN_EPOCHS`` epochs for every epoch left. The epochs saved buy more trials

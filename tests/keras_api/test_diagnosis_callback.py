@@ -106,6 +106,24 @@ def test_the_callback_can_stop_a_diverged_training():
     assert "high_lr" in callback.diagnosis.problems
 
 
+def test_the_callback_stops_a_training_that_blew_up_and_then_sat_at_chance():
+    """Adam at 3: a first epoch of hundreds, then the loss comes down to chance level and stays."""
+    import keras
+
+    from symtuner.integrations.keras import DiagnosisCallback
+
+    keras.utils.set_random_seed(0)
+    x, y = _digits()
+    printed: list[str] = []
+    callback = DiagnosisCallback(stop_on_divergence=True, print_fn=printed.append)
+    history = _model(keras, 3.0, optimizer="adam").fit(x[:600], y[:600], validation_data=(x[1400:], y[1400:]),
+                                                       epochs=12, batch_size=32, verbose=0, callbacks=[callback])
+    assert len(history.history["loss"]) < 12
+    assert callback.stopped is not None and "high_lr" in callback.stopped.problems
+    assert "blow-up" in printed[0]
+    assert [a.name for a in callback.diagnosis.actions] == ["decr_lr"]  # not underfitting -> inc_neurons
+
+
 def test_a_regression_model_has_no_class_count():
     import keras
 

@@ -195,13 +195,17 @@ reason(high_lr, blown_then_stuck(First, Last, K)) :-
     fact(later_max_loss, M), limit(overshoot, O), M =< O,
     fact(last_loss, Last), limit(stall_loss, T), Last > T,
     fact(loss_scale, K).
-% Without a class count (a TensorBoard log or a CSV read without one) the scale
-% is the first epoch's level, which a blow-up inflates: every later loss then
-% looks small. A first epoch more than explode_loss times every later epoch,
-% after which the network fits poorly, is that blow-up averaged in.
+% A first epoch more than explode_loss times every later one, and more than
+% explode_loss times a uniform guess's loss where that is known, after which
+% the network fits poorly: a blow-up averaged into the first epoch. (A large
+% L2 penalty being paid off comes down over several epochs, not in one.)
+% Without a class count (a TensorBoard log or a CSV read without one) the
+% scale is the first epoch's level itself, which the blow-up inflated, so
+% only the fall to the later epochs can tell.
 reason(high_lr, blown_first(First, Later)) :-
-    judged, \+ diverged, \+ flag(known_scale),
+    judged, \+ diverged,
     fact(first_loss, First), fact(later_max_loss, Later), threshold(explode_loss, X), First > X * Later,
+    ( \+ flag(known_scale) ; limit(explode_loss, L), First > L ),
     flag(has_accuracy), fact(train_skill, S), threshold(low_skill, T), S < T.
 reason(high_lr, dead(First, Last, K)) :-
     sound,
@@ -246,8 +250,17 @@ acted_on(P) :- problem(P), \+ cause(P, _), \+ deferred(P, _).
 % up to the last epoch) cannot beat the best trial so far. The facts
 % has_best, best_objective and projected_objective (higher is better) come
 % from the study; without a best trial (has_best 0) only the first three apply.
-stop(diverged(E)) :- reason(high_lr, diverged(E)).
-stop(exploded(M, L)) :- reason(high_lr, exploded(M, L)).
+%
+% lost(Why): a step so large that the network is lost: the loss diverged,
+% exploded, blew up and then sat at chance level, or moved and then froze.
+% Nothing is left to wait for: a study stops such a trial, and so does
+% DiagnosisCallback(stop_on_divergence=True) around any Keras training.
+lost(diverged(E)) :- reason(high_lr, diverged(E)).
+lost(exploded(M, L)) :- reason(high_lr, exploded(M, L)).
+lost(blown_then_stuck(F, L, K)) :- reason(high_lr, blown_then_stuck(F, L, K)).
+lost(blown_first(F, L)) :- reason(high_lr, blown_first(F, L)).
+lost(dead(F, L, K)) :- reason(high_lr, dead(F, L, K)).
+stop(Why) :- lost(Why).
 stop(stuck(A, M)) :- reason(underfitting, stuck(A, M)).
 %
 % A trial is judged behind only once its curve has shown where it is going:
