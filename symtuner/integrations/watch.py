@@ -21,7 +21,6 @@ from symtuner.tuning.actions import OPPOSITES
 from symtuner.tuning.rulebase import rules_engine
 
 
-
 class TrainingWatch:
     """Epoch logs in, diagnoses out. ``n_classes``: the class count (None: losses read on the scale of the
     first epoch, or of ``loss_scale``); ``rules``: a directory of ``.pl`` files extending the shipped rules."""
