@@ -71,3 +71,45 @@ def test_a_learning_rate_reads_the_same_wherever_it_is_printed(tmp_path: Path, t
     close = old.with_bounds("learning_rate", 1.00001e-4, 1e-3)  # three digits would hide the change
     assert describe_change(old, Architecture(), close, Architecture()) == ["learning_rate low 0.0001 -> 0.000100001"]
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_the_read_recorder_counts_single_and_bulk_reads() -> None:
+    from symtuner.training.hparams import ReadRecorder
+
+    params = ReadRecorder({"units": 32, "dropout": 0.1, "l2": 1e-4})
+    assert params["units"] == 32 and params.get("l2") == 1e-4
+    assert params.unread() == ["dropout"]
+    assert "dropout" in params and params.unread() == []
+    logged = ReadRecorder({"units": 32, "dropout": 0.1})
+    assert dict(logged.items()) == {"units": 32, "dropout": 0.1} and logged.unread() == []
+
+
+def _network_ignoring_dropout(params, architecture, input_shape, n_classes):
+    import keras
+
+    return keras.Sequential([keras.Input(input_shape), keras.layers.Flatten(),
+                             keras.layers.Dense(int(params["units"]), activation="relu"),
+                             keras.layers.Dense(n_classes, activation="softmax")])
+
+
+@pytest.mark.keras
+def test_hyper_parameters_the_network_never_reads_are_warned_about_once(tmp_path: Path, tiny_dataset) -> None:
+    import io
+
+    from symtuner.app.display import auto_progress
+    from symtuner.core.space import Integer
+
+    space = SearchSpace((Integer("units", 8, 16), Real("dropout", 0.0, 0.5), Real("learning_rate", 1e-3, 1e-2)))
+    out = io.StringIO()
+    with auto_progress("val_accuracy", stream=out) as progress:
+        Tuner(tmp_path / "s", dataset=tiny_dataset, space=space, network=_network_ignoring_dropout,
+              settings=StudySettings(epochs=1), progress=progress).run(2)
+    warnings = [line for line in out.getvalue().splitlines() if "never read" in line]
+    assert warnings == ["  #1 warning: the network never read dropout: tuned for nothing (read them in the network "
+                        "function, or take them out of the search space)"]
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        assert [t.extra.get("unread_params") for t in store.trials()] == [["dropout"], ["dropout"]]
+    # the default network reads every HP of its default space
+    Tuner(tmp_path / "d", dataset=tiny_dataset, settings=StudySettings(epochs=1), quiet=True).run(1)
+    with StudyStore.open(tmp_path / "d", readonly=True) as store:
+        assert "unread_params" not in store.trials()[0].extra

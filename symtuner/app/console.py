@@ -40,11 +40,14 @@ def epoch_line(number: int, epoch: int, epochs: int, logs: Mapping[str, float], 
     return f"  #{number} epoch {epoch + 1}/{epochs}  {scores}  | best {objective} {_fmt(best)}"
 
 
-def result_lines(trial: Trial, best: Trial | None, advice: Advice | None, objective: str) -> list[str]:
+def result_lines(trial: Trial, best: Trial | None, advice: Advice | None, objective: str,
+                 warned: set[str] | None = None) -> list[str]:
     """What a finished trial prints: its result, why it stopped early, its diagnosis and actions.
 
     Every line starts with the trial's number: with several workers, a trial
-    finishes under the lines of the trials started after it.
+    finishes under the lines of the trials started after it. HPs the network
+    never read are warned about once: ``warned`` holds those already named
+    (and is updated).
     """
     test = f"test acc {_fmt(trial.test_accuracy)}" if trial.test_accuracy is not None and \
         math.isfinite(trial.test_accuracy) else f"test loss {_fmt(trial.test_loss)}"
@@ -59,6 +62,12 @@ def result_lines(trial: Trial, best: Trial | None, advice: Advice | None, object
     if trial.extra.get("ignored_changes"):
         lines.append(f"ignored by the network (undone, not applied again): "
                      f"{'; '.join(trial.extra['ignored_changes'])}")
+    unread = [name for name in trial.extra.get("unread_params", ()) if warned is None or name not in warned]
+    if unread:
+        lines.append(f"warning: the network never read {', '.join(unread)}: tuned for nothing (read them in the "
+                     "network function, or take them out of the search space)")
+        if warned is not None:
+            warned.update(unread)
     if advice is not None:
         lines.append(f"diagnosis: {advice.diagnosis.explanation}")
         if advice.diagnosis.skipped:

@@ -28,6 +28,7 @@ class PlainProgress:
         self._best: float | None = None
         self._running: set[int] = set()
         self._line_open = False  # an epoch line written with \r and no newline yet
+        self._warned: set[str] = set()  # HPs the network never read, already named
 
     def set_objective(self, objective: str) -> None:
         """Name the objective shown (a study's ``auto`` objective is resolved when its data is loaded)."""
@@ -62,7 +63,7 @@ class PlainProgress:
     def trial_finished(self, trial: Trial, best: Trial | None, advice: Advice | None) -> None:
         self._running.discard(trial.number)
         self._best = best.objective if best else None
-        for line in result_lines(trial, best, advice, self.objective):
+        for line in result_lines(trial, best, advice, self.objective, self._warned):
             self._print(line)
 
     def trial_failed(self, number: int, error: str) -> None:

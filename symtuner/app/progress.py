@@ -181,6 +181,7 @@ class RichProgress:
         self._running: dict[int, _Running] = {}
         self._since: float | None = None  # when this run started
         self._done_at_start: float | None = None  # the study's fraction done then
+        self._warned: set[str] = set()  # HPs the network never read, already named
 
     def set_objective(self, objective: str) -> None:
         """Name the objective shown (a study's ``auto`` objective is resolved when its data is loaded)."""
@@ -228,7 +229,7 @@ class RichProgress:
     def trial_finished(self, trial: Trial, best: Trial | None, advice: Advice | None) -> None:
         self._best = best
         self._end_trial(trial.number, trial.extra.get("epochs_run"))
-        for line in result_lines(trial, best, advice, self.objective):
+        for line in result_lines(trial, best, advice, self.objective, self._warned):
             self._print(line)
         self._update_study()
         self._stop_when_done()

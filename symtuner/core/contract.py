@@ -101,6 +101,8 @@ class TrainResult:
     #: what the trained network costs, measured (``params``, ``flops``, ``model_mb``, ``latency_ms``:
     #: :mod:`symtuner.core.costs`); those not measured are absent
     costs: dict[str, float] = field(default_factory=dict)
+    #: HPs of the search space that neither the network function nor the training read: tuned for nothing
+    unread_params: tuple[str, ...] = ()
 
     def objective_value(self, objective: str) -> float:
         """The value of ``objective`` (``val_accuracy``, ``val_auc``, ...) in the final validation.

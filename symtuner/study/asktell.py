@@ -273,6 +273,10 @@ class StudyLoop:
             extra["ignored_changes"] = list(result.ignored_changes)
             self.journal.event("network_ignores_changes", f"trial {number}: the network ignores applied changes: "
                                f"{'; '.join(result.ignored_changes)}", number)
+        if result.unread_params:
+            extra["unread_params"] = list(result.unread_params)
+            self.journal.event("network_reads_no_params", f"trial {number}: the network never read "
+                               f"{', '.join(result.unread_params)}", number)
         if result.val_metrics or result.test_metrics:
             extra |= {"val_metrics": dict(result.val_metrics), "test_metrics": dict(result.test_metrics)}
         if not result.own_loss:

@@ -72,3 +72,57 @@ def require(params: Mapping[str, Any], name: str) -> Any:
 
 
 __all__ = ["ACTIVATIONS", "activation_name", "count", "int_param", "rate_param", "require"]
+
+
+class ReadRecorder(dict):  # type: ignore[type-arg]
+    """A trial's HP values that remember which of them a network function read.
+
+    Reading one value (``params["units"]``, ``params.get("units")``, ``"units"
+    in params``) marks it; reading them all at once (iterating, ``items()``,
+    ``dict(params)``) marks every one, so a function that logs or copies its
+    HPs is never said to ignore them.
+    """
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        super().__init__(values)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.read.add(key)
+        return super().__contains__(key)
+
+    def _all(self) -> None:
+        self.read.update(super().keys())
+
+    def __iter__(self) -> Any:
+        self._all()
+        return super().__iter__()
+
+    def keys(self) -> Any:
+        self._all()
+        return super().keys()
+
+    def items(self) -> Any:
+        self._all()
+        return super().items()
+
+    def values(self) -> Any:
+        self._all()
+        return super().values()
+
+    def copy(self) -> dict[str, Any]:
+        self._all()
+        return dict(super().items())
+
+    def unread(self) -> list[str]:
+        """The names never read, in the order the values were given."""
+        return [name for name in super().keys() if name not in self.read]

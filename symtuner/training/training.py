@@ -129,7 +129,7 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
     keras.backend.clear_session()
     keras.utils.set_random_seed(int(spec.seed) % 2**32)
     params = dict(spec.params)
-    model, rule = _checked_network(spec, dataset, network_fn, config, split)
+    model, rule, unread = _checked_network(spec, dataset, network_fn, config, split)
     ignored_by_feature = ignored_features(model, spec.architecture, params)
     ignored = tuple(ignored_by_feature.values())
     batch_size = batch_size_param(params, split.n_fit)
@@ -165,15 +165,19 @@ def train_trial(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config
                        log_dir=spec.log_dir, params_count=int(model.count_params()),
                        ignored_changes=ignored, ignored_features=ignored_by_feature, stopped=stopped,
                        val_metrics=val, test_metrics=test, own_loss=rule.symtuners_loss,
-                       costs=_costs(model, split, spec))
+                       costs=_costs(model, split, spec), unread_params=unread)
 
 
 def _checked_network(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, config: TrainingConfig,
-                     split: Split) -> tuple[Any, CompileRule]:
-    """The trial's network, built and checked (:func:`_check_model`), and how to compile it; a network that
-    cannot be built or fails on a few samples raises TrialFailed (a bad setting ConfigError)."""
+                     split: Split) -> tuple[Any, CompileRule, tuple[str, ...]]:
+    """The trial's network, built and checked (:func:`_check_model`), how to compile it, and the HPs
+    neither the network function nor the training read (tuned for nothing); a network that cannot be
+    built or fails on a few samples raises TrialFailed (a bad setting ConfigError)."""
+    from symtuner.training.hparams import ReadRecorder
+
+    params = ReadRecorder(spec.params)
     try:
-        model = network_fn(dict(spec.params), spec.architecture, dataset.input_shape, dataset.n_outputs)
+        model = network_fn(params, spec.architecture, dataset.input_shape, dataset.n_outputs)
     except ConfigError:
         raise
     except Exception as exc:
@@ -187,7 +191,7 @@ def _checked_network(spec: TrialSpec, dataset: Dataset, network_fn: NetworkFn, c
     except Exception as exc:
         raise TrialFailed(f"trial {spec.number}: training failed: the network fails on {OUTPUT_SAMPLES} "
                           f"training samples: {type(exc).__name__}: {exc}") from exc
-    return model, rule
+    return model, rule, tuple(name for name in params.unread() if name not in TRAINING_DEFAULTS)
 
 
 def _training_failure(exc: Exception, spec: TrialSpec, callbacks: list[Any], users: list[Any]) -> BaseException:
