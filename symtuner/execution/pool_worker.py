@@ -34,7 +34,11 @@ def exit_with_the_driver(driver: int) -> None:
 
 def main(fd: int, preload_keras: bool = False) -> int:
     import os
+    import signal
 
+    # Ctrl-C in a terminal reaches every process of the group: the driver decides (it waits for trials that
+    # have trained all their epochs, and stops the others), so a worker evaluating or saving one finishes it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_the_driver(os.getppid())
     import symtuner.training.training  # noqa: F401 (imported while waiting for a trial: a spare worker is warm)
 

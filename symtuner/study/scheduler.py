@@ -10,6 +10,7 @@ store, as in the paper.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ from symtuner.study.seeds import epochs_used, finished_count, pending_retry, ret
 
 #: Seconds the loop waits for a finished trial; while a proposal is made in the background, the shorter one.
 WAIT_SECONDS, COLLECT_SECONDS = 0.5, 0.05
+#: After Ctrl-C, how long trials that have trained all their epochs may take to be evaluated and saved.
+TRAINED_GRACE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,32 @@ class Scheduler:
                         # as the trial it ran is handled, not after all of them are
                         self.fill()
         except KeyboardInterrupt:
+            try:
+                self.keep_trained()
+            except KeyboardInterrupt:  # a second Ctrl-C: stop now
+                pass
             dispatcher.cancel()
             loop.interrupt_running("stopped by the user during training")
             raise
         finally:
             loop.proposer.close()
+
+    def keep_trained(self) -> None:
+        """After a stop request: wait (up to ``TRAINED_GRACE_SECONDS``) for the running trials that have
+        trained all their epochs (they are being evaluated and saved) and tell them, so that a stop does
+        not throw their training away; the others are left to be interrupted."""
+        loop, dispatcher = self.loop, self.dispatcher
+        deadline = time.monotonic() + TRAINED_GRACE_SECONDS
+        timeout = 0.0  # first the messages already sent (a last epoch, a result)
+        while loop.running and time.monotonic() < deadline:
+            for number, outcome in dispatcher.wait(loop.record_epoch, timeout=timeout):
+                with deferred_interrupts():
+                    trial = loop.tell(number, outcome)
+                for callback in self.on_told:
+                    callback(trial)
+            if not any(job.stop_reason or len(job.seen) >= loop.settings.epochs for job in loop.running.values()):
+                return
+            timeout = WAIT_SECONDS
 
     def release(self, done: list[Outcome]) -> list[Outcome]:
         """The finished trials to tell now: all of them; when ``ordered``, those that no running trial
