@@ -265,7 +265,7 @@ def fuzz(runs: int, trials: int, seed: int, stream: Any = sys.stdout, workers: i
         reference, first = _reference(root / "reference", data, trials, workers, reproducible)
         again, second = _reference(root / "reference-again", data, trials, workers, reproducible)
         span = min(first, second)
-        reproducible = _by_seed(again) == _by_seed(reference)
+        same_twice = _by_seed(again) == _by_seed(reference)
         results = []
         for index in range(runs):
             # a third of the kills land in the first two seconds (loading, checks, the study's creation),
@@ -281,7 +281,7 @@ def fuzz(runs: int, trials: int, seed: int, stream: Any = sys.stdout, workers: i
     return {
         "runs": runs, "trials_per_run": trials, "workers": workers, "seed": seed,
         "reproducible": reproducible and workers > 1,
-        "reference_reproducible": reproducible,
+        "reference_reproducible": same_twice,
         "killed": sum(r["killed"] for r in results),
         "killed_driver": sum(r["target"] == "the driver" for r in results),
         "killed_worker": sum(r["target"] == "a worker" for r in results),
