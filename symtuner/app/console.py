@@ -14,6 +14,7 @@ from symtuner.core.formatting import fmt as _fmt
 from symtuner.core.formatting import param_text
 from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
 from symtuner.core.space import describe_dimension
+from symtuner.symbolic.explain import NOT_JUDGED
 from symtuner.tuning.advisor import Advice
 from symtuner.tuning.hypotheses import change_states, state_word
 
@@ -105,7 +106,7 @@ def trial_table(trials: Sequence[Trial], actions: Sequence[ActionRecord], object
     for t in trials:
         problems = ",".join(t.diagnosis.problems) if t.diagnosis else ""
         if t.diagnosis and not t.diagnosis.problems:
-            problems = "none"
+            problems = NOT_JUDGED if t.diagnosis.explanation.startswith(NOT_JUDGED) else "none"
         rows.append([str(t.number), t.state, _fmt(t.objective),
                      _fmt(t.test_accuracy if test_column == "test_acc" else t.test_loss),
                      _fmt(t.extra.get("epochs_run")), _fmt(t.train_seconds, 3), problems,

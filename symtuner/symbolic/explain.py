@@ -111,6 +111,10 @@ def _value(number: float) -> str:
     return f"{number:.0f}" if float(number).is_integer() else f"{number:.4g}"
 
 
+#: How an explanation starts when a note of the rules withholds the verdict.
+NOT_JUDGED = "not judged"
+
+
 def _healthy(facts: Facts, notes: Sequence[str], withheld: bool) -> str:
     if facts.get("has_val", 1.0) > 0.5:
         level = f"val loss {facts.get('last_val_loss', 0.0):.2f}"
@@ -119,7 +123,7 @@ def _healthy(facts: Facts, notes: Sequence[str], withheld: bool) -> str:
     else:
         level = f"train loss {facts.get('last_loss', 0.0):.2f}"
     if withheld:  # a note of the rules withholds the verdict: not judged is not healthy
-        return f"not judged: {'; '.join(notes)} ({level})"
+        return f"{NOT_JUDGED}: {'; '.join(notes)} ({level})"
     if notes:
         return f"no problem found ({'; '.join(notes)}; {level})"
     return f"no problem found ({level})"

@@ -18,7 +18,7 @@ from dashboard_helpers import get, get_json, post_json, running, study_fingerpri
 from dashboard_study_factory import write_fake_keras
 
 from symtuner.app.dashboard.app import PAGES, create_app
-from symtuner.app.dashboard.data import LATEST, study_stamp
+from symtuner.app.dashboard.data import BEST, LATEST, study_stamp
 from symtuner.app.dashboard.servers import free_port
 from symtuner.core.errors import ConfigError, StudyError
 from symtuner.storage import StudyStore
@@ -86,7 +86,8 @@ def test_pages_layout_and_every_callback(study: Path) -> None:
 
         page_ids = {
             "/metrics": {"fig-curves", "fig-compare", "fig-best", "metrics-summary", "compare-metric", "fig-live",
-                         "live-status"},
+                         "live-status", "live-view"},
+            "/compare": {"compare-select", "fig-side-by-side"},
             "/hyperparameters": {"fig-parallel", "fig-importance", "trials-table", "trials-table-rows",
                                  "fig-bounds", "versions-table"},
             "/weights": {"fig-weights", "fig-actions", "actions-table"},
@@ -100,7 +101,8 @@ def test_pages_layout_and_every_callback(study: Path) -> None:
 
         header = client.call("trial-select.options", {"stamp.data": stamp})
         options = header["trial-select"]["options"]
-        assert [o["value"] for o in options] == [LATEST, 4, 3, 2, 1]
+        assert [o["value"] for o in options] == [LATEST, BEST, 4, 3, 2, 1]
+        assert options[1]["label"].startswith("Best: Trial 2 ")
         assert "1 running" in header["study-summary"]["children"]
 
         metrics = client.call("fig-curves.figure", {"stamp.data": stamp, "trial-select.value": LATEST,
@@ -117,6 +119,7 @@ def test_pages_layout_and_every_callback(study: Path) -> None:
 
         live = client.call("fig-live.figure", {"stamp.data": stamp})
         assert "Running now: trial 4 epoch 2 of 3" in live["fig-live"]["figure"]["layout"]["title"]["text"]
+        assert live["live-view"]["style"] == {}  # shown while a trial runs
         assert "epoch 2 of 3 finished" in _text(live["live-status"]["children"])
 
         hps = client.call("fig-parallel.figure", {"stamp.data": stamp})
@@ -135,10 +138,20 @@ def test_pages_layout_and_every_callback(study: Path) -> None:
         assert len(weights["fig-weights"]["figure"]["data"]) == 4
         assert "inc_dropout" in _text(weights["actions-table"]["children"])
 
-        diagnosis = client.call("diagnosis-list.children", {"stamp.data": stamp})
+        diagnosis = client.call("diagnosis-list.children", {"stamp.data": stamp, "trial-select.value": LATEST})
         text = _text(diagnosis)
         assert "underfitting" in text and "gap 0.27" in text and "at its cap" in text
+        assert "Trial 4 has no diagnosis: it is running" in text  # the picker's trial is running
         assert text.index("diagnosis-2") < text.index("diagnosis-1")  # newest first
+        picked = client.call("diagnosis-list.children", {"stamp.data": stamp, "trial-select.value": 1})
+        entries = picked["diagnosis-list"]["children"]
+        assert [e["props"]["id"] for e in entries] == ["diagnosis-1", "diagnosis-2"]  # the picked trial first
+        assert [e["props"]["open"] for e in entries] == [True, False]
+
+        side = client.call("fig-side-by-side.figure", {"stamp.data": stamp, "compare-select.value": None})
+        assert side["compare-select"]["value"] == [2, 4, 3, 1]  # the best, then the newest
+        assert {tuple(t["meta"]) for t in side["fig-side-by-side"]["figure"]["data"]} >= {(1, "loss"),
+                                                                                          (2, "val_accuracy")}
 
         arch = client.call("netron-view.children", {"stamp.data": stamp, "trial-select.value": 1})
         assert "netron-off" in _ids(arch["netron-view"]["children"])  # Netron switched off

@@ -161,7 +161,9 @@ def test_every_page_is_drawn(browser, study: Path, tmp_path: Path) -> None:
             page.wait_for_selector("#model-missing")  # trial 4 is still training: no model yet
             _pick_trial(page, 1)
             page.wait_for_selector("iframe#netron-frame")
-            assert page.locator("#model-layers tbody tr").count() == 4
+            assert page.locator("#model-layers tbody tr").count() == 5  # 4 layers and the total
+            layers = page.inner_text("#model-layers")
+            assert "(None, 6, 6, 4)" in layers and "1,450" in layers and "1,490" in layers  # shapes, parameters
             assert _wait_for_graph(page, "Conv2D") >= 3  # Netron drew the network, with no notice first
             _assert_no_netron_notice(page)
             page.screenshot(path=tmp_path / "architecture.png", full_page=True)
@@ -337,6 +339,45 @@ def test_a_relative_study_shows_its_network_on_the_page_and_in_the_report(browse
         page.wait_for_selector("#architecture #model-layers tbody tr")
         assert "hidden_dense" in page.inner_text("#architecture #model-layers")  # the best trial, trial 2
         assert "No model file" not in page.inner_text("#architecture")
+    finally:
+        offline.close()
+    assert offline.errors == [] and offline.outside == []
+
+
+def test_a_finished_study_opens_on_its_best_trial(browser, tmp_path: Path) -> None:
+    """No trial runs: the pages open on the best trial, the empty live panel is gone, the curves show chance
+    level and the best objective, the diagnosis follows the picker, and several trials compare side by side."""
+    study = make_study(tmp_path / "done", running=False)
+    with StudyStore.open(study) as store:
+        store.set_data_info({"name": "digits", "n_classes": 10, "task": "classification"})
+    offline = Offline(browser, viewport={"width": 1400, "height": 900})
+    try:
+        with running(create_app(study, refresh_ms=60_000, netron=False)) as url:
+            page = offline.page()
+            page.goto(url + "/metrics")
+            page.wait_for_selector("#fig-curves .gtitle:has-text('Trial 2 (complete)')")  # the best
+            assert not page.locator("#live-view").is_visible()
+            page.wait_for_selector("#fig-curves .annotation-text:has-text('chance level 0.10')")
+            assert page.locator("#fig-curves .annotation-text:has-text('best: trial 2')").count() == 1
+
+            page.click("#nav-diagnosis")
+            page.wait_for_selector("#diagnosis-2[open]")
+            assert not page.locator("#diagnosis-2 details.facts").get_attribute("open")  # facts behind a toggle
+            assert page.inner_text("#diagnosis-2").index("Problems") < page.inner_text("#diagnosis-2").index("Why")
+            _pick_trial(page, 1)
+            page.wait_for_selector("#diagnosis-1[open]")
+            assert page.locator("#diagnosis-list > details").first.get_attribute("id") == "diagnosis-1"
+
+            page.click("#nav-compare")
+            page.wait_for_selector("#fig-side-by-side .scatterlayer .trace")
+            # the best and the newest: trials 2, 3 and 1, each training and validation, loss and accuracy
+            assert page.locator("#fig-side-by-side .scatterlayer .trace").count() == 3 * 2 * 2
+
+            page.click("#nav-hyperparameters")
+            page.wait_for_selector("#fig-bounds .gtitle")
+            titles = page.locator("#fig-bounds .annotation-text").all_text_contents()
+            assert "learning_rate" in titles and "unit_c1" in titles and "l2" in titles
+            assert "unit_d" not in titles and any("Unchanged since the start" in t for t in titles)
     finally:
         offline.close()
     assert offline.errors == [] and offline.outside == []

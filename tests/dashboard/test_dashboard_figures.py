@@ -38,9 +38,10 @@ def test_snapshot_selection_and_best(study: Path) -> None:
     assert snap.model_file(snap.trial(1)) == study / "models" / "trial_0001.keras"
 
 
-def test_selection_without_running_trial_is_the_newest(tmp_path: Path) -> None:
+def test_a_finished_study_opens_on_its_best_trial(tmp_path: Path) -> None:
     snap = load_snapshot(make_study(tmp_path / "s", running=False))
-    assert snap.selected(LATEST).number == 3
+    assert snap.selected(LATEST).number == 2  # the best (trial 3, the newest, failed)
+    assert snap.selected("best").number == 2 and snap.selected(1).number == 1
 
 
 def test_stamp_changes_when_the_study_is_written(study: Path) -> None:
@@ -252,3 +253,46 @@ def test_read_layers_of_a_real_keras_file(tmp_path: Path) -> None:
     layers = read_layers(write_keras_model(tmp_path / "m.keras"))
     assert [layer.kind for layer in layers] == ["InputLayer", "Conv2D", "Flatten", "Dense"]
     assert "filters=4" in layers[1].settings and "units=10" in layers[3].settings
+
+
+def test_a_dead_flat_loss_is_drawn_flat_with_chance_level_and_the_best(study: Path) -> None:
+    from symtuner.core.records import LearningCurve, Trial
+
+    frozen = LearningCurve((2.394909,) * 6, (0.09,) * 6, (2.395,) * 6, (0.1,) * 6)
+    dead = Trial(7, "complete", {}, 1, objective=0.1, curve=frozen)
+    best = load_snapshot(study).best()
+    fig = figures.curves_figure(dead, guides=figures.Guides((0.1, 2.302585), "val_accuracy", best))
+    assert fig.layout.yaxis.rangemode == "tozero" and list(fig.layout.yaxis2.range) == [0, 1.02]
+    lines = {(shape.yref, round(shape.y0, 3)) for shape in fig.layout.shapes}
+    assert lines == {("y", 2.303), ("y2", 0.1), ("y2", 0.78)}  # chance level on both panels, the best on accuracy
+    assert "best: trial 2, val_accuracy 0.7800" in _annotations(fig)
+
+
+def test_the_space_changes_drawn_are_the_real_ones_categorical_included(tmp_path: Path) -> None:
+    from symtuner.core.architecture import Architecture
+    from symtuner.core.records import TuningVersion
+    from symtuner.core.space import default_space
+
+    first = default_space()
+    dropped = first.with_categories("optimizer", ("Adam", "Adamax"))
+    versions = [TuningVersion(1, first, Architecture(), None, "initial search space", 0.0),
+                TuningVersion(2, dropped, Architecture(), 3, "after trial 3: drop_optimizer", 0.0)]
+    fig = figures.bounds_figure(versions, ())
+    titles = [a.text for a in fig.layout.annotations]
+    assert "optimizer" in titles and not any(t in titles for t in ("unit_c1", "learning_rate"))
+    assert any(t.startswith("Unchanged since the start: ") and "learning_rate" in t for t in titles)
+    adadelta = next(t for t in fig.data if t.name == "Adadelta")
+    assert [x for x in adadelta.x if x is not None] == [1, 4]  # offered from trial 1 until the change after trial 3
+    assert any(t.name == "changed" and list(t.x) == [4] for t in fig.data)
+    unchanged = figures.bounds_figure(versions[:1], ())
+    assert "No action has changed the search space yet" in _annotations(unchanged)
+
+
+def test_the_layer_table_has_output_shapes_and_parameters(study: Path) -> None:
+    from symtuner.app.dashboard.tables import layers_table
+
+    table = layers_table(read_layers(study / "models" / "trial_0001.keras"))
+    assert table.columns == ("layer", "type", "output shape", "parameters", "settings")
+    rows = {row[0].strip("\u00a0"): row for row in table.rows}
+    assert rows["conv"][2:4] == ("(None, 6, 6, 32)", "320") and rows["flatten"][2] == "(None, 1152)"
+    assert rows["dense"][2:4] == ("(None, 10)", "11,530") and rows["total"][3] == "11,850"

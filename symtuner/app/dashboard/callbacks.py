@@ -27,9 +27,9 @@ from symtuner.app.dashboard.components import (
     table_component,
     unreadable,
 )
-from symtuner.app.dashboard.data import LATEST, StudySnapshot, load_snapshot, study_stamp, trial_label
+from symtuner.app.dashboard.data import BEST, LATEST, StudySnapshot, load_snapshot, study_stamp, trial_label
 from symtuner.app.dashboard.importance import Importance, param_importance
-from symtuner.app.dashboard.layout import PAGES, page_layout
+from symtuner.app.dashboard.layout import LIVE_LABEL, PAGES, page_layout
 from symtuner.app.dashboard.tables import study_actions_table, trials_records, versions_table
 from symtuner.core.errors import StudyError
 
@@ -79,9 +79,12 @@ def _register_header(app: dash.Dash, study_dir: Path, snapshot: Snapshot) -> Non
                   Input("stamp", "data"))
     def header(_: str | None) -> tuple[list[dict[str, Any]], Any]:
         snap = snapshot()
-        options: list[dict[str, Any]] = [{"label": "Latest trial (live)", "value": LATEST}]
+        options: list[dict[str, Any]] = [{"label": LIVE_LABEL, "value": LATEST}]
         if snap is None:
             return options, html.Span(f"cannot read the study in {study_dir}", className="error")
+        best = snap.best()
+        if best is not None:
+            options.append({"label": f"Best: {trial_label(best)}", "value": BEST})
         options += [{"label": trial_label(t), "value": t.number} for t in reversed(snap.trials)]
         return options, summary_text(snap)
 
@@ -95,18 +98,36 @@ def _register_metrics(app: dash.Dash, study_dir: Path, snapshot: Snapshot) -> No
         if snap is None:
             return (unreadable(study_dir),) + (figures.empty_figure("", "Study unreadable"),) * 3
         trial = snap.selected(choice)
-        return (metrics_summary(snap, trial), figures.curves_figure(trial),
+        guides = figures.Guides(snap.chance_levels(), snap.objective, snap.best())
+        return (metrics_summary(snap, trial), figures.curves_figure(trial, guides=guides),
                 figures.compare_figure(snap.trials, metric or "val_accuracy",
                                        trial.number if trial else None),
                 figures.best_so_far_figure(snap.trials, snap.maximize, snap.objective))
 
-    @app.callback(Output("live-status", "children"), Output("fig-live", "figure"), Input("stamp", "data"))
-    def live(_: str | None) -> tuple[Any, Any]:
+    @app.callback(Output("live-status", "children"), Output("fig-live", "figure"), Output("live-view", "style"),
+                  Input("stamp", "data"))
+    def live(_: str | None) -> tuple[Any, Any, Any]:
         snap = snapshot()
         if snap is None:
-            return unreadable(study_dir), figures.empty_figure("Running now", "Study unreadable")
+            return unreadable(study_dir), figures.empty_figure("Running now", "Study unreadable"), {}
         running = snap.running()
-        return live_status(running, snap.planned_epochs), figures.live_figure(running, snap.planned_epochs)
+        shown = {} if running else {"display": "none"}  # a finished study has nothing running to show
+        return live_status(running, snap.planned_epochs), figures.live_figure(running, snap.planned_epochs), shown
+
+    @app.callback(Output("compare-select", "options"), Output("compare-select", "value"),
+                  Output("fig-side-by-side", "figure"), Input("stamp", "data"), Input("compare-select", "value"))
+    def side_by_side(_: str | None, picked: list[int] | None) -> tuple[Any, Any, Any]:
+        snap = snapshot()
+        if snap is None:
+            return [], picked, figures.empty_figure("", "Study unreadable")
+        with_curves = [t for t in snap.trials if t.curve is not None and t.curve.n_epochs > 0]
+        options = [{"label": trial_label(t), "value": t.number} for t in reversed(with_curves)]
+        if picked is None:  # first look: the best trial and the newest ones
+            best = snap.best()
+            picked = list(dict.fromkeys(([best.number] if best else []) + [t.number for t in with_curves[::-1]]))[:4]
+        trials = [t for number in picked if (t := snap.trial(number)) is not None]
+        guides = figures.Guides(snap.chance_levels(), snap.objective, snap.best())
+        return options, picked, figures.side_by_side_figure(trials, guides)
 
 
 def _register_hyperparameters(app: dash.Dash, study_dir: Path, snapshot: Snapshot,
@@ -145,12 +166,12 @@ def _register_weights(app: dash.Dash, study_dir: Path, snapshot: Snapshot) -> No
 
 
 def _register_diagnosis(app: dash.Dash, study_dir: Path, snapshot: Snapshot) -> None:
-    @app.callback(Output("diagnosis-list", "children"), Input("stamp", "data"))
-    def diagnosis(_: str | None) -> Any:
+    @app.callback(Output("diagnosis-list", "children"), Input("stamp", "data"), Input("trial-select", "value"))
+    def diagnosis(_: str | None, choice: Any) -> Any:
         snap = snapshot()
         if snap is None:
             return unreadable(study_dir)
-        return diagnosis_component(snap)
+        return diagnosis_component(snap, choice)
 
 
 def _register_architecture(app: dash.Dash, study_dir: Path, snapshot: Snapshot, netron: bool) -> None:

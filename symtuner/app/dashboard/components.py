@@ -14,7 +14,7 @@ from dash.dash_table.Format import Format, Scheme, Trim
 from symtuner.app.dashboard.data import StudySnapshot, fmt, trial_label
 from symtuner.app.dashboard.model_summary import read_layers
 from symtuner.app.dashboard.netron_site import viewer_url
-from symtuner.app.dashboard.tables import Records, Table, diagnosis_entries
+from symtuner.app.dashboard.tables import DiagnosisEntry, Records, Table, diagnosis_entries, layers_table
 from symtuner.core.errors import StudyError
 
 
@@ -97,25 +97,42 @@ def metrics_summary(snap: StudySnapshot, trial: Any) -> list[Any]:
     return summary
 
 
-def diagnosis_component(snap: StudySnapshot) -> Any:
-    """Per diagnosed trial (newest first, newest open): facts, problems, actions and the explanation."""
+def diagnosis_component(snap: StudySnapshot, choice: Any = None) -> Any:
+    """Per diagnosed trial: its problems and actions first, then why, the raw facts behind a toggle.
+
+    The trial the picker names comes first and open (with a note when it has
+    no diagnosis yet, such as a running trial, and then the newest trial with a
+    problem is open); the others follow, newest first, closed.
+    """
     entries = diagnosis_entries(snap.trials)
     if not entries:
         return html.P("No trial has been diagnosed yet.", className="message", id="diagnosis-empty")
-    out = []
-    for index, entry in enumerate(entries):
-        body: list[Any] = [
-            html.P(entry.explanation or "(no explanation)", className="explanation"),
-            html.P([html.B("Problems: "), ", ".join(entry.problems) or "none"]),
-            html.B("Actions"), table_component(entry.actions, empty="No action chosen.", compact=True),
-        ]
-        if entry.skipped:
-            body.append(html.P([html.B("Skipped: "), "; ".join(entry.skipped)]))
-        facts = table_component(entry.facts, empty="No facts.", compact=True)
-        body.append(html.Details([html.Summary("Facts"), facts], open=index == 0))
-        out.append(html.Details([html.Summary(entry.title), *body], open=index == 0, className="card",
-                                id=f"diagnosis-{entry.trial}"))
+    trial = snap.selected(choice)
+    chosen = next((e for e in entries if trial is not None and e.trial == trial.number), None)
+    out: list[Any] = []
+    if chosen is None:
+        if trial is not None:
+            out.append(html.P(f"Trial {trial.number} has no diagnosis: it is {trial.state}.", className="message",
+                              id="diagnosis-none"))
+        chosen = next((e for e in entries if e.problems), entries[0])
+    for entry in [chosen] + [e for e in entries if e is not chosen]:
+        out.append(html.Details([html.Summary(entry.title), *_diagnosis_body(entry)], open=entry is chosen,
+                                className="card", id=f"diagnosis-{entry.trial}"))
     return out
+
+
+def _diagnosis_body(entry: DiagnosisEntry) -> list[Any]:
+    body: list[Any] = [
+        html.P([html.B("Problems: "), ", ".join(entry.problems) or entry.verdict]),
+        html.B("Actions"), table_component(entry.actions, empty="No action chosen.", compact=True),
+        html.P([html.B("Why: "), entry.explanation or "(no explanation)"], className="explanation"),
+    ]
+    if entry.skipped:
+        body.append(html.P([html.B("Skipped: "), "; ".join(entry.skipped)]))
+    body.append(html.Details([html.Summary(f"Facts the rules read ({len(entry.facts.rows)})"),
+                              table_component(entry.facts, empty="No facts.", compact=True)],
+                             className="facts"))
+    return body
 
 
 def architecture_components(snap: StudySnapshot, choice: Any, netron: bool) -> tuple[Any, Any, Any]:
@@ -143,9 +160,7 @@ def _layers_view(path: Path) -> Any:
         layers = read_layers(path)
     except StudyError as exc:
         return html.P(str(exc), className="error")
-    return table_component(Table(("layer", "type", "settings"), tuple(
-        ("\u00a0\u00a0" * layer.depth + layer.name, layer.kind, layer.settings) for layer in layers)),
-        "model-layers")
+    return table_component(layers_table(layers), "model-layers")
 
 
 def _network_view(number: int, path: Path, netron: bool) -> Any:

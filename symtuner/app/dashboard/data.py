@@ -17,8 +17,10 @@ from symtuner.core.errors import StudyError
 from symtuner.core.records import Trial, TrialState
 from symtuner.storage import DB_NAME, ActionRecord, StudyStore, TuningVersion, Verdict
 
-#: Dropdown value meaning "the running trial, or else the newest one".
+#: Dropdown value meaning "the running trial, or else the best one (else the newest)".
 LATEST = "latest"
+#: Dropdown value meaning "the best complete trial".
+BEST = "best"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class StudySnapshot:
     actions: tuple[ActionRecord, ...]
     weights: dict[int, dict[tuple[str, str], float]]
     verdicts: dict[int, Verdict] = field(default_factory=dict)
+    #: what the study knows of its data (``n_classes``, ``task``, ...)
+    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def objective(self) -> str:
@@ -71,8 +75,12 @@ class StudySnapshot:
         return max(scored, key=key)
 
     def selected(self, choice: int | str | None) -> Trial | None:
-        """The trial a selector value names; :data:`LATEST` (or ``None``) picks the live one."""
-        if choice not in (None, LATEST):
+        """The trial a selector value names: a number, :data:`BEST`, or :data:`LATEST` (or ``None``), which
+        is the running trial while one runs and the best one once none does (a finished study opens on
+        its best trial); the newest when there is no best."""
+        if choice == BEST and self.best() is not None:
+            return self.best()
+        if choice not in (None, LATEST, BEST):
             try:
                 found = self.trial(int(choice))  # type: ignore[arg-type]
             except (TypeError, ValueError):
@@ -82,7 +90,15 @@ class StudySnapshot:
         running = [t for t in self.trials if t.state == TrialState.RUNNING]
         if running:
             return running[-1]
-        return self.trials[-1] if self.trials else None
+        return self.best() or (self.trials[-1] if self.trials else None)
+
+    def chance_levels(self) -> tuple[float, float] | None:
+        """(accuracy, loss) of a uniform guess for a classifier whose class count is known: 1/k and ln(k)
+        (the cross-entropy symtuner trains with); None for a regression or an unknown count."""
+        classes = self.data.get("n_classes")
+        if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
+            return None
+        return 1.0 / classes, math.log(classes)
 
     def version(self, number: int) -> TuningVersion | None:
         return next((v for v in self.versions if v.version == number), None)
@@ -148,6 +164,7 @@ def load_snapshot(study_dir: Path, live: bool = False) -> StudySnapshot:
             actions=tuple(store.actions()),
             weights=store.weights_history(),
             verdicts=store.verdicts(),
+            data=dict(store.data_info()),
         )
 
 
@@ -192,5 +209,5 @@ def trial_label(trial: Trial) -> str:
     return f"Trial {trial.number} · {trial.state}{score}"
 
 
-__all__ = ["LATEST", "StudySnapshot", "inside_study", "trial_model_file", "load_snapshot", "study_stamp", "is_number",
+__all__ = ["LATEST", "BEST", "StudySnapshot", "inside_study", "trial_model_file", "load_snapshot", "study_stamp", "is_number",
            "fmt", "trial_label"]

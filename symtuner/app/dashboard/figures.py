@@ -10,6 +10,7 @@ both are offered here too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -37,8 +38,44 @@ _base = base
 
 
 # -- metrics ----------------------------------------------------------------
-def curves_figure(trial: Trial | None, height: int = 380) -> go.Figure:
-    """Training and validation loss and accuracy per epoch of one trial (it may be running)."""
+@dataclass(frozen=True)
+class Guides:
+    """Lines drawn across learning curves: chance level (a uniform guess's accuracy and loss) and the best
+    objective of the study (on the panel of its series: validation accuracy or loss)."""
+
+    chance: tuple[float, float] | None = None
+    objective: str = "val_accuracy"
+    best: Trial | None = None
+
+
+def _guide(fig: go.Figure, y: float, text: str, col: int, color: str, dash: str) -> None:
+    fig.add_hline(y=y, row=1, col=col, line={"color": color, "dash": dash, "width": 1.5},
+                  annotation_text=text, annotation_position="top left",
+                  annotation_font={"size": 11, "color": color})
+
+
+def _add_guides(fig: go.Figure, trials: Sequence[Trial], guides: Guides | None) -> None:
+    """Chance level on both panels (the loss's only for symtuner's own loss), the study's best objective on its
+    panel; the loss axis starts at 0 and the accuracy axis spans 0..1, so a flat curve looks flat."""
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    if guides is None:
+        return
+    if guides.chance is not None:
+        accuracy, loss = guides.chance
+        _guide(fig, accuracy, f"chance level {accuracy:.2f}", 2, MUTED, "dot")
+        if all(t.extra.get("own_loss", True) for t in trials):
+            _guide(fig, loss, f"chance level {loss:.2f}", 1, MUTED, "dot")
+    best = guides.best
+    panel = {"val_accuracy": 2, "val_loss": 1}.get(guides.objective)
+    if best is not None and panel is not None and is_number(best.objective):
+        value = float(best.objective)  # type: ignore[arg-type]
+        _guide(fig, value, f"best: trial {best.number}, {guides.objective} {value:.4f}", panel, HIGHLIGHT, "dash")
+
+
+def curves_figure(trial: Trial | None, height: int = 380, guides: Guides | None = None) -> go.Figure:
+    """Training and validation loss and accuracy per epoch of one trial (it may be running), with the
+    ``guides`` (chance level, the study's best objective)."""
     if trial is None:
         return empty_figure("Learning curves", "No trials yet")
     title = f"Trial {trial.number} ({trial.state}): learning curves"
@@ -55,7 +92,33 @@ def curves_figure(trial: Trial | None, height: int = 380) -> go.Figure:
             fig.add_trace(go.Scatter(x=epochs, y=clean(getattr(curve, key)), name=label, meta=key,
                                      mode="lines+markers", line={"color": color, "dash": dash}), row=1, col=col)
         fig.update_xaxes(title_text="epoch", dtick=dtick(curve.n_epochs), row=1, col=col)
+    _add_guides(fig, [trial], guides)
     return base(fig, title, height)
+
+
+def side_by_side_figure(trials: Sequence[Trial], guides: Guides | None = None) -> go.Figure:
+    """The training (solid) and validation (dashed) loss and accuracy of several trials, one colour each."""
+    title = "Learning curves of the trials picked: training solid, validation dashed"
+    shown = [t for t in trials if t.curve is not None and t.curve.n_epochs > 0]
+    if not shown:
+        return empty_figure(title, "Pick trials that have finished an epoch", height=320)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
+    for index, trial in enumerate(shown):
+        color = PALETTE[index % len(PALETTE)]
+        epochs = epochs_axis(trial.curve.n_epochs)  # type: ignore[union-attr]
+        for col, (train, val) in enumerate((("loss", "val_loss"), ("accuracy", "val_accuracy")), start=1):
+            for key, dash, label in ((train, "solid", "training"), (val, "dash", "validation")):
+                fig.add_trace(go.Scatter(
+                    x=epochs, y=clean(getattr(trial.curve, key)), mode="lines+markers", meta=[trial.number, key],
+                    name=f"trial {trial.number}", legendgroup=f"trial {trial.number}",
+                    showlegend=col == 1 and key == train, line={"color": color, "dash": dash},
+                    hovertemplate=f"trial {trial.number} {label} {train}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>"),
+                    row=1, col=col)
+    longest = max(t.curve.n_epochs for t in shown)  # type: ignore[union-attr]
+    for col in (1, 2):
+        fig.update_xaxes(title_text="epoch", dtick=dtick(longest), row=1, col=col)
+    _add_guides(fig, shown, guides)
+    return base(fig, title, height=460)
 
 
 def live_figure(running: Sequence[Trial], planned_epochs: int | None = None) -> go.Figure:
@@ -69,6 +132,9 @@ def live_figure(running: Sequence[Trial], planned_epochs: int | None = None) -> 
     of = f" of {planned_epochs}" if planned_epochs else ""
     progress = [f"trial {t.number} " + (f"epoch {t.curve.n_epochs}{of}" if t.curve and t.curve.n_epochs
                                          else "no epoch finished yet") for t in running]
+    if not any(t.curve and t.curve.n_epochs for t in running):  # no axes without a point to draw
+        return empty_figure("Running now: " + ", ".join(progress),
+                            "The curves start when the first epoch ends", height=220)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
     longest = max([t.curve.n_epochs for t in running if t.curve] + [planned_epochs or 1])
     for index, trial in enumerate(running):
@@ -193,6 +259,6 @@ def actions_figure(actions: Sequence[ActionRecord]) -> go.Figure:
     return base(fig, title, height=360)
 
 
-__all__ = ["empty_figure", "curves_figure", "live_figure", "compare_figure", "best_so_far_figure", "parallel_figure",
+__all__ = ["Guides", "empty_figure", "curves_figure", "side_by_side_figure", "live_figure", "compare_figure", "best_so_far_figure", "parallel_figure",
            "importance_figure", "bounds_figure", "weights_figure", "actions_figure", "TRAIN_COLOR", "VAL_COLOR",
            "HIGHLIGHT", "MUTED", "VIRIDIS"]

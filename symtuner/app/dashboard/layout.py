@@ -21,6 +21,7 @@ from symtuner.storage.layout import LOGS_DIR
 #: (path, title) of every page; element ids use the path without its slash.
 PAGES: tuple[tuple[str, str], ...] = (
     ("/metrics", "Metrics"),
+    ("/compare", "Compare trials"),
     ("/hyperparameters", "Hyper-parameters"),
     ("/weights", "Rule weights"),
     ("/diagnosis", "Diagnosis"),
@@ -30,6 +31,9 @@ PAGES: tuple[tuple[str, str], ...] = (
 )
 
 COMPARE_METRICS = ("val_accuracy", "val_loss", "accuracy", "loss")
+
+#: The picker's first entry: the running trial while one runs, else the best (a finished study opens on it).
+LIVE_LABEL = "Running trial, else the best"
 
 _GRAPH_CONFIG: Any = {"displaylogo": False, "responsive": True}
 
@@ -46,7 +50,7 @@ def app_layout(study_dir: Path, refresh_ms: int) -> html.Div:
             html.Nav(nav, id="nav"),
             html.Span(id="study-summary"),
             html.Div(id="trial-picker", children=dcc.Dropdown(
-                id="trial-select", options=[{"label": "Latest trial (live)", "value": LATEST}], value=LATEST,
+                id="trial-select", options=[{"label": LIVE_LABEL, "value": LATEST}], value=LATEST,
                 clearable=False, searchable=False)),
         ]),
         html.Main(id="page"),
@@ -87,6 +91,13 @@ def _metrics_page() -> list[Any]:
     ]
 
 
+def _compare_page() -> list[Any]:
+    return [_card(html.Label("Trials to compare", htmlFor="compare-select"),
+                  dcc.Dropdown(id="compare-select", multi=True, options=[], value=None,
+                               placeholder="pick trials"),
+                  _graph("fig-side-by-side"))]
+
+
 def _hyperparameters_page() -> list[Any]:
     return [
         _card(_graph("fig-parallel")),
@@ -119,6 +130,7 @@ def _architecture_page() -> list[Any]:
 
 _PAGE_BUILDERS: dict[str, Callable[[], list[Any]]] = {
     "/metrics": _metrics_page,
+    "/compare": _compare_page,
     "/hyperparameters": _hyperparameters_page,
     "/weights": _weights_page,
     "/diagnosis": _diagnosis_page,
@@ -169,4 +181,4 @@ def trials_datatable() -> list[Any]:
     ]
 
 
-__all__ = ["PAGES", "COMPARE_METRICS", "app_layout", "page_layout", "tensorboard_content", "trials_datatable"]
+__all__ = ["PAGES", "COMPARE_METRICS", "LIVE_LABEL", "app_layout", "page_layout", "tensorboard_content", "trials_datatable"]

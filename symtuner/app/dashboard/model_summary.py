@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from symtuner.app.dashboard.layer_shapes import output_shape, shape_text
 from symtuner.core.errors import StudyError
 from symtuner.storage.models import read_keras_config
 
@@ -20,12 +21,15 @@ _SHOWN = ("units", "filters", "kernel_size", "strides", "padding", "pool_size", 
 
 @dataclass(frozen=True)
 class LayerInfo:
-    """One layer of a saved model."""
+    """One layer of a saved model: its output shape and parameter count where they can be worked out
+    (:mod:`.layer_shapes`), ``?`` where not, blank for a nested model's own row."""
 
     name: str
     kind: str
     settings: str
     depth: int = 0
+    output: str = ""
+    params: int | None = None
 
 
 def read_layers(path: Path) -> list[LayerInfo]:
@@ -37,13 +41,14 @@ def read_layers(path: Path) -> list[LayerInfo]:
     config = read_keras_config(Path(path))  # size and depth limited: the file is not trusted
     out: list[LayerInfo] = []
     try:
-        _walk(config, 0, out)
+        _walk(config, 0, out, [None])
     except RecursionError:
         raise StudyError(f"model file {path} nests its layers too deeply to list") from None
     return out
 
 
-def _walk(entry: dict[str, Any], depth: int, out: list[LayerInfo]) -> None:
+def _walk(entry: dict[str, Any], depth: int, out: list[LayerInfo], shape: list[Any]) -> None:
+    """Append ``entry``'s layers to ``out``; ``shape[0]`` is the shape flowing between them (a chain)."""
     raw = entry.get("config")
     config: dict[str, Any] = raw if isinstance(raw, dict) else {}
     layers = config.get("layers")
@@ -52,10 +57,21 @@ def _walk(entry: dict[str, Any], depth: int, out: list[LayerInfo]) -> None:
             out.append(LayerInfo(str(config.get("name", "")), str(entry.get("class_name", "?")), "", depth - 1))
         for layer in layers:
             if isinstance(layer, dict):
-                _walk(layer, depth + 1, out)
+                _walk(layer, depth + 1, out, shape)
         return
-    out.append(LayerInfo(str(config.get("name", entry.get("name", ""))), str(entry.get("class_name", "?")),
-                         _settings(config, entry), max(depth - 1, 0)))
+    build = entry.get("build_config")
+    if isinstance(build, dict) and isinstance(build.get("input_shape"), list):
+        shape[0] = list(build["input_shape"])
+    kind = str(entry.get("class_name", "?"))
+    shape[0], params = output_shape(kind, config, shape[0])
+    out.append(LayerInfo(str(config.get("name", entry.get("name", ""))), kind, _settings(config, entry),
+                         max(depth - 1, 0), shape_text(shape[0]), params))
+
+
+def total_params(layers: list[LayerInfo]) -> int | None:
+    """The parameters of every layer (weights and moving statistics), None if one count is unknown."""
+    counts = [layer.params for layer in layers if layer.output]
+    return None if any(c is None for c in counts) else sum(c for c in counts if c is not None)
 
 
 def _settings(config: dict[str, Any], entry: dict[str, Any]) -> str:
@@ -68,9 +84,6 @@ def _settings(config: dict[str, Any], entry: dict[str, Any]) -> str:
         inner = regularizer.get("config") or {}
         factors = ", ".join(f"{k}={_short(v)}" for k, v in inner.items() if isinstance(v, (int, float)))
         parts.append(f"kernel_regularizer={regularizer.get('class_name', '?')}({factors})")
-    build = entry.get("build_config")
-    if isinstance(build, dict) and build.get("input_shape") is not None:
-        parts.append(f"input_shape={_short(build['input_shape'])}")
     return ", ".join(parts)
 
 
@@ -94,4 +107,4 @@ def summary_text(layers: list[LayerInfo]) -> str:
     return "\n".join(f"{n:<{width_name}}  {k:<{width_kind}}  {s}".rstrip() for n, k, s in rows)
 
 
-__all__ = ["LayerInfo", "read_layers", "summary_text"]
+__all__ = ["LayerInfo", "read_layers", "summary_text", "total_params"]

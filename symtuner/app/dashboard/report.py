@@ -27,6 +27,7 @@ from symtuner.app.dashboard.redact import PathRedactor
 from symtuner.app.dashboard.tables import (
     Table,
     diagnosis_entries,
+    layers_table,
     study_actions_table,
     trials_table,
     versions_table,
@@ -83,6 +84,7 @@ def render_report(snap: StudySnapshot) -> str:
     """The report of ``snap`` as one HTML document, with no path of this machine in it."""
     best = snap.best()
     shown = best or snap.selected(None)
+    guides = figures.Guides(snap.chance_levels(), snap.objective, best)
     counter = iter(range(1_000_000))
 
     def plot(fig: go.Figure) -> str:
@@ -92,11 +94,11 @@ def render_report(snap: StudySnapshot) -> str:
     sections = {
         "metrics": [
             _summary(snap),
-            plot(figures.curves_figure(shown)),
+            plot(figures.curves_figure(shown, guides=guides)),
             plot(figures.compare_figure(snap.trials, "val_accuracy", shown.number if shown else None)),
             plot(figures.best_so_far_figure(snap.trials, snap.maximize, snap.objective)),
         ],
-        "trials": [_every_trial(snap, plot)],
+        "trials": [_every_trial(snap, plot, guides)],
         "hyperparameters": [
             plot(figures.parallel_figure(snap.trials, snap.versions, snap.objective, snap.maximize)),
             plot(figures.importance_figure(param_importance(snap.trials, snap.versions), snap.objective)),
@@ -134,12 +136,12 @@ def render_report(snap: StudySnapshot) -> str:
     return redact(head) + f"<script type=\"text/javascript\">{get_plotlyjs()}</script>\n</head>\n" + redact(page)
 
 
-def _every_trial(snap: StudySnapshot, plot: Callable[[go.Figure], str]) -> str:
+def _every_trial(snap: StudySnapshot, plot: Callable[[go.Figure], str], guides: figures.Guides) -> str:
     """The learning curves of every trial that has any, newest first, in a grid."""
     with_curves = [t for t in reversed(snap.trials) if t.curve is not None and t.curve.n_epochs > 0]
     if not with_curves:
         return '<p class="message">No trial has finished an epoch yet.</p>'
-    cells = [f'<div id="curves-trial-{t.number}">{plot(figures.curves_figure(t, height=300))}</div>'
+    cells = [f'<div id="curves-trial-{t.number}">{plot(figures.curves_figure(t, height=300, guides=guides))}</div>'
              for t in with_curves]
     return '<div class="grid">' + "\n".join(cells) + "</div>"
 
@@ -174,15 +176,15 @@ def _diagnoses(snap: StudySnapshot) -> str:
     if not entries:
         return '<p class="message">No trial has been diagnosed yet.</p>'
     parts = []
-    for index, entry in enumerate(entries):
-        skipped = f"<p>Skipped: {_e('; '.join(entry.skipped))}</p>" if entry.skipped else ""
+    for entry in entries:  # the trials with a problem open; problems and actions first, the facts closed
+        skipped = f"<p><b>Skipped:</b> {_e('; '.join(entry.skipped))}</p>" if entry.skipped else ""
         parts.append(
-            f'<details{" open" if index == 0 else ""} id="diagnosis-{entry.trial}"><summary>{_e(entry.title)}'
-            f"</summary><p>{_e(entry.explanation or '(no explanation)')}</p>"
-            f"<p><b>Problems:</b> {_e(', '.join(entry.problems) or 'none')}</p>"
-            f"<b>Actions</b>{_table(entry.actions, empty='No action chosen.', compact=True)}{skipped}"
-            f"<details><summary>Facts</summary>{_table(entry.facts, empty='No facts.', compact=True)}</details>"
-            "</details>")
+            f'<details{" open" if entry.problems else ""} id="diagnosis-{entry.trial}"><summary>{_e(entry.title)}'
+            f"</summary><p><b>Problems:</b> {_e(', '.join(entry.problems) or entry.verdict)}</p>"
+            f"<b>Actions</b>{_table(entry.actions, empty='No action chosen.', compact=True)}"
+            f"<p><b>Why:</b> {_e(entry.explanation or '(no explanation)')}</p>{skipped}"
+            f"<details><summary>Facts the rules read ({len(entry.facts.rows)})</summary>"
+            f"{_table(entry.facts, empty='No facts.', compact=True)}</details></details>")
     return "\n".join(parts)
 
 
@@ -199,8 +201,7 @@ def _architecture(snap: StudySnapshot, trial: Trial | None) -> str:
         layers = read_layers(path)
     except StudyError as exc:
         return head + f'<p class="message">{_e(str(exc))}</p>'
-    table = Table(("layer", "type", "settings"),
-                  tuple(("\u00a0\u00a0" * layer.depth + layer.name, layer.kind, layer.settings) for layer in layers))
+    table = layers_table(layers)
     relative = path.relative_to(Path(snap.directory).resolve())
     return head + _table(table, "model-layers") + \
         f"<p>Open the network interactively, in the study directory, with " \

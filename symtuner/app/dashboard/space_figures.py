@@ -125,41 +125,85 @@ def _categorical_axis(name: str, values: Sequence[object], categories: Sequence[
 
 def bounds_figure(versions: Sequence[TuningVersion], trials: Sequence[Trial] = (),
                   actions: Sequence[ActionRecord] = ()) -> go.Figure:
-    """The bounds of every numeric HP over the trials, one panel each, with the actions that moved them.
+    """Every dimension an action changed, one panel each, drawn where it changed: a numeric one's bounds,
+    a categorical one's choices (each a bar that ends where it was taken out). The dimensions no action
+    changed are named below the panels instead of drawn as flat lines.
 
     A tuning version made after trial *t* applies from trial *t + 1*; its
     reason and the actions applied after *t* show on hover at that step.
     """
-    title = "Search-space bounds over time (per tuning version)"
+    title = "How the actions changed the search space over the trials"
     if not versions:
         return empty_figure(title, "No search space stored yet")
     names: list[str] = []
     for version in versions:
-        names += [d.name for d in version.space.dimensions if not isinstance(d, Categorical)
-                  and d.name not in names]
-    if not names:
-        return empty_figure(title, "The search space has no numeric dimension")
+        names += [d.name for d in version.space.dimensions if d.name not in names]
+    changed = [name for name in names if _changes(name, versions)]
+    if not changed:
+        return empty_figure(title, f"No action has changed the search space yet: its {len(names)} dimension(s) "
+                                   "are as at the start", height=220)
     starts = [1 if v.after_trial is None else v.after_trial + 1 for v in versions]
     end = max([t.number for t in trials] + starts + [1]) + 0.5
     hover = _bounds_hover(versions, starts, actions)
-    cols = min(3, len(names))
-    rows = math.ceil(len(names) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, vertical_spacing=min(0.12, 0.6 / rows),
-                        horizontal_spacing=0.08)
+    cols = min(3, len(changed))
+    rows = math.ceil(len(changed) / cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=changed, vertical_spacing=min(0.18, 0.6 / rows),
+                        horizontal_spacing=0.1)
     shown_moves = False
-    for index, name in enumerate(names):
+    for index, name in enumerate(changed):
         row, col = index // cols + 1, index % cols + 1
-        steps = _bounds_steps(name, versions, starts, hover, end)
-        if steps is None:
-            continue
-        shown_moves = _add_bounds_panel(fig, steps, row, col, first=index == 0, shown_moves=shown_moves)
-        newest = versions[-1].space[name] if name in versions[-1].space else None
-        if isinstance(newest, Real) and newest.prior == "log-uniform":
-            fig.update_yaxes(type="log", row=row, col=col)
-        fig.update_xaxes(range=[0.5, end], dtick=dtick(end), row=row, col=col)
-    fig = base(fig, title, height=max(320, 250 * rows + 80))
-    fig.update_layout(legend={"y": -0.08 if rows > 2 else -0.2})
+        if any(isinstance(v.space[name], Categorical) for v in versions if name in v.space):
+            shown_moves = _add_choices_panel(fig, name, versions, starts, hover, end, (row, col), shown_moves)
+        else:
+            steps = _bounds_steps(name, versions, starts, hover, end)
+            shown_moves = _add_bounds_panel(fig, steps, row, col, first=index == 0,  # type: ignore[arg-type]
+                                            shown_moves=shown_moves)
+            newest = versions[-1].space[name] if name in versions[-1].space else None
+            if isinstance(newest, Real) and newest.prior == "log-uniform":
+                fig.update_yaxes(type="log", row=row, col=col)
+        fig.update_xaxes(range=[0.5, end], dtick=dtick(end), title_text="trial", row=row, col=col)
+    unchanged = [name for name in names if name not in changed]
+    fig = base(fig, title, height=max(320, 260 * rows + 100))
+    if unchanged:
+        fig.add_annotation(text=f"Unchanged since the start: {', '.join(unchanged)}", showarrow=False,
+                           xref="paper", yref="paper", x=0, y=1.0, yshift=36, xanchor="left",
+                           font={"size": 12, "color": "#555"})
+    fig.update_layout(legend={"y": -0.12 if rows > 2 else -0.3}, margin={"t": 100})
     return fig
+
+
+def _changes(name: str, versions: Sequence[TuningVersion]) -> bool:
+    """Whether ``name`` differs between two versions (bounds, choices, prior; added or taken out)."""
+    forms = [v.space[name] if name in v.space else None for v in versions]
+    return any(a != b for a, b in zip(forms, forms[1:]))
+
+
+def _add_choices_panel(fig: go.Figure, name: str, versions: Sequence[TuningVersion], starts: Sequence[int],
+                       hover: Sequence[str], end: float, at: tuple[int, int], shown_moves: bool) -> bool:
+    """A categorical dimension's choices: one bar per choice while it is offered, a marker where the
+    choices changed; True once a marker is in the legend."""
+    row, col = at
+    sets = [list(v.space[name].categories) if name in v.space else [] for v in versions]  # type: ignore[union-attr]
+    order = list(dict.fromkeys(c for choices in sets for c in choices))
+    limits = list(starts[1:]) + [end]
+    for choice in order:
+        xs: list[float | None] = []
+        for index, choices in enumerate(sets):
+            if choice in choices:
+                xs += [starts[index], limits[index], None]
+        fig.add_trace(go.Scatter(x=xs, y=[str(choice) if x is not None else None for x in xs], mode="lines",
+                                 line={"color": TRAIN_COLOR, "width": 8}, showlegend=False, name=str(choice),
+                                 hovertemplate=f"{name} = {choice}<extra></extra>"), row=row, col=col)
+    moves = [i for i in range(1, len(sets)) if sets[i] != sets[i - 1]]
+    if moves:
+        gone = [next((str(c) for c in sets[i - 1] if c not in sets[i]), str(sets[i][0]) if sets[i] else "")
+                for i in moves]
+        fig.add_trace(go.Scatter(x=[starts[i] for i in moves], y=gone, mode="markers", name="changed",
+                                 legendgroup="changed", showlegend=not shown_moves, text=[hover[i] for i in moves],
+                                 marker={"symbol": "diamond", "size": 11, "color": HIGHLIGHT},
+                                 hovertemplate="%{text}<extra></extra>"), row=row, col=col)
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=[str(c) for c in order], row=row, col=col)
+    return shown_moves or bool(moves)
 
 
 def _bounds_hover(versions: Sequence[TuningVersion], starts: Sequence[int],

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from symtuner.app.dashboard.data import StudySnapshot, fmt, is_number
+from symtuner.app.dashboard.layer_shapes import count_text
+from symtuner.app.dashboard.model_summary import LayerInfo, total_params
 from symtuner.core.records import Trial
 from symtuner.core.space import Categorical
 from symtuner.storage import ActionRecord, TuningVersion, Verdict
+from symtuner.symbolic.explain import NOT_JUDGED
 from symtuner.tuning.hypotheses import state_word
 
 
@@ -147,6 +150,8 @@ class DiagnosisEntry:
     actions: Table
     explanation: str
     skipped: tuple[str, ...]
+    #: "no problem found", or "not judged" (a curve too short to judge), for a trial without problems
+    verdict: str = "no problem found"
 
 
 def diagnosis_entries(trials: Sequence[Trial]) -> list[DiagnosisEntry]:
@@ -156,14 +161,26 @@ def diagnosis_entries(trials: Sequence[Trial]) -> list[DiagnosisEntry]:
         diagnosis = trial.diagnosis
         if diagnosis is None:
             continue
-        problems = ", ".join(diagnosis.problems) or "no problem"
+        verdict = NOT_JUDGED if diagnosis.explanation.startswith(NOT_JUDGED) else "no problem found"
+        problems = ", ".join(diagnosis.problems) or verdict
         chosen = ", ".join(a.name for a in diagnosis.actions) or "no action"
         facts = Table(("fact", "value"), tuple((k, _cut(fmt(v))) for k, v in diagnosis.facts.items()))
         actions = Table(("action", "problem", "probability"),
                         tuple((a.name, a.problem, f"{a.probability:.3f}") for a in diagnosis.actions))
         out.append(DiagnosisEntry(trial.number, f"Trial {trial.number}: {problems} → {chosen}",
-                                  diagnosis.problems, facts, actions, diagnosis.explanation, diagnosis.skipped))
+                                  diagnosis.problems, facts, actions, diagnosis.explanation, diagnosis.skipped,
+                                  verdict))
     return out
+
+
+def layers_table(layers: Sequence[LayerInfo]) -> Table:
+    """A saved model's layers (indented by nesting depth) with their output shapes and parameter counts,
+    and a last row with the total."""
+    rows = [("\u00a0\u00a0" * layer.depth + layer.name, layer.kind, layer.output,
+             count_text(layer.params) if layer.output else "", layer.settings) for layer in layers]
+    total = total_params(list(layers))
+    rows.append(("total", "", "", count_text(total), "weights and moving statistics"))
+    return Table(("layer", "type", "output shape", "parameters", "settings"), tuple(rows))
 
 
 def _cut(text: str, limit: int = 120) -> str:
@@ -171,5 +188,5 @@ def _cut(text: str, limit: int = 120) -> str:
 
 
 __all__ = ["Table", "Records", "trials_table", "trials_records", "versions_table", "actions_table",
-           "study_actions_table", "DiagnosisEntry",
+           "study_actions_table", "layers_table", "DiagnosisEntry",
            "diagnosis_entries"]
