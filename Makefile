@@ -6,7 +6,7 @@ STUDY ?= studies/default
 TRIALS ?= 10
 EPOCHS ?= 4
 
-.PHONY: run dashboard test install install-dev browser lint typecheck clean
+.PHONY: run dashboard docs test install install-dev browser lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ PORT ?= 8050
 dashboard: install
 	$(BIN)/symtuner dashboard $(STUDY) --port $(PORT)
 
+## The user guide (docs/, mkdocs.yml) as a site in site/; every link checked.
+docs: install-dev
+	$(BIN)/mkdocs build --strict
+
 test: install-dev browser
 	$(BIN)/python -m pytest tests
 
@@ -50,4 +54,4 @@ lint: install-dev
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) studies build *.egg-info
+	rm -rf $(VENV) studies build site *.egg-info

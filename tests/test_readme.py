@@ -1,4 +1,6 @@
-"""Every example in README.md runs as written, so the README cannot drift from the code.
+"""Every example in README.md and in the user guide (docs/, built with MkDocs) runs as written, so neither
+can drift from the code. (The define-by-run guide and the resource-limits guide have tests of their own:
+tests/define/test_guide.py and tests/test_resources_doc.py.)
 
 Each fenced block is one of:
 
@@ -31,7 +33,12 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 README = ROOT / "README.md"
-BLOCKS = re.findall(r"```(\w*)\n(.*?)```", README.read_text(), flags=re.S)
+#: The pages of the user guide whose examples this test runs, in the order of its navigation.
+GUIDE = tuple(ROOT / "docs" / name for name in (
+    "index.md", "getting-started.md", "cli.md", "parallel.md", "python-api.md", "how-it-decides.md", "rules.md",
+    "dashboard.md", "results.md"))
+BLOCKS = [block for page in (README, *GUIDE)
+          for block in re.findall(r"```(\w*)\n(.*?)```", page.read_text(), flags=re.S)]
 KINDS = {"console", "python", "toml", "prolog", "text", ""}
 
 
@@ -297,5 +304,19 @@ def test_readme_make_targets_and_other_lines_exist():
     for line in command_lines():
         if line.startswith("make "):
             assert re.search(rf"^{line.split()[1]}:", makefile, flags=re.M), line
+        elif line.startswith("source "):  # the environment `make` creates, activated
+            venv = re.search(r"^VENV \?= (\S+)", makefile, flags=re.M).group(1)
+            assert line.split()[1] == venv + "/bin/activate", line
         else:
             assert line.startswith(("symtuner ", "python -m venv", "pip install", "|")) or "symtuner" in line, line
+
+
+def test_user_guide_builds_with_every_link_resolved(tmp_path):
+    """`make docs`: MkDocs in strict mode fails on a page missing from the navigation or a broken link."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "python-api" / "index.html").exists()

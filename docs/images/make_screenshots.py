@@ -1,12 +1,15 @@
-"""Screenshots of every dashboard page, for the README.
+"""Screenshots of every dashboard page of the default study, for the user guide.
 
-    python docs/images/make_screenshots.py --study-dir /tmp/st-demo --run
+    make run && .venv/bin/python docs/images/make_screenshots.py
 
-``--run`` first runs a small study (``symtuner run --trials 6 --epochs 2``)
-when the directory holds none; ``--fixture`` instead writes the small
-synthetic study the dashboard tests use. The pictures are written next to
-this script as ``dashboard-<page>.png``. Needs Chromium at /usr/bin/chromium
-(``make browser``) and the ``playwright`` Python package.
+The study is ``studies/default`` (what ``make run`` makes; ``--study-dir``
+names another). ``--run`` first runs ``make run``'s study (``symtuner run
+--trials 10 --epochs 4``) when the directory holds none; ``--fixture``
+instead writes the small synthetic study the dashboard tests use. The
+pictures are written next to this script as ``dashboard-<page>.png``: every
+page on the picker's first entry (the best trial of a finished study), the
+Diagnosis page on the newest trial with a problem. Needs Chromium at
+/usr/bin/chromium (``make browser``) and the ``playwright`` Python package.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-q
 #: page path -> element that shows the page is drawn
 PAGES = {
     "metrics": "#fig-best .js-plotly-plot",
+    "compare": "#fig-side-by-side .js-plotly-plot .scatterlayer",
     "hyperparameters": "#fig-bounds .js-plotly-plot",
     "weights": "#fig-actions .js-plotly-plot",
     "diagnosis": "#diagnosis-list",
@@ -51,14 +55,17 @@ def _prepare(study_dir: Path, run: bool, fixture: bool) -> None:
     if not run:
         raise SystemExit(f"{study_dir} holds no study: pass --run or --fixture")
     command = [str(Path(sys.executable).parent / "symtuner"), "run", "--study-dir", str(study_dir),
-               "--trials", "6", "--epochs", "2"]
+               "--trials", "10", "--epochs", "4"]
     subprocess.run(command, check=True)
 
 
 def _serve(app: object) -> tuple[str, object]:
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)  # type: ignore[attr-defined]
+    from symtuner.app.dashboard.servers import QuietRequestHandler
+
+    server = make_server("127.0.0.1", 0, app.server, threaded=True,  # type: ignore[attr-defined]
+                         request_handler=QuietRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", server
 
@@ -72,6 +79,7 @@ def take(study_dir: Path, out_dir: Path, chromium: Path, pages: tuple[str, ...] 
 
     snapshot = load_snapshot(study_dir)
     shown = snapshot.best() or snapshot.selected(None)
+    troubled = next((t for t in reversed(snapshot.trials) if t.diagnosis and t.diagnosis.problems), None)
     url, server = _serve(create_app(study_dir, refresh_ms=2000))
     written = []
     try:
@@ -83,9 +91,11 @@ def take(study_dir: Path, out_dir: Path, chromium: Path, pages: tuple[str, ...] 
                 page.goto(f"{url}/{name}")
                 page.wait_for_selector(ready)
                 if name == "architecture" and shown is not None:
-                    page.click("#trial-select")
-                    page.get_by_role("option", name=re.compile(rf"^Trial {shown.number} ")).click()
+                    _pick(page, shown.number)
                     _wait_for_netron(page)
+                if name == "diagnosis" and troubled is not None:
+                    _pick(page, troubled.number)
+                    page.wait_for_selector(f"#diagnosis-{troubled.number}[open]")
                 page.wait_for_timeout(1500)  # let plotly finish its transitions
                 path = out_dir / f"dashboard-{name}.png"
                 page.screenshot(path=path, full_page=True)
@@ -94,6 +104,11 @@ def take(study_dir: Path, out_dir: Path, chromium: Path, pages: tuple[str, ...] 
     finally:
         server.shutdown()  # type: ignore[attr-defined]
     return written
+
+
+def _pick(page: object, number: int) -> None:
+    page.click("#trial-select")  # type: ignore[attr-defined]
+    page.get_by_role("option", name=re.compile(rf"^Trial {number} ")).click()  # type: ignore[attr-defined]
 
 
 def _wait_for_netron(page: object, timeout: float = 30.0) -> None:
@@ -111,7 +126,7 @@ def _wait_for_netron(page: object, timeout: float = 30.0) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--study-dir", type=Path, default=Path("/tmp/st-demo"))
+    parser.add_argument("--study-dir", type=Path, default=ROOT / "studies" / "default")
     parser.add_argument("--run", action="store_true", help="run a small study first if there is none")
     parser.add_argument("--fixture", action="store_true", help="write the tests' synthetic study instead")
     parser.add_argument("--out", type=Path, default=HERE)

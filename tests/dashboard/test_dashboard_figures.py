@@ -199,7 +199,7 @@ def test_tables(study: Path) -> None:
     versions = versions_table(snap.versions)
     assert [r[1] for r in versions.rows] == ["start", "after trial 1", "after trial 2"]
     assert "L2 regularisation" in versions.rows[1][4]
-    assert "learning_rate ∈ [1.000e-04, 6.000e-04]" in versions.rows[1][3]
+    assert "learning_rate ∈ [0.0001, 0.0006]" in versions.rows[1][3]  # as every line prints a parameter
     assert actions_table(snap.actions).rows[2][4] == "not applied"
     entries = diagnosis_entries(snap.trials)
     assert [e.trial for e in entries] == [2, 1]

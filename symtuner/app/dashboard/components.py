@@ -12,7 +12,7 @@ from dash import html
 from dash.dash_table.Format import Format, Scheme, Trim
 
 from symtuner.app.dashboard.data import StudySnapshot, fmt, trial_label
-from symtuner.app.dashboard.model_summary import read_layers
+from symtuner.app.dashboard.model_summary import read_layers, total_params
 from symtuner.app.dashboard.netron_site import viewer_url
 from symtuner.app.dashboard.tables import DiagnosisEntry, Records, Table, diagnosis_entries, layers_table
 from symtuner.core.errors import StudyError
@@ -160,7 +160,9 @@ def _layers_view(path: Path) -> Any:
         layers = read_layers(path)
     except StudyError as exc:
         return html.P(str(exc), className="error")
-    return table_component(layers_table(layers), "model-layers")
+    total = total_params(layers)
+    summary = f"{len(layers)} layers, {total:,} parameters in all" if total is not None else f"{len(layers)} layers"
+    return [html.P(summary, id="model-total"), table_component(layers_table(layers), "model-layers")]
 
 
 def _network_view(number: int, path: Path, netron: bool) -> Any:

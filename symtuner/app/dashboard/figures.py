@@ -103,8 +103,9 @@ def side_by_side_figure(trials: Sequence[Trial], guides: Guides | None = None) -
     if not shown:
         return empty_figure(title, "Pick trials that have finished an epoch", height=320)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
+    colours = [c for c in PALETTE if c != HIGHLIGHT]  # red is the best objective's line
     for index, trial in enumerate(shown):
-        color = PALETTE[index % len(PALETTE)]
+        color = colours[index % len(colours)]
         epochs = epochs_axis(trial.curve.n_epochs)  # type: ignore[union-attr]
         for col, (train, val) in enumerate((("loss", "val_loss"), ("accuracy", "val_accuracy")), start=1):
             for key, dash, label in ((train, "solid", "training"), (val, "dash", "validation")):

@@ -9,6 +9,7 @@ from typing import Any
 from symtuner.app.dashboard.data import StudySnapshot, fmt, is_number
 from symtuner.app.dashboard.layer_shapes import count_text
 from symtuner.app.dashboard.model_summary import LayerInfo, total_params
+from symtuner.core.formatting import param_text
 from symtuner.core.records import Trial
 from symtuner.core.space import Categorical
 from symtuner.storage import ActionRecord, TuningVersion, Verdict
@@ -101,7 +102,7 @@ def versions_table(versions: Sequence[TuningVersion]) -> Table:
             if isinstance(dim, Categorical):
                 bounds.append(f"{dim.name} ∈ {{{', '.join(str(c) for c in dim.categories)}}}")
             else:
-                bounds.append(f"{dim.name} ∈ [{fmt(dim.low)}, {fmt(dim.high)}]")
+                bounds.append(f"{dim.name} ∈ [{param_text(dim.low)}, {param_text(dim.high)}]")
         after = "start" if version.after_trial is None else f"after trial {version.after_trial}"
         rows.append((str(version.version), after, version.reason, "; ".join(bounds),
                      ", ".join(version.architecture.describe()) or "base network"))

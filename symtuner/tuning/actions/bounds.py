@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from symtuner.core.architecture import Architecture
+from symtuner.core.formatting import param_text
 from symtuner.core.space import Integer, Real, SearchSpace
 from symtuner.tuning.actions.base import ActionContext, NotApplicable, plain_value
 
@@ -122,9 +123,9 @@ def decr_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple
     if high <= low:
         high = min(dim.high, low * settings.lr_factor)
     if _same(low, dim.low) and _same(high, dim.high):
-        raise NotApplicable(f"decr_lr: learning_rate [{dim.low:g}, {dim.high:g}] cannot move down: it ends "
-                            f"at {anchor:g} (the diagnosed or the best trial's rate) and reaches down "
-                            f"{settings.lr_factor:g}x below it or to the floor {settings.lr_floor:g}")
+        raise NotApplicable(f"decr_lr: learning_rate [{param_text(dim.low)}, {param_text(dim.high)}] cannot move down: it ends "
+                            f"at {param_text(anchor)} (the diagnosed or the best trial's rate) and reaches down "
+                            f"{settings.lr_factor:g}x below it or to the floor {param_text(settings.lr_floor)}")
     return space.with_bounds(LEARNING_RATE, low, high), arch
 
 
@@ -149,9 +150,9 @@ def inc_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[
     if low >= high:
         low = max(dim.low, high / settings.lr_factor)
     if _same(low, dim.low) and _same(high, dim.high):
-        raise NotApplicable(f"inc_lr: learning_rate [{dim.low:g}, {dim.high:g}] cannot move up: it starts "
-                            f"at {anchor:g} (the diagnosed or the best trial's rate) and reaches up "
-                            f"{settings.lr_factor:g}x above it or to the ceiling {settings.lr_ceiling:g}")
+        raise NotApplicable(f"inc_lr: learning_rate [{param_text(dim.low)}, {param_text(dim.high)}] cannot move up: it starts "
+                            f"at {param_text(anchor)} (the diagnosed or the best trial's rate) and reaches up "
+                            f"{settings.lr_factor:g}x above it or to the ceiling {param_text(settings.lr_ceiling)}")
     return space.with_bounds(LEARNING_RATE, low, high), arch
 
 
@@ -214,8 +215,8 @@ def optimizer_evidence(ctx: ActionContext, problem: str | None, among: Sequence[
             continue
         if among is not None and optimizer not in among:
             continue
-        return (f"{who} trained well with {optimizer} at learning rate {other_rate:g}; the diagnosed "
-                f"trial's {trial_opt} at {rate:g} failed for its optimizer, not for its rate")
+        return (f"{who} trained well with {optimizer} at learning rate {param_text(other_rate)}; the diagnosed "
+                f"trial's {trial_opt} at {param_text(rate)} failed for its optimizer, not for its rate")
     return ""
 
 
@@ -246,4 +247,4 @@ def _same(a: float, b: float) -> bool:
 
 
 def _bounds_text(dims: list[Any]) -> str:
-    return ", ".join(f"{d.name} [{d.low:g}, {d.high:g}]" for d in dims)
+    return ", ".join(f"{d.name} [{param_text(d.low)}, {param_text(d.high)}]" for d in dims)
