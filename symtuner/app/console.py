@@ -131,7 +131,7 @@ def describe_trial(trial: Trial) -> str:
 
 def changes_summary(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict],
                     notes: Mapping[tuple[int, str, str], str] | None = None) -> str:
-    """One line per change the actions made: applied after which trial, kept, reverted or under test;
+    """One line per change the actions made: applied after which trial, kept, reverted, undecided or under test;
     under it the ``notes`` on its actions (:func:`~symtuner.tuning.hypotheses.kept_weight_notes`)."""
     states = change_states(versions, verdicts)
     reverts = {x.restored_by for x in verdicts.values()}

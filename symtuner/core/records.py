@@ -314,7 +314,8 @@ class ActionRecord:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the trials after a change said about it: ``kept``, ``reverted`` or ``withdrawn``.
+    """What the trials after a change said about it: ``kept``, ``reverted``, ``undecided``, ``withdrawn``
+    or ``ignored`` (see :mod:`symtuner.tuning.hypotheses`).
 
     ``version`` is the version the change created; a revert restores
     ``restored_version`` in the new version ``restored_by``.

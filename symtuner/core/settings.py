@@ -13,7 +13,7 @@ A config file looks like::
     metrics = ["auc"]           # extra metrics to log: auc, top5_accuracy (classification), mae, rmse
     symbolic = true             # false: plain BO, no diagnosis or actions
     keep_models = 5             # model files kept: of the 5 best trials and the latest, "best" or "all"
-    revert_after = 3            # trials a change has to beat the best before it (0: never revert)
+    revert_after = 3            # trials a change is judged on against the best before it (0: never revert)
     stop_early = true           # symbolic early stopping of hopeless trials (with symbolic = true)
     pruner = "none"             # or "median" | "hyperband": Optuna's MedianPruner | HyperbandPruner
                                 # (need optuna; replace stop_early), or one added with register_stopper

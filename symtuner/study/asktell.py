@@ -41,6 +41,7 @@ from symtuner.study.stoppers import Stopper, choose_stopper
 from symtuner.study.task import TaskInfo
 from symtuner.tuning.advisor import Advice, Advisor, AfterTrial
 from symtuner.tuning.hypotheses import KEPT, RESTORING, Judgement
+from symtuner.tuning.noise import SPREAD_KEY, epoch_spread
 from symtuner.tuning.view import StudyView, best_trial
 
 #: Proposals asked for before a random point replaces one that equals a running trial's params.
@@ -283,6 +284,9 @@ class StudyLoop:
             extra["own_loss"] = False
         if result.costs:
             extra["costs"] = {name: float(value) for name, value in result.costs.items()}
+        spread = epoch_spread(result.curve, self.settings.objective)
+        if spread is not None:  # the objective's noise, for the verdicts on changes (symtuner.tuning.noise)
+            extra[SPREAD_KEY] = spread
         if extra:
             self.store.update_extra(number, extra)
 

@@ -85,8 +85,8 @@ def previous_costs(trials: Sequence[Trial], trial: Trial) -> dict[str, float] | 
 class Advisor:
     """Runs the step after a trial with one rule base and one set of action settings.
 
-    ``revert_after`` is the number of trials a change has to prove itself
-    (see :mod:`symtuner.tuning.hypotheses`); ``conv_room(architecture)`` says
+    ``revert_after`` is the number of trials a change has to prove itself in,
+    against the study's noise (see :mod:`symtuner.tuning.hypotheses`); ``conv_room(architecture)`` says
     how many conv blocks the input still has room for.
     """
 
@@ -109,7 +109,7 @@ class Advisor:
         judgement = ignore_changes(view.versions, view.verdicts, ignored_features, trial.number)
         if not judgement.verdicts:
             judgement = judge(view.versions, view.verdicts, view.trials, self.maximize, self.revert_after,
-                              trial.number, view.actions)
+                              trial.number, view.actions, view.task)
         verdicts = {**view.verdicts, **{v.version: v for v in judgement.verdicts}}
         now = judgement.restore or view.latest
         return AfterTrial(judgement, self.advise(replace(view, verdicts=verdicts), trial, now))

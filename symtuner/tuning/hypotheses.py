@@ -1,17 +1,36 @@
 """Tuning actions as hypotheses that the next trials test.
 
 Every version of the search space and architecture that actions created is a
-change under test. Once ``window`` trials have completed after it, or as soon
-as one of them beats the best result from before it, it is judged:
+change under test, judged on the trials run under it against the trials up
+to and including the one it was made after ("before it"). A difference
+counts only when it is larger than the study's noise (:mod:`symtuner.tuning.noise`:
+the binomial standard error of a validation accuracy on ``n`` samples, or the
+epoch-to-epoch spread of the objective, ``Z`` = 1 standard error of a
+difference), so a verdict proves something:
 
-- **kept** when a trial run since the change beat the best objective of the
-  trials up to and including the one it was made after;
-- **reverted** when none of the ``window`` trials did: the space and the
-  architecture go back to the version before the change (which also withdraws
-  every later change made on top of it), the reverted actions count as
-  evidence against their rules in the rule learning, and a reverted
+- **kept** as soon as a trial run since the change beats the best trial
+  from before it by more than the noise;
+- **reverted** once ``window`` trials have run under it and the best of
+  them is below the best from before it by more than the noise: the space
+  and the architecture go back to the version before the change (which also
+  withdraws every later change made on top of it), the reverted actions
+  count as evidence against their rules in the rule learning, and a reverted
   (action, problem) pair is not applied again while its learned weight is
-  below ``REAPPLY_WEIGHT``.
+  below ``REAPPLY_WEIGHT``;
+- **undecided** once ``window`` trials have run and neither holds: the best
+  of them is within the noise of the best from before. The change stays (it
+  did no measurable harm), and it is no evidence for or against its rule.
+
+A best from before that sat at chance level (a classification's accuracy
+within noise of the majority class's share or of 1 / n_classes, or a
+diverged training), or no finite result before at all, is no result to beat:
+anything beats it. A change made then is kept only when one of its trials
+rises clearly above chance level, and undecided otherwise (never reverted:
+nothing measured was lost).
+
+A move of the learning-rate range (:data:`DIRECTIONAL`) whose trials did not
+prove a gain but mostly still show the problem it answered is kept: the move
+was too small, not wrong.
 
 A change the user's network does not honour (the check of the built model
 finds no BatchNormalization after ``batch_norm``, say) is **ignored**: undone
@@ -21,11 +40,14 @@ applied again in the study (:func:`ignore_changes`, :func:`unusable_actions`).
 Under hard limits on what a network costs, "beat" follows Deb's order
 (:func:`symtuner.core.costs.standing`): a trial within the limits beats every
 trial over them, and of two trials over them the one over by less wins; so
-a change that brings the networks within the limits is kept.
+a change that brings the networks within the limits is kept. Costs are
+measured, not sampled, so these comparisons need no margin; the noise is
+cleared only between two trials within the limits.
 
 Changes are judged oldest first, one verdict per trial. Pure: the loop reads
-versions, verdicts and trials from the store and stores what this returns, so
-a resumed study reaches the same verdicts.
+versions, verdicts and trials from the store (each trial's recorded spread
+among them) and stores what this returns, so a resumed study reaches the
+same verdicts.
 """
 
 from __future__ import annotations
@@ -36,6 +58,8 @@ from dataclasses import dataclass
 from symtuner.core.architecture import FEATURE_ACTIONS
 from symtuner.core.costs import standing
 from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
+from symtuner.tuning.noise import NoiseModel, diverged
+from symtuner.tuning.view import TaskFacts
 
 #: A reverted pair is applicable again once its learned weight reaches this
 #: (the evidence for it at least balances the evidence against it).
@@ -48,6 +72,8 @@ REAPPLY_WEIGHT = 0.5
 DIRECTIONAL = {"inc_lr": "low_lr", "decr_lr": "high_lr"}
 
 KEPT, REVERTED, WITHDRAWN = "kept", "reverted", "withdrawn"
+#: Neither a gain nor a loss beyond the noise: the change stays, no evidence for or against its rule.
+UNDECIDED = "undecided"
 #: A change the user's network does not honour: undone like a revert, but no
 #: evidence against its rule (the rule was never tested), and its action is
 #: not applicable again in the study.
@@ -92,11 +118,14 @@ def lineage(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict]) 
 
 def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], trials: Sequence[Trial],
           maximize: bool, window: int, after_trial: int,
-          actions: Sequence[ActionRecord] = ()) -> Judgement:
+          actions: Sequence[ActionRecord] = (), task: TaskFacts | None = None) -> Judgement:
     """The verdict due after ``after_trial`` on the oldest change still under test, if any.
 
     ``actions`` (the study's action records) tell which actions made each
-    change, for the exception of :data:`DIRECTIONAL` moves.
+    change, for the exception of :data:`DIRECTIONAL` moves; ``task`` tells
+    the objective, the number of validation samples and the chance level
+    the noise is measured with (:mod:`symtuner.tuning.noise`; without it
+    only the trials' recorded spreads are known).
     """
     if window < 1:
         return Judgement((), None)
@@ -108,29 +137,133 @@ def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], tr
     made_after = int(change.after_trial)  # type: ignore[arg-type]
     before = [(t, o) for t in trials if t.number <= made_after and (o := standing(t, maximize)) is not None]
     since = sorted(((t, o) for t in trials if t.number > made_after
-                    and (o := standing(t, maximize)) is not None), key=lambda item: item[0].number)
+                    and (o := standing(t, maximize)) is not None), key=lambda item: item[0].number)[:window]
+    noise = NoiseModel.of(task, [t for t, _ in before + since])
+    case = _Case(change, chain, verdicts, actions, noise, maximize, window, after_trial, since)
     if not before:
-        return Judgement((Verdict(change.version, KEPT, after_trial, "no result before it to beat",
-                                  None, None),), None)
+        return case.from_chance([], None)
     best_trial, best = max(before, key=lambda item: (item[1], -item[0].number))
-    for trial, score in since[:window]:
-        if score > best:
-            reason = (f"trial #{trial.number} ({_result(trial)}) beat #{best_trial.number} ({_result(best_trial)}), "
-                      f"the best before it")
-            return Judgement((Verdict(change.version, KEPT, after_trial, reason, None, None),), None)
-    if len(since) < window:
-        return Judgement((), None)
-    tried = ", ".join(f"#{t.number}" for t, _ in since[:window])
-    persisting = _still_shown(change, actions, [t for t, _ in since[:window]])
-    if persisting is not None:
-        reason = (f"none of trials {tried} beat #{best_trial.number} ({_result(best_trial)}), but most of them still show "
-                  f"{persisting}: the move was too small, not wrong")
-        return Judgement((Verdict(change.version, KEPT, after_trial, reason, None, None),), None)
-    index = chain.index(change)
-    base = chain[index - 1]
-    reason = (f"none of trials {tried} beat #{best_trial.number} ({_result(best_trial)}), the best before it; "
-              f"back to version {base.version}")
-    return _undo(chain, index, verdicts, REVERTED, reason, after_trial)
+    if not best_trial.infeasible and noise.at_chance(best_trial):
+        everyone = all(noise.at_chance(t) for t, _ in before)
+        return case.from_chance([t for t, _ in before] if everyone else [best_trial], (best_trial, best))
+    return case.against(best_trial, best)
+
+
+@dataclass(frozen=True)
+class _Case:
+    """One change under test and the trials run under it (at most ``window``), for :func:`judge`."""
+
+    change: TuningVersion
+    chain: Sequence[TuningVersion]
+    verdicts: Mapping[int, Verdict]
+    actions: Sequence[ActionRecord]
+    noise: NoiseModel
+    maximize: bool
+    window: int
+    after_trial: int
+    since: Sequence[tuple[Trial, tuple[float, float]]]
+
+    def verdict(self, word: str, reason: str) -> Judgement:
+        return Judgement((Verdict(self.change.version, word, self.after_trial, reason, None, None),), None)
+
+    def gain(self, trial: Trial, than: Trial) -> float:
+        """How much better ``trial``'s objective is than ``than``'s (negative: worse)."""
+        difference = float(trial.objective) - float(than.objective)  # type: ignore[arg-type]
+        return difference if self.maximize else -difference
+
+    def against(self, best_trial: Trial, best: tuple[float, float]) -> Judgement:
+        """The trials since the change against the best trial before it (a result worth beating)."""
+        for trial, score in self.since:
+            if score <= best:
+                continue
+            if best_trial.infeasible:  # Deb's order: within the limits, or over them by less
+                return self.verdict(KEPT, f"trial #{trial.number} ({_result(trial)}) beat #{best_trial.number} "
+                                          f"({_result(best_trial)}), the best before it")
+            noise = self.noise.between(trial, best_trial)
+            gain = self.gain(trial, best_trial)
+            if gain > noise.value:
+                return self.verdict(KEPT, f"trial #{trial.number} ({_result(trial)}) beat #{best_trial.number} "
+                                          f"({_result(best_trial)}), the best before it, by {gain:.4f} > {noise}")
+        if len(self.since) < self.window:
+            return Judgement((), None)
+        tried = ", ".join(f"#{t.number}" for t, _ in self.since)
+        top, top_score = max(self.since, key=lambda item: (item[1], -item[0].number))
+        persisting = self.persisting()
+        if persisting is not None:
+            return self.verdict(KEPT, f"none of trials {tried} beat #{best_trial.number} ({_result(best_trial)}) "
+                                      f"clearly, but most of them still show {persisting}: the move was too small, "
+                                      "not wrong")
+        if top_score > best:
+            noise = self.noise.between(top, best_trial)
+            return self.verdict(UNDECIDED, f"the best since, #{top.number} ({_result(top)}), against "
+                                           f"#{best_trial.number} ({_result(best_trial)}), the best before it: "
+                                           f"{self.gain(top, best_trial):+.4f}, within {noise}; {_STAYS}")
+        base = self.chain[self.chain.index(self.change) - 1]
+        if best_trial.infeasible or top.infeasible:  # Deb's order: over the limits, or over them by more
+            if top_score == best:
+                return self.verdict(UNDECIDED, f"the best since, #{top.number} ({_result(top)}), is as far over "
+                                               f"the limits as #{best_trial.number}, the best before it; {_STAYS}")
+            lost = "each of them over the limits" if not best_trial.infeasible else "over them by more"
+            return self.revert(f"none of trials {tried} beat #{best_trial.number} ({_result(best_trial)}), the "
+                               f"best before it ({lost}); back to version {base.version}")
+        noise = self.noise.between(top, best_trial)
+        loss = -self.gain(top, best_trial)
+        if loss > noise.value:
+            return self.revert(f"none of trials {tried} beat #{best_trial.number} ({_result(best_trial)}), the "
+                               f"best before it: the best of them, #{top.number} ({_result(top)}), is "
+                               f"{loss:.4f} below it, more than {noise}; back to version {base.version}")
+        return self.verdict(UNDECIDED, f"the best since, #{top.number} ({_result(top)}), against "
+                                       f"#{best_trial.number} ({_result(best_trial)}), the best before it: "
+                                       f"{-loss:+.4f}, within {noise}; {_STAYS}")
+
+    def from_chance(self, at_chance: Sequence[Trial], best: tuple[Trial, tuple[float, float]] | None) -> Judgement:
+        """No result worth beating before the change (``at_chance``: every trial before it when all of them
+        sat at chance level, else the best alone; ``best`` None: no finite result before it): it is kept
+        only if one of its trials rises clearly above chance level, and undecided otherwise."""
+        noise = self.noise
+        if best is None:
+            start = "no trial before it has a finite result: no best to beat"
+        else:
+            sat = _numbers(at_chance) if len(at_chance) > 1 else f"#{best[0].number}, the best before it,"
+            lost = [diverged(t) for t in at_chance]
+            level = f"sat at chance level ({noise.chance_text()})"
+            how = "diverged" if all(lost) else level + (" or diverged" if any(lost) else "")
+            start = f"{sat} {how}: no best to beat"
+        margin = noise.chance_noise()
+        for trial, score in self.since:
+            if trial.infeasible or (best is not None and score <= best[1]) or not noise.above_chance(trial):
+                continue
+            accuracy = float(noise.accuracy(trial))  # type: ignore[arg-type]
+            return self.verdict(KEPT, f"{start}; #{trial.number} at {accuracy:.4f} rose clearly above chance "
+                                      f"(by {accuracy - float(noise.chance):.4f} > {margin})")  # type: ignore[arg-type]
+        if len(self.since) < self.window:
+            return Judgement((), None)
+        persisting = self.persisting()
+        if persisting is not None:
+            return self.verdict(KEPT, f"{start}; most of trials {_numbers([t for t, _ in self.since])} still show "
+                                      f"{persisting}: the move was too small, not wrong")
+        where = ("none of them rose clearly above chance" if noise.chance is not None
+                 else "without a chance level to rise above, nothing they did is evidence")
+        return self.verdict(UNDECIDED, f"{start}; trials {_numbers([t for t, _ in self.since])} since it: {where}; "
+                                       f"{_STAYS}")
+
+    def persisting(self) -> str | None:
+        return _still_shown(self.change, self.actions, [t for t, _ in self.since])
+
+    def revert(self, reason: str) -> Judgement:
+        return _undo(self.chain, self.chain.index(self.change), self.verdicts, REVERTED, reason, self.after_trial)
+
+
+#: What an undecided verdict means, as its reason ends.
+_STAYS = "the change stays, no evidence for or against its rule"
+
+
+def _numbers(trials: Sequence[Trial]) -> str:
+    """``#1-#4`` for consecutive trial numbers, ``#2, #5, #6`` otherwise."""
+    numbers = sorted(t.number for t in trials)
+    if len(numbers) > 2 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"#{numbers[0]}-#{numbers[-1]}"
+    return ", ".join(f"#{n}" for n in numbers)
 
 
 def ignore_changes(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict],
@@ -203,7 +336,13 @@ def _reverted_actions(verdicts: Mapping[int, Verdict], versions: Sequence[Tuning
 
 def revert_evidence(verdicts: Mapping[int, Verdict], versions: Sequence[TuningVersion],
                     actions: Sequence[ActionRecord]) -> list[tuple[str, str, bool]]:
-    """(action, problem, False) for every applied action of every reverted change."""
+    """(action, problem, False) for every applied action of every reverted change.
+
+    Only a revert is evidence from a verdict: an undecided change proved
+    nothing either way, an ignored one was never tested, and a kept one adds
+    nothing to what the trial right after each choice already told the rule
+    learning (:func:`symtuner.symbolic.lfi.evidence_from_trials`).
+    """
     return [(a.name, a.problem, False) for a, _ in _reverted_actions(verdicts, versions, actions)]
 
 
@@ -223,7 +362,7 @@ def change_states(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verd
 
 
 def state_word(verdict: Verdict | None) -> str:
-    """``kept``, ``reverted``, ``ignored``, ``withdrawn`` or ``under test``."""
+    """``kept``, ``reverted``, ``undecided``, ``ignored``, ``withdrawn`` or ``under test``."""
     return UNDER_TEST if verdict is None else verdict.verdict
 
 
@@ -233,9 +372,11 @@ def kept_weight_notes(actions: Sequence[ActionRecord], states: Mapping[int, Verd
     """Why the rule of an action whose change was kept weighs less now than when it was chosen.
 
     A verdict and a rule weight read different trials: the change is kept as
-    soon as any trial run since it beats the best from before it; the weight
-    learns from the trial right after each time the rule was chosen. The two
-    disagree, and this says how, keyed by (trial, action, problem).
+    soon as any trial run since it beats the best from before it by more than
+    the noise; the weight learns from the trial right after each time the
+    rule was chosen. The two disagree, and this says how, keyed by (trial,
+    action, problem). Only kept changes get a note: an undecided one claims
+    nothing a weight could contradict.
     """
     notes = {}
     for record in actions:

@@ -15,7 +15,9 @@ class TaskFacts:
 
     ``n_classes`` is None for a regression; ``n_train`` is the number of
     samples an epoch trains on; ``loss_scale`` is the unit of the loss
-    thresholds (see :func:`symtuner.symbolic.facts.curve_facts`).
+    thresholds (see :func:`symtuner.symbolic.facts.curve_facts`). The
+    verdicts on changes read the noise of the objective from the last three
+    (:mod:`symtuner.tuning.noise`); each is None when unknown.
     """
 
     n_classes: int | None
@@ -25,6 +27,12 @@ class TaskFacts:
     loss_scale: float | None = None
     #: cost name -> the study's limit on it (``symtuner.core.costs``; empty: no limit)
     limits: Mapping[str, float] = field(default_factory=dict)
+    #: the study's objective (``val_accuracy``, ``val_loss``, ...)
+    objective: str | None = None
+    #: the number of validation samples a trial's objective is measured on
+    n_val: int | None = None
+    #: the share of the most frequent class in the training data (a classification's chance level)
+    majority: float | None = None
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,35 @@
 """Actions are hypotheses: a change the next trials do not support is reverted, one they support is
-kept, the same after a resume; reverted rules lose weight and are not re-applied."""
+kept, the same after a resume; reverted rules lose weight and are not re-applied.
+
+The studies here hold out 50 validation samples (``validated``): a 0.70 -> 0.50 or 0.70 -> 0.90 move of
+the validation accuracy is then about two standard errors of a difference, a clear loss or gain. On the
+10 validation samples of ``tiny_dataset`` the same move sits at the edge of the noise
+(:mod:`symtuner.tuning.noise`), which is what the verdicts are for, but not what these tests test."""
 
 from __future__ import annotations
 
 import sqlite3
 
+import numpy as np
 import pytest
 
 from symtuner.core.architecture import Architecture
 from symtuner.core.records import LearningCurve, Trial, TrialState
 from symtuner.core.settings import StudySettings
 from symtuner.core.space import default_space
+from symtuner.data import validate_dataset
 from symtuner.storage import ActionRecord, StudyStore, TuningVersion, Verdict
 from symtuner.tuner import Tuner
-from symtuner.tuning.hypotheses import KEPT, REVERTED, WITHDRAWN, judge, lineage, revert_evidence
+from symtuner.tuning.hypotheses import KEPT, REVERTED, UNDECIDED, WITHDRAWN, judge, lineage, revert_evidence
+
+
+@pytest.fixture
+def validated():
+    """250 training images of 3 classes (50 held out for validation); never trained on here."""
+    rng = np.random.default_rng(0)
+    x = rng.random((280, 28, 28, 1), dtype=np.float32)
+    y = np.arange(280) % 3
+    return validate_dataset(x[:250], x[250:], y[:250], y[250:], 3, name="validated")
 
 
 def overfit_curve(val_acc: float) -> LearningCurve:
@@ -50,8 +66,8 @@ def run(path, dataset, trials: int, with_l2: float) -> None:
           executor_factory=hurting(with_l2)).run(trials)
 
 
-def test_a_change_that_does_not_help_is_reverted(tmp_path, tiny_dataset):
-    run(tmp_path / "s", tiny_dataset, 8, with_l2=0.5)
+def test_a_change_that_does_not_help_is_reverted(tmp_path, validated):
+    run(tmp_path / "s", validated, 8, with_l2=0.5)
     with StudyStore.open(tmp_path / "s", readonly=True) as store:
         trials = store.trials()
         versions = {v.version: v for v in store.tuning_versions()}
@@ -75,8 +91,8 @@ def test_a_change_that_does_not_help_is_reverted(tmp_path, tiny_dataset):
     assert blocked
 
 
-def test_a_change_that_helps_is_kept(tmp_path, tiny_dataset):
-    run(tmp_path / "s", tiny_dataset, 6, with_l2=0.9)
+def test_a_change_that_helps_is_kept(tmp_path, validated):
+    run(tmp_path / "s", validated, 6, with_l2=0.9)
     with StudyStore.open(tmp_path / "s", readonly=True) as store:
         versions = store.tuning_versions()
         verdicts = store.verdicts()
@@ -88,11 +104,11 @@ def test_a_change_that_helps_is_kept(tmp_path, tiny_dataset):
     assert all(t.number == 1 or dict(t.params).get("l2") is not None for t in trials)
 
 
-@pytest.mark.parametrize("with_l2", [0.5, 0.9])
-def test_verdicts_are_the_same_after_a_resume(tmp_path, tiny_dataset, with_l2):
-    run(tmp_path / "straight", tiny_dataset, 7, with_l2)
-    run(tmp_path / "resumed", tiny_dataset, 3, with_l2)
-    run(tmp_path / "resumed", tiny_dataset, 7, with_l2)
+@pytest.mark.parametrize("with_l2", [0.5, 0.7, 0.9])  # reverted, undecided, kept
+def test_verdicts_are_the_same_after_a_resume(tmp_path, validated, with_l2):
+    run(tmp_path / "straight", validated, 7, with_l2)
+    run(tmp_path / "resumed", validated, 3, with_l2)
+    run(tmp_path / "resumed", validated, 7, with_l2)
 
     def snapshot(path):
         conn = sqlite3.connect(path / "study.db")
@@ -160,13 +176,13 @@ def test_judge_never_reverts_with_a_window_of_zero():
     assert judge(versions, {}, [done(1, 0.8), done(2, 0.1)], True, 0, after_trial=2).verdicts == ()
 
 
-def test_status_dashboard_and_report_show_the_state_of_each_change(tmp_path, tiny_dataset, capsys):
+def test_status_dashboard_and_report_show_the_state_of_each_change(tmp_path, validated, capsys):
     from symtuner.app.cli import main
     from symtuner.app.dashboard.data import load_snapshot
     from symtuner.app.dashboard.tables import actions_table
     from symtuner.tuning.hypotheses import change_states
 
-    run(tmp_path / "s", tiny_dataset, 6, with_l2=0.5)
+    run(tmp_path / "s", validated, 6, with_l2=0.5)
     assert main(["status", str(tmp_path / "s")]) == 0
     out = capsys.readouterr().out
     assert "reg_l2 [reverted]" in out
@@ -192,9 +208,14 @@ def test_a_learning_rate_move_that_was_too_small_is_kept_not_reverted():
     trials = [slow(1), slow(2), slow(3), slow(4)]
     (verdict,) = judge(versions, {}, trials, True, 3, after_trial=4, actions=actions).verdicts
     assert verdict.verdict == KEPT and "still show low_lr: the move was too small, not wrong" in verdict.reason
-    # an architecture change is judged on results alone
+    # an architecture change is judged on results alone: the same 0.1 before and after it is no loss and
+    # no gain, so it stays without evidence either way (it was reverted when any shortfall counted)
     l2 = [ActionRecord(1, "reg_l2", "overfitting", 0.99, True, "")]
     (verdict,) = judge(versions, {}, trials, True, 3, after_trial=4, actions=l2).verdicts
+    assert verdict.verdict == UNDECIDED
+    worse = [slow(1), slow(2), slow(3), Trial(4, TrialState.COMPLETE, {}, 1, objective=0.05)]
+    (verdict,) = judge(versions, {}, [t if t.number != 1 else done(1, 0.3) for t in worse], True, 3,
+                       after_trial=4, actions=l2).verdicts
     assert verdict.verdict == REVERTED
 
 
