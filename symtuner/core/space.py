@@ -20,7 +20,8 @@ Value = int | float | str | bool
 #: Integer bounds must fit a signed 64-bit integer (what numpy and the optimizers hold).
 INT64_MAX = 2**63 - 1
 #: The keys a dimension table may hold, by type.
-DIMENSION_KEYS = {"int": {"type", "name", "low", "high", "prior"}, "real": {"type", "name", "low", "high", "prior"},
+DIMENSION_KEYS = {"int": {"type", "name", "low", "high", "prior"},
+                  "real": {"type", "name", "low", "high", "prior", "given", "ranges"},
                   "cat": {"type", "name", "categories"}}
 
 
@@ -71,39 +72,142 @@ class Integer:
 
 @dataclass(frozen=True)
 class Real:
-    """A real dimension; ``prior`` is ``"uniform"`` or ``"log-uniform"``."""
+    """A real dimension; ``prior`` is ``"uniform"`` or ``"log-uniform"``.
+
+    A conditional dimension has a range of its own for some choices of the
+    categorical dimension ``given`` (``ranges``: ``(choice, low, high)``
+    triples): a learning rate whose good values depend on the optimizer
+    (Keras's Adadelta trains at rates where Adam diverges). ``low``/``high``
+    are then the range of every other choice. A trial's value stays in true
+    coordinates (its real rate); :meth:`bounds` gives the range for a
+    choice, :meth:`envelope` the range of all of them.
+    """
 
     name: str
     low: float
     high: float
     prior: str = "uniform"
+    given: str | None = None
+    ranges: tuple[tuple[Value, float, float], ...] = ()
 
     def __post_init__(self) -> None:
         _check_name(self.name)
-        for bound in (self.low, self.high):
-            if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not math.isfinite(bound):
-                raise ConfigError(f"dimension {self.name!r}: bound {bound!r} is not a finite number")
-        object.__setattr__(self, "low", float(self.low))
-        object.__setattr__(self, "high", float(self.high))
+        object.__setattr__(self, "low", _finite(self.name, self.low))
+        object.__setattr__(self, "high", _finite(self.name, self.high))
         if self.low >= self.high:
             raise ConfigError(f"dimension {self.name!r}: low {self.low} must be < high {self.high}")
         _check_prior(self.name, self.prior, self.low)
+        object.__setattr__(self, "ranges", _checked_ranges(self))
+
+    def bounds(self, choice: Any = None) -> tuple[float, float]:
+        """The range for ``choice`` of the ``given`` dimension (its own, else the shared one)."""
+        for category, low, high in self.ranges:
+            if category == choice and type(category) is type(choice):
+                return low, high
+        return self.low, self.high
+
+    def has_range(self, choice: Any) -> bool:
+        """Whether ``choice`` has a range of its own."""
+        return any(category == choice and type(category) is type(choice) for category, _, _ in self.ranges)
+
+    def envelope(self) -> tuple[float, float]:
+        """The smallest range holding the shared one and every choice's own."""
+        lows = [self.low] + [low for _, low, _ in self.ranges]
+        highs = [self.high] + [high for _, _, high in self.ranges]
+        return min(lows), max(highs)
+
+    def with_range(self, choice: Value, low: float, high: float) -> Real:
+        """A copy where ``choice`` has the range ``low..high`` of its own (``given`` must be set)."""
+        if self.given is None:
+            raise ConfigError(f"dimension {self.name!r} has no 'given' dimension: it cannot hold a range "
+                              f"for {choice!r}")
+        kept = tuple(r for r in self.ranges if not (r[0] == choice and type(r[0]) is type(choice)))
+        return replace(self, ranges=kept + ((choice, float(low), float(high)),))
+
+    def unconditioned(self) -> Real:
+        """The plain dimension over :meth:`envelope` (what a model fitted on every trial sees)."""
+        low, high = self.envelope()
+        return Real(self.name, low, high, self.prior)
+
+    def placed(self, value: float, choice: Any) -> float:
+        """A value drawn in the shared range, moved to the same relative place in ``choice``'s range
+        (log scale under a log-uniform prior): how a conditional value is sampled."""
+        low, high = self.bounds(choice)
+        if (low, high) == (self.low, self.high):
+            return value
+        if self.prior == "log-uniform":
+            share = (math.log(value) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+            return min(max(math.exp(math.log(low) + share * (math.log(high) - math.log(low))), low), high)
+        share = (value - self.low) / (self.high - self.low)
+        return min(max(low + share * (high - low), low), high)
 
     def clip(self, value: Any) -> float:
+        low, high = self.envelope()
         try:
             number = float(value)
         except (TypeError, ValueError):
-            return self.low
+            return low
         if not math.isfinite(number):
-            return self.low
-        return min(max(number, self.low), self.high)
+            return low
+        return min(max(number, low), high)
+
+    def clip_for(self, value: Any, choice: Any) -> float:
+        """``value`` clipped into ``choice``'s range."""
+        low, high = self.bounds(choice)
+        return min(max(self.clip(value), low), high)
 
     def contains(self, value: Any) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and \
-            self.low <= value <= self.high
+        low, high = self.envelope()
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "real", "name": self.name, "low": self.low, "high": self.high, "prior": self.prior}
+        out: dict[str, Any] = {"type": "real", "name": self.name, "low": self.low, "high": self.high,
+                               "prior": self.prior}
+        if self.given is not None:
+            out["given"] = self.given
+            out["ranges"] = [[category, low, high] for category, low, high in self.ranges]
+        return out
+
+
+def _finite(name: str, bound: Any) -> float:
+    if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not math.isfinite(bound):
+        raise ConfigError(f"dimension {name!r}: bound {bound!r} is not a finite number")
+    return float(bound)
+
+
+def _checked_ranges(dim: Real) -> tuple[tuple[Value, float, float], ...]:
+    """``dim.ranges`` as (choice, low, high) triples of floats; a bad one raises ConfigError naming it.
+
+    Accepts a mapping choice -> [low, high] as well (the TOML form ``ranges = {Adadelta = [0.01, 1.0]}``).
+    """
+    raw: Any = dim.ranges
+    if dim.given is None:
+        if raw:
+            raise ConfigError(f"dimension {dim.name!r}: 'ranges' needs 'given', the categorical dimension "
+                              "whose choice picks the range")
+        return ()
+    _check_name(dim.given)
+    if isinstance(raw, dict):
+        raw = [(category, *pair) if isinstance(pair, (list, tuple)) else (category, pair)
+               for category, pair in raw.items()]
+    if isinstance(raw, (str, bytes)) or not isinstance(raw, (list, tuple)):
+        raise ConfigError(f"dimension {dim.name!r}: ranges {raw!r} must be a list of [choice, low, high]")
+    out: list[tuple[Value, float, float]] = []
+    for item in raw:
+        if not isinstance(item, (list, tuple)) or len(item) != 3:
+            raise ConfigError(f"dimension {dim.name!r}: range {item!r} must be [choice, low, high]")
+        category, low, high = item
+        if not isinstance(category, (str, int, float, bool)):
+            raise ConfigError(f"dimension {dim.name!r}: range {item!r}: {category!r} is not a choice")
+        low, high = _finite(dim.name, low), _finite(dim.name, high)
+        if low >= high:
+            raise ConfigError(f"dimension {dim.name!r}: the range of {dim.given}={category!r}: low {low} must "
+                              f"be < high {high}")
+        _check_prior(dim.name, dim.prior, low)
+        if any(c == category and type(c) is type(category) for c, _, _ in out):
+            raise ConfigError(f"dimension {dim.name!r}: {dim.given}={category!r} has two ranges")
+        out.append((category, low, high))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -173,7 +277,8 @@ def dimension_from_dict(data: dict[str, Any]) -> Dimension:
         if kind == "int":
             return Integer(name, data["low"], data["high"], data.get("prior", "uniform"))  # type: ignore[arg-type]
         if kind == "real":
-            return Real(name, data["low"], data["high"], data.get("prior", "uniform"))  # type: ignore[arg-type]
+            return Real(name, data["low"], data["high"], data.get("prior", "uniform"),  # type: ignore[arg-type]
+                        data.get("given"), data.get("ranges", ()))
         if kind == "cat":
             return Categorical(name, data["categories"])
     except KeyError as missing:
@@ -204,6 +309,9 @@ class SearchSpace:
             if dim.name in seen:
                 raise ConfigError(f"dimension name {dim.name!r} appears twice in the search space")
             seen.add(dim.name)
+        for dim in dims:
+            if isinstance(dim, Real) and dim.given is not None:
+                _check_given(dim, dims)
         object.__setattr__(self, "dimensions", dims)
         object.__setattr__(self, "fills", tuple(self.fills))
 
@@ -233,7 +341,26 @@ class SearchSpace:
         return dict(self.fills).get(name)
 
     def contains(self, params: dict[str, Any]) -> bool:
-        return all(name in params and self[name].contains(params[name]) for name in self.names)
+        if not all(name in params and self[name].contains(params[name]) for name in self.names):
+            return False
+        return all(dim.clip_for(params[dim.name], params[str(dim.given)]) == params[dim.name]
+                   for dim in self.conditional)
+
+    @property
+    def conditional(self) -> list[Real]:
+        """The dimensions whose range depends on another's choice (see :class:`Real`)."""
+        return [dim for dim in self.dimensions if isinstance(dim, Real) and dim.given is not None]
+
+    def placed(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A point drawn in the shared ranges with each conditional value moved into its choice's range
+        (:meth:`Real.placed`): how samplers draw from a space with conditional dimensions."""
+        if not self.conditional:
+            return params
+        out = dict(params)
+        for dim in self.conditional:
+            if dim.name in out and dim.given in out:
+                out[dim.name] = dim.placed(float(out[dim.name]), out[dim.given])
+        return out
 
     # -- changes (each returns a new space) --------------------------------
     def with_bounds(self, name: str, low: float, high: float) -> SearchSpace:
@@ -245,7 +372,18 @@ class SearchSpace:
         if isinstance(dim, Integer):
             new = Integer(dim.name, int(low), int(high), dim.prior)
         else:
-            new = Real(dim.name, float(low), float(high), dim.prior)
+            new = replace(dim, low=float(low), high=float(high))
+        return replace(self, dimensions=tuple(new if d.name == name else d for d in self.dimensions))
+
+    def with_range(self, name: str, given: str, choice: Value, low: float, high: float) -> SearchSpace:
+        """A copy where real dimension ``name`` has the range ``low..high`` when ``given`` is ``choice``
+        (the dimension becomes conditional on ``given``; other choices keep theirs)."""
+        dim = self[name]
+        if not isinstance(dim, Real):
+            raise ConfigError(f"dimension {name!r} is not real: only a real dimension can have a range per choice")
+        if dim.given is not None and dim.given != given:
+            raise ConfigError(f"dimension {name!r} already depends on {dim.given!r}, not {given!r}")
+        new = replace(dim, given=given).with_range(choice, low, high)
         return replace(self, dimensions=tuple(new if d.name == name else d for d in self.dimensions))
 
     def with_categories(self, name: str, categories: Sequence[Value]) -> SearchSpace:
@@ -259,7 +397,8 @@ class SearchSpace:
                               f"{', '.join(map(repr, unknown))} (it has {list(dim.categories)})")
         kept = tuple(c for c in dim.categories if c in categories)
         new = Categorical(dim.name, kept)
-        return replace(self, dimensions=tuple(new if d.name == name else d for d in self.dimensions))
+        dims = tuple(new if d.name == name else _without_ranges(d, name, kept) for d in self.dimensions)
+        return replace(self, dimensions=dims)
 
     def with_dimension(self, dim: Dimension, fill: Value) -> SearchSpace:
         """A copy with ``dim`` appended; ``fill`` is its value for older trials."""
@@ -298,6 +437,8 @@ class SearchSpace:
             else:
                 fill = self.fill_for(dim.name)
                 out[dim.name] = dim.clip(fill if fill is not None else _low(dim))
+        for dim in self.conditional:  # a conditional value into its choice's range
+            out[dim.name] = dim.clip_for(out[dim.name], out.get(str(dim.given)))
         return out
 
     # -- serialisation -----------------------------------------------------
@@ -318,7 +459,12 @@ def describe_range(dim: Dimension, digits: int = 3) -> str:
     if isinstance(dim, Categorical):
         return f"{{{', '.join(map(str, dim.categories))}}}"
     prior = "" if dim.prior == "uniform" else f" {dim.prior}"
-    return f"{param_text(dim.low, digits)}..{param_text(dim.high, digits)}{prior}"
+    text = f"{param_text(dim.low, digits)}..{param_text(dim.high, digits)}{prior}"
+    if isinstance(dim, Real) and dim.ranges:
+        own = ", ".join(f"{category} {param_text(low, digits)}..{param_text(high, digits)}"
+                        for category, low, high in dim.ranges)
+        text += f" ({dim.given} {own})"
+    return text
 
 
 def describe_dimension(dim: Dimension, width: int = 0, digits: int = 3) -> str:
@@ -358,6 +504,8 @@ def span(spaces: Sequence[SearchSpace]) -> SearchSpace:
         for name, value in space.fills:
             fills.setdefault(name, value)
         for dim in space.dimensions:
+            if isinstance(dim, Real):
+                dim = dim.unconditioned()
             if dim.name not in merged:
                 order.append(dim.name)
                 merged[dim.name] = dim
@@ -377,6 +525,26 @@ def _widen(first: Dimension, other: Dimension) -> Dimension:
     if isinstance(first, Integer):
         return replace(first, low=int(low), high=int(high))
     return replace(first, low=float(low), high=float(high))
+
+
+def _check_given(dim: Real, dims: Sequence[Dimension]) -> None:
+    """A conditional dimension's ``given`` names a categorical dimension of the space offering every
+    choice it has a range for."""
+    given = next((d for d in dims if d.name == dim.given), None)
+    if not isinstance(given, Categorical):
+        raise ConfigError(f"dimension {dim.name!r}: given {dim.given!r} is not a categorical dimension of the "
+                          f"search space")
+    for category, _, _ in dim.ranges:
+        if category not in given.categories:
+            raise ConfigError(f"dimension {dim.name!r}: a range for {dim.given}={category!r}, which is not one of "
+                              f"{list(given.categories)}")
+
+
+def _without_ranges(dim: Dimension, given: str, kept: Sequence[Value]) -> Dimension:
+    """``dim`` without its ranges for choices of ``given`` no longer offered."""
+    if not isinstance(dim, Real) or dim.given != given:
+        return dim
+    return replace(dim, ranges=tuple(r for r in dim.ranges if r[0] in kept))
 
 
 def _low(dim: Dimension) -> Value:

@@ -46,6 +46,8 @@ def propose(optimizer: Any, request: Request) -> dict[str, Any]:
     """The optimizer's proposal for ``request``: the first one that none of ``avoid`` equals."""
     for seed in request.seeds:
         params = dict(optimizer.ask(request.space, request.history, seed=seed, surrogate=request.surrogate))
+        if request.space.conditional:  # whatever the optimizer, a conditional value within its choice's range
+            params = {**params, **{d.name: request.space.project(params)[d.name] for d in request.space.conditional}}
         if params not in request.avoid:
             return params
     from symtuner.search.optimizers.random_search import RandomSearch

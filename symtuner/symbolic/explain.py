@@ -21,7 +21,7 @@ Facts = Mapping[str, float]
 Thresholds = Mapping[str, float]
 
 #: Phrase per (term functor, arity) of the shipped reasons and notes. Each
-#: argument is formatted by its code: "n" a number, "%" a share, "a" an atom.
+#: argument is formatted by its code: "n" a number, "%" a share, "a" an atom, "r" a reason.
 TEMPLATES: dict[tuple[str, int], tuple[str, str]] = {
     ("gap", 3): ("train-validation {0} gap {1} > {2} at the end of the run", "ann"),
     ("val_turn", 3): ("val loss rose from its minimum {0} to {1} over the last {2} epochs while the "
@@ -50,6 +50,10 @@ TEMPLATES: dict[tuple[str, int], tuple[str, str]] = {
     ("epochs", 2): ("too short to judge: {0} epochs < {1}", "nn"),
     ("still_learning", 2): ("still learning: its train loss fell in the last epoch by {0} of its mean fall "
                             "per epoch (flat below {1}); more epochs will tell what it lacks", "%%"),
+    ("never_learned", 1): ("it never learned ({0}): a network that fits nothing says nothing about its size, "
+                           "so it is not grown; what stopped it (rate, optimizer, activation) comes first", "r"),
+    ("loss_at_chance", 2): ("its train loss {0} is still at chance level (above {1})", "nn"),
+    ("accuracy_at_chance", 2): ("its train accuracy {0} barely left chance (below {1})", "nn"),
     ("behind", 2): ("even an optimistic projection ({0}) cannot beat the best trial so far ({1})", "nn"),
 }
 
@@ -85,8 +89,8 @@ def format_reason(term: Any) -> str:
     if template is None:
         return term_text(term)
     text, codes = template
-    formatted = [_share(a) if code == "%" else (str(a) if code == "a" else _number(a))
-                 for a, code in zip(args, codes)]
+    formatted = [_share(a) if code == "%" else str(a) if code == "a" else format_reason(a) if code == "r"
+                 else _number(a) for a, code in zip(args, codes)]
     return text.format(*formatted)
 
 
@@ -163,5 +167,6 @@ def explain(facts: Facts, problems: Sequence[str], actions: Sequence[ChosenActio
             if not chosen and waits.get(problem):
                 parts.append(f"{why} -> {problem} -> no action yet: {' and '.join(waits[problem])}")
             else:
-                parts.append(f"{why} -> {problem} -> {_actions_text(chosen, bool(actions))}")
+                waiting = f" ({' and '.join(waits[problem])})" if chosen and waits.get(problem) else ""
+                parts.append(f"{why} -> {problem} -> {_actions_text(chosen, bool(actions))}{waiting}")
     return "; ".join(parts)

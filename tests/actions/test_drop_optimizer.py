@@ -47,16 +47,25 @@ def test_no_drop_when_the_rate_may_be_what_failed(trial_rate, best_rate, problem
                      ctx(trial_rate=trial_rate, best_rate=best_rate, problem=problem))
 
 
-def test_drop_and_the_rate_moves_are_exclusive_answers():
-    """For every pair of rates, exactly one of inc_lr / drop_optimizer answers low_lr (decr_lr for high_lr)."""
+def test_the_rate_move_never_takes_away_the_witness_rate():
+    """Wherever drop_optimizer has a witness (another optimizer trained well at a rate contradicting the
+    diagnosis), the learning-rate move answers the same problem for the failed optimizer only: the
+    witness optimizer keeps its rate inside its range, and the failed one's range moves."""
     space = SearchSpace((Real("learning_rate", 1e-5, 1e-2, "log-uniform"),
                          Categorical("optimizer", ("Adam", "Adamax", "Adadelta"))))
     rates = (1e-4, 3e-4, 1e-3)
+    witnessed = 0
     for trial_rate, best_rate in itertools.product(rates, rates):
         for problem, move in (("low_lr", "inc_lr"), ("high_lr", "decr_lr")):
             context = ctx(trial_rate=trial_rate, best_rate=best_rate, problem=problem)
-            drop = is_applicable("drop_optimizer", space, Architecture(), context)
-            assert drop != is_applicable(move, space, Architecture(), context), (trial_rate, best_rate, problem)
+            moved, _ = apply_action(move, space, Architecture(), context)
+            lr = moved["learning_rate"]
+            assert lr.bounds("Adadelta") != space["learning_rate"].bounds("Adadelta"), (trial_rate, best_rate)
+            if is_applicable("drop_optimizer", space, Architecture(), context):
+                witnessed += 1
+                low, high = lr.bounds("Adam")
+                assert low <= best_rate <= high, (trial_rate, best_rate, problem, lr)
+    assert witnessed == 12  # the best's rate is as low (low_lr) or as high (high_lr) or more in 12 of 18
 
 
 def test_no_drop_without_a_best_trial_that_trained_well_with_another_optimizer():
@@ -123,8 +132,11 @@ def test_any_trial_that_learned_is_a_witness_not_only_the_best():
                             learned=({**BEST, "optimizer": "Adamax", "learning_rate": 4e-4},))
     new_space, _ = apply_action("drop_optimizer", default_space(), Architecture(), context)
     assert new_space["optimizer"].categories == ("Adam", "Adamax")
-    with pytest.raises(NotApplicable, match="a trial trained well with Adamax at learning rate 0.0004"):
-        apply_action("inc_lr", default_space(), Architecture(), context)
+    # the rate move instead raises Adadelta's range and leaves Adamax its 0.0004 as a range of its own
+    raised, _ = apply_action("inc_lr", default_space(), Architecture(), context)
+    assert raised["learning_rate"].bounds("Adadelta")[0] == pytest.approx(5e-4)
+    assert raised["learning_rate"].bounds("Adamax") == (1e-4, 1e-3)
+    assert raised["learning_rate"].bounds("Adam")[0] == pytest.approx(5e-4)  # no evidence of its own: it follows
     # a witness with the diagnosed trial's own optimizer says nothing
     same = ActionContext(best_params={**BEST, "learning_rate": 1e-3}, conv_room=1,
                          trial_params={**BEST, "optimizer": "Adadelta", "learning_rate": 5e-4}, problem="low_lr",

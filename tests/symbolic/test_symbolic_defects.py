@@ -98,7 +98,8 @@ def test_nan_never_crashes_and_points_at_the_learning_rate(engine):
     curve = LearningCurve((nan,) * 3, (0.1,) * 3, (nan,) * 3, (0.1,) * 3)
     diagnosis = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n, _p: True, random.Random(0))
     assert "high_lr" in diagnosis.problems and "underfitting" not in diagnosis.problems
-    assert [a.name for a in diagnosis.actions] == ["decr_lr", "drop_optimizer"]
+    # the optimizer's own range moves first; drop_optimizer (below 0.9) only when it cannot
+    assert [a.name for a in diagnosis.actions] == ["decr_lr"]
 
 
 # A 240-image training with 2 steps per epoch, as measured in the digits-small
@@ -121,7 +122,7 @@ def test_the_same_straight_fall_over_enough_epochs_is_low_lr(engine):
     # a symptom and its cause: the network stays at low accuracy because the step is too small
     assert found.problems == ("underfitting", "low_lr"), found.explanation
     assert found.causes == {"underfitting": "low_lr"}
-    assert [a.name for a in found.actions] == ["inc_lr", "drop_optimizer"]  # acted on through the cause, no bigger network
+    assert [a.name for a in found.actions] == ["inc_lr"]  # acted on through the cause, no bigger network
     assert "fell at every epoch, in a nearly straight line" in found.explanation
 
 
@@ -165,7 +166,7 @@ def test_an_exploded_training_is_acted_on_as_a_learning_rate_problem(engine):
     assert "high_lr" in found.problems
     assert not {"overfitting", "fluctuating_loss"} & set(found.problems)
     assert found.causes.get("underfitting") == "high_lr"
-    assert [a.name for a in found.actions] == ["decr_lr", "drop_optimizer"]
+    assert [a.name for a in found.actions] == ["decr_lr"]
 
 
 def test_a_loss_that_only_falls_from_a_large_penalty_is_no_explosion(engine):

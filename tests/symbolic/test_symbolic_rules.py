@@ -34,7 +34,8 @@ def test_shipped_rules():
     # dropping an optimizer that fails where another one trains well at the same rate; and the resource
     # rules' shrinking actions for a network over (or near) its limits
     assert rules.initial_weights == {**TABLE2, ("inc_batch_size", "high_lr"): 0.5,
-                                     ("drop_optimizer", "low_lr"): 0.9, ("drop_optimizer", "high_lr"): 0.9,
+                                     ("drop_optimizer", "low_lr"): 0.5, ("drop_optimizer", "high_lr"): 0.5,
+                                     ("drop_optimizer", "underfitting"): 0.7,
                                      ("decr_neurons", "model_size"): 0.8, ("remove_fc_layer", "model_size"): 0.5,
                                      ("decr_neurons", "latency"): 0.8, ("remove_conv_layer", "latency"): 0.5,
                                      ("remove_fc_layer", "latency"): 0.3}

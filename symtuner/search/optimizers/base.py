@@ -69,6 +69,19 @@ def to_skopt(space: SearchSpace) -> list[Any]:
     return dims
 
 
+def sample(space: SearchSpace, n_points: int, seed: int) -> list[list[Any]]:
+    """``n_points`` random points of ``space`` (lists in its order), each conditional value drawn in its
+    choice's range (:meth:`SearchSpace.placed`)."""
+    from skopt.space import Space
+
+    points = Space(to_skopt(space)).rvs(n_samples=n_points, random_state=seed)
+    if not space.conditional:
+        return points  # type: ignore[no-any-return]
+    names = space.names
+    return [[placed[name] for name in names]
+            for placed in (space.placed({name: plain(v) for name, v in zip(names, point)}) for point in points)]
+
+
 def plain(value: Any) -> Value:
     """A plain Python value from numpy scalars (for JSON and Keras)."""
     if hasattr(value, "item"):

@@ -10,8 +10,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from symtuner.core.errors import ConfigError
-from symtuner.core.space import SearchSpace, Value
-from symtuner.search.optimizers.base import Observation, Surrogate, as_point, finite_losses, plain, to_skopt
+from symtuner.core.space import SearchSpace, Value, span
+from symtuner.search.optimizers.base import (
+    Observation,
+    Surrogate,
+    as_point,
+    finite_losses,
+    plain,
+    sample,
+    to_skopt,
+)
 from symtuner.search.optimizers.random_search import RandomSearch
 
 ACQUISITIONS = ("EI", "PI", "LCB")
@@ -149,6 +157,8 @@ class GaussianProcessOptimizer:
             surrogate: Surrogate | None = None) -> dict[str, Value]:
         if len(history) < self.n_initial:
             return RandomSearch().ask(space, history, seed)
+        if surrogate is None and space.conditional:  # fitted over every range, proposed inside each choice's
+            surrogate = Surrogate(hull=span([space]), fixed={})
         if len(history) >= self.hold_from:
             with self._one_blas_thread():
                 return self._ask_held(space, history, seed, surrogate)
@@ -306,9 +316,7 @@ def candidates(space: SearchSpace, surrogate: Surrogate | None, n_points: int, s
     In the hull the dimensions ``space`` lacks take the surrogate's ``fixed``
     values (the current architecture, "as before" for a removed dimension).
     """
-    from skopt.space import Space
-
-    points = Space(to_skopt(space)).rvs(n_samples=n_points, random_state=seed)
+    points = sample(space, n_points, seed)
     if surrogate is None or surrogate.hull == space:
         return points, points
     hull = surrogate.hull

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from symtuner.core.space import SearchSpace, Value
-from symtuner.search.optimizers.base import Observation, Surrogate, plain, to_skopt
+from symtuner.search.optimizers.base import Observation, Surrogate, plain, sample
 
 
 class RandomSearch:
@@ -15,7 +15,5 @@ class RandomSearch:
 
     def ask(self, space: SearchSpace, history: Sequence[Observation], seed: int,
             surrogate: Surrogate | None = None) -> dict[str, Value]:
-        from skopt.space import Space
-
-        point = Space(to_skopt(space)).rvs(n_samples=1, random_state=seed)[0]
+        point = sample(space, 1, seed)[0]
         return {name: plain(value) for name, value in zip(space.names, point)}

@@ -51,7 +51,8 @@ class TPEOptimizer:
                                                       value=loss if math.isfinite(loss) else 1.0,
                                                       system_attrs=attrs))
         trial = study.ask(distributions)
-        return {name: trial.params[name] for name in space.names}
+        proposal = {name: trial.params[name] for name in space.names}
+        return space.project(proposal) if space.conditional else proposal  # into the choice's own range
 
 
 #: Where Optuna keeps a trial's constraint values (one per limit; above 0: over it).
@@ -92,4 +93,5 @@ def _distribution(dim: Any) -> Any:
         return optuna.distributions.CategoricalDistribution(list(dim.categories))
     if isinstance(dim, Integer):
         return optuna.distributions.IntDistribution(dim.low, dim.high, log=log)
-    return optuna.distributions.FloatDistribution(dim.low, dim.high, log=log)
+    low, high = dim.envelope()  # a conditional dimension's every range (the proposal is clipped into its own)
+    return optuna.distributions.FloatDistribution(low, high, log=log)

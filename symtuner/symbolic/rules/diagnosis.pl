@@ -46,6 +46,7 @@ threshold(overshoot, 1.1).      % after a first epoch above explode_loss x scale
 threshold(stall_loss, 0.9).     % ... and still above this x scale: a blow-up killed the network, high learning rate
 threshold(dead_move, 0.001).    % after a first epoch that moved, the loss frozen within this x scale: dead, high learning rate
 threshold(high_lr_area, 0.75).  % val loss area above its straight line by this share: high learning rate
+threshold(chance_skill, 0.1).   % train accuracy less than this share of the way from chance to 1: never learned
 
 % ------------------------------------------------------------------- helpers
 limit(Name, L) :- threshold(Name, T), fact(loss_scale, K), L is T * K.
@@ -79,6 +80,20 @@ stuck(A, M) :-
     fact(end_loss, L), limit(stuck_level, H), L > H.
 
 problem(P) :- reason(P, _).
+
+% Never learned: the training accuracy levelled off barely above chance
+% (less than chance_skill of the way to 1), or, where no accuracy is logged,
+% the training loss levelled off at chance level (a uniform guess's loss: the
+% network fits nothing). A curve still falling is a network learning slowly.
+% Such a network says nothing about its size or its regularisation: whatever
+% stopped it from learning (its rate, optimizer or activation) must be found
+% first (rules/tuning.pl).
+never_learned(accuracy_at_chance(A, Bar)) :-
+    judged, levelled, flag(has_accuracy), fact(train_skill, S), threshold(chance_skill, T), S < T,
+    fact(end_accuracy, A), fact(chance, C), Bar is C + T * (1 - C).
+never_learned(loss_at_chance(L, T)) :-
+    judged, levelled, \+ flag(has_accuracy), \+ fits, fact(end_loss, L), limit(stall_loss, T).
+learned :- \+ never_learned(_).
 
 % Remarks that are no problem. withholds(Note): the note withholds the verdict,
 % so a curve too short to judge reads "not judged", never "no problem found".

@@ -13,12 +13,15 @@
 % action, plus every other applicable one at 0.9 or above (reg_l2 and
 % batch_norm go together, as in the paper).
 %
-% drop_optimizer (not in the paper) answers a learning-rate problem whose
-% cause is the optimizer: it applies only when a trial trained well (the best,
-% or any without underfitting or a learning-rate problem) with another
-% optimizer, still offered, at a rate that contradicts the diagnosis; inc_lr
-% and decr_lr do not apply then (moving the shared range would hurt the
-% optimizer that works).
+% Learning rates belong to an optimizer: inc_lr and decr_lr move the
+% diagnosed trial's optimizer's range, and never the rates at which another
+% optimizer trained well (it keeps them as a range of its own), so opposite
+% moves for two optimizers do not cancel. drop_optimizer (not in the paper)
+% answers a learning-rate problem whose cause is the optimizer: it applies
+% only when a trial trained well (the best, or any without underfitting or a
+% learning-rate problem) with another optimizer, still offered, at a rate that
+% contradicts the diagnosis. Below 0.9, it is chosen only when the
+% optimizer's own range cannot move further.
 
 0.99::action(reg_l2, overfitting) :- acted_on(overfitting).
 0.99::action(batch_norm, overfitting) :- acted_on(overfitting).
@@ -30,10 +33,20 @@
 waits(underfitting, still_learning(S, T)) :-
     acted_on(underfitting), \+ levelled, fact(last_fall_share, S), threshold(levelled, T).
 
-0.3::action(decr_lr, underfitting) :- acted_on(underfitting), levelled.
-0.5::action(inc_neurons, underfitting) :- acted_on(underfitting), levelled.
-0.45::action(new_fc_layer, underfitting) :- acted_on(underfitting), levelled.
-0.45::action(new_conv_layer, underfitting) :- acted_on(underfitting), levelled.
+% A network that never learned (rules/diagnosis.pl: its loss still at chance
+% level) says nothing about its size: growing it is noise. The rules look for
+% what stopped it first: an optimizer that another trial trained well with at
+% a similar rate (drop_optimizer applies only then), or a learning-rate
+% problem the diagnosis names (low_lr, high_lr explain the underfitting).
+waits(underfitting, never_learned(Why)) :-
+    acted_on(underfitting), never_learned(Why).
+can_grow :- acted_on(underfitting), levelled, learned.
+
+0.3::action(decr_lr, underfitting) :- can_grow.
+0.5::action(inc_neurons, underfitting) :- can_grow.
+0.45::action(new_fc_layer, underfitting) :- can_grow.
+0.45::action(new_conv_layer, underfitting) :- can_grow.
+0.7::action(drop_optimizer, underfitting) :- acted_on(underfitting), never_learned(_).
 
 0.99::action(decr_lr, increasing_loss) :- acted_on(increasing_loss).
 
@@ -43,5 +56,5 @@ waits(underfitting, still_learning(S, T)) :-
 0.99::action(decr_lr, high_lr) :- acted_on(high_lr).
 0.5::action(inc_batch_size, high_lr) :- acted_on(high_lr), problem(fluctuating_loss).
 0.99::action(inc_lr, low_lr) :- acted_on(low_lr).
-0.9::action(drop_optimizer, low_lr) :- acted_on(low_lr).
-0.9::action(drop_optimizer, high_lr) :- acted_on(high_lr).
+0.5::action(drop_optimizer, low_lr) :- acted_on(low_lr).
+0.5::action(drop_optimizer, high_lr) :- acted_on(high_lr).

@@ -13,10 +13,12 @@ from typing import Any
 
 from symtuner.core.architecture import Architecture
 from symtuner.core.formatting import param_text
-from symtuner.core.space import Integer, Real, SearchSpace
+from symtuner.core.space import Categorical, Integer, Real, SearchSpace
 from symtuner.tuning.actions.base import ActionContext, NotApplicable, plain_value
 
 LEARNING_RATE = "learning_rate"
+#: The categorical HP whose choice a learning rate belongs to.
+OPTIMIZER = "optimizer"
 BATCH_SIZE = "batch_size"
 #: Dropout HPs are the real dimensions whose name starts with this.
 DROPOUT_PREFIX = "dr"
@@ -98,62 +100,132 @@ def inc_batch_size(space: SearchSpace, arch: Architecture,
 
 
 def decr_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
-    """Lower the learning-rate range: rates at and above the diagnosed trial's proved too high.
+    """Lower the diagnosed optimizer's learning-rate range: rates at and above the diagnosed trial's
+    proved too high for it.
 
     The anchor is the diagnosed trial's learning rate (the range's geometric
     middle when there is none), raised to the best trial's rate if that is
-    higher and inside the range, so the best value found is never cut off.
-    New high = min(high, anchor); new low = min(low, new high / ``lr_factor``),
-    not below ``lr_floor``: the range stays at least ``lr_factor`` wide and
-    its bounds are never raised. When that changes nothing (the range already
-    ends at the anchor and is wide enough), the action is not applicable: the
-    trial says nothing new about the rate. (Dividing the low again would only
-    widen the range with every trial that fails for another reason, e.g. an
-    optimizer that barely moves at any rate of the range.)
+    higher, inside the range and of the same optimizer, so the best value
+    found is never cut off. New high = min(high, anchor); new low = min(low,
+    new high / ``lr_factor``), not below ``lr_floor``: the range stays at
+    least ``lr_factor`` wide and its bounds are never raised. When that
+    changes nothing (the range already ends at the anchor and is wide
+    enough), the action is not applicable: the trial says nothing new about
+    the rate.
+
+    Learning rates belong to an optimizer (see :func:`_moved`): the move
+    changes the diagnosed trial's optimizer's range, and never takes away a
+    rate at which another optimizer trained well.
     """
-    dim = _lr_dimension(space, "decr_lr")
-    _check_optimizer_evidence("decr_lr", ctx, "high_lr")
     settings = ctx.settings
-    anchor = _anchor(dim, ctx)
-    best = _best_lr(ctx, "high_lr")
-    if best is not None and anchor < best <= dim.high:
-        anchor = best
-    high = min(dim.high, anchor)
-    low = min(dim.low, max(high / settings.lr_factor, settings.lr_floor))
-    if high <= low:
-        high = min(dim.high, low * settings.lr_factor)
-    if _same(low, dim.low) and _same(high, dim.high):
-        raise NotApplicable(f"decr_lr: learning_rate [{param_text(dim.low)}, {param_text(dim.high)}] cannot move down: it ends "
-                            f"at {param_text(anchor)} (the diagnosed or the best trial's rate) and reaches down "
-                            f"{settings.lr_factor:g}x below it or to the floor {param_text(settings.lr_floor)}")
-    return space.with_bounds(LEARNING_RATE, low, high), arch
+
+    def move(low: float, high: float, anchor: float, best: float | None) -> tuple[float, float]:
+        if best is not None and anchor < best <= high:
+            anchor = best
+        new_high = min(high, anchor)
+        new_low = min(low, max(new_high / settings.lr_factor, settings.lr_floor))
+        if new_high <= new_low:
+            new_high = min(high, new_low * settings.lr_factor)
+        if _same(new_low, low) and _same(new_high, high):
+            raise NotApplicable(f"decr_lr: {_range_text(space, ctx, low, high)} cannot move down: it ends at "
+                                f"{param_text(anchor)} (the diagnosed or the best trial's rate) and reaches down "
+                                f"{settings.lr_factor:g}x below it or to the floor {param_text(settings.lr_floor)}")
+        return new_low, new_high
+
+    return _moved(space, ctx, "decr_lr", "high_lr", move), arch
 
 
 def inc_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
-    """Raise the learning-rate range: rates at and below the diagnosed trial's proved too low.
+    """Raise the diagnosed optimizer's learning-rate range: rates at and below the diagnosed trial's
+    proved too low for it.
 
     Mirror of :func:`decr_lr`: the anchor is the diagnosed trial's rate (the
     geometric middle without one), lowered to the best trial's rate if that
-    is lower and inside the range. New low = max(low, anchor); new high =
-    max(high, new low x ``lr_factor``), not above ``lr_ceiling``. When that
-    changes nothing, the action is not applicable.
+    is lower, inside the range and of the same optimizer. New low = max(low,
+    anchor); new high = max(high, new low x ``lr_factor``), not above
+    ``lr_ceiling``. When that changes nothing, the action is not applicable.
     """
-    dim = _lr_dimension(space, "inc_lr")
-    _check_optimizer_evidence("inc_lr", ctx, "low_lr")
     settings = ctx.settings
-    anchor = _anchor(dim, ctx)
-    best = _best_lr(ctx, "low_lr")
-    if best is not None and dim.low <= best < anchor:
-        anchor = best
-    low = max(dim.low, anchor)
-    high = max(dim.high, min(low * settings.lr_factor, settings.lr_ceiling))
-    if low >= high:
-        low = max(dim.low, high / settings.lr_factor)
-    if _same(low, dim.low) and _same(high, dim.high):
-        raise NotApplicable(f"inc_lr: learning_rate [{param_text(dim.low)}, {param_text(dim.high)}] cannot move up: it starts "
-                            f"at {param_text(anchor)} (the diagnosed or the best trial's rate) and reaches up "
-                            f"{settings.lr_factor:g}x above it or to the ceiling {param_text(settings.lr_ceiling)}")
-    return space.with_bounds(LEARNING_RATE, low, high), arch
+
+    def move(low: float, high: float, anchor: float, best: float | None) -> tuple[float, float]:
+        if best is not None and low <= best < anchor:
+            anchor = best
+        new_low = max(low, anchor)
+        new_high = max(high, min(new_low * settings.lr_factor, settings.lr_ceiling))
+        if new_low >= new_high:
+            new_low = max(low, new_high / settings.lr_factor)
+        if _same(new_low, low) and _same(new_high, high):
+            raise NotApplicable(f"inc_lr: {_range_text(space, ctx, low, high)} cannot move up: it starts at "
+                                f"{param_text(anchor)} (the diagnosed or the best trial's rate) and reaches up "
+                                f"{settings.lr_factor:g}x above it or to the ceiling {param_text(settings.lr_ceiling)}")
+        return new_low, new_high
+
+    return _moved(space, ctx, "inc_lr", "low_lr", move), arch
+
+
+#: An optimizer's move of its learning-rate range: (low, high, anchor, best rate or None) -> new (low, high).
+Move = Callable[[float, float, float, "float | None"], tuple[float, float]]
+
+
+def _moved(space: SearchSpace, ctx: ActionContext, action: str, problem: str, move: Move) -> SearchSpace:
+    """The space after moving the diagnosed optimizer's learning-rate range with ``move``.
+
+    A learning-rate diagnosis is about one optimizer at one rate (Keras's
+    Adadelta trains well at rates where Adam diverges). Without an
+    ``optimizer`` choice in the space (or a trial to read it from) the one
+    range moves. Otherwise the diagnosed optimizer's range moves: its own
+    range if it has one (``Real.ranges``), else the shared range, after
+    every other optimizer on the shared range that trained well at a rate
+    the move would leave (the best trial, unless it shows ``problem``, or a
+    trial of ``ctx.learned``) has been given the current range as its own.
+    So opposite moves answered for two optimizers never cancel: each
+    optimizer's range moves only on its own trials' evidence, and an
+    optimizer without evidence of its own follows the shared range.
+    """
+    dim = _lr_dimension(space, action)
+    optimizer = ctx.trial(OPTIMIZER)
+    choices = space[OPTIMIZER] if OPTIMIZER in space else None
+    offered = choices.categories if isinstance(choices, Categorical) else ()
+    per_optimizer = len(offered) > 1 and optimizer is not None and optimizer in offered
+    low, high = dim.bounds(optimizer) if per_optimizer else (dim.low, dim.high)
+    anchor = _anchor(low, high, ctx)
+    best = _best_lr(ctx, problem) if not per_optimizer or ctx.best(OPTIMIZER) == optimizer else None
+    new_low, new_high = move(low, high, anchor, best)
+    if not per_optimizer:
+        return space.with_bounds(LEARNING_RATE, new_low, new_high)
+    if dim.has_range(optimizer):
+        return space.with_range(LEARNING_RATE, OPTIMIZER, optimizer, new_low, new_high)
+    new = space
+    for other, rate in _trained_well(ctx, problem):
+        if other != optimizer and other in offered and not dim.has_range(other) \
+                and not new_low <= rate <= new_high and low <= rate <= high:
+            new = new.with_range(LEARNING_RATE, OPTIMIZER, other, low, high)
+            new_dim = new[LEARNING_RATE]
+            assert isinstance(new_dim, Real)
+            dim = new_dim
+    return new.with_bounds(LEARNING_RATE, new_low, new_high)
+
+
+def _trained_well(ctx: ActionContext, problem: str) -> list[tuple[Any, float]]:
+    """(optimizer, learning rate) of the trials known to train well: the best one (unless it shows
+    ``problem``) and those of ``ctx.learned``."""
+    out = []
+    best = _best_lr(ctx, problem)
+    if best is not None and ctx.best(OPTIMIZER) is not None:
+        out.append((ctx.best(OPTIMIZER), best))
+    for params in ctx.learned:
+        optimizer, rate = plain_value(params.get(OPTIMIZER)), _positive(plain_value(params.get(LEARNING_RATE)))
+        if optimizer is not None and rate is not None:
+            out.append((optimizer, rate))
+    return out
+
+
+def _range_text(space: SearchSpace, ctx: ActionContext, low: float, high: float) -> str:
+    """``learning_rate [a, b]``, with ``for Adam`` when the space holds a range per optimizer."""
+    optimizer = ctx.trial(OPTIMIZER)
+    dim = space[LEARNING_RATE]
+    whose = f" for {optimizer}" if isinstance(dim, Real) and dim.given == OPTIMIZER and optimizer is not None else ""
+    return f"learning_rate [{param_text(low)}, {param_text(high)}]{whose}"
 
 
 # -- helpers -------------------------------------------------------------------------
@@ -220,19 +292,12 @@ def optimizer_evidence(ctx: ActionContext, problem: str | None, among: Sequence[
     return ""
 
 
-def _check_optimizer_evidence(action: str, ctx: ActionContext, problem: str) -> None:
-    """Moving the shared range would only hurt the optimizers that work (see :func:`optimizer_evidence`)."""
-    why = optimizer_evidence(ctx, problem)
-    if why:
-        raise NotApplicable(f"{action}: {why}")
-
-
-def _anchor(dim: Real, ctx: ActionContext) -> float:
-    """The diagnosed trial's learning rate if it lies in the range, else the range's geometric middle."""
+def _anchor(low: float, high: float, ctx: ActionContext) -> float:
+    """The diagnosed trial's learning rate if it lies in ``low..high``, else the range's geometric middle."""
     value = _positive(ctx.trial(LEARNING_RATE))
-    if value is not None and dim.low <= value <= dim.high:
+    if value is not None and low <= value <= high:
         return value
-    return math.sqrt(dim.low * dim.high)
+    return math.sqrt(low * high)
 
 
 def _positive(value: Any) -> float | None:

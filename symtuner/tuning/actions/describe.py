@@ -11,7 +11,7 @@ from dataclasses import fields
 
 from symtuner.core.architecture import Architecture
 from symtuner.core.formatting import param_text
-from symtuner.core.space import Categorical, Dimension, SearchSpace, Value
+from symtuner.core.space import Categorical, Dimension, Real, SearchSpace, Value
 
 
 def describe_change(old_space: SearchSpace, old_arch: Architecture, new_space: SearchSpace,
@@ -43,13 +43,32 @@ def _dimension_changes(old: Dimension, new: Dimension) -> list[str]:
             return [f"{new.name} categories {list(old.categories)} -> {list(new.categories)}"]  # type: ignore[union-attr]
         return []
     out = []
+    shared = f" (the {new.given} choices without a range of their own)" \
+        if isinstance(new, Real) and new.ranges else ""
     for bound in ("low", "high"):
         before, after = getattr(old, bound), getattr(new, bound)
         if before != after:
             a, b = _pair(before, after)
-            out.append(f"{new.name} {bound} {a} -> {b}")
+            out.append(f"{new.name} {bound} {a} -> {b}{shared}")
+    if isinstance(old, Real) and isinstance(new, Real):
+        out.extend(_range_changes(old, new))
     if old.prior != new.prior:
         out.append(f"{new.name} prior {old.prior} -> {new.prior}")
+    return out
+
+
+def _range_changes(old: Real, new: Real) -> list[str]:
+    """One line per choice whose own range (``Real.ranges``) was set or moved."""
+    out = []
+    for choice, low, high in new.ranges:
+        before = old.bounds(choice)
+        if old.has_range(choice):
+            if before != (low, high):
+                out.append(f"{new.name} for {choice} [{_number(before[0])}, {_number(before[1])}] -> "
+                           f"[{_number(low)}, {_number(high)}]")
+        else:
+            kept = "keeps" if before == (low, high) else "now"
+            out.append(f"{new.name} for {choice} {kept} [{_number(low)}, {_number(high)}] (a range of its own)")
     return out
 
 
