@@ -48,7 +48,7 @@ def test_bad_seeds_are_named(text, named):
 def test_tpe_without_optuna_is_a_clear_error(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "optuna" else real(name, *a))
-    with pytest.raises(ConfigError, match="'tpe' and 'tpe-median' need optuna"):
+    with pytest.raises(ConfigError, match="'tpe', 'tpe-median' and 'tpe-hyperband' need optuna"):
         check_available(("gp", "tpe"))
     check_available(("gp", "random"))
 

@@ -148,6 +148,9 @@ def markdown(comparison: Comparison) -> str:
     parts += [
         f"- strategies: {', '.join(spec.strategies)}; seeds: {', '.join(map(str, spec.seeds))}; "
         f"{spec.trials} trials per run, {spec.epochs} epoch(s) per trial",
+        *([f"- {', '.join(spec.epoch_matched)}: an equal epoch budget instead of a trial count, "
+           f"{spec.trials} x {spec.epochs} = {(spec.trials or 0) * spec.epochs} epochs per run (pruned trials "
+           "buy more trials)"] if spec.epoch_matched else []),
         f"- target validation accuracy: {target} ({comparison.target_source})",
         *([f"- {limits_text(spec.limits)}: a trial over them is infeasible (never a run's best; the GP is told "
            "it is bad, TPE gets it as a constraint, symtuner's rules shrink the network); the best is the best "
@@ -226,8 +229,9 @@ def write_outputs(comparison: Comparison) -> dict[str, Path]:
     title = f"{comparison.spec.dataset}: {len(comparison.spec.seeds)} seed(s), {comparison.spec.epochs} " \
             f"epoch(s)/trial" + (" - SIMULATED training" if comparison.spec.simulate else "")
     longest = max((len(run.trials) for run in comparison.runs), default=1)
-    trials_png, time_png = plot_convergence(comparison.runs, comparison.spec.strategies,
-                                            comparison.spec.trials or longest, out, title)
+    shown = max(comparison.spec.trials or 0, longest) if comparison.spec.epoch_matched else \
+        (comparison.spec.trials or longest)
+    trials_png, time_png = plot_convergence(comparison.runs, comparison.spec.strategies, shown, out, title)
     paths["plot_trials"], paths["plot_time"] = trials_png, time_png
     return paths
 

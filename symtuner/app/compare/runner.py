@@ -51,6 +51,9 @@ class ComparisonSpec:
     space_file: Path | None = None
     #: hard limits on what every run's networks cost (cost name -> limit; symtuner.core.costs)
     limits: dict[str, float] = field(default_factory=dict)
+    #: strategies that run at an equal epoch budget of ``trials x epochs`` epochs instead of ``trials``
+    #: trials (those that prune: stopping trials early buys them more trials, not fewer epochs)
+    epoch_matched: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset.strip():
@@ -78,6 +81,13 @@ class ComparisonSpec:
             raise ConfigError(f"unknown cost {unknown[0]!r} to limit; the costs are {', '.join(LIMIT_SETTINGS)}")
         for name, value in self.limits.items():
             check_limit(LIMIT_SETTINGS[name], value)
+        object.__setattr__(self, "epoch_matched", tuple(self.epoch_matched))
+        stray = [s for s in self.epoch_matched if s not in self.strategies]
+        if stray:
+            raise ConfigError(f"epoch-matched strategy {stray[0]!r} is not one of the compared strategies")
+        if self.epoch_matched and (self.trials is None or self.budget_epochs is not None):
+            raise ConfigError("epoch-matched strategies need a trial count and no --budget-epochs: their budget "
+                              "is trials x epochs")
         object.__setattr__(self, "out", Path(self.out))
         if self.space_file is not None:
             object.__setattr__(self, "space_file", Path(self.space_file))
@@ -97,19 +107,28 @@ class ComparisonSpec:
     def run_dir(self, strategy: str, seed: int) -> Path:
         return run_dir(self.out, strategy, seed)
 
+    def budget_of(self, strategy: str) -> tuple[int | None, int | None]:
+        """``(trials, budget_epochs)`` of ``strategy``'s runs: the spec's, except that an epoch-matched
+        strategy gets ``trials x epochs`` epochs and no trial count."""
+        if strategy in self.epoch_matched and self.trials is not None:
+            return None, self.trials * self.epochs
+        return self.trials, self.budget_epochs
+
     def manifest(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "epochs": self.epochs, "simulate": self.simulate,
                 "trials": self.trials, "budget_epochs": self.budget_epochs,
                 "space": None if self.space_file is None else self.space().to_dict(),
-                "strategies": list(self.strategies), "seeds": list(self.seeds), "limits": dict(self.limits)}
+                "strategies": list(self.strategies), "seeds": list(self.seeds), "limits": dict(self.limits),
+                "epoch_matched": list(self.epoch_matched)}
 
-    def finished(self, directory: Path) -> bool:
-        """Whether the run in ``directory`` has its trials, or has used its epoch budget (no trial fits in
-        what is left of it)."""
+    def finished(self, directory: Path, strategy: str | None = None) -> bool:
+        """Whether the run in ``directory`` (of ``strategy``: its budget, see :meth:`budget_of`) has its
+        trials, or has used its epoch budget (no trial fits in what is left of it)."""
+        trials_wanted, budget = self.budget_of(strategy or "")
         trials, epochs = finished_trials(directory), used_epochs(directory)
-        if self.budget_epochs is not None and epochs + self.epochs > self.budget_epochs:
+        if budget is not None and epochs + self.epochs > budget:
             return True
-        return self.trials is not None and trials >= self.trials
+        return trials_wanted is not None and trials >= trials_wanted
 
 
 def run_dir(out: Path, strategy: str, seed: int) -> Path:
@@ -144,7 +163,7 @@ def run_comparison(spec: ComparisonSpec, stream: TextIO | None = None) -> Compar
     _check_manifest(spec)
     say = _printer(stream)
     pending = [(seed, strategy) for seed in spec.seeds for strategy in spec.strategies
-               if not spec.finished(spec.run_dir(strategy, seed))]
+               if not spec.finished(spec.run_dir(strategy, seed), strategy)]
     total = len(spec.seeds) * len(spec.strategies)
     say(f"comparison of {', '.join(spec.strategies)} on {spec.dataset}"
         f"{' (SIMULATED training)' if spec.simulate else ''}: {len(spec.seeds)} seed(s), "
@@ -157,6 +176,14 @@ def run_comparison(spec: ComparisonSpec, stream: TextIO | None = None) -> Compar
         say(f"run {done}/{len(pending)}: {label} -> {spec.run_dir(strategy, seed)}")
         run_one(spec, strategy, seed, stream)
     return collect(spec)
+
+
+def check_spec(spec: ComparisonSpec) -> None:
+    """Everything :func:`run_comparison` checks before it trains, with nothing written: the strategies'
+    dependencies, the data set's name and an existing output directory's settings."""
+    check_available(spec.strategies)
+    _check_dataset_name(spec.dataset)
+    _check_manifest(spec, write=False)
 
 
 def _check_dataset_name(name: str) -> None:
@@ -181,12 +208,13 @@ def run_one(spec: ComparisonSpec, strategy: str, seed: int, stream: TextIO | Non
                   space=None if resuming else spec.space(),
                   progress=_RunProgress(f"{strategy} seed {seed}", stream),
                   executor_factory=timed_factory(_base_factory(spec.simulate), directory / TIMINGS_NAME))
-    tuner.run(spec.trials, budget_epochs=spec.budget_epochs)
+    trials, budget_epochs = spec.budget_of(strategy)
+    tuner.run(trials, budget_epochs=budget_epochs)
 
 
 def collect(spec: ComparisonSpec) -> Comparison:
     """Read every existing run of ``spec`` back and fix the target accuracy."""
-    runs = tuple(load_run(spec.run_dir(strategy, seed), strategy, seed, spec.trials, spec.budget_epochs)
+    runs = tuple(load_run(spec.run_dir(strategy, seed), strategy, seed, *spec.budget_of(strategy))
                  for seed in spec.seeds for strategy in spec.strategies
                  if StudyStore.exists(spec.run_dir(strategy, seed)))
     if any(run.n_classes is None for run in runs):  # runs stored before the data set's description was
@@ -205,6 +233,9 @@ def collect(spec: ComparisonSpec) -> Comparison:
 def _budget_text(spec: ComparisonSpec) -> str:
     per = f"{spec.epochs} epoch(s) per trial"
     limits = f", {limits_text(spec.limits)}" if spec.limits else ""
+    if spec.epoch_matched and spec.trials is not None:
+        return (f"{spec.trials} trials of {per}; {', '.join(spec.epoch_matched)} at an equal epoch budget of "
+                f"{spec.trials * spec.epochs} epochs per run{limits}")
     if spec.budget_epochs is None:
         return f"{spec.trials} trials of {per}{limits}"
     cap = f", at most {spec.trials} trials" if spec.trials is not None else ""
@@ -312,8 +343,9 @@ def timed_factory(base: Callable[..., Any], path: Path) -> Callable[..., TimedEx
 
 
 # -- manifest and output ---------------------------------------------------------
-def _check_manifest(spec: ComparisonSpec) -> None:
-    """A rerun into the same directory must keep data set, epochs and simulation; others may grow."""
+def _check_manifest(spec: ComparisonSpec, write: bool = True) -> None:
+    """A rerun into the same directory must keep data set, epochs and simulation; others may grow.
+    ``write=False`` only checks (nothing is made or written)."""
     path = spec.out / MANIFEST_NAME
     if spec.out.exists() and not spec.out.is_dir():
         raise StudyError(f"comparison output {spec.out} is a file, not a directory")
@@ -327,8 +359,16 @@ def _check_manifest(spec: ComparisonSpec) -> None:
             if key in stored and stored[key] != current[key]:
                 raise ConfigError(f"{spec.out} holds a comparison with {key}={stored[key]!r}; cannot continue it "
                                   f"with {key}={current[key]!r} (choose another --out)")
+        matched = set(stored.get("epoch_matched") or ())  # a strategy's runs keep their kind of budget
+        for strategy in set(stored.get("strategies") or ()) & set(spec.strategies):
+            if (strategy in matched) != (strategy in spec.epoch_matched):
+                ran = "an equal epoch budget" if strategy in matched else "a trial count"
+                raise ConfigError(f"{spec.out} holds {strategy} runs at {ran}; cannot continue them at the "
+                                  "other (choose another --out)")
     elif spec.out.is_dir() and any(spec.out.iterdir()):
         raise StudyError(f"{spec.out} is not empty and holds no comparison; choose another --out")
+    if not write:
+        return
     spec.out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(spec.manifest(), indent=2) + "\n", encoding="utf-8")
 
@@ -360,18 +400,22 @@ class _RunProgress:
     def trial_finished(self, trial: Trial, best: Trial | None, advice: Any) -> None:
         actions = [a.name for a in getattr(advice, "actions", ()) if a.applied]
         over = " (over the limits)" if trial.infeasible else ""
-        self.say(f"  [{self.label}] trial {self._index}/{self._total}: val acc {_fmt(trial.val_accuracy)}{over}, "
+        self.say(f"  [{self.label}] trial {self._counter()}: val acc {_fmt(trial.val_accuracy)}{over}, "
                  f"best {_fmt(best.val_accuracy if best else None)}, "
                  f"{time.perf_counter() - self._started:.1f} s"
                  + (f"; applied {', '.join(actions)}" if actions else ""))
 
     def trial_failed(self, number: int, error: str) -> None:
-        self.say(f"  [{self.label}] trial {self._index}/{self._total} failed: {error}")
+        self.say(f"  [{self.label}] trial {self._counter()} failed: {error}")
+
+    def _counter(self) -> str:
+        """``3/15``, or ``3`` in a run with an epoch budget and no trial count."""
+        return f"{self._index}/{self._total}" if self._total else str(self._index)
 
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-__all__ = ["Comparison", "ComparisonSpec", "MANIFEST_NAME", "TimedExecutor", "collect", "finished_trials",
+__all__ = ["Comparison", "ComparisonSpec", "MANIFEST_NAME", "TimedExecutor", "check_spec", "collect", "finished_trials",
            "machine_info", "run_comparison", "run_dir", "run_one", "settings_for", "timed_factory", "warm_up"]

@@ -27,9 +27,22 @@ STRATEGIES: dict[str, Strategy] = {
     "tpe": Strategy("tpe", "tpe", False, "Optuna's TPE sampler (needs optuna)"),
     "tpe-median": Strategy("tpe-median", "tpe", False, "Optuna's TPE sampler + MedianPruner (needs optuna)",
                            pruner="median"),
+    "tpe-hyperband": Strategy("tpe-hyperband", "tpe", False,
+                              "Optuna's TPE sampler + HyperbandPruner (needs optuna)", pruner="hyperband"),
 }
 
 DEFAULT_STRATEGIES = ("symtuner", "gp", "random", "tpe")
+
+#: The strategies of ``compare --suite`` unless --strategies names others.
+SUITE_STRATEGIES = ("symtuner", "gp", "tpe-hyperband")
+
+#: Strategies that need optuna.
+_OPTUNA = frozenset(name for name, s in STRATEGIES.items() if s.optimizer == "tpe" or s.pruner != "none")
+
+
+def prunes(name: str) -> bool:
+    """Whether the strategy stops trials early with a pruner (it then deserves an equal epoch budget)."""
+    return STRATEGIES[name].pruner != "none"
 
 
 def parse_strategies(text: str) -> tuple[str, ...]:
@@ -88,6 +101,6 @@ def _seed_int(part: str, whole: str) -> int:
 
 def check_available(names: tuple[str, ...]) -> None:
     """Fail before anything runs when a strategy's optional dependency is missing."""
-    if {"tpe", "tpe-median"} & set(names) and importlib.util.find_spec("optuna") is None:
-        raise ConfigError("strategies 'tpe' and 'tpe-median' need optuna, which is not installed "
+    if _OPTUNA & set(names) and importlib.util.find_spec("optuna") is None:
+        raise ConfigError("strategies 'tpe', 'tpe-median' and 'tpe-hyperband' need optuna, which is not installed "
                           "(pip install 'symbolic-dnn-tuner[compare]'), or leave them out of --strategies")
