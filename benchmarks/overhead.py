@@ -44,16 +44,16 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from symtuner.tuning.actions import ActionSettings  # noqa: E402
-from symtuner.tuning.advisor import Advisor  # noqa: E402
 from symtuner.app.compare.runner import TimedExecutor, machine_info  # noqa: E402
-from symtuner.search.optimizers.base import as_point, finite_losses  # noqa: E402
-from symtuner.search.optimizers.gp import GaussianProcessOptimizer, candidates  # noqa: E402
 from symtuner.core.settings import StudySettings  # noqa: E402
 from symtuner.execution.simulate import SimulatedExecutor  # noqa: E402
-from symtuner.storage import StudyStore  # noqa: E402
+from symtuner.search.optimizers.base import as_point, finite_losses  # noqa: E402
+from symtuner.search.optimizers.gp import GaussianProcessOptimizer, candidates  # noqa: E402
 from symtuner.search.surrogate import observations, surrogate  # noqa: E402
+from symtuner.storage import StudyStore  # noqa: E402
 from symtuner.tuner import Tuner  # noqa: E402
+from symtuner.tuning.actions import ActionSettings  # noqa: E402
+from symtuner.tuning.advisor import Advisor  # noqa: E402
 
 EXECUTORS = ("inprocess", "pool", "ray")
 #: the params every throughput pair trains with (the middle of the default space, a common batch size)
@@ -263,8 +263,7 @@ def throughput(executors: list[str], pairs: int, warmup: int, epochs: int, datas
 
 def _dispatcher(name: str, dataset: Any, config: Any) -> Any:
     """The dispatcher the tuner would use for ``name``, running one trial at a time."""
-    from symtuner.execution import ExecutionSettings
-    from symtuner.execution import make_dispatcher
+    from symtuner.execution import ExecutionSettings, make_dispatcher
 
     if name == "inprocess":
         return make_dispatcher(ExecutionSettings(workers=1), dataset, "default", config, None)

@@ -35,8 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from symtuner.execution import ExecutionSettings
 from symtuner.core.settings import StudySettings
+from symtuner.execution import ExecutionSettings
 from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.tuner import Tuner
 

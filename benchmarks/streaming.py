@@ -125,8 +125,8 @@ def trial_fit(executor: Any, directory: Path, number: int) -> tuple[float, int]:
 def measure(kind: str, pairs: int, warmup: int, epochs: int, n_train: int, n_val: int,
             plain_shuffle: bool) -> list[dict[str, Any]]:
     from symtuner.data.streams import streamed_dataset
-    from symtuner.training.builder import build_default_network
     from symtuner.execution.inprocess import InProcessExecutor
+    from symtuner.training.builder import build_default_network
     from symtuner.training.training import TrainingConfig
 
     batch = int(PARAMS["batch_size"])

@@ -79,6 +79,9 @@ FACT_NAMES = (
 #: stopping (``symtuner.symbolic.stopping``); 0 in a plain diagnosis. Objectives are
 #: "higher is better" (a loss is negated).
 STUDY_FACT_NAMES = ("has_best", "best_objective", "projected_objective", "epochs_left")
+#: Facts about a study's trial besides its curve (``symtuner.tuning.actions.relax.trial_facts``): whether a
+#: dropout or the L2 factor lay in the upper half of its range, and the optimizer steps of its training.
+TRIAL_FACT_NAMES = ("dropout_high", "l2_high", "train_steps")
 
 
 #: Smallest "flat" step: keeps the shares of a rise finite when the scale is a subnormal number.

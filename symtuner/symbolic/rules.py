@@ -40,7 +40,7 @@ from symtuner.core.records import PROBLEMS, LearningCurve
 from symtuner.core.registry import Registry
 from symtuner.core.textfile import read_text
 from symtuner.symbolic._problog import AnnotatedDisjunction, Clause, ProbLogError, PrologString, Term
-from symtuner.symbolic.facts import FACT_NAMES, STUDY_FACT_NAMES, curve_facts
+from symtuner.symbolic.facts import FACT_NAMES, STUDY_FACT_NAMES, TRIAL_FACT_NAMES, curve_facts
 from symtuner.symbolic.program import ActionRule, RuleProgram, SourceMap
 from symtuner.symbolic.resources import COST_FACT_NAMES, cost_facts
 
@@ -360,9 +360,9 @@ def _check_body(body: Any, where: str) -> None:
     for term in _subterms(body):
         if term.functor == "fact" and term.arity == 2:
             name = _atom(term.args[0])
-            if name is not None and name not in FACT_NAMES + STUDY_FACT_NAMES + COST_FACT_NAMES:
+            if name is not None and name not in FACT_NAMES + STUDY_FACT_NAMES + COST_FACT_NAMES + TRIAL_FACT_NAMES:
                 raise RulesError(f"{where}: unknown fact {name!r}; the facts are "
-                                 f"{', '.join(FACT_NAMES + STUDY_FACT_NAMES + COST_FACT_NAMES)}")
+                                 f"{', '.join(FACT_NAMES + STUDY_FACT_NAMES + COST_FACT_NAMES + TRIAL_FACT_NAMES)}")
 
 
 def _problem_inputs(clauses: list[Any]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:

@@ -28,6 +28,7 @@ from symtuner.tuning.actions import (
     is_applicable,
     why_not,
 )
+from symtuner.tuning.actions.relax import trial_facts
 from symtuner.tuning.hypotheses import (
     REAPPLY_WEIGHT,
     Judgement,
@@ -151,7 +152,8 @@ class Advisor:
                             random.Random(self.seed * 1_000_003 + trial.number), opposites=OPPOSITES,
                             reason_of=lambda name, problem: why_not(name, space, arch, replace(ctx, problem=problem)),
                             blocked=blocked, loss_scale=task.loss_scale,
-                            extra_facts=cost_facts(costs, task.limits, previous_costs(view.trials, trial)))
+                            extra_facts=cost_facts(costs, task.limits, previous_costs(view.trials, trial))
+                            | trial_facts(space, arch, trial.params, task.n_train, task.epochs))
         return self._apply(diagnosis, weights, trial, space, arch, ctx)
 
     @staticmethod

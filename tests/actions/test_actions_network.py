@@ -68,6 +68,11 @@ def before_and_after(name: str, arch: Architecture | None = None, **overrides):
     if name in GROWN_BY:  # taking back an added layer: first add it
         space, arch = apply_action(GROWN_BY[name], space, arch, ctx)
         ctx = ActionContext(best_params=middle(space), conv_room=0, settings=ActionSettings())
+    if name in RELAXED_AFTER:  # less of what a diagnosed trial had much of (L2 first turned on)
+        before_name, trial, sizes = RELAXED_AFTER[name]
+        if before_name:
+            space, arch = apply_action(before_name, space, arch, ctx)
+        ctx = ActionContext(best_params=None, conv_room=0, trial_params={**middle(space), **trial}, **sizes)
     new_space, new_arch = apply_action(name, space, arch, ctx)
     out = []
     for s, a in ((space, arch), (new_space, new_arch)):
@@ -181,6 +186,27 @@ def check_remove_conv_layer(p_before, before, p_after, after):
 
 #: The action whose change each take-back action undoes.
 GROWN_BY = {"remove_fc_layer": "new_fc_layer", "remove_conv_layer": "new_conv_layer"}
+#: action -> (action applied first, the diagnosed trial's values, its training's size)
+RELAXED_AFTER = {"decr_dropout": (None, {"dr1_2": 0.28, "dr_f": 0.45}, {}),
+                 "decr_l2": ("reg_l2", {"l2": 5e-3}, {}),
+                 "decr_batch_size": (None, {"batch_size": 128}, {"n_train": 300, "epochs": 3})}
+
+
+def check_decr_dropout(p_before, before, p_after, after):
+    for name in ("block1_drop", "block2_drop", "fc_drop"):
+        assert after.get_layer(name).rate < before.get_layer(name).rate
+    assert layer_types(after) == layer_types(before)
+
+
+def check_decr_l2(p_before, before, p_after, after):
+    assert 0 < after.get_layer("fc").kernel_regularizer.l2 < before.get_layer("fc").kernel_regularizer.l2
+    assert shapes(after) == shapes(before)
+
+
+def check_decr_batch_size(p_before, before, p_after, after):
+    assert batch_size_param(p_after, 10_000) < batch_size_param(p_before, 10_000)
+    assert shapes(after) == shapes(before) and layer_types(after) == layer_types(before)
+
 
 CHECKS = {
     "reg_l2": check_reg_l2,
@@ -195,6 +221,9 @@ CHECKS = {
     "inc_batch_size": check_inc_batch_size,
     "drop_optimizer": check_drop_optimizer,
     "decr_neurons": check_decr_neurons,
+    "decr_dropout": check_decr_dropout,
+    "decr_l2": check_decr_l2,
+    "decr_batch_size": check_decr_batch_size,
     "remove_fc_layer": check_remove_fc_layer,
     "remove_conv_layer": check_remove_conv_layer,
 }

@@ -45,7 +45,7 @@ def test_diagnose_ranks_actions_by_probability(engine):
     problems, ranked = engine.diagnose(facts, engine.rules.initial_weights)
     assert problems == ["overfitting"]
     assert rounded(ranked["overfitting"]) == [("reg_l2", 0.99), ("batch_norm", 0.99), ("data_augmentation", 0.6),
-                                              ("inc_dropout", 0.4)]
+                                              ("inc_dropout", 0.4), ("decr_neurons", 0.3)]
 
 
 def test_diagnose_uses_the_given_weights(engine):
@@ -54,7 +54,7 @@ def test_diagnose_uses_the_given_weights(engine):
                ("inc_dropout", "overfitting"): 0.7}
     _, ranked = engine.diagnose(facts, weights)
     assert [name for name, _ in ranked["overfitting"]] == ["batch_norm", "inc_dropout", "data_augmentation",
-                                                           "reg_l2"]
+                                                           "decr_neurons", "reg_l2"]
     _, partial = engine.diagnose(facts, {("reg_l2", "overfitting"): 0.1})  # missing pairs: rules' values
     assert dict(partial["overfitting"])["batch_norm"] == pytest.approx(0.99)
     with pytest.raises(ConfigError, match="weight of reg_l2 for overfitting must lie in"):

@@ -48,6 +48,20 @@ can_grow :- acted_on(underfitting), levelled, learned.
 0.45::action(new_conv_layer, underfitting) :- can_grow.
 0.7::action(drop_optimizer, underfitting) :- acted_on(underfitting), never_learned(_).
 
+% Moves past the first range for an underfit network that learned: less
+% dropout or L2 when the trial was regularised (fact dropout_high / l2_high: a
+% value in the upper half of its range), before a bigger network; smaller
+% batches when the training ended still learning after fewer optimizer steps
+% than few_steps in all (fact train_steps). A network that overfits although
+% regularised is made narrower last. (The facts come from a study's trial:
+% a diagnosis of a bare learning curve has none, and these rules stay silent.)
+threshold(few_steps, 300).      % a whole training of fewer optimizer steps: cut short by its batch size
+0.55::action(decr_dropout, underfitting) :- can_grow, flag(dropout_high).
+0.55::action(decr_l2, underfitting) :- can_grow, flag(l2_high).
+0.6::action(decr_batch_size, underfitting) :-
+    acted_on(underfitting), \+ levelled, fact(train_steps, S), threshold(few_steps, T), S < T.
+0.3::action(decr_neurons, overfitting) :- acted_on(overfitting).
+
 0.99::action(decr_lr, increasing_loss) :- acted_on(increasing_loss).
 
 0.85::action(inc_batch_size, fluctuating_loss) :- acted_on(fluctuating_loss).

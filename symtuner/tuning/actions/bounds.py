@@ -54,8 +54,11 @@ def inc_neurons(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> t
     """Multiply the lower bound of every unit/filter HP by ``neurons_factor`` (rounded up, at least +1).
 
     A bound stops ``min_width_fraction`` of the upper bound (at least 1)
-    below it; upper bounds are the user's limits and are never raised, so a
-    dimension whose range cannot shrink further is left as it is.
+    below it. An upper bound is the user's first guess, and it is raised
+    (times ``neurons_factor``, rounded up) only where the diagnosed trial's
+    width lay at it (within that same gap): the widest networks tried
+    underfit too, so the evidence points past the first range. A dimension
+    that can move neither way is left as it is.
     """
     settings = ctx.settings
     dims = [d for d in space.dimensions if d.name.startswith(UNITS_PREFIX) and isinstance(d, Integer)]
@@ -63,12 +66,16 @@ def inc_neurons(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> t
         raise NotApplicable(f"inc_neurons: the search space has no integer dimension named {UNITS_PREFIX}...")
     new = space
     for dim in dims:
-        target = _raised_low(dim, settings.neurons_factor, settings.min_width_fraction)
-        if target is not None:
-            new = new.with_bounds(dim.name, target, dim.high)
+        high = dim.high
+        width = _positive(ctx.trial(dim.name))
+        if width is not None and width >= dim.high - max(1, math.floor(dim.high * settings.min_width_fraction)):
+            high = math.ceil(dim.high * settings.neurons_factor)
+        target = _raised_low(Integer(dim.name, dim.low, high), settings.neurons_factor, settings.min_width_fraction)
+        if target is not None or high != dim.high:
+            new = new.with_bounds(dim.name, target if target is not None else dim.low, high)
     if new is space:
         raise NotApplicable(f"inc_neurons: every unit/filter lower bound ({_bounds_text(dims)}) is already "
-                            f"as close to its upper bound as allowed")
+                            f"as close to its upper bound as allowed, and no trial's width lay at its upper bound")
     return new, arch
 
 

@@ -19,17 +19,20 @@ from symtuner.tuning.actions.base import ActionContext, ActionFn, NotApplicable
 from symtuner.tuning.actions.bounds import decr_lr, inc_batch_size, inc_dropout, inc_lr, inc_neurons
 from symtuner.tuning.actions.choices import drop_optimizer
 from symtuner.tuning.actions.layers import batch_norm, data_augmentation, new_conv_layer, new_fc_layer, reg_l2
+from symtuner.tuning.actions.relax import decr_batch_size, decr_dropout, decr_l2
 from symtuner.tuning.actions.shrink import decr_neurons, remove_conv_layer, remove_fc_layer
 
 #: Every action, keyed by the name the tuning rules use (a ProbLog atom).
 ACTIONS_REGISTRY: Registry[ActionFn] = Registry("tuning action", pattern=r"[a-z][A-Za-z0-9_]*",
                                                 check=check_callable("tuning action"))
 for _action in (reg_l2, batch_norm, inc_dropout, data_augmentation, decr_lr, inc_lr, inc_neurons, inc_batch_size,
-                new_fc_layer, new_conv_layer, drop_optimizer, decr_neurons, remove_fc_layer, remove_conv_layer):
+                new_fc_layer, new_conv_layer, drop_optimizer, decr_neurons, remove_fc_layer, remove_conv_layer,
+                decr_dropout, decr_l2, decr_batch_size):
     ACTIONS_REGISTRY.register(_action.__name__, _action)
 
-#: The built-in actions' names (paper Table 2, plus drop_optimizer and the shrinking actions of
-#: ``rules/resources.pl``: decr_neurons, remove_fc_layer, remove_conv_layer).
+#: The built-in actions' names (paper Table 2, plus drop_optimizer, the shrinking actions of
+#: ``rules/resources.pl``: decr_neurons, remove_fc_layer, remove_conv_layer, and the moves past the
+#: first range for an underfit network: decr_dropout, decr_l2, decr_batch_size).
 BUILTIN_ACTIONS = frozenset(ACTIONS_REGISTRY.names())
 
 #: Every action (paper Table 2 and those registered since), keyed by the name the tuning rules use.
@@ -46,6 +49,10 @@ _OPPOSITES: dict[str, tuple[str, ...]] = {
     "remove_fc_layer": ("new_fc_layer",),
     "new_conv_layer": ("remove_conv_layer",),
     "remove_conv_layer": ("new_conv_layer",),
+    "inc_dropout": ("decr_dropout",),
+    "decr_dropout": ("inc_dropout",),
+    "inc_batch_size": ("decr_batch_size",),
+    "decr_batch_size": ("inc_batch_size",),
 }
 
 #: Actions that undo each other or answer one problem in contradictory ways.

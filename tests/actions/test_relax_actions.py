@@ -1,0 +1,87 @@
+"""Moves past the first range for an underfit network: less dropout, less L2, smaller batches, wider layers."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from symtuner.core.architecture import Architecture
+from symtuner.core.space import Integer, Real, default_space
+from symtuner.tuning.actions import ActionContext, NotApplicable, apply_action
+from symtuner.tuning.actions.relax import trial_facts
+
+TRIAL = {"unit_c1": 40, "dr1_2": 0.25, "unit_c2": 96, "unit_d": 300, "dr_f": 0.1, "learning_rate": 3e-4,
+         "batch_size": 128, "optimizer": "Adam", "activation": "relu"}
+
+
+def ctx(**changes) -> ActionContext:
+    return ActionContext(best_params=None, conv_room=1, trial_params={**TRIAL, **changes}, problem="underfitting")
+
+
+def test_decr_dropout_cuts_the_ranges_the_trial_was_high_in_and_reaches_below_the_first_range():
+    space = default_space()  # dr1_2 0.002..0.3, dr_f 0.03..0.5
+    new, arch = apply_action("decr_dropout", space, Architecture(), ctx())
+    assert new["dr1_2"] == Real("dr1_2", 0.0, 0.25)  # 0.25 lay in the upper half: cut there, low past 0.002
+    assert new["dr_f"] == space["dr_f"]  # 0.1 lay in the lower half: dropout there was not the problem
+    assert arch == Architecture()
+    with pytest.raises(NotApplicable, match="lower half of their ranges"):
+        apply_action("decr_dropout", space, Architecture(), ctx(dr1_2=0.05))
+
+
+def test_decr_l2_needs_l2_on_and_a_strong_factor():
+    on = Architecture().with_changes(l2=True)
+    space = default_space().with_dimension(Real("l2", 1e-6, 1e-2, "log-uniform"), 1e-6)
+    with pytest.raises(NotApplicable, match="L2 regularisation is off"):
+        apply_action("decr_l2", default_space(), Architecture(), ctx(l2=5e-3))
+    new, _ = apply_action("decr_l2", space, on, ctx(l2=5e-3))
+    assert new["l2"] == Real("l2", 1e-6, 5e-3, "log-uniform")
+    with pytest.raises(NotApplicable, match="lower half"):
+        apply_action("decr_l2", space, on, ctx(l2=1e-5))
+
+
+def test_decr_batch_size_halves_the_low_and_cuts_at_the_trials_batch():
+    new, _ = apply_action("decr_batch_size", default_space(), Architecture(), ctx())  # batch_size 16..256
+    assert new["batch_size"] == Integer("batch_size", 8, 128)
+
+
+def test_the_facts_the_rules_read_of_a_trial():
+    space = default_space().with_dimension(Real("l2", 1e-6, 1e-2, "log-uniform"), 1e-6)
+    on = Architecture().with_changes(l2=True)
+    # dr1_2 0.25 of 0.002..0.3 is high; l2 5e-3 above the geometric middle 1e-4; 300 images / 128 = 3 steps x 3
+    assert trial_facts(space, on, {**TRIAL, "l2": 5e-3}, 300, 3) == {"dropout_high": 1.0, "l2_high": 1.0,
+                                                                     "train_steps": 9.0}
+    low = trial_facts(default_space(), Architecture(), {**TRIAL, "dr1_2": 0.01}, None, 3)
+    assert low == {"dropout_high": 0.0}  # no L2, no training size: no fact
+
+
+def test_the_rules_move_past_the_range_only_with_the_trials_facts():
+    from symtuner.core.records import LearningCurve
+    from symtuner.symbolic.engine import SymbolicEngine, analyse
+    from symtuner.symbolic.rules import load_rules
+
+    engine = SymbolicEngine(load_rules())
+    levelled = LearningCurve.from_history({"loss": [1.9, 1.5, 1.3, 1.25, 1.24, 1.24],
+                                           "accuracy": [0.3, 0.45, 0.5, 0.52, 0.52, 0.52],
+                                           "val_loss": [1.8, 1.5, 1.35, 1.3, 1.3, 1.3],
+                                           "val_accuracy": [0.3, 0.45, 0.5, 0.5, 0.51, 0.5]})
+    still = LearningCurve.from_history({"loss": [2.3, 2.2, 2.1], "accuracy": [0.2, 0.3, 0.37],
+                                        "val_loss": [2.2, 2.1, 2.0], "val_accuracy": [0.2, 0.3, 0.35]})
+
+    def chosen(curve, facts):
+        found = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n, _p: True, random.Random(0),
+                        extra_facts=facts)
+        return [a.name for a in found.actions]
+
+    assert chosen(levelled, {}) == ["inc_neurons"]
+    assert chosen(levelled, {"dropout_high": 1.0}) == ["decr_dropout"]
+    assert chosen(levelled, {"dropout_high": 0.0, "l2_high": 1.0}) == ["decr_l2"]
+    assert chosen(still, {"train_steps": 9.0}) == ["decr_batch_size"]
+    assert chosen(still, {"train_steps": 3000.0}) == []
+
+
+def test_inc_neurons_raises_an_upper_bound_only_where_the_trial_was_at_it():
+    space = default_space()  # unit_c1 16..64, unit_c2 64..128, unit_d 256..512
+    new, _ = apply_action("inc_neurons", space, Architecture(), ctx(unit_d=510, unit_c1=30))
+    assert new["unit_d"].high == 640 and new["unit_d"].low == 320  # at the top: the evidence points past it
+    assert new["unit_c1"].high == 64 and new["unit_c1"].low == 20  # inside: the user's limit stands
