@@ -85,3 +85,20 @@ def test_inc_neurons_raises_an_upper_bound_only_where_the_trial_was_at_it():
     new, _ = apply_action("inc_neurons", space, Architecture(), ctx(unit_d=510, unit_c1=30))
     assert new["unit_d"].high == 640 and new["unit_d"].low == 320  # at the top: the evidence points past it
     assert new["unit_c1"].high == 64 and new["unit_c1"].low == 20  # inside: the user's limit stands
+
+
+def test_inc_batch_size_raises_the_upper_bound_only_where_the_trial_was_at_it():
+    space = default_space().with_bounds("batch_size", 2, 8)
+    at_top = ActionContext(best_params=None, conv_room=1, trial_params={**TRIAL, "batch_size": 8},
+                           problem="fluctuating_loss", n_train=240)
+    new, _ = apply_action("inc_batch_size", space, Architecture(), at_top)
+    assert new["batch_size"] == Integer("batch_size", 4, 16)
+    inside = ActionContext(best_params=None, conv_room=1, trial_params={**TRIAL, "batch_size": 3},
+                           problem="fluctuating_loss", n_train=240)
+    assert apply_action("inc_batch_size", space, Architecture(), inside)[0]["batch_size"].high == 8
+    # never past training images / min_steps_per_epoch (240 / 8 = 30)
+    near_cap = default_space().with_bounds("batch_size", 8, 28)
+    capped, _ = apply_action("inc_batch_size", near_cap, Architecture(),
+                             ActionContext(best_params=None, conv_room=1, trial_params={**TRIAL, "batch_size": 28},
+                                           n_train=240))
+    assert capped["batch_size"] == Integer("batch_size", 16, 30)

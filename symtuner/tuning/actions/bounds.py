@@ -83,27 +83,40 @@ def inc_batch_size(space: SearchSpace, arch: Architecture,
                    ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
     """Multiply the batch-size lower bound by ``batch_size_factor``, keeping it below the upper bound.
 
-    Never above training images / ``min_steps_per_epoch`` (when the context
-    knows the training size): a batch as large as the data set is one step
-    per epoch.
+    The upper bound is the user's first guess; it is raised (times
+    ``batch_size_factor``) only where the diagnosed trial's batch lay at it
+    (within ``min_width_fraction`` of it): the largest batches tried were too
+    noisy too, so the evidence points past the first range. Never above
+    training images / ``min_steps_per_epoch`` (when the context knows the
+    training size): a batch as large as the data set is one step per epoch.
     """
     if BATCH_SIZE not in space:
         raise NotApplicable(f"inc_batch_size: the search space has no {BATCH_SIZE!r} dimension")
     dim = space[BATCH_SIZE]
     if not isinstance(dim, Integer):
         raise NotApplicable(f"inc_batch_size: {BATCH_SIZE!r} is not an integer dimension")
-    target = _raised_low(dim, ctx.settings.batch_size_factor, ctx.settings.min_width_fraction)
-    if target is None:
-        raise NotApplicable(f"inc_batch_size: the lower bound {dim.low} is already as close to the upper "
-                            f"bound {dim.high} as allowed")
-    if ctx.n_train is not None and ctx.settings.min_steps_per_epoch > 0:
-        cap = ctx.n_train // ctx.settings.min_steps_per_epoch
+    settings = ctx.settings
+    cap = ctx.n_train // settings.min_steps_per_epoch \
+        if ctx.n_train is not None and settings.min_steps_per_epoch > 0 else None
+    high = dim.high
+    batch = _positive(ctx.trial(BATCH_SIZE))
+    if batch is not None and batch >= dim.high - max(1, math.floor(dim.high * settings.min_width_fraction)):
+        high = math.ceil(dim.high * settings.batch_size_factor)
+        if cap is not None:
+            high = max(dim.high, min(high, cap))
+    target = _raised_low(Integer(dim.name, dim.low, high), settings.batch_size_factor, settings.min_width_fraction)
+    if target is not None and cap is not None:
         target = min(target, cap)
         if target <= dim.low:
-            raise NotApplicable(f"inc_batch_size: a lower bound above {cap} would leave fewer than "
-                                f"{ctx.settings.min_steps_per_epoch} optimizer steps per epoch on "
-                                f"{ctx.n_train} training images")
-    return space.with_bounds(BATCH_SIZE, target, dim.high), arch
+            target = None
+            if high == dim.high:
+                raise NotApplicable(f"inc_batch_size: a lower bound above {cap} would leave fewer than "
+                                    f"{settings.min_steps_per_epoch} optimizer steps per epoch on "
+                                    f"{ctx.n_train} training images")
+    if target is None and high == dim.high:
+        raise NotApplicable(f"inc_batch_size: the lower bound {dim.low} is already as close to the upper "
+                            f"bound {dim.high} as allowed")
+    return space.with_bounds(BATCH_SIZE, target if target is not None else dim.low, high), arch
 
 
 def decr_lr(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
