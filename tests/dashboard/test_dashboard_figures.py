@@ -288,6 +288,25 @@ def test_the_space_changes_drawn_are_the_real_ones_categorical_included(tmp_path
     assert "No action has changed the search space yet" in _annotations(unchanged)
 
 
+def test_a_learning_rate_range_per_optimizer_is_drawn_beside_the_shared_one() -> None:
+    from symtuner.core.architecture import Architecture
+    from symtuner.core.records import TuningVersion
+    from symtuner.core.space import default_space
+
+    first = default_space().with_bounds("learning_rate", 1e-2, 1e-1)
+    split = first.with_bounds("learning_rate", 1e-2, 0.05).with_range("learning_rate", "optimizer", "Adadelta",
+                                                                        1e-2, 1e-1)
+    versions = [TuningVersion(1, first, Architecture(), None, "initial search space", 0.0),
+                TuningVersion(2, split, Architecture(), 2, "after trial 2: decr_lr", 0.0)]
+    fig = figures.bounds_figure(versions, ())
+    assert "learning_rate" in [a.text for a in fig.layout.annotations]
+    adadelta = [t for t in fig.data if t.name == "optimizer Adadelta"]
+    assert len(adadelta) == 2 and adadelta[0].line.dash == "dot"
+    assert list(adadelta[1].y) == [0.1, 0.1] and list(adadelta[1].x) == [3, 3.5]  # its own high, from trial 3
+    high = next(t for t in fig.data if t.name == "high")
+    assert list(high.y) == [0.1, 0.05, 0.05]  # the shared range moved down for the others
+
+
 def test_the_layer_table_has_output_shapes_and_parameters(study: Path) -> None:
     from symtuner.app.dashboard.tables import layers_table
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -13,6 +14,7 @@ from symtuner.app.dashboard.data import fmt, is_number
 from symtuner.app.dashboard.figure_base import (
     HIGHLIGHT,
     MUTED,
+    PALETTE,
     TRAIN_COLOR,
     VAL_COLOR,
     VIRIDIS,
@@ -158,6 +160,7 @@ def bounds_figure(versions: Sequence[TuningVersion], trials: Sequence[Trial] = (
             steps = _bounds_steps(name, versions, starts, hover, end)
             shown_moves = _add_bounds_panel(fig, steps, row, col, first=index == 0,  # type: ignore[arg-type]
                                             shown_moves=shown_moves)
+            _add_choice_ranges(fig, name, versions, starts, end, row, col)
             newest = versions[-1].space[name] if name in versions[-1].space else None
             if isinstance(newest, Real) and newest.prior == "log-uniform":
                 fig.update_yaxes(type="log", row=row, col=col)
@@ -242,6 +245,39 @@ def _bounds_steps(name: str, versions: Sequence[TuningVersion], starts: Sequence
     if not xs:
         return None
     return xs + [end], lows + [lows[-1]], highs + [highs[-1]], texts + [texts[-1]]
+
+
+def _add_choice_ranges(fig: go.Figure, name: str, versions: Sequence[TuningVersion], starts: Sequence[int],
+                       end: float, row: int, col: int) -> None:
+    """Dotted low and high lines of every choice that has a range of its own (a learning rate per optimizer,
+    :class:`symtuner.core.space.Real`), from the version where it got it; the solid lines are the shared range."""
+    choices: list[Any] = []
+    given = ""
+    for version in versions:
+        dim = version.space[name] if name in version.space else None
+        if isinstance(dim, Real):
+            choices += [c for c, _, _ in dim.ranges if c not in choices]
+            given = dim.given or given
+    for number, choice in enumerate(choices):
+        xs: list[float] = []
+        lows: list[float] = []
+        highs: list[float] = []
+        for version, start in zip(versions, starts):
+            dim = version.space[name] if name in version.space else None
+            if isinstance(dim, Real) and dim.has_range(choice):
+                low, high = dim.bounds(choice)
+                xs.append(start)
+                lows.append(low)
+                highs.append(high)
+        if not xs:
+            continue
+        color = PALETTE[(number + 2) % len(PALETTE)]
+        for values, bound in ((lows, "low"), (highs, "high")):
+            fig.add_trace(go.Scatter(x=xs + [end], y=values + [values[-1]], mode="lines",
+                                     line={"shape": "hv", "color": color, "dash": "dot"},
+                                     name=f"{given} {choice}".strip(),
+                                     legendgroup=f"choice-{choice}", showlegend=bound == "low",
+                                     hovertemplate=f"{choice} {bound} %{{y}}<extra></extra>"), row=row, col=col)
 
 
 def _add_bounds_panel(fig: go.Figure, steps: _Steps, row: int, col: int, first: bool, shown_moves: bool) -> bool:
