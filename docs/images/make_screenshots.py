@@ -96,6 +96,10 @@ def take(study_dir: Path, out_dir: Path, chromium: Path, pages: tuple[str, ...] 
                 if name == "diagnosis" and troubled is not None:
                     _pick(page, troubled.number)
                     page.wait_for_selector(f"#diagnosis-{troubled.number}[open]")
+                # every figure drawn (none still the "Loading…" placeholder) and the picker set: on busy cores
+                # the callbacks take seconds
+                page.wait_for_function("() => ![...document.querySelectorAll('.annotation-text')]"
+                                       ".some(e => e.textContent.includes('Loading'))")
                 page.wait_for_timeout(1500)  # let plotly finish its transitions
                 path = out_dir / f"dashboard-{name}.png"
                 page.screenshot(path=path, full_page=True)

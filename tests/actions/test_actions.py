@@ -33,7 +33,7 @@ TAKE_BACK = {"remove_fc_layer", "remove_conv_layer", "decr_l2"}  # decr_l2 needs
 EXPECTED_REPEATS = {"reg_l2": 1, "batch_norm": 1, "data_augmentation": 1, "new_fc_layer": 3,
                     "new_conv_layer": 1, "inc_dropout": 9, "decr_lr": 2, "inc_lr": 1, "inc_neurons": 6,
                     "inc_batch_size": 4, "drop_optimizer": 1, "decr_neurons": 14, "decr_dropout": 1,
-                    "decr_batch_size": 4}
+                    "decr_batch_size": 1}
 BEST = {"unit_c1": 40, "dr1_2": 0.1, "unit_c2": 96, "unit_d": 300, "dr_f": 0.2, "learning_rate": 3e-4,
         "batch_size": 64, "optimizer": "Adam", "activation": "relu"}
 

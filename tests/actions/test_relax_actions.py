@@ -40,9 +40,14 @@ def test_decr_l2_needs_l2_on_and_a_strong_factor():
         apply_action("decr_l2", space, on, ctx(l2=1e-5))
 
 
-def test_decr_batch_size_halves_the_low_and_cuts_at_the_trials_batch():
+def test_decr_batch_size_cuts_at_the_trials_batch_and_never_below_min_batch_size():
     new, _ = apply_action("decr_batch_size", default_space(), Architecture(), ctx())  # batch_size 16..256
-    assert new["batch_size"] == Integer("batch_size", 8, 128)
+    assert new["batch_size"] == Integer("batch_size", 16, 128)  # the low stays at min_batch_size
+    wide = default_space().with_bounds("batch_size", 64, 512)
+    assert apply_action("decr_batch_size", wide, Architecture(), ctx(batch_size=300))[0]["batch_size"] == \
+        Integer("batch_size", 32, 300)  # past the first range, by batch_size_factor
+    with pytest.raises(NotApplicable, match="batch of 32 is already small"):
+        apply_action("decr_batch_size", default_space(), Architecture(), ctx(batch_size=32))
 
 
 def test_the_facts_the_rules_read_of_a_trial():

@@ -305,6 +305,9 @@ def test_a_learning_rate_range_per_optimizer_is_drawn_beside_the_shared_one() ->
     assert list(adadelta[1].y) == [0.1, 0.1] and list(adadelta[1].x) == [3, 3.5]  # its own high, from trial 3
     high = next(t for t in fig.data if t.name == "high")
     assert list(high.y) == [0.1, 0.05, 0.05]  # the shared range moved down for the others
+    from symtuner.app.dashboard.tables import versions_table
+
+    assert "learning_rate ∈ [0.01, 0.05] (optimizer Adadelta: [0.01, 0.1])" in versions_table(versions).rows[1][3]
 
 
 def test_the_layer_table_has_output_shapes_and_parameters(study: Path) -> None:

@@ -102,7 +102,10 @@ def versions_table(versions: Sequence[TuningVersion]) -> Table:
             if isinstance(dim, Categorical):
                 bounds.append(f"{dim.name} ∈ {{{', '.join(str(c) for c in dim.categories)}}}")
             else:
-                bounds.append(f"{dim.name} ∈ [{param_text(dim.low)}, {param_text(dim.high)}]")
+                own = "".join(f"; {getattr(dim, 'given', '')} {choice}: [{param_text(low)}, {param_text(high)}]"
+                              for choice, low, high in getattr(dim, "ranges", ()))
+                bounds.append(f"{dim.name} ∈ [{param_text(dim.low)}, {param_text(dim.high)}]"
+                              + (f" ({own[2:]})" if own else ""))
         after = "start" if version.after_trial is None else f"after trial {version.after_trial}"
         rows.append((str(version.version), after, version.reason, "; ".join(bounds),
                      ", ".join(version.architecture.describe()) or "base network"))

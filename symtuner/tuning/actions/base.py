@@ -72,6 +72,13 @@ class ActionSettings:
       updates its moving statistics with momentum 0.99, so after k steps they
       still hold 0.99**k of their initial values: 5 % after 300 steps, 89 %
       after 12 (validation then runs on statistics that are mostly made up).
+    - ``min_batch_size`` (16): ``decr_batch_size`` never lowers the batch
+      size below this, and does not apply to a trial whose batch was at most
+      twice it: the statistics of a smaller batch, which batch normalisation
+      normalises with and each step's gradient averages over, are too noisy
+      (Wu and He, *Group Normalization*, 2018: batch norm degrades below
+      about 16 samples per batch). A training that took few steps at such a
+      batch has few steps because its data set is small, not its batch large.
     """
 
     max_dense_layers: int = 3
@@ -89,9 +96,11 @@ class ActionSettings:
     conv_filters_range: tuple[int, int] = (64, 256)
     min_steps_per_epoch: int = 8
     batch_norm_steps: int = 300
+    min_batch_size: int = 16
 
     def __post_init__(self) -> None:
-        for name in ("max_dense_layers", "max_conv_blocks", "min_steps_per_epoch", "batch_norm_steps"):
+        for name in ("max_dense_layers", "max_conv_blocks", "min_steps_per_epoch", "batch_norm_steps",
+                     "min_batch_size"):
             _check_int(name, getattr(self, name), minimum=0)
         for name in ("lr_factor", "neurons_factor", "batch_size_factor"):
             value = _check_number(name, getattr(self, name))

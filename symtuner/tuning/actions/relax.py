@@ -103,8 +103,10 @@ def decr_batch_size(space: SearchSpace, arch: Architecture,
     ``decr_batch_size`` reads the fact ``train_steps`` against the threshold ``few_steps``).
 
     New high = the diagnosed trial's batch size (kept above the new low); new
-    low = low / ``batch_size_factor``, at least 1: past the first range,
-    since it may have been too large throughout.
+    low = low / ``batch_size_factor``, not below ``min_batch_size`` (nor
+    raised): past the first range, since it may have been too large
+    throughout. Not applicable to a trial whose batch was at most twice
+    ``min_batch_size``: its few steps come from a small data set.
     """
     if BATCH_SIZE not in space or not isinstance(space[BATCH_SIZE], Integer):
         raise NotApplicable(f"decr_batch_size: the search space has no integer {BATCH_SIZE!r} dimension")
@@ -113,7 +115,11 @@ def decr_batch_size(space: SearchSpace, arch: Architecture,
     batch = _number(ctx.trial(BATCH_SIZE))
     if batch is None:
         raise NotApplicable("decr_batch_size: the diagnosed trial's batch size is unknown")
-    low = max(1, math.floor(dim.low / ctx.settings.batch_size_factor))
+    floor = ctx.settings.min_batch_size
+    if batch <= 2 * floor:
+        raise NotApplicable(f"decr_batch_size: the trial's batch of {batch:g} is already small (at most twice "
+                            f"min_batch_size {floor}): its few steps come from a small data set")
+    low = max(math.floor(dim.low / ctx.settings.batch_size_factor), min(dim.low, floor), 1)
     high = max(min(int(batch), dim.high), low + 1)
     if (low, high) == (dim.low, dim.high):
         raise NotApplicable(f"decr_batch_size: the batch-size range [{dim.low}, {dim.high}] cannot move down")
