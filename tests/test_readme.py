@@ -253,6 +253,7 @@ def test_readme_config_example_runs(tmp_path, monkeypatch, capsys):
     Path("study.toml").write_text(study_config)
     config = load_config(Path("study.toml"))
     assert config.space.apply().names == default_space().names  # three entries change three of the nine dimensions
+    assert config.space.apply()["learning_rate"].bounds("Adamax") == (1e-3, 2e-2)  # a range of its own
     assert main(["run", "--config", "study.toml", "--dataset", "digits-small", "--trials", "1", "--epochs", "1",
                  "--workers", "1", "--quiet"]) == 0, capsys.readouterr().err
     assert "best trial #1" in capsys.readouterr().out
