@@ -14,6 +14,7 @@ from symtuner.core.space import default_space
 from symtuner.execution.simulate import SimulatedExecutor
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore, TuningVersion
 from symtuner.tuner import Tuner
+from symtuner.tuning.evidence import Outcome
 from symtuner.tuning.hypotheses import change_states, kept_weight_notes
 
 
@@ -38,13 +39,14 @@ def _kept_drop() -> tuple[list[ActionRecord], dict, dict, list[TuningVersion]]:
 def test_a_kept_change_whose_rule_weighs_less_says_why() -> None:
     actions, verdicts, now, versions = _kept_drop()
     states = change_states(versions, verdicts)
-    notes = kept_weight_notes(actions, states, now, {3: (4, False)})
+    fell = Outcome(4, False, "#4 fell 0.0800 below #1, the best before it (noise 0.0550 (binomial))")
+    notes = kept_weight_notes(actions, states, now, {3: fell})
     note = notes[(3, "drop_optimizer", "low_lr")]
-    assert "its rule's weight fell 0.90 -> 0.60: #4, the trial right after it, did not beat the best" in note
+    assert "its rule's weight fell 0.90 -> 0.60: the trial right after it: #4 fell 0.0800 below #1" in note
     state = actions_table(actions, states, notes).rows[0][4]
     assert state.startswith("kept after trial 5: #5 beat #1") and "fell 0.90 -> 0.60" in state
     summary = changes_summary(versions, verdicts, notes)
     assert "version 2 (after trial 3: drop_optimizer): kept after trial 5" in summary
     assert "    drop_optimizer: kept, yet its rule's weight fell 0.90 -> 0.60" in summary
     # a kept change whose rule weighs as much as when it was chosen needs no note
-    assert kept_weight_notes(actions, states, {("drop_optimizer", "low_lr"): 0.9}, {3: (4, True)}) == {}
+    assert kept_weight_notes(actions, states, {("drop_optimizer", "low_lr"): 0.9}, {3: Outcome(4, True, "")}) == {}

@@ -22,6 +22,7 @@ from symtuner.search.optimizers import make_optimizer
 from symtuner.search.pruners import STOPPERS_REGISTRY
 from symtuner.storage import INITIAL_WEIGHTS_TRIAL, StudyStore
 from symtuner.storage.layout import LOCK_NAME, PARTIAL_DB
+from symtuner.study.task import majority_share, validation_samples
 from symtuner.symbolic.engine import SymbolicEngine
 from symtuner.training.builder import check_default_space
 from symtuner.training.callbacks import user_callbacks
@@ -155,7 +156,10 @@ def create_store(study_dir: Path, settings: StudySettings, engine: SymbolicEngin
                              "task": "regression" if dataset.is_regression else "classification",
                              "n_outputs": dataset.n_outputs, "input_shape": list(dataset.input_shape),
                              "n_train": dataset.n_train, "n_test": dataset.n_test,
-                             "streamed": bool(getattr(dataset, "streamed", False))})
+                             "streamed": bool(getattr(dataset, "streamed", False)),
+                             # the study's noise (symtuner.tuning.noise), read by views of the stored study
+                             "n_val": validation_samples(dataset, settings.validation_split),
+                             "majority": majority_share(dataset)})
         store.add_tuning_version(space, Architecture(flip=settings.flip), None, "initial search space")
         if engine is not None:
             store.save_weights(INITIAL_WEIGHTS_TRIAL, engine.rules.initial_weights)

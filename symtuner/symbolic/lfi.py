@@ -1,9 +1,8 @@
 """Re-learn the tuning rules' probabilities from what earlier actions achieved.
 
-Evidence: for every trial whose diagnosis chose actions, the next complete
-trial trained with them; each chosen (action, problem) pair "improved" when
-that trial's objective beat the best objective of all complete trials up to
-and including the diagnosed one (not merely the previous trial).
+Evidence: (action, problem, improved) triples, one per time a rule was
+chosen and its outcome decided; the tuning layer judges them against the
+study's noise (:mod:`symtuner.tuning.evidence`).
 
 Learning: one interpretation per piece of evidence, observing
 ``action(Action, Problem)`` true (improved) or false, for a program holding
@@ -24,9 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
-from symtuner.core.costs import standing
 from symtuner.core.errors import ConfigError
-from symtuner.core.records import Trial
 from symtuner.symbolic._problog import Constant, LFIProblem, SimpleProgram, Term, evaluatable
 
 #: How many interpretations the initial weight counts for.
@@ -36,32 +33,6 @@ PRIOR_STRENGTH = 2.0
 MAX_ITERATIONS = 50
 
 Evidence = tuple[str, str, bool]
-
-
-def next_trial_outcomes(trials: Sequence[Trial], maximize: bool = True) -> dict[int, tuple[int, bool]]:
-    """Per complete trial whose diagnosis chose actions: the next complete trial, which trained with
-    them, and whether it beat the best of all complete trials up to the diagnosed one.
-
-    Trials are compared as :func:`symtuner.core.costs.standing` orders them: by their objective, and
-    under hard limits a trial within them ahead of every trial over them.
-    """
-    ordered = sorted(trials, key=lambda t: t.number)
-    complete = [(t, rank) for t in ordered if (rank := standing(t, maximize)) is not None]
-    outcomes: dict[int, tuple[int, bool]] = {}
-    best: tuple[float, float] | None = None
-    for index, (trial, rank) in enumerate(complete):
-        best = rank if best is None or rank > best else best
-        if trial.diagnosis is None or not trial.diagnosis.actions or index + 1 >= len(complete):
-            continue
-        outcomes[trial.number] = (complete[index + 1][0].number, complete[index + 1][1] > best)
-    return outcomes
-
-
-def evidence_from_trials(trials: Sequence[Trial], maximize: bool = True) -> list[Evidence]:
-    """(action, problem, improved) for every chosen action whose effect is known (:func:`next_trial_outcomes`)."""
-    by_number = {t.number: t for t in trials}
-    return [(a.name, a.problem, improved) for number, (_, improved) in next_trial_outcomes(trials, maximize).items()
-            for a in by_number[number].diagnosis.actions]  # type: ignore[union-attr]
 
 
 def _check_bounds(floor: float, ceiling: float) -> None:

@@ -16,7 +16,7 @@ from symtuner.core.costs import trial_costs
 from symtuner.core.records import ActionRecord, Diagnosis, Trial, TuningVersion
 from symtuner.core.space import SearchSpace
 from symtuner.symbolic.engine import SymbolicEngine, analyse
-from symtuner.symbolic.lfi import evidence_from_trials, learn_weights
+from symtuner.symbolic.lfi import learn_weights
 from symtuner.symbolic.resources import cost_facts
 from symtuner.tuning.actions import (
     OPPOSITES,
@@ -29,6 +29,7 @@ from symtuner.tuning.actions import (
     why_not,
 )
 from symtuner.tuning.actions.relax import trial_facts
+from symtuner.tuning.evidence import trial_evidence
 from symtuner.tuning.hypotheses import (
     REAPPLY_WEIGHT,
     Judgement,
@@ -130,7 +131,7 @@ class Advisor:
         if trial.curve is None:
             raise ValueError(f"trial {trial.number} has no learning curve to diagnose")
         space, arch, task = now.space, now.architecture, view.task
-        evidence = evidence_from_trials(view.trials, maximize=self.maximize) \
+        evidence = trial_evidence(view.trials, self.maximize, task) \
             + revert_evidence(view.verdicts, view.versions, view.actions)
         weights = learn_weights(self.engine.rules.initial_weights, evidence)
         blocked = {pair: f"reverted after trial {after}; learned weight {weights.get(pair, 0.0):.2f} < "

@@ -58,6 +58,7 @@ from dataclasses import dataclass
 from symtuner.core.architecture import FEATURE_ACTIONS
 from symtuner.core.costs import standing
 from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
+from symtuner.tuning.evidence import Outcome
 from symtuner.tuning.noise import NoiseModel, diverged
 from symtuner.tuning.view import TaskFacts
 
@@ -341,7 +342,7 @@ def revert_evidence(verdicts: Mapping[int, Verdict], versions: Sequence[TuningVe
     Only a revert is evidence from a verdict: an undecided change proved
     nothing either way, an ignored one was never tested, and a kept one adds
     nothing to what the trial right after each choice already told the rule
-    learning (:func:`symtuner.symbolic.lfi.evidence_from_trials`).
+    learning (:func:`symtuner.tuning.evidence.trial_evidence`).
     """
     return [(a.name, a.problem, False) for a, _ in _reverted_actions(verdicts, versions, actions)]
 
@@ -368,15 +369,15 @@ def state_word(verdict: Verdict | None) -> str:
 
 def kept_weight_notes(actions: Sequence[ActionRecord], states: Mapping[int, Verdict | None],
                       weights_now: Mapping[tuple[str, str], float],
-                      next_outcomes: Mapping[int, tuple[int, bool]]) -> dict[tuple[int, str, str], str]:
+                      next_outcomes: Mapping[int, Outcome]) -> dict[tuple[int, str, str], str]:
     """Why the rule of an action whose change was kept weighs less now than when it was chosen.
 
     A verdict and a rule weight read different trials: the change is kept as
     soon as any trial run since it beats the best from before it by more than
     the noise; the weight learns from the trial right after each time the
-    rule was chosen. The two disagree, and this says how, keyed by (trial,
-    action, problem). Only kept changes get a note: an undecided one claims
-    nothing a weight could contradict.
+    rule was chosen (:mod:`symtuner.tuning.evidence`). The two can disagree,
+    and this says how, keyed by (trial, action, problem). Only kept changes
+    get a note: an undecided one claims nothing a weight could contradict.
     """
     notes = {}
     for record in actions:
@@ -385,9 +386,9 @@ def kept_weight_notes(actions: Sequence[ActionRecord], states: Mapping[int, Verd
         if not record.applied or verdict is None or verdict.verdict != KEPT or now is None \
                 or now >= record.probability - 1e-9:
             continue
-        following, improved = next_outcomes.get(record.trial, (None, True))
-        why = (f"#{following}, the trial right after it, did not beat the best before it" if not improved
-               else "other trials right after the rule was chosen did not beat the best")
+        outcome = next_outcomes.get(record.trial)
+        why = (f"the trial right after it: {outcome.reason}" if outcome is not None and outcome.improved is False
+               else "other trials right after the rule was chosen fell below the best before them")
         notes[(record.trial, record.name, record.problem)] = (
             f"kept, yet its rule's weight fell {record.probability:.2f} -> {now:.2f}: {why} (a verdict counts "
             "any trial since the change, a rule's weight the trial right after each choice)")

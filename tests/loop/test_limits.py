@@ -21,8 +21,8 @@ from symtuner.search.optimizers.base import Observation
 from symtuner.search.surrogate import observations
 from symtuner.storage import StudyStore
 from symtuner.storage.models import rank_trials
-from symtuner.symbolic.lfi import evidence_from_trials
 from symtuner.tuner import Tuner
+from symtuner.tuning.evidence import trial_evidence
 from symtuner.tuning.hypotheses import KEPT, judge
 from symtuner.tuning.view import best_trial
 
@@ -168,7 +168,7 @@ def test_a_trial_within_the_limits_beats_every_trial_over_them():
     chosen = Diagnosis({}, ("model_size",), (ChosenAction("decr_neurons", "model_size", 0.8),), "")
     diagnosed = Trial(1, TrialState.COMPLETE, {}, 1, objective=0.9, diagnosis=chosen,
                       extra={"infeasible": True, "violation": 3.0})
-    assert evidence_from_trials([diagnosed, within]) == [("decr_neurons", "model_size", True)]
+    assert trial_evidence([diagnosed, within]) == [("decr_neurons", "model_size", True)]
 
 
 def test_trade_points_and_the_pareto_front():

@@ -1,59 +1,14 @@
-"""Evidence from trials and LFI re-learning of the tuning rules' weights."""
+"""LFI re-learning of the tuning rules' weights from evidence (the evidence itself: tests/tuning/test_evidence.py)."""
 
 from __future__ import annotations
-
-import math
 
 import pytest
 
 from symtuner.core.errors import ConfigError
-from symtuner.core.records import ChosenAction, Diagnosis, Trial, TrialState
-from symtuner.symbolic.lfi import PRIOR_STRENGTH, evidence_from_trials, learn_weights
+from symtuner.symbolic.lfi import PRIOR_STRENGTH, learn_weights
 from symtuner.symbolic.rules import load_rules
 
 INITIAL = load_rules().initial_weights
-
-
-def trial(number: int, objective: float | None, *actions: tuple[str, str],
-          state: str = TrialState.COMPLETE) -> Trial:
-    diagnosis = None
-    if actions:
-        diagnosis = Diagnosis(facts={}, problems=tuple(p for _, p in actions),
-                              actions=tuple(ChosenAction(a, p, 0.5) for a, p in actions), explanation="")
-    return Trial(number=number, state=state, params={}, tuning_version=0, objective=objective,
-                 diagnosis=diagnosis)
-
-
-# -- evidence ----------------------------------------------------------------
-def test_improvement_is_judged_against_the_best_so_far_not_the_previous_trial():
-    trials = [
-        trial(0, 0.90, ("reg_l2", "overfitting")),
-        trial(1, 0.80, ("inc_neurons", "underfitting")),  # reg_l2 did not help: 0.80 < 0.90
-        trial(2, 0.85),  # better than trial 1, but not than the best (0.90): inc_neurons did not help
-    ]
-    assert evidence_from_trials(trials) == [("reg_l2", "overfitting", False),
-                                            ("inc_neurons", "underfitting", False)]
-    trials.append(trial(3, 0.95))
-    trials[2] = trial(2, 0.85, ("decr_lr", "high_lr"))
-    assert evidence_from_trials(trials)[-1] == ("decr_lr", "high_lr", True)
-
-
-def test_failed_and_running_trials_are_skipped_and_order_is_by_number():
-    trials = [
-        trial(3, 0.95),
-        trial(1, None, state=TrialState.FAILED),
-        trial(0, 0.90, ("decr_lr", "high_lr"), ("reg_l2", "overfitting")),
-        trial(2, math.nan),  # no usable objective
-        trial(4, None, state=TrialState.RUNNING),
-    ]
-    assert evidence_from_trials(trials) == [("decr_lr", "high_lr", True), ("reg_l2", "overfitting", True)]
-
-
-def test_last_trial_has_no_evidence_yet_and_minimising_flips_the_comparison():
-    trials = [trial(0, 0.5, ("decr_lr", "high_lr")), trial(1, 0.4, ("inc_lr", "low_lr"))]
-    assert evidence_from_trials(trials, maximize=True) == [("decr_lr", "high_lr", False)]
-    assert evidence_from_trials(trials, maximize=False) == [("decr_lr", "high_lr", True)]
-    assert evidence_from_trials([]) == []
 
 
 # -- learning ----------------------------------------------------------------

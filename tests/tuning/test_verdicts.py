@@ -27,6 +27,7 @@ from symtuner.core.space import default_space
 from symtuner.data import validate_dataset
 from symtuner.study.task import TaskInfo
 from symtuner.training.splits import split_validation
+from symtuner.tuning.evidence import Outcome
 from symtuner.tuning.hypotheses import (
     KEPT,
     REVERTED,
@@ -236,7 +237,7 @@ def test_an_undecided_change_is_no_evidence_for_or_against_its_rule():
     assert reverted_pairs(verdicts, VERSIONS, L2) == {}
     states = change_states(VERSIONS, verdicts)
     # a weight that fell is no contradiction to explain: an undecided change claimed nothing
-    assert kept_weight_notes(L2, states, {("reg_l2", "overfitting"): 0.4}, {4: (5, False)}) == {}
+    assert kept_weight_notes(L2, states, {("reg_l2", "overfitting"): 0.4}, {4: Outcome(5, False, "#5 fell")}) == {}
     reverted = {2: Verdict(2, REVERTED, 7, "clear loss", 1, 3)}
     assert revert_evidence(reverted, VERSIONS, L2) == [("reg_l2", "overfitting", False)]
 

@@ -289,12 +289,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _weight_notes(store: Any, trials: list[Any], settings: Any, states: Any) -> Any:
     """Why the rules of kept changes weigh less than when they were chosen (see ``kept_weight_notes``)."""
-    from symtuner.symbolic.lfi import next_trial_outcomes
+    from symtuner.tuning.evidence import next_trial_outcomes, stored_task_facts
     from symtuner.tuning.hypotheses import kept_weight_notes
 
     history = store.weights_history()
     now = history[max(history)] if history else {}
-    return kept_weight_notes(store.actions(), states, now, next_trial_outcomes(trials, settings.maximize))
+    task = stored_task_facts(store.data_info(), settings.to_dict())
+    return kept_weight_notes(store.actions(), states, now, next_trial_outcomes(trials, settings.maximize, task))
 
 
 def _print_trial_notes(trial: Any) -> None:

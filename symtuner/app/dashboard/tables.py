@@ -134,12 +134,13 @@ def actions_table(actions: Sequence[ActionRecord], states: Mapping[int, Verdict 
 
 def study_actions_table(snapshot: StudySnapshot) -> Table:
     """:func:`actions_table` of a study: states and weight notes from its verdicts, weights and trials."""
-    from symtuner.symbolic.lfi import next_trial_outcomes
+    from symtuner.tuning.evidence import next_trial_outcomes, stored_task_facts
     from symtuner.tuning.hypotheses import change_states, kept_weight_notes
 
     states = change_states(snapshot.versions, snapshot.verdicts)
     now = snapshot.weights[max(snapshot.weights)] if snapshot.weights else {}
-    notes = kept_weight_notes(snapshot.actions, states, now, next_trial_outcomes(snapshot.trials, snapshot.maximize))
+    outcomes = next_trial_outcomes(snapshot.trials, snapshot.maximize, stored_task_facts(snapshot.data, snapshot.settings))
+    notes = kept_weight_notes(snapshot.actions, states, now, outcomes)
     return actions_table(snapshot.actions, states, notes)
 
 

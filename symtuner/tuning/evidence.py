@@ -1,0 +1,120 @@
+"""What each choice of a rule achieved: the rule learning's evidence, judged against the study's noise.
+
+For every complete trial whose diagnosis chose actions, the next complete
+trial trained with them. Each chosen (action, problem) pair is then
+
+- **improved** when that trial beat the best of all complete trials up to
+  and including the diagnosed one by more than the noise of the difference
+  (:mod:`symtuner.tuning.noise`, as the verdicts on changes measure it);
+- **not improved** when it fell below that best by more than the noise;
+- **undecided** otherwise, which is no evidence for or against the rule, as
+  an undecided verdict is none: a rule's weight does not follow the coin
+  flips of a small validation set.
+
+A best that sat at chance level (or diverged) is no result to beat: the
+next trial is an improvement when it rose clearly above chance, and
+undecided otherwise (a learning-rate range far off takes several moves).
+Under hard limits on what a network costs, trials over a limit are ranked
+by Deb's order (:func:`symtuner.core.costs.standing`), measured, so with no
+margin. With nothing to measure the noise (no number of validation
+samples, no curve), any margin counts, and a tie is no improvement.
+
+Pure: the same trials and task facts always give the same evidence, so a
+resumed study re-learns the weights it had.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from symtuner.core.costs import standing
+from symtuner.core.records import Trial
+from symtuner.symbolic.lfi import Evidence
+from symtuner.tuning.noise import NoiseModel
+from symtuner.tuning.view import TaskFacts
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the trial right after a diagnosis showed of the actions it chose."""
+
+    #: the trial that trained with the chosen actions
+    following: int
+    #: True: improved beyond the noise; False: fell below the best beyond it (or, unmeasured, did not beat it);
+    #: None: within the noise, no evidence
+    improved: bool | None
+    #: how it was decided, for people
+    reason: str
+
+
+def next_trial_outcomes(trials: Sequence[Trial], maximize: bool = True,
+                        task: TaskFacts | None = None) -> dict[int, Outcome]:
+    """Per complete trial whose diagnosis chose actions and that a complete trial followed: the outcome."""
+    complete = sorted(((t, rank) for t in trials if (rank := standing(t, maximize)) is not None),
+                      key=lambda item: item[0].number)
+    outcomes: dict[int, Outcome] = {}
+    best: tuple[Trial, tuple[float, float]] | None = None
+    for index, (trial, rank) in enumerate(complete):
+        if best is None or rank > best[1]:
+            best = (trial, rank)
+        if trial.diagnosis is None or not trial.diagnosis.actions or index + 1 >= len(complete):
+            continue
+        following = complete[index + 1]
+        noise = NoiseModel.of(task, [t for t, _ in complete[:index + 2]])
+        outcomes[trial.number] = _outcome(best, following, noise, maximize)
+    return outcomes
+
+
+def _outcome(best: tuple[Trial, tuple[float, float]], following: tuple[Trial, tuple[float, float]],
+             noise: NoiseModel, maximize: bool) -> Outcome:
+    (top, top_rank), (trial, rank) = best, following
+    number = trial.number
+    if top.infeasible or trial.infeasible:  # Deb's order: costs are measured, no margin
+        word = "beat" if rank > top_rank else "did not beat"
+        return Outcome(number, rank > top_rank, f"#{number} {word} #{top.number}, the best before it, "
+                                                "in the order of the limits")
+    if noise.at_chance(top):
+        if noise.above_chance(trial):
+            return Outcome(number, True, f"#{number} rose clearly above chance ({noise.chance_text()}), "
+                                         f"where #{top.number}, the best before it, sat")
+        return Outcome(number, None, f"#{top.number}, the best before it, sat at chance level and #{number} "
+                                     "did not rise clearly above it: no evidence")
+    difference = float(trial.objective) - float(top.objective)  # type: ignore[arg-type]
+    gain = difference if maximize else -difference
+    margin = noise.between(trial, top)
+    if gain > margin.value:
+        return Outcome(number, True, f"#{number} beat #{top.number}, the best before it, by {gain:.4f} > {margin}")
+    if margin.value == 0.0 or -gain > margin.value:
+        return Outcome(number, False, f"#{number} fell {-gain:.4f} below #{top.number}, the best before it "
+                                      f"({margin})")
+    return Outcome(number, None, f"#{number} against #{top.number}, the best before it: {gain:+.4f}, within "
+                                 f"{margin}: no evidence")
+
+
+def trial_evidence(trials: Sequence[Trial], maximize: bool = True, task: TaskFacts | None = None) -> list[Evidence]:
+    """(action, problem, improved) for every chosen action whose outcome was decided (:func:`next_trial_outcomes`)."""
+    by_number = {t.number: t for t in trials}
+    return [(a.name, a.problem, bool(outcome.improved))
+            for number, outcome in next_trial_outcomes(trials, maximize, task).items()
+            if outcome.improved is not None
+            for a in by_number[number].diagnosis.actions]  # type: ignore[union-attr]
+
+
+def stored_task_facts(data_info: Mapping[str, Any], settings: Mapping[str, Any]) -> TaskFacts:
+    """The task facts the noise needs, as a study's store holds them (for views of a stored study):
+    the number of classes, the objective, the validation samples and the majority class's share (the
+    last two None for a study created before they were stored, whose noise is then the curves' spread)."""
+    def positive_int(value: Any) -> int | None:
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+    majority = data_info.get("majority")
+    classification = data_info.get("task", "classification") == "classification"
+    return TaskFacts(n_classes=positive_int(data_info.get("n_classes")) if classification else None,
+                     image_input=len(data_info.get("input_shape") or ()) == 3,
+                     n_train=positive_int(data_info.get("n_train")),
+                     epochs=positive_int(settings.get("epochs")) or 1,
+                     objective=str(settings.get("objective", "val_accuracy")),
+                     n_val=positive_int(data_info.get("n_val")),
+                     majority=float(majority) if isinstance(majority, (int, float)) and 0 < majority <= 1 else None)
