@@ -60,7 +60,7 @@ def fresh_registries():
     assert set(ACTIONS) == {"reg_l2", "batch_norm", "inc_dropout", "data_augmentation", "decr_lr", "inc_lr",
                             "inc_neurons", "inc_batch_size", "new_fc_layer", "new_conv_layer", "drop_optimizer",
                             "decr_neurons", "remove_fc_layer", "remove_conv_layer", "decr_dropout", "decr_l2",
-                            "decr_batch_size"}
+                            "decr_batch_size", "drop_activation"}
     assert len(RULE_EXTENSIONS) == 0
 
 

@@ -25,7 +25,7 @@ from symtuner.tuning.actions import (
 EXPECTED_NAMES = {"reg_l2", "batch_norm", "inc_dropout", "data_augmentation", "decr_lr", "inc_lr",
                   "inc_neurons", "inc_batch_size", "new_fc_layer", "new_conv_layer", "drop_optimizer",
                   "decr_neurons", "remove_fc_layer", "remove_conv_layer", "decr_dropout", "decr_l2",
-                  "decr_batch_size"}
+                  "decr_batch_size", "drop_activation"}
 #: Actions that take back a change of the tuning: they apply to none of the default network (their properties
 #: are tested from a grown network in tests/actions/test_shrink_actions.py).
 TAKE_BACK = {"remove_fc_layer", "remove_conv_layer", "decr_l2"}  # decr_l2 needs reg_l2 first: test_relax_actions
@@ -33,7 +33,7 @@ TAKE_BACK = {"remove_fc_layer", "remove_conv_layer", "decr_l2"}  # decr_l2 needs
 EXPECTED_REPEATS = {"reg_l2": 1, "batch_norm": 1, "data_augmentation": 1, "new_fc_layer": 3,
                     "new_conv_layer": 1, "inc_dropout": 9, "decr_lr": 2, "inc_lr": 1, "inc_neurons": 6,
                     "inc_batch_size": 4, "drop_optimizer": 1, "decr_neurons": 14, "decr_dropout": 1,
-                    "decr_batch_size": 1}
+                    "decr_batch_size": 1, "drop_activation": 1}
 BEST = {"unit_c1": 40, "dr1_2": 0.1, "unit_c2": 96, "unit_d": 300, "dr_f": 0.2, "learning_rate": 3e-4,
         "batch_size": 64, "optimizer": "Adam", "activation": "relu"}
 
@@ -51,6 +51,8 @@ def ctx(best: dict | None = BEST, conv_room: int = 1, trial: dict | None = None,
 #: The context each action is repeated in (the default one unless its evidence needs a diagnosed trial).
 REPEAT_CONTEXTS = {
     "drop_optimizer": lambda: ctx(trial=FAILED_OPTIMIZER, problem="low_lr"),
+    # a trial with the best trial's optimizer and rate whose activation, not the best's, failed
+    "drop_activation": lambda: ctx(trial={**BEST, "activation": "selu"}, problem="underfitting"),
     # a trial whose dropouts lay high in their ranges; one whose 3 epochs of 300 images took 9 steps
     "decr_dropout": lambda: ctx(trial={**BEST, "dr1_2": 0.28, "dr_f": 0.45}, problem="underfitting"),
     "decr_batch_size": lambda: ActionContext(best_params=dict(BEST), conv_room=1, problem="underfitting",

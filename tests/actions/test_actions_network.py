@@ -65,6 +65,9 @@ def before_and_after(name: str, arch: Architecture | None = None, **overrides):
     if name == "drop_optimizer":  # its evidence: the middle's optimizer failed where Adam trained well
         ctx = ActionContext(best_params={**middle(space), "optimizer": "Adam"}, conv_room=ctx.conv_room,
                             trial_params=middle(space), problem="low_lr")
+    if name == "drop_activation":  # its evidence: the best trial learned with relu at the middle's rate
+        ctx = ActionContext(best_params={**middle(space), "activation": "relu"}, conv_room=ctx.conv_room,
+                            trial_params=middle(space), problem="underfitting")
     if name in GROWN_BY:  # taking back an added layer: first add it
         space, arch = apply_action(GROWN_BY[name], space, arch, ctx)
         ctx = ActionContext(best_params=middle(space), conv_room=0, settings=ActionSettings())
@@ -165,6 +168,15 @@ def check_drop_optimizer(p_before, before, p_after, after):
     assert shapes(after) == shapes(before) and layer_types(after) == layer_types(before)
 
 
+def activations(model: keras.Model) -> set[str]:
+    return {layer.get_config()["activation"] for layer in model.layers if type(layer).__name__ == "Activation"}
+
+
+def check_drop_activation(p_before, before, p_after, after):
+    assert activations(before) - {"softmax"} == {"elu"} and activations(after) - {"softmax"} == {"selu"}
+    assert shapes(after) == shapes(before) and layer_types(after) == layer_types(before)
+
+
 def check_decr_neurons(p_before, before, p_after, after):
     for name in ("block1_conv1", "block2_conv2"):
         assert after.get_layer(name).filters < before.get_layer(name).filters
@@ -220,6 +232,7 @@ CHECKS = {
     "inc_lr": check_inc_lr,
     "inc_batch_size": check_inc_batch_size,
     "drop_optimizer": check_drop_optimizer,
+    "drop_activation": check_drop_activation,
     "decr_neurons": check_decr_neurons,
     "decr_dropout": check_decr_dropout,
     "decr_l2": check_decr_l2,

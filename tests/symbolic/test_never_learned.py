@@ -37,11 +37,20 @@ def test_no_growth_after_a_trial_stuck_at_chance(engine):
 
 
 def test_without_a_cause_to_act_on_the_explanation_says_why_nothing_grows(engine):
-    no_witness = lambda name, _problem: name != "drop_optimizer"  # noqa: E731 - no other optimizer trained well
+    # no trial trained well with another optimizer, nor with another activation
+    no_witness = lambda name, _problem: name not in ("drop_optimizer", "drop_activation")  # noqa: E731
     diagnosis = analyse(LearningCurve.from_history(AT_CHANCE), 10, engine.rules.initial_weights, engine, no_witness,
                         random.Random(0))
     assert diagnosis.actions == ()
     assert "underfitting -> no action yet: it never learned" in diagnosis.explanation
+
+
+def test_where_only_the_activation_differs_from_a_trial_that_learned_it_is_dropped(engine):
+    activation_witness = lambda name, _problem: name != "drop_optimizer"  # noqa: E731 - same optimizer, same rate
+    diagnosis = analyse(LearningCurve.from_history(AT_CHANCE), 10, engine.rules.initial_weights, engine,
+                        activation_witness, random.Random(0))
+    assert [(a.name, a.problem) for a in diagnosis.actions] == [("drop_activation", "underfitting")]
+    assert not GROWTH & {a.name for a in diagnosis.actions}
 
 
 def test_a_network_that_learned_and_levelled_grows(engine):

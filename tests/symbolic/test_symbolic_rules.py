@@ -35,7 +35,8 @@ def test_shipped_rules():
     # rules' shrinking actions for a network over (or near) its limits
     assert rules.initial_weights == {**TABLE2, ("inc_batch_size", "high_lr"): 0.5,
                                      ("drop_optimizer", "low_lr"): 0.5, ("drop_optimizer", "high_lr"): 0.5,
-                                     ("drop_optimizer", "underfitting"): 0.7, ("decr_dropout", "underfitting"): 0.55,
+                                     ("drop_optimizer", "underfitting"): 0.7, ("drop_activation", "underfitting"): 0.6,
+                                     ("decr_dropout", "underfitting"): 0.55,
                                      ("decr_l2", "underfitting"): 0.55, ("decr_batch_size", "underfitting"): 0.6,
                                      ("decr_neurons", "overfitting"): 0.3,
                                      ("decr_neurons", "model_size"): 0.8, ("remove_fc_layer", "model_size"): 0.5,
@@ -47,7 +48,7 @@ def test_shipped_rules():
     assert set(rules.actions) == {"reg_l2", "batch_norm", "inc_dropout", "data_augmentation", "decr_lr",
                                   "inc_lr", "inc_neurons", "inc_batch_size", "new_fc_layer", "new_conv_layer",
                                   "drop_optimizer", "decr_neurons", "remove_fc_layer", "remove_conv_layer",
-                                  "decr_dropout", "decr_l2", "decr_batch_size"}
+                                  "decr_dropout", "decr_l2", "decr_batch_size", "drop_activation"}
     assert all(":- unknown(fail)." in text for text in rules.texts[:1])
 
 

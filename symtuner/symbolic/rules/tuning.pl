@@ -36,8 +36,10 @@ waits(underfitting, still_learning(S, T)) :-
 % A network that never learned (rules/diagnosis.pl: its loss still at chance
 % level) says nothing about its size: growing it is noise. The rules look for
 % what stopped it first: an optimizer that another trial trained well with at
-% a similar rate (drop_optimizer applies only then), or a learning-rate
-% problem the diagnosis names (low_lr, high_lr explain the underfitting).
+% a similar rate (drop_optimizer applies only then), an activation where
+% another trial learned with the same optimizer at a similar rate
+% (drop_activation applies only then), or a learning-rate problem the
+% diagnosis names (low_lr, high_lr explain the underfitting).
 waits(underfitting, never_learned(Why)) :-
     acted_on(underfitting), never_learned(Why).
 can_grow :- acted_on(underfitting), levelled, learned.
@@ -47,6 +49,7 @@ can_grow :- acted_on(underfitting), levelled, learned.
 0.45::action(new_fc_layer, underfitting) :- can_grow.
 0.45::action(new_conv_layer, underfitting) :- can_grow.
 0.7::action(drop_optimizer, underfitting) :- acted_on(underfitting), never_learned(_).
+0.6::action(drop_activation, underfitting) :- acted_on(underfitting), never_learned(_).
 
 % Moves past the first range for an underfit network that learned: less
 % dropout or L2 when the trial was regularised (fact dropout_high / l2_high: a

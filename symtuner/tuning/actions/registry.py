@@ -17,7 +17,7 @@ from symtuner.core.registry import Registry, check_callable
 from symtuner.core.space import SearchSpace
 from symtuner.tuning.actions.base import ActionContext, ActionFn, NotApplicable
 from symtuner.tuning.actions.bounds import decr_lr, inc_batch_size, inc_dropout, inc_lr, inc_neurons
-from symtuner.tuning.actions.choices import drop_optimizer
+from symtuner.tuning.actions.choices import drop_activation, drop_optimizer
 from symtuner.tuning.actions.layers import batch_norm, data_augmentation, new_conv_layer, new_fc_layer, reg_l2
 from symtuner.tuning.actions.relax import decr_batch_size, decr_dropout, decr_l2
 from symtuner.tuning.actions.shrink import decr_neurons, remove_conv_layer, remove_fc_layer
@@ -27,10 +27,10 @@ ACTIONS_REGISTRY: Registry[ActionFn] = Registry("tuning action", pattern=r"[a-z]
                                                 check=check_callable("tuning action"))
 for _action in (reg_l2, batch_norm, inc_dropout, data_augmentation, decr_lr, inc_lr, inc_neurons, inc_batch_size,
                 new_fc_layer, new_conv_layer, drop_optimizer, decr_neurons, remove_fc_layer, remove_conv_layer,
-                decr_dropout, decr_l2, decr_batch_size):
+                decr_dropout, decr_l2, decr_batch_size, drop_activation):
     ACTIONS_REGISTRY.register(_action.__name__, _action)
 
-#: The built-in actions' names (paper Table 2, plus drop_optimizer, the shrinking actions of
+#: The built-in actions' names (paper Table 2, plus drop_optimizer and drop_activation, the shrinking actions of
 #: ``rules/resources.pl``: decr_neurons, remove_fc_layer, remove_conv_layer, and the moves past the
 #: first range for an underfit network: decr_dropout, decr_l2, decr_batch_size).
 BUILTIN_ACTIONS = frozenset(ACTIONS_REGISTRY.names())
@@ -42,7 +42,8 @@ ACTIONS: Mapping[str, ActionFn] = ACTIONS_REGISTRY.as_mapping()
 _OPPOSITES: dict[str, tuple[str, ...]] = {
     "inc_lr": ("decr_lr", "drop_optimizer"),
     "decr_lr": ("inc_lr", "drop_optimizer"),
-    "drop_optimizer": ("inc_lr", "decr_lr"),
+    "drop_optimizer": ("inc_lr", "decr_lr", "drop_activation"),
+    "drop_activation": ("drop_optimizer",),
     "inc_neurons": ("decr_neurons",),
     "decr_neurons": ("inc_neurons",),
     "new_fc_layer": ("remove_fc_layer",),
