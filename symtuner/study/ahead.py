@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from symtuner.core.records import TuningVersion
-from symtuner.core.space import SearchSpace
+from symtuner.core.space import Dimension, Real, SearchSpace
 from symtuner.search.optimizers.random_search import RandomSearch
 from symtuner.search.proposer import Proposer
 
@@ -58,6 +58,21 @@ class AheadQueue:
         return None
 
 
+def _drawn(missing: list[Dimension], params: dict[str, Any]) -> dict[str, Any]:
+    """Values of the HPs ``missing`` from the proposal ``params``, drawn at random, seeded by it; a value
+    whose range depends on another HP's choice (``Real.given``) is drawn in its shared range and moved
+    into that choice's range, as the samplers draw it."""
+    seed = zlib.crc32(json.dumps(params, sort_keys=True, default=str).encode())
+    plain = tuple(replace(d, given=None, ranges=()) if isinstance(d, Real) and d.given is not None else d
+                  for d in missing)
+    drawn = RandomSearch().ask(SearchSpace(plain), [], seed=seed)
+    for dim in missing:
+        if isinstance(dim, Real) and dim.given is not None:
+            choice = params.get(dim.given, drawn.get(dim.given))
+            drawn[dim.name] = dim.placed(float(drawn[dim.name]), choice) if choice is not None else drawn[dim.name]
+    return drawn
+
+
 def up_to_date(ahead: list[Ahead], tuning: TuningVersion) -> list[Ahead]:
     """The proposals made ahead that may still start under ``tuning``, in order.
 
@@ -82,8 +97,7 @@ def up_to_date(ahead: list[Ahead], tuning: TuningVersion) -> list[Ahead]:
         missing = [dim for dim in space.dimensions if dim.name not in proposal.params]
         params = dict(proposal.params)
         if missing:
-            seed = zlib.crc32(json.dumps(proposal.params, sort_keys=True, default=str).encode())
-            params |= RandomSearch().ask(SearchSpace(tuple(missing)), [], seed=seed)
+            params |= _drawn(missing, params)
         if space.contains(params):
             out.append(Ahead(params, tuning.version, proposal.drawn + tuple(d.name for d in missing)))
     return out

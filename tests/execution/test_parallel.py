@@ -324,6 +324,27 @@ def test_a_proposal_made_ahead_gets_an_hp_added_since_drawn_in_its_range():
     assert _up_to_date([_Ahead({"a": 5}, 1)], with_l2)[0].params == kept[0].params
 
 
+def test_an_hp_added_since_with_a_range_per_choice_is_drawn_in_the_proposal_choices_range():
+    from symtuner.core.space import Categorical, Real, SearchSpace
+    from symtuner.study.ahead import Ahead as _Ahead
+    from symtuner.study.ahead import up_to_date as _up_to_date
+
+    class _Version:
+        def __init__(self, version, space):
+            self.version, self.space = version, space
+
+    rate = Real("lr", 1e-4, 1e-2, "log-uniform", given="opt", ranges=(("Adadelta", 0.1, 1.0),))
+    base = SearchSpace([Categorical("opt", ("Adam", "Adadelta"))])
+    space = SearchSpace([*base.dimensions, rate])
+    made = [_Ahead({"opt": "Adadelta", "n": k}, 1) for k in range(8)] + \
+        [_Ahead({"opt": "Adam", "n": k}, 1) for k in range(8)]
+    space = SearchSpace([*space.dimensions, Categorical("n", tuple(range(8)))])
+    kept = _up_to_date(made, _Version(2, space))
+    assert len(kept) == 16 and all(k.drawn == ("lr",) for k in kept)
+    assert all(0.1 <= k.params["lr"] <= 1.0 for k in kept if k.params["opt"] == "Adadelta")
+    assert all(1e-4 <= k.params["lr"] <= 1e-2 for k in kept if k.params["opt"] == "Adam")
+
+
 def test_spare_workers_are_kept_only_where_the_trials_leave_cores_free():
     from symtuner.execution.pool import MAX_SPARES, spare_count
 
