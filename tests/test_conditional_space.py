@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from symtuner.core.architecture import Architecture
@@ -108,9 +110,50 @@ def test_opposite_moves_for_two_optimizers_do_not_cancel():
         "learning_rate for Adadelta [0.01, 0.1] -> [0.02, 0.1]"]
 
 
+def test_a_move_against_another_optimizers_own_diagnosis_leaves_that_optimizer_its_range():
+    # every trial so far failed: Adam diverged at 0.05 (high_lr), then Adadelta crept along at 0.02 (low_lr).
+    # No optimizer trained well, but Adam's own trial says its rates must come down, not up.
+    space = default_space().with_bounds("learning_rate", 1e-2, 1e-1)
+    adadelta = ActionContext(best_params=None, conv_room=0, problem="low_lr",
+                             trial_params={"optimizer": "Adadelta", "learning_rate": 0.02},
+                             rate_diagnoses=(("Adam", 0.05, "high_lr"),))
+    raised, _ = apply_action("inc_lr", space, Architecture(), adadelta)
+    assert raised["learning_rate"].bounds("Adam") == (1e-2, 1e-1)  # kept as Adam's own
+    assert raised["learning_rate"].bounds("Adadelta") == (0.02, 0.1)
+    assert raised["learning_rate"].bounds("Adamax") == (0.02, 0.1)  # no evidence of its own: the shared range
+    # Adam's next failure moves Adam's own range down; Adadelta's and Adamax's stay where inc_lr put them
+    adam = ActionContext(best_params=None, conv_room=0, problem="high_lr",
+                         trial_params={"optimizer": "Adam", "learning_rate": 0.03},
+                         rate_diagnoses=(("Adam", 0.05, "high_lr"), ("Adadelta", 0.02, "low_lr")))
+    lowered, _ = apply_action("decr_lr", raised, Architecture(), adam)
+    assert lowered["learning_rate"].bounds("Adam") == (1e-2, 0.03)
+    assert lowered["learning_rate"].bounds("Adadelta") == (0.02, 0.1)
+    # the same upward move with no diagnosis of Adam's against it: the shared range moves for every optimizer
+    alone, _ = apply_action("inc_lr", space, Architecture(), replace(adadelta, rate_diagnoses=()))
+    assert alone["learning_rate"].given is None and alone["learning_rate"].bounds("Adam") == (0.02, 0.1)
+    # a diagnosis of the same direction is no evidence against the move
+    same, _ = apply_action("inc_lr", space, Architecture(),
+                           replace(adadelta, rate_diagnoses=(("Adam", 0.011, "low_lr"),)))
+    assert same["learning_rate"].given is None
+
+
 def test_without_an_optimizer_choice_the_one_range_moves():
     space = SearchSpace((Real("learning_rate", 1e-4, 1e-2, "log-uniform"), Categorical("optimizer", ("Adam",))))
     context = ActionContext(best_params=None, conv_room=0, trial_params={"optimizer": "Adam", "learning_rate": 1e-3},
                             problem="high_lr")
     moved, _ = apply_action("decr_lr", space, Architecture(), context)
     assert moved["learning_rate"] == Real("learning_rate", 1e-4, 1e-3, "log-uniform")
+
+
+def test_the_advisor_reads_each_optimizers_rate_diagnoses_from_the_study():
+    from symtuner.core.records import Diagnosis, Trial, TrialState
+    from symtuner.tuning.advisor import rate_diagnoses
+
+    def trial(number, optimizer, rate, *problems, state=TrialState.COMPLETE):
+        return Trial(number, state, {"optimizer": optimizer, "learning_rate": rate}, 1, objective=0.1,
+                     diagnosis=Diagnosis({}, problems, (), ""))
+
+    trials = [trial(1, "Adam", 0.05, "underfitting", "high_lr"), trial(2, "Adadelta", 0.02, "low_lr"),
+              trial(3, "Adamax", 0.01, "overfitting"), trial(4, "Adam", 0.08, "increasing_loss"),
+              trial(5, "Adam", 0.09, "high_lr", state=TrialState.FAILED)]
+    assert rate_diagnoses(trials, trials[1]) == (("Adam", 0.05, "high_lr"), ("Adam", 0.08, "increasing_loss"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from symtuner.core.architecture import Architecture
 from symtuner.core.costs import trial_costs
@@ -76,6 +77,24 @@ def learned_params(trials: Sequence[Trial], diagnosed: Trial) -> tuple[dict, ...
     return tuple(dict(t.params) for t in trials
                  if t.number != diagnosed.number and t.is_complete and t.diagnosis is not None
                  and not _NOT_LEARNED & set(t.diagnosis.problems))
+
+
+#: The problems that say which way a trial's learning rate must move.
+_RATE_PROBLEMS = ("low_lr", "high_lr", "increasing_loss")
+
+
+def rate_diagnoses(trials: Sequence[Trial], diagnosed: Trial) -> tuple[tuple[Any, float, str], ...]:
+    """(optimizer, learning rate, problem) of each learning-rate problem diagnosed on a complete trial
+    other than ``diagnosed`` (trials without both HPs are left out)."""
+    out = []
+    for t in trials:
+        if t.number == diagnosed.number or not t.is_complete or t.diagnosis is None:
+            continue
+        optimizer, rate = t.params.get("optimizer"), t.params.get("learning_rate")
+        if optimizer is None or isinstance(rate, bool) or not isinstance(rate, (int, float)):
+            continue
+        out += [(optimizer, float(rate), p) for p in t.diagnosis.problems if p in _RATE_PROBLEMS]
+    return tuple(out)
 
 
 def previous_costs(trials: Sequence[Trial], trial: Trial) -> dict[str, float] | None:
@@ -146,6 +165,7 @@ class Advisor:
                             best_problems=best.diagnosis.problems if best and best.diagnosis else (),
                             unusable=unusable_actions(view.verdicts, view.versions, view.actions),
                             learned=learned_params(view.trials, trial),
+                            rate_diagnoses=rate_diagnoses(view.trials, trial),
                             cost_ratios={name: costs[name] / limit for name, limit in task.limits.items()
                                          if name in costs})
         diagnosis = analyse(trial.curve, task.n_classes, weights, self.engine,

@@ -86,9 +86,12 @@ def _outcome(best: tuple[Trial, tuple[float, float]], following: tuple[Trial, tu
     margin = noise.between(trial, top)
     if gain > margin.value:
         return Outcome(number, True, f"#{number} beat #{top.number}, the best before it, by {gain:.4f} > {margin}")
-    if margin.value == 0.0 or -gain > margin.value:
+    if -gain > margin.value:
         return Outcome(number, False, f"#{number} fell {-gain:.4f} below #{top.number}, the best before it "
                                       f"({margin})")
+    if margin.value == 0.0:
+        return Outcome(number, False, f"#{number} did not beat #{top.number}, the best before it ({gain:+.4f}; "
+                                      f"{margin})")
     return Outcome(number, None, f"#{number} against #{top.number}, the best before it: {gain:+.4f}, within "
                                  f"{margin}: no evidence")
 

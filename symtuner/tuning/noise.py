@@ -222,7 +222,8 @@ class NoiseModel:
         if self.chance is None:
             return False
         accuracy = self.accuracy(trial)
-        return accuracy is not None and accuracy <= self.chance + self.chance_noise().value + 1e-12
+        # 1e-6: accuracies are stored as float32 (0.1 reads 0.10000000149), and a zero noise must not hide that
+        return accuracy is not None and accuracy <= self.chance + self.chance_noise().value + 1e-6
 
     def above_chance(self, trial: Trial) -> bool:
         """Whether a trial rose clearly above chance level (its accuracy is measured and not at chance)."""

@@ -126,3 +126,12 @@ def test_a_new_study_stores_what_its_noise_needs(tmp_path: Path, tiny_dataset) -
     assert info["n_val"] == round(tiny_dataset.n_train * 0.25)
     counts = [list(tiny_dataset.y_train).count(c) for c in set(tiny_dataset.y_train.tolist())]
     assert math.isclose(info["majority"], max(counts) / sum(counts))
+
+
+def test_a_float32_accuracy_at_chance_is_at_chance_even_with_no_noise_measured():
+    import numpy as np
+
+    chance = float(np.float32(0.1))  # 0.10000000149..., as a Keras history stores it
+    unmeasured = TaskFacts(10, True, 240, 5, objective="val_accuracy")  # no validation count, no curves
+    outcome = next_trial_outcomes([trial(0, chance, ("inc_lr", "low_lr")), trial(1, chance)], True, unmeasured)[0]
+    assert outcome.improved is None and "sat at chance level" in outcome.reason

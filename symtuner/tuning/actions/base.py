@@ -150,6 +150,10 @@ class ActionContext:
     ``learned``: params of the study's other trials that learned (complete,
     diagnosed with neither underfitting nor a learning-rate problem): what
     rates each optimizer is known to train at.
+    ``rate_diagnoses``: (optimizer, learning rate, problem) of the study's
+    other trials diagnosed with a learning-rate problem (``low_lr``,
+    ``high_lr``, ``increasing_loss``): which way each optimizer's own trials
+    say its rates must move.
     ``cost_ratios``: per cost the study limits (``params``, ``flops``, ...),
     the diagnosed trial's cost over its limit (above 1: over it); how far
     the shrinking actions go.
@@ -166,6 +170,7 @@ class ActionContext:
     unusable: Mapping[str, str] = field(default_factory=dict)
     problem: str | None = None
     learned: tuple[Mapping[str, Any], ...] = ()
+    rate_diagnoses: tuple[tuple[Any, float, str], ...] = ()
     cost_ratios: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -180,6 +185,9 @@ class ActionContext:
         object.__setattr__(self, "learned", tuple(self.learned))
         if not all(isinstance(params, Mapping) for params in self.learned):
             raise ConfigError(f"learned must be a sequence of dicts of HP values, got {self.learned!r}")
+        object.__setattr__(self, "rate_diagnoses", tuple(tuple(item) for item in self.rate_diagnoses))
+        if not all(len(item) == 3 and isinstance(item[2], str) for item in self.rate_diagnoses):
+            raise ConfigError(f"rate_diagnoses must be (optimizer, rate, problem) triples, got {self.rate_diagnoses!r}")
         if self.problem is not None and not isinstance(self.problem, str):
             raise ConfigError(f"problem must be a problem name or None, got {self.problem!r}")
         if not isinstance(self.settings, ActionSettings):

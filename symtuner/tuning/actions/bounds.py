@@ -197,10 +197,13 @@ def _moved(space: SearchSpace, ctx: ActionContext, action: str, problem: str, mo
     range if it has one (``Real.ranges``), else the shared range, after
     every other optimizer on the shared range that trained well at a rate
     the move would leave (the best trial, unless it shows ``problem``, or a
-    trial of ``ctx.learned``) has been given the current range as its own.
-    So opposite moves answered for two optimizers never cancel: each
-    optimizer's range moves only on its own trials' evidence, and an
-    optimizer without evidence of its own follows the shared range.
+    trial of ``ctx.learned``), or whose own trials were diagnosed with a
+    learning-rate problem that says the opposite way (``ctx.rate_diagnoses``:
+    ``high_lr`` or ``increasing_loss`` against a move up, ``low_lr`` against
+    a move down), has been given the current range as its own. So opposite
+    moves answered for two optimizers never cancel: each optimizer's range
+    moves only on its own trials' evidence, and an optimizer without evidence
+    of its own follows the shared range.
     """
     dim = _lr_dimension(space, action)
     optimizer = ctx.trial(OPTIMIZER)
@@ -215,15 +218,21 @@ def _moved(space: SearchSpace, ctx: ActionContext, action: str, problem: str, mo
         return space.with_bounds(LEARNING_RATE, new_low, new_high)
     if dim.has_range(optimizer):
         return space.with_range(LEARNING_RATE, OPTIMIZER, optimizer, new_low, new_high)
+    left = {other for other, rate in _trained_well(ctx, problem) if not new_low <= rate <= new_high and low <= rate <= high}
+    against = {other for other, _, said in ctx.rate_diagnoses if said in _AGAINST[problem]}
     new = space
-    for other, rate in _trained_well(ctx, problem):
-        if other != optimizer and other in offered and not dim.has_range(other) \
-                and not new_low <= rate <= new_high and low <= rate <= high:
+    for other in offered:
+        if other != optimizer and other in left | against and not dim.has_range(other):
             new = new.with_range(LEARNING_RATE, OPTIMIZER, other, low, high)
             new_dim = new[LEARNING_RATE]
             assert isinstance(new_dim, Real)
             dim = new_dim
     return new.with_bounds(LEARNING_RATE, new_low, new_high)
+
+
+#: Per problem a move answers (``low_lr``: up, ``high_lr``: down), the problems of another optimizer's
+#: trials that say its rates must move the other way.
+_AGAINST = {"low_lr": ("high_lr", "increasing_loss"), "high_lr": ("low_lr",)}
 
 
 def _trained_well(ctx: ActionContext, problem: str) -> list[tuple[Any, float]]:
