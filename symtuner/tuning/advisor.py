@@ -29,6 +29,7 @@ from symtuner.tuning.actions import (
     is_applicable,
     why_not,
 )
+from symtuner.tuning.actions.base import plain_value
 from symtuner.tuning.actions.relax import trial_facts
 from symtuner.tuning.evidence import trial_evidence
 from symtuner.tuning.hypotheses import (
@@ -90,7 +91,7 @@ def rate_diagnoses(trials: Sequence[Trial], diagnosed: Trial) -> tuple[tuple[Any
     for t in trials:
         if t.number == diagnosed.number or not t.is_complete or t.diagnosis is None:
             continue
-        optimizer, rate = t.params.get("optimizer"), t.params.get("learning_rate")
+        optimizer, rate = plain_value(t.params.get("optimizer")), plain_value(t.params.get("learning_rate"))
         if optimizer is None or isinstance(rate, bool) or not isinstance(rate, (int, float)):
             continue
         out += [(optimizer, float(rate), p) for p in t.diagnosis.problems if p in _RATE_PROBLEMS]
