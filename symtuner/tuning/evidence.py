@@ -27,13 +27,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from symtuner.core.costs import standing
 from symtuner.core.records import Trial
-from symtuner.symbolic.lfi import Evidence
 from symtuner.tuning.noise import NoiseModel
 from symtuner.tuning.view import TaskFacts
+
+if TYPE_CHECKING:  # ProbLog stays unimported where only the evidence is read (status, the dashboard)
+    from symtuner.symbolic.lfi import Evidence
 
 
 @dataclass(frozen=True)
