@@ -51,7 +51,7 @@ TEMPLATES: dict[tuple[str, int], tuple[str, str]] = {
     ("still_learning", 2): ("still learning: its train loss fell in the last epoch by {0} of its mean fall "
                             "per epoch (flat below {1}); more epochs will tell what it lacks", "%%"),
     ("never_learned", 1): ("it never learned ({0}): a network that fits nothing says nothing about its size, "
-                           "so it is not grown; what stopped it (rate, optimizer, activation) comes first", "r"),
+                           "so it is not grown; what stopped it (rate, optimizer, activation, dropout) comes first", "r"),
     ("loss_at_chance", 2): ("its train loss {0} is still at chance level (above {1})", "nn"),
     ("accuracy_at_chance", 2): ("its train accuracy {0} barely left chance (below {1})", "nn"),
     ("behind", 2): ("even an optimistic projection ({0}) cannot beat the best trial so far ({1})", "nn"),

@@ -29,6 +29,18 @@ def test_decr_dropout_cuts_the_ranges_the_trial_was_high_in_and_reaches_below_th
         apply_action("decr_dropout", space, Architecture(), ctx(dr1_2=0.05))
 
 
+def test_a_dropout_of_half_the_units_is_strong_in_any_range():
+    space = default_space().with_bounds("dr1_2", 0.6, 0.8).with_bounds("dr_f", 0.7, 0.9)
+    trial = ctx(dr1_2=0.65, dr_f=0.72)  # both in the lower halves of ranges that are too high throughout
+    assert trial_facts(space, Architecture(), trial.trial_params, None, 3) == {"dropout_high": 1.0}
+    new, _ = apply_action("decr_dropout", space, Architecture(), trial)
+    assert new["dr1_2"].high == 0.65 and new["dr1_2"].low < 0.6
+    assert new["dr_f"].high == 0.72 and new["dr_f"].low < 0.7
+    # below half, only the upper half of its own range counts
+    assert trial_facts(default_space(), Architecture(), {**TRIAL, "dr1_2": 0.1, "dr_f": 0.2}, None, 3) == \
+        {"dropout_high": 0.0}
+
+
 def test_decr_l2_needs_l2_on_and_a_strong_factor():
     on = Architecture().with_changes(l2=True)
     space = default_space().with_dimension(Real("l2", 1e-6, 1e-2, "log-uniform"), 1e-6)
@@ -82,6 +94,18 @@ def test_the_rules_move_past_the_range_only_with_the_trials_facts():
     assert chosen(levelled, {"dropout_high": 1.0}) == ["decr_dropout"]
     assert chosen(levelled, {"dropout_high": 0.0, "l2_high": 1.0}) == ["decr_l2"]
     assert chosen(still, {"train_steps": 9.0}) == ["decr_batch_size"]
+    # a network stuck at chance with strong dropout: lowering it is a cause to try, no growth
+    at_chance = LearningCurve.from_history({"loss": [2.45, 2.33, 2.305, 2.30, 2.302, 2.299],
+                                            "accuracy": [0.10, 0.11, 0.105, 0.11, 0.108, 0.11],
+                                            "val_loss": [2.34, 2.31, 2.303, 2.302, 2.303, 2.302],
+                                            "val_accuracy": [0.10, 0.10, 0.11, 0.10, 0.10, 0.11]})
+    no_witness = lambda name, _problem: name not in ("drop_optimizer", "drop_activation")  # noqa: E731
+    found = analyse(at_chance, 10, engine.rules.initial_weights, engine, no_witness, random.Random(0),
+                    extra_facts={"dropout_high": 1.0})
+    assert [a.name for a in found.actions] == ["decr_dropout"]
+    found = analyse(at_chance, 10, engine.rules.initial_weights, engine, no_witness, random.Random(0),
+                    extra_facts={"dropout_high": 0.0})
+    assert found.actions == ()
     assert chosen(still, {"train_steps": 3000.0}) == []
 
 

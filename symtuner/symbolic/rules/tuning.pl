@@ -38,8 +38,9 @@ waits(underfitting, still_learning(S, T)) :-
 % what stopped it first: an optimizer that another trial trained well with at
 % a similar rate (drop_optimizer applies only then), an activation where
 % another trial learned with the same optimizer at a similar rate
-% (drop_activation applies only then), or a learning-rate problem the
-% diagnosis names (low_lr, high_lr explain the underfitting).
+% (drop_activation applies only then), strong dropout (decr_dropout, below),
+% or a learning-rate problem the diagnosis names (low_lr, high_lr explain the
+% underfitting).
 waits(underfitting, never_learned(Why)) :-
     acted_on(underfitting), never_learned(Why).
 can_grow :- acted_on(underfitting), levelled, learned.
@@ -58,8 +59,13 @@ can_grow :- acted_on(underfitting), levelled, learned.
 % than few_steps in all (fact train_steps). A network that overfits although
 % regularised is made narrower last. (The facts come from a study's trial:
 % a diagnosis of a bare learning curve has none, and these rules stay silent.)
-threshold(few_steps, 300).      % a whole training of fewer optimizer steps: cut short by its batch size
-0.55::action(decr_dropout, underfitting) :- can_grow, flag(dropout_high).
+threshold(few_steps, 300).
+% Strong dropout (at least half the units dropped) can stop a network learning
+% at all: for one that never learned it is a cause to look at, like the rate,
+% the optimizer and the activation.
+may_relax :- can_grow.
+may_relax :- acted_on(underfitting), never_learned(_).      % a whole training of fewer optimizer steps: cut short by its batch size
+0.55::action(decr_dropout, underfitting) :- may_relax, flag(dropout_high).
 0.55::action(decr_l2, underfitting) :- can_grow, flag(l2_high).
 0.6::action(decr_batch_size, underfitting) :-
     acted_on(underfitting), \+ levelled, fact(train_steps, S), threshold(few_steps, T), S < T.

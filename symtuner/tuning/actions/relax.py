@@ -2,7 +2,8 @@
 network that underfits, smaller batches for a training that took too few steps.
 
 Each reads the diagnosed trial: a dropout or L2 factor in the upper half of
-its range is what "regularised" means here, and its value is where the new
+its range (or a dropout of at least ``STRONG_DROPOUT``, which drops half the
+units whatever range it came from) is what "regularised" means here, and its value is where the new
 upper bound is cut (that much proved too strong); the lower bound moves down
 past the first range (by ``dropout_step``, or to a hundredth of the new upper
 L2 bound), since the user's first guess may have been too strong throughout.
@@ -23,9 +24,13 @@ from symtuner.tuning.actions.bounds import BATCH_SIZE, DROPOUT_PREFIX, _positive
 #: ``decr_l2`` keeps the L2 range at least this many times wide (high / low).
 L2_SPAN = 100.0
 
+#: A dropout rate this high is strong in any range: it drops at least half of the units.
+STRONG_DROPOUT = 0.5
+
 
 def decr_dropout(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
-    """Lower every dropout range whose diagnosed value lay in its upper half.
+    """Lower every dropout range whose diagnosed value lay in its upper half or was strong
+    (``STRONG_DROPOUT``).
 
     New high = the trial's dropout (kept at least ``dropout_min_width`` above
     the new low); new low = low - ``dropout_step``, not below 0. Not
@@ -39,7 +44,7 @@ def decr_dropout(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> 
     new = space
     for dim in dims:
         value = _number(ctx.trial(dim.name))
-        if value is None or value <= (dim.low + dim.high) / 2:
+        if not _high_dropout(dim, value):
             continue
         low = max(0.0, dim.low - settings.dropout_step)
         high = max(min(value, dim.high), low + settings.dropout_min_width)
@@ -47,7 +52,7 @@ def decr_dropout(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> 
             new = new.with_bounds(dim.name, round(low, 12), round(high, 12))
     if new is space:
         raise NotApplicable("decr_dropout: the diagnosed trial's dropouts lay in the lower half of their ranges "
-                            f"({_values(dims, ctx)}): dropout is not what held it back")
+                            f"and below {STRONG_DROPOUT:g} ({_values(dims, ctx)}): dropout is not what held it back")
     return new, arch
 
 
@@ -75,10 +80,10 @@ def trial_facts(space: SearchSpace, arch: Architecture, params: Mapping[str, Any
                 epochs: int | None) -> dict[str, float]:
     """The facts the rules read of a study's trial besides its curve (``TRIAL_FACT_NAMES``):
     ``dropout_high`` / ``l2_high`` (1.0 when a dropout, or the L2 factor with L2 on, lay in the upper half
-    of its range, on a log scale for L2) and ``train_steps`` (the whole training's optimizer steps, when the
+    of its range, on a log scale for L2, or a dropout was at least ``STRONG_DROPOUT``) and ``train_steps`` (the whole training's optimizer steps, when the
     training size is known)."""
     dropouts = [d for d in space.dimensions if d.name.startswith(DROPOUT_PREFIX) and isinstance(d, Real)]
-    facts = {"dropout_high": float(any(_upper_half(d, params.get(d.name), log=False) for d in dropouts))}
+    facts = {"dropout_high": float(any(_high_dropout(d, params.get(d.name)) for d in dropouts))}
     if arch.l2 and L2_NAME in space and isinstance(space[L2_NAME], Real):
         dim = space[L2_NAME]
         assert isinstance(dim, Real)
@@ -87,6 +92,12 @@ def trial_facts(space: SearchSpace, arch: Architecture, params: Mapping[str, Any
     if batch is not None and batch >= 1 and n_train is not None and epochs is not None:
         facts["train_steps"] = float(math.ceil(n_train / batch) * epochs)
     return facts
+
+
+def _high_dropout(dim: Real, value: Any) -> bool:
+    """A dropout in the upper half of its range, or strong in any range."""
+    number = _number(value)
+    return number is not None and (number >= STRONG_DROPOUT or _upper_half(dim, number, log=False))
 
 
 def _upper_half(dim: Real, value: Any, log: bool) -> bool:
