@@ -44,7 +44,7 @@ def decr_dropout(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> 
     new = space
     for dim in dims:
         value = _number(ctx.trial(dim.name))
-        if not _high_dropout(dim, value):
+        if value is None or not _high_dropout(dim, value):
             continue
         low = max(0.0, dim.low - settings.dropout_step)
         high = max(min(value, dim.high), low + settings.dropout_min_width)
