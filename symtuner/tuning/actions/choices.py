@@ -19,13 +19,12 @@ they do not beat the best trial from before it, the optimizer comes back.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from symtuner.core.architecture import Architecture
 from symtuner.core.space import Categorical, SearchSpace
 from symtuner.tuning.actions.base import ActionContext, NotApplicable, plain_value
-from symtuner.tuning.actions.bounds import LEARNING_RATE, optimizer_evidence
+from symtuner.tuning.actions.bounds import LEARNING_RATE, _positive, optimizer_evidence
 
 OPTIMIZER = "optimizer"
 ACTIVATION = "activation"
@@ -76,7 +75,7 @@ def activation_evidence(ctx: ActionContext, among: list[Any]) -> str:
     learning rate is within ``lr_factor`` of the diagnosed trial's (when
     both have one).
     """
-    failed, optimizer, rate = ctx.trial(ACTIVATION), ctx.trial(OPTIMIZER), _rate(ctx.trial(LEARNING_RATE))
+    failed, optimizer, rate = ctx.trial(ACTIVATION), ctx.trial(OPTIMIZER), _positive(ctx.trial(LEARNING_RATE))
     factor = ctx.settings.lr_factor
     witnesses = [("a trial", params) for params in ctx.learned]
     if ctx.best_params is not None and "underfitting" not in ctx.best_problems:
@@ -85,7 +84,7 @@ def activation_evidence(ctx: ActionContext, among: list[Any]) -> str:
         activation = plain_value(params.get(ACTIVATION))
         if activation is None or activation == failed or activation not in among:
             continue
-        other_optimizer, other_rate = plain_value(params.get(OPTIMIZER)), _rate(plain_value(params.get(LEARNING_RATE)))
+        other_optimizer, other_rate = plain_value(params.get(OPTIMIZER)), _positive(plain_value(params.get(LEARNING_RATE)))
         if optimizer is not None and other_optimizer is not None and other_optimizer != optimizer:
             continue
         if rate is not None and other_rate is not None and not rate / factor <= other_rate <= rate * factor:
@@ -109,8 +108,3 @@ def _choices(action: str, name: str, space: SearchSpace, ctx: ActionContext) -> 
     if failed not in dim.categories:
         raise NotApplicable(f"{action}: {failed} is no longer among the choices {list(dim.categories)}")
     return failed, [c for c in dim.categories if c != failed]
-
-
-def _rate(value: Any) -> float | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    return float(value) if ok else None
