@@ -30,6 +30,7 @@ from symtuner.tuning.actions import (
     why_not,
 )
 from symtuner.tuning.actions.base import plain_value
+from symtuner.tuning.actions.bounds import LEARNING_RATE, OPTIMIZER
 from symtuner.tuning.actions.relax import trial_facts
 from symtuner.tuning.evidence import trial_evidence
 from symtuner.tuning.hypotheses import (
@@ -91,7 +92,7 @@ def rate_diagnoses(trials: Sequence[Trial], diagnosed: Trial) -> tuple[tuple[Any
     for t in trials:
         if t.number == diagnosed.number or not t.is_complete or t.diagnosis is None:
             continue
-        optimizer, rate = plain_value(t.params.get("optimizer")), plain_value(t.params.get("learning_rate"))
+        optimizer, rate = plain_value(t.params.get(OPTIMIZER)), plain_value(t.params.get(LEARNING_RATE))
         if optimizer is None or isinstance(rate, bool) or not isinstance(rate, (int, float)):
             continue
         out += [(optimizer, float(rate), p) for p in t.diagnosis.problems if p in _RATE_PROBLEMS]

@@ -24,9 +24,8 @@ from typing import Any
 from symtuner.core.architecture import Architecture
 from symtuner.core.space import Categorical, SearchSpace
 from symtuner.tuning.actions.base import ActionContext, NotApplicable, plain_value
-from symtuner.tuning.actions.bounds import LEARNING_RATE, _positive, optimizer_evidence
+from symtuner.tuning.actions.bounds import LEARNING_RATE, OPTIMIZER, _positive, optimizer_evidence
 
-OPTIMIZER = "optimizer"
 ACTIVATION = "activation"
 
 
