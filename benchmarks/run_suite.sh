@@ -13,11 +13,13 @@
 # paper's space), so one 15-trial study takes about 2.5 to 5 minutes there, not one: a minute per
 # study would need 2-3 epochs per trial, too few for those diagnoses. The whole suite is 9 entries x
 # 3 strategies x 6 seeds = 162 studies: about 8 hours at that load (estimated from those trial times,
-# not measured; less on idle cores).
+# not measured; less on idle cores). --isolate trains every trial in a fresh process: TensorFlow
+# keeps part of every trial's memory until its process ends, and big-net's trials would otherwise
+# grow one process past the memory of a 24 GB machine (docs/parallel.md).
 set -e
 OUT=${1:-suite-out}
 EPOCHS=${EPOCHS:-5}
 SEEDS=${SEEDS:-6}
 export TF_CPP_MIN_LOG_LEVEL=2
 symtuner compare --suite benchmarks/spaces/suite.toml --strategies symtuner,gp,tpe-hyperband \
-    --seeds "$SEEDS" --trials 15 --epochs "$EPOCHS" --out "$OUT"
+    --seeds "$SEEDS" --trials 15 --epochs "$EPOCHS" --out "$OUT" --isolate

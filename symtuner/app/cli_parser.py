@@ -142,6 +142,9 @@ def _add_execution_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--gpus-per-trial", type=_non_negative_number, help="Ray GPUs per trial (default 0)")
     group.add_argument("--retries", type=_non_negative_int,
                        help="reruns of a trial whose worker died (default 2)")
+    group.add_argument("--isolate", action="store_const", const=True, default=None,
+                       help="with one worker: run each trial in a fresh worker process all the same, which gives "
+                            "back what TensorFlow keeps of every trial (for long studies of large networks)")
     group.add_argument("--reproducible", action="store_const", const=True, default=None,
                        help="with several workers: handle finished trials in the order they started and propose "
                             "nothing ahead, so that the study (and its resume after a crash) proposes the same "

@@ -15,8 +15,12 @@ class ExecutionSettings:
     """How trials run (not stored with the study: a study may be resumed with other settings).
 
     ``workers`` trials run at once. With ``ray`` unset and one worker they run
-    in this process; with more, each in a fresh spawned process of a local
-    pool. ``ray`` is ``"local"`` (a private Ray instance for the study's
+    in this process; with more, or with ``isolate``, each in a fresh spawned
+    process of a local pool. ``isolate`` is for long studies of large
+    networks: TensorFlow keeps part of what every ``fit`` allocated until its
+    process ends (a model and its optimizer state per trial, about 360 MB
+    for a 30 M-parameter network trained with Adam, measured in
+    ``docs/parallel.md``), which a fresh process per trial gives back. ``ray`` is ``"local"`` (a private Ray instance for the study's
     lifetime), ``"auto"`` or ``HOST:PORT`` (an existing cluster). A trial
     whose worker dies is rerun up to ``retries`` times. ``spare_workers``:
     pool workers started ahead of need (None: as many as there are cores
@@ -35,6 +39,9 @@ class ExecutionSettings:
     #: parallel study proposes the same trials whatever the timing (and a resumed one equals the study
     #: never interrupted); a worker whose trial ended before an earlier one waits for it
     reproducible: bool = False
+    #: with one worker, run each trial in a fresh worker process all the same (what TensorFlow keeps of a
+    #: trial is freed when its process ends)
+    isolate: bool = False
 
     def __post_init__(self) -> None:
         positive_int(self.workers, "workers")
@@ -43,8 +50,9 @@ class ExecutionSettings:
         non_negative_int(self.retries, "retries")
         if self.spare_workers is not None:
             non_negative_int(self.spare_workers, "spare_workers")
-        if not isinstance(self.reproducible, bool):
-            raise ConfigError(f"reproducible must be true or false, got {self.reproducible!r}")
+        for flag in ("reproducible", "isolate"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(f"{flag} must be true or false, got {getattr(self, flag)!r}")
         for name in ("cpus_per_trial", "gpus_per_trial"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e6:
@@ -61,12 +69,13 @@ class ExecutionSettings:
         why: dict[str, str] = {}
         if self.ray is None:
             why |= dict.fromkeys(("cpus_per_trial", "gpus_per_trial"), "applies to Ray tasks only (ray)")
-            if self.workers == 1:
+            if self.workers == 1 and not self.isolate:
                 why |= dict.fromkeys(("threads_per_trial", "spare_workers", "retries"),
-                                     "applies to worker processes only (workers above 1, or ray); with one "
-                                     "worker trials run in this process")
+                                     "applies to worker processes only (workers above 1, isolate, or ray); with "
+                                     "one worker trials run in this process")
         else:
             why["spare_workers"] = "applies to the local pool only, not to Ray"
+            why["isolate"] = "applies to the local pool only: Ray runs every trial in a worker process"
         if self.workers == 1:
             why["reproducible"] = "applies to parallel trials only (workers above 1): one at a time is reproducible"
         return [f"{name} {why[name]}; it is ignored" for name in given if name in why]

@@ -261,7 +261,7 @@ _SECTIONS = {
     "rules": {"dir", "mode", "thresholds"},
     "limits": {"max_params", "max_flops", "max_model_mb", "max_latency_ms", "mode", "penalty"},
     "execution": {"workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries",
-                  "spare_workers", "reproducible"},
+                  "spare_workers", "reproducible", "isolate"},
 }
 
 

@@ -266,13 +266,13 @@ class Study:
 
     def _dispatcher(self, objective: Callable[..., Any] | str, execution: ExecutionSettings) -> Dispatcher:
         metric = self.settings.objective
-        if execution.workers == 1 and execution.ray is None:
+        if execution.workers == 1 and execution.ray is None and not execution.isolate:
             function = objective if callable(objective) else ObjectiveFactory(objective, metric)().objective
             dispatcher: Dispatcher = InlineDispatcher(lambda *_: ObjectiveExecutor(function, metric))
         else:
             spec = objective if isinstance(objective, str) else setup.describe(objective)
             if spec.startswith("__main__:") or "<locals>" in spec or "<lambda>" in spec:
-                raise ConfigError(f"with workers > 1 or Ray the objective runs in worker processes, which import it: define "
+                raise ConfigError(f"with workers > 1, isolate or Ray the objective runs in worker processes, which import it: define "
                                   f"{spec.split(':')[-1].split('.')[-1]} at the top level of a module and give it (or its "
                                   "'module:function' spec), not a function of the script itself")
             ObjectiveFactory(spec, metric)()  # a spec that does not load fails here, before any trial

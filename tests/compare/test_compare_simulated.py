@@ -168,3 +168,18 @@ def test_a_space_file_is_every_runs_initial_space(tmp_path):
     with pytest.raises(ConfigError, match="cannot continue it with space=None"):
         cli.run(parse("--simulate", "--dataset", "digits-small", "--strategies", "symtuner,gp", "--seeds", "1",
                       "--trials", "3", "--epochs", "5", "--out", str(out)))
+
+
+def test_isolate_runs_every_trial_in_a_worker_process_with_the_same_results(tmp_path, done):
+    """``--isolate``: each trial trains in a fresh worker process, each run's timings are still
+    recorded, and the runs are the ones made in this process (same params, same objectives)."""
+    out = tmp_path / "isolated"
+    assert compare(out, "--isolate") == 0
+    for strategy in ("symtuner", "random"):
+        for seed in (0, 1):
+            _, isolated, _ = stored(out, strategy, seed)
+            _, inline, _ = stored(done, strategy, seed)
+            assert [(t.params, t.objective) for t in isolated] == [(t.params, t.objective) for t in inline[:2]]
+            timings = json.loads((run_dir(out, strategy, seed) / "compare-timings.json").read_text())
+            assert sorted(timings) == ["1", "2"]
+    assert compare(out) == 0  # resumable without it: how trials run is not part of the comparison

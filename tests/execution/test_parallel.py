@@ -153,6 +153,38 @@ def test_a_killed_worker_leaves_its_trial_to_rerun(tmp_path, data, monkeypatch):
     assert sum(t.state == "complete" for t in trials) == 4
 
 
+def test_isolate_runs_each_trial_of_one_worker_in_a_fresh_process_and_proposes_the_same(tmp_path, data,
+                                                                                        monkeypatch):
+    """One worker with ``isolate``: every trial in a process of its own, none in this one, and the same
+    trials as the study run in this process (the loop is the sequential one either way)."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    monkeypatch.setenv("SYMTUNER_TEST_PID_DIR", str(pids))
+    monkeypatch.setenv("PYTHONPATH", str(HERE / "workers") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    monkeypatch.syspath_prepend(str(HERE / "workers"))
+    from parallel_helpers import PidRecordingExecutor
+
+    Tuner(tmp_path / "isolated", dataset=data, executor_factory=PidRecordingExecutor, quiet=True,
+          execution=ExecutionSettings(isolate=True)).run(3)
+    isolated = {int(f.stem.split("_")[1]): int(f.read_text()) for f in pids.iterdir()}
+    assert sorted(isolated) == [1, 2, 3]
+    assert os.getpid() not in isolated.values() and len(set(isolated.values())) == 3
+    for f in pids.iterdir():
+        f.unlink()
+    Tuner(tmp_path / "inline", dataset=data, executor_factory=PidRecordingExecutor, quiet=True).run(3)
+    assert {int(f.read_text()) for f in pids.iterdir()} == {os.getpid()}
+    assert [t.params for t in _trials(tmp_path / "isolated")] == [t.params for t in _trials(tmp_path / "inline")]
+    assert [t.state for t in _trials(tmp_path / "isolated")] == ["complete"] * 3
+
+
+def test_isolate_is_checked_and_said_to_be_unused_where_it_does_not_apply():
+    with pytest.raises(ConfigError, match="isolate must be true or false, got 'yes'"):
+        ExecutionSettings.from_dict({"isolate": "yes"})
+    assert ExecutionSettings(isolate=True).unused(["threads_per_trial", "retries"]) == []
+    assert any("isolate" in line for line in ExecutionSettings(ray="local", isolate=True).unused(["isolate"]))
+    assert ExecutionSettings().unused(["threads_per_trial"])  # one worker in this process: no threads to set
+
+
 def test_a_killed_parallel_study_resumes_with_nothing_lost(tmp_path, data):
     script = f'''
 import functools, sys

@@ -182,6 +182,10 @@ def test_a_streamed_set_with_workers_is_refused_before_anything_is_stored(tmp_pa
     with pytest.raises(ConfigError, match="trains in this process only"):
         Tuner(tmp_path / "ray", dataset=f"{data_module}:tf_data", execution=ExecutionSettings(ray="local"),
               quiet=True).run(1)
+    assert main(["run", "--dataset", f"{data_module}:tf_data", "--trials", "1", "--epochs", "1",
+                 "--study-dir", str(tmp_path / "isolated"), "--isolate", "--quiet"]) == 2
+    assert "run it without --isolate" in capsys.readouterr().err
+    assert not (tmp_path / "isolated" / "study.db").exists()
 
 
 def test_bad_streamed_values_name_the_problem(tmp_path, data_module, capsys):

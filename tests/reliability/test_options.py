@@ -60,6 +60,11 @@ def test_which_execution_settings_apply():
     assert [line.split()[0] for line in ExecutionSettings(workers=2).unused(given)] == [
         "cpus_per_trial", "gpus_per_trial"]
     assert [line.split()[0] for line in ExecutionSettings(workers=2, ray="auto").unused(given)] == ["spare_workers"]
+    # isolate: one worker, but in worker processes, so their settings apply
+    assert [line.split()[0] for line in ExecutionSettings(isolate=True).unused(given)] == [
+        "cpus_per_trial", "gpus_per_trial", "reproducible"]
+    assert [line.split()[0] for line in ExecutionSettings(ray="auto", isolate=True).unused(("isolate",))] == [
+        "isolate"]
 
 
 def test_an_objective_that_cannot_vary_is_refused_where_it_cannot():

@@ -12,7 +12,7 @@ from symtuner.storage.layout import DB_NAME, LOG_NAME
 
 #: The command-line options that override the config's [execution] table.
 EXECUTION_OPTIONS = ("workers", "threads_per_trial", "ray", "cpus_per_trial", "gpus_per_trial", "retries",
-                     "spare_workers", "reproducible")
+                     "spare_workers", "reproducible", "isolate")
 
 #: The ``run`` options that set the limits on what a network costs (symtuner.core.costs).
 _LIMIT_OPTIONS = ("max_params", "max_flops", "max_model_mb", "max_latency_ms", "limit_mode", "limit_penalty")

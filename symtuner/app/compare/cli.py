@@ -59,6 +59,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     parser.add_argument("--simulate", action="store_true",
                         help="synthetic learning curves instead of training (fast; for demos and smoke tests)")
+    parser.add_argument("--isolate", action="store_true",
+                        help="run every trial in a fresh worker process, which gives back what TensorFlow keeps "
+                             "of each trial: for long comparisons or suites of large networks")
     group = parser.add_argument_group("limits (hard: a run's best is its best trial within them)")
     for cost, option in LIMIT_OPTIONS.items():
         group.add_argument(option, default=None, metavar="N",
@@ -75,7 +78,7 @@ def spec_from_args(args: argparse.Namespace) -> ComparisonSpec:
                           epochs=_positive(args.epochs if args.epochs is not None else 3, "--epochs"),
                           out=Path(args.out), simulate=bool(args.simulate), target=_target(args.target),
                           budget_epochs=budget, space_file=Path(args.space) if args.space is not None else None,
-                          limits=_limits(args))
+                          limits=_limits(args), isolate=bool(args.isolate))
 
 
 def suite_from_args(args: argparse.Namespace) -> SuiteSpec:
@@ -90,7 +93,7 @@ def suite_from_args(args: argparse.Namespace) -> SuiteSpec:
     return load_spec(Path(args.suite), strategies, parse_seeds(args.seeds), Path(args.out),
                      trials=_positive(args.trials, "--trials") if args.trials is not None else None,
                      epochs=_positive(args.epochs, "--epochs") if args.epochs is not None else None,
-                     simulate=bool(args.simulate), limits=_limits(args))
+                     simulate=bool(args.simulate), limits=_limits(args), isolate=bool(args.isolate))
 
 
 def _limits(args: argparse.Namespace) -> dict[str, float]:

@@ -54,6 +54,10 @@ class ComparisonSpec:
     #: strategies that run at an equal epoch budget of ``trials x epochs`` epochs instead of ``trials``
     #: trials (those that prune: stopping trials early buys them more trials, not fewer epochs)
     epoch_matched: tuple[str, ...] = ()
+    #: every trial in a fresh worker process (``ExecutionSettings.isolate``): what TensorFlow keeps of
+    #: each trial is given back, so a long comparison of large networks does not run out of memory; how
+    #: runs are executed, so not part of the manifest (a comparison may be resumed with or without it)
+    isolate: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset.strip():
@@ -168,7 +172,7 @@ def run_comparison(spec: ComparisonSpec, stream: TextIO | None = None) -> Compar
     say(f"comparison of {', '.join(spec.strategies)} on {spec.dataset}"
         f"{' (SIMULATED training)' if spec.simulate else ''}: {len(spec.seeds)} seed(s), "
         f"{_budget_text(spec)}; {total - len(pending)} of {total} runs already finished")
-    if pending and not spec.simulate:
+    if pending and not spec.simulate and not spec.isolate:  # isolated, every trial pays its own start-up
         say("warming up (one throw-away 1-epoch trial, so that start-up costs hit no strategy)")
         warm_up(spec.dataset, spec.seeds[0])
     for done, (seed, strategy) in enumerate(pending, start=1):
@@ -200,6 +204,7 @@ def _check_dataset_name(name: str) -> None:
 
 def run_one(spec: ComparisonSpec, strategy: str, seed: int, stream: TextIO | None = None) -> None:
     """Run or resume one strategy on one seed until it has ``spec.trials`` finished trials."""
+    from symtuner.execution import ExecutionSettings
     from symtuner.study.tuner import Tuner
 
     directory = spec.run_dir(strategy, seed)
@@ -207,7 +212,8 @@ def run_one(spec: ComparisonSpec, strategy: str, seed: int, stream: TextIO | Non
     tuner = Tuner(directory, dataset=spec.dataset, settings=settings_for(spec, strategy, seed),
                   space=None if resuming else spec.space(),
                   progress=_RunProgress(f"{strategy} seed {seed}", stream),
-                  executor_factory=timed_factory(_base_factory(spec.simulate), directory / TIMINGS_NAME))
+                  executor_factory=TimedFactory(_base_factory(spec.simulate), directory / TIMINGS_NAME),
+                  execution=ExecutionSettings(isolate=spec.isolate))
     trials, budget_epochs = spec.budget_of(strategy)
     tuner.run(trials, budget_epochs=budget_epochs)
 
@@ -333,13 +339,16 @@ class TimedExecutor:
             scratch.replace(self.path)
 
 
-def timed_factory(base: Callable[..., Any], path: Path) -> Callable[..., TimedExecutor]:
-    """An executor factory (the Tuner's signature) whose executors time themselves into ``path``."""
+@dataclass(frozen=True)
+class TimedFactory:
+    """An executor factory (the Tuner's signature) whose executors time themselves into ``path``; a
+    class, not a closure, so that it pickles to the worker processes of an isolated comparison."""
 
-    def factory(dataset: Any, network_fn: Any, config: Any) -> TimedExecutor:
-        return TimedExecutor(base(dataset, network_fn, config), path)
+    base: Callable[..., Any]
+    path: Path
 
-    return factory
+    def __call__(self, dataset: Any, network_fn: Any, config: Any) -> TimedExecutor:
+        return TimedExecutor(self.base(dataset, network_fn, config), self.path)
 
 
 # -- manifest and output ---------------------------------------------------------
@@ -418,4 +427,4 @@ def _fmt(value: float | None) -> str:
 
 
 __all__ = ["Comparison", "ComparisonSpec", "MANIFEST_NAME", "TimedExecutor", "check_spec", "collect", "finished_trials",
-           "machine_info", "run_comparison", "run_dir", "run_one", "settings_for", "timed_factory", "warm_up"]
+           "machine_info", "run_comparison", "run_dir", "run_one", "settings_for", "TimedFactory", "warm_up"]

@@ -141,6 +141,8 @@ class SuiteSpec:
     epochs: int | None = None
     simulate: bool = False
     limits: dict[str, float] = field(default_factory=dict)
+    #: every trial in a fresh worker process (:attr:`ComparisonSpec.isolate`)
+    isolate: bool = False
 
     def comparison(self, entry: SuiteEntry) -> ComparisonSpec:
         """The comparison of one entry (a bad value raises ConfigError naming the entry)."""
@@ -150,7 +152,7 @@ class SuiteSpec:
                 trials=entry.trials or self.trials or DEFAULT_TRIALS,
                 epochs=entry.epochs or self.epochs or DEFAULT_EPOCHS, out=Path(self.out) / entry.name,
                 simulate=self.simulate, space_file=entry.space, limits=dict(self.limits),
-                epoch_matched=tuple(s for s in self.strategies if prunes(s)))
+                epoch_matched=tuple(s for s in self.strategies if prunes(s)), isolate=self.isolate)
         except ConfigError as exc:
             raise ConfigError(f"suite entry {entry.name!r}: {exc}") from None
 
@@ -172,13 +174,13 @@ class Suite:
 
 def load_spec(path: Path, strategies: Sequence[str], seeds: Sequence[int], out: Path, trials: int | None = None,
               epochs: int | None = None, simulate: bool = False,
-              limits: dict[str, float] | None = None) -> SuiteSpec:
+              limits: dict[str, float] | None = None, isolate: bool = False) -> SuiteSpec:
     """Read the suite file and check every entry's comparison (nothing is run or written)."""
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
         raise ConfigError(f"unknown strategy {unknown[0]!r}; choose from {', '.join(STRATEGIES)}")
     spec = SuiteSpec(Path(path), load_suite(Path(path)), tuple(strategies), tuple(seeds), Path(out), trials,
-                     epochs, simulate, dict(limits or {}))
+                     epochs, simulate, dict(limits or {}), isolate)
     spec.comparisons()
     return spec
 
