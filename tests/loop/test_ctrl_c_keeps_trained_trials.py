@@ -17,7 +17,9 @@ from symtuner.storage import StudyStore
 
 HERE = Path(__file__).parent
 DRIVER = textwrap.dedent('''
+    import signal
     import sys
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, also when run in the background
     from evaluating_helpers import SlowToSaveExecutor
     from symtuner.core.settings import StudySettings
     from symtuner.execution import ExecutionSettings

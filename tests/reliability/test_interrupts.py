@@ -58,8 +58,13 @@ def test_sigterm_while_a_finished_trial_is_handled_keeps_it(tmp_path, monkeypatc
 
 def test_ctrl_c_while_a_finished_trial_is_handled_keeps_it(tmp_path, tiny_dataset, signal_while_diagnosing):
     signal_while_diagnosing[0] = signal.SIGINT
-    with pytest.raises(KeyboardInterrupt):
-        Tuner(tmp_path / "s", dataset=tiny_dataset, executor_factory=SimulatedExecutor, quiet=True).run(3)
+    # Python's own Ctrl-C handler, as in a terminal: a shell's background job starts with SIGINT ignored
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            Tuner(tmp_path / "s", dataset=tiny_dataset, executor_factory=SimulatedExecutor, quiet=True).run(3)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     with StudyStore.open(tmp_path / "s", readonly=True) as store:
         assert [t.state for t in store.trials()] == ["complete"]
 
