@@ -20,9 +20,10 @@ class ExecutionSettings:
     networks: TensorFlow keeps part of what every ``fit`` allocated until its
     process ends (a model and its optimizer state per trial, about 360 MB
     for a 30 M-parameter network trained with Adam, measured in
-    ``docs/parallel.md``), which a fresh process per trial gives back. ``ray`` is ``"local"`` (a private Ray instance for the study's
-    lifetime), ``"auto"`` or ``HOST:PORT`` (an existing cluster). A trial
-    whose worker dies is rerun up to ``retries`` times. ``spare_workers``:
+    ``docs/parallel.md``), which a fresh process per trial gives back.
+    ``ray`` is ``"local"`` (a private Ray instance for the study's lifetime),
+    ``"auto"`` or ``HOST:PORT`` (an existing cluster). A trial whose worker
+    dies is rerun up to ``retries`` times. ``spare_workers``:
     pool workers started ahead of need (None: as many as there are cores
     the running trials leave free, see
     :func:`symtuner.execution.pool.spare_count`).
@@ -61,6 +62,11 @@ class ExecutionSettings:
             raise ConfigError(f"cpus_per_trial must be above 0, got {self.cpus_per_trial!r}")
         if self.ray is not None and (not isinstance(self.ray, str) or not self.ray.strip()):
             raise ConfigError(f"ray must be 'local', 'auto' or HOST:PORT, got {self.ray!r}")
+
+    @property
+    def in_process(self) -> bool:
+        """Whether trials run in this process (one worker, no Ray, not isolated)."""
+        return self.workers == 1 and self.ray is None and not self.isolate
 
     def unused(self, given: Iterable[str]) -> list[str]:
         """Why each of the ``given`` settings does not apply where these settings run trials (none

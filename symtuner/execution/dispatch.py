@@ -18,7 +18,7 @@ def start_dispatcher(execution: ExecutionSettings, executor_factory: Callable[..
     ``load`` with the study's data set before using it."""
     if execution.ray is not None:
         return RayDispatcher(execution, executor_factory)
-    if execution.workers > 1 or execution.isolate:
+    if not execution.in_process:
         return PoolDispatcher(execution, executor_factory)
     return InlineDispatcher(executor_factory)
 
@@ -26,8 +26,7 @@ def start_dispatcher(execution: ExecutionSettings, executor_factory: Callable[..
 def check_can_load(execution: ExecutionSettings, dataset: Any) -> None:
     """A streamed data set (tf.data pipelines, PyDatasets) trains in this process only: its pipelines
     cannot be sent to other processes."""
-    if getattr(dataset, "streamed", False) and (execution.ray is not None or execution.workers > 1
-                                                or execution.isolate):
+    if getattr(dataset, "streamed", False) and not execution.in_process:
         where = (f"--ray {execution.ray}" if execution.ray is not None
                  else f"--workers {execution.workers}" if execution.workers > 1 else "--isolate")
         raise ConfigError(f"{dataset.name} is a streamed data set (tf.data or PyDataset), which trains in this "

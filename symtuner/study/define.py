@@ -266,7 +266,7 @@ class Study:
 
     def _dispatcher(self, objective: Callable[..., Any] | str, execution: ExecutionSettings) -> Dispatcher:
         metric = self.settings.objective
-        if execution.workers == 1 and execution.ray is None and not execution.isolate:
+        if execution.in_process:
             function = objective if callable(objective) else ObjectiveFactory(objective, metric)().objective
             dispatcher: Dispatcher = InlineDispatcher(lambda *_: ObjectiveExecutor(function, metric))
         else:
