@@ -48,6 +48,8 @@ TEMPLATES: dict[tuple[str, int], tuple[str, str]] = {
     ("climbs_back", 1): ("the train loss climbed back {0} above its minimum: the steps go too far", "n"),
     ("val_spike", 2): ("val loss spiked above its trend (area {0} vs {1} under its straight line)", "nn"),
     ("epochs", 2): ("too short to judge: {0} epochs < {1}", "nn"),
+    ("epoch_steps", 2): ("each epoch took {0} optimizer steps (< {1}): a nearly straight fall over so few steps "
+                         "says the training was short of steps, not that the learning rate is low", "nn"),
     ("still_learning", 2): ("still learning: its train loss fell in the last epoch by {0} of its mean fall "
                             "per epoch (flat below {1}); more epochs will tell what it lacks", "%%"),
     ("never_learned", 1): ("it never learned ({0}): a network that fits nothing says nothing about its size, "
@@ -143,8 +145,8 @@ def explain(facts: Facts, problems: Sequence[str], actions: Sequence[ChosenActio
 
     ``reasons`` holds each problem's formatted reasons; ``causes`` and
     ``deferred`` (symptom -> cause, set aside -> acted on first) say why a
-    problem has no action of its own; ``notes`` are formatted remarks, and
-    ``withheld`` says they withhold the verdict (a curve too short to judge
+    problem has no action of its own; ``notes`` are formatted remarks (shown
+    after the problems, or alone), and ``withheld`` says they withhold the verdict (a curve too short to judge
     reads "not judged", not "no problem found"). ``waits`` gives, per
     problem, why the tuning rules do not act on it yet (shown where no
     action was chosen for it). ``inputs`` (``RuleBase.problem_inputs``) names
@@ -169,4 +171,4 @@ def explain(facts: Facts, problems: Sequence[str], actions: Sequence[ChosenActio
             else:
                 waiting = f" ({' and '.join(waits[problem])})" if chosen and waits.get(problem) else ""
                 parts.append(f"{why} -> {problem} -> {_actions_text(chosen, bool(actions))}{waiting}")
-    return "; ".join(parts)
+    return "; ".join(parts + [f"note: {note}" for note in notes])

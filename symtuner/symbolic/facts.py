@@ -80,8 +80,9 @@ FACT_NAMES = (
 #: "higher is better" (a loss is negated).
 STUDY_FACT_NAMES = ("has_best", "best_objective", "projected_objective", "epochs_left")
 #: Facts about a study's trial besides its curve (``symtuner.tuning.actions.relax.trial_facts``): whether a
-#: dropout or the L2 factor lay in the upper half of its range, and the optimizer steps of its training.
-TRIAL_FACT_NAMES = ("dropout_high", "l2_high", "train_steps")
+#: dropout or the L2 factor lay in the upper half of its range, whether a dropout was strong, and the
+#: optimizer steps of one epoch and of its whole training.
+TRIAL_FACT_NAMES = ("dropout_high", "dropout_strong", "l2_high", "epoch_steps", "train_steps")
 
 
 #: Smallest "flat" step: keeps the shares of a rise finite when the scale is a subnormal number.

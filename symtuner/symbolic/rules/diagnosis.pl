@@ -40,6 +40,7 @@ threshold(fluct_floor, 0.01).   % ... and by more than this x scale (jitter of a
 threshold(low_lr_shape, 0.25).  % |bend| of the falling loss below this share of the drop's triangle: straight-line fall
 threshold(low_lr_loss, 0.5).    % ... while the train loss is still above this x scale: low learning rate
 threshold(low_lr_epochs, 5).    % ... over at least this many epochs (fewer points look straight by chance)
+threshold(shape_steps, 8).      % ... of at least this many optimizer steps each (fact epoch_steps, known in a study)
 threshold(still_move, 0.02).    % train loss never moved by this x scale, stuck above stall_loss: low learning rate
 threshold(explode_loss, 2.0).   % train loss after epoch 1 above this x scale: high learning rate
 threshold(overshoot, 1.1).      % after a first epoch above explode_loss x scale, the loss at most this x scale ...
@@ -174,12 +175,21 @@ reason(fluctuating_loss, zigzag(Turns, Rise, T)) :-
 % swings or climbs is no sign of a small step.)
 % Low: the loss falls at every epoch in a nearly straight line (no fast early
 % drop) and is still high, over enough epochs for a shape to mean something.
-reason(low_lr, straight_fall(Last, L)) :-
+straight_fall(Last, L) :-
     sound,
     fact(n_epochs, N), threshold(low_lr_epochs, E), N >= E,
     fact(falling_steps, F), F >= N - 1,
     fact(fall_bend, B), threshold(low_lr_shape, S), abs(B) < S,
     fact(last_loss, Last), limit(low_lr_loss, L), Last > L.
+% Over epochs of few optimizer steps (a large batch on a small data set: one
+% step per epoch at batch 256 of 240 images) any rate's first steps fall in a
+% nearly straight line: the shape then says the training took too few steps,
+% not that each was too small (decr_batch_size answers the underfitting; see
+% rules/tuning.pl). The fact epoch_steps is known only in a study; a bare
+% curve is read on its shape.
+few_epoch_steps(Steps, T) :- fact(epoch_steps, Steps), threshold(shape_steps, T), Steps < T.
+reason(low_lr, straight_fall(Last, L)) :- straight_fall(Last, L), \+ few_epoch_steps(_, _).
+note(few_epoch_steps, epoch_steps(Steps, T)) :- straight_fall(_, _), few_epoch_steps(Steps, T).
 % Low, too: the loss sits at chance level and has (almost) not moved. (Stuck
 % above a uniform guess's loss, the network is confidently wrong: no small
 % step from a fresh start does that; see blown_then_stuck.) A loss that fell

@@ -60,12 +60,15 @@ can_grow :- acted_on(underfitting), levelled, learned.
 % regularised is made narrower last. (The facts come from a study's trial:
 % a diagnosis of a bare learning curve has none, and these rules stay silent.)
 threshold(few_steps, 300).
-% Strong dropout (at least half the units dropped) can stop a network learning
-% at all: for one that never learned it is a cause to look at, like the rate,
-% the optimizer and the activation.
-may_relax :- can_grow.
-may_relax :- acted_on(underfitting), never_learned(_).      % a whole training of fewer optimizer steps: cut short by its batch size
-0.55::action(decr_dropout, underfitting) :- may_relax, flag(dropout_high).
+% Strong dropout (more than half the units dropped, fact dropout_strong) can
+% stop a network learning at all: for one that never learned it is a cause to
+% look at, like the rate, the optimizer and the activation. Dropout of half or
+% less (merely in the upper half of its range) slows a network but does not
+% stop it: for a network that never learned, the rate or the optimizer is the
+% likelier cause, and lowering it would only take away regularisation.
+dropout_suspect :- can_grow, flag(dropout_high).
+dropout_suspect :- acted_on(underfitting), never_learned(_), flag(dropout_strong).
+0.55::action(decr_dropout, underfitting) :- dropout_suspect.
 0.55::action(decr_l2, underfitting) :- can_grow, flag(l2_high).
 0.6::action(decr_batch_size, underfitting) :-
     acted_on(underfitting), \+ levelled, fact(train_steps, S), threshold(few_steps, T), S < T.

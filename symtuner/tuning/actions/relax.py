@@ -2,8 +2,8 @@
 network that underfits, smaller batches for a training that took too few steps.
 
 Each reads the diagnosed trial: a dropout or L2 factor in the upper half of
-its range (or a dropout of at least ``STRONG_DROPOUT``, which drops half the
-units whatever range it came from) is what "regularised" means here, and its value is where the new
+its range (or a dropout above ``STRONG_DROPOUT``, which drops more than half
+the units whatever range it came from) is what "regularised" means here, and its value is where the new
 upper bound is cut (that much proved too strong); the lower bound moves down
 past the first range (by ``dropout_step``, or to a hundredth of the new upper
 L2 bound), since the user's first guess may have been too strong throughout.
@@ -24,13 +24,16 @@ from symtuner.tuning.actions.bounds import BATCH_SIZE, DROPOUT_PREFIX, _positive
 #: ``decr_l2`` keeps the L2 range at least this many times wide (high / low).
 L2_SPAN = 100.0
 
-#: A dropout rate this high is strong in any range: it drops at least half of the units.
+#: A dropout rate above this is strong in any range: it drops more than half of the units. Half is the
+#: classic rate for hidden units (Srivastava et al., *Dropout*, 2014), with which networks train; it slows
+#: learning, while more can stop a network learning at all. Only strong dropout is a cause the rules
+#: look at for a network that never learned (fact ``dropout_strong``).
 STRONG_DROPOUT = 0.5
 
 
 def decr_dropout(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple[SearchSpace, Architecture]:
     """Lower every dropout range whose diagnosed value lay in its upper half or was strong
-    (``STRONG_DROPOUT``).
+    (above ``STRONG_DROPOUT``).
 
     New high = the trial's dropout (kept at least ``dropout_min_width`` above
     the new low); new low = low - ``dropout_step``, not below 0. Not
@@ -52,7 +55,7 @@ def decr_dropout(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> 
             new = new.with_bounds(dim.name, round(low, 12), round(high, 12))
     if new is space:
         raise NotApplicable("decr_dropout: the diagnosed trial's dropouts lay in the lower half of their ranges "
-                            f"and below {STRONG_DROPOUT:g} ({_values(dims, ctx)}): dropout is not what held it back")
+                            f"and at most {STRONG_DROPOUT:g} ({_values(dims, ctx)}): dropout is not what held it back")
     return new, arch
 
 
@@ -78,26 +81,34 @@ def decr_l2(space: SearchSpace, arch: Architecture, ctx: ActionContext) -> tuple
 
 def trial_facts(space: SearchSpace, arch: Architecture, params: Mapping[str, Any], n_train: int | None,
                 epochs: int | None) -> dict[str, float]:
-    """The facts the rules read of a study's trial besides its curve (``TRIAL_FACT_NAMES``):
-    ``dropout_high`` / ``l2_high`` (1.0 when a dropout, or the L2 factor with L2 on, lay in the upper half
-    of its range, on a log scale for L2, or a dropout was at least ``STRONG_DROPOUT``) and ``train_steps`` (the whole training's optimizer steps, when the
-    training size is known)."""
-    dropouts = [d for d in space.dimensions if d.name.startswith(DROPOUT_PREFIX) and isinstance(d, Real)]
-    facts = {"dropout_high": float(any(_high_dropout(d, params.get(d.name)) for d in dropouts))}
+    """The facts the rules read of a study's trial besides its curve (``TRIAL_FACT_NAMES``).
+
+    - ``dropout_high``: 1.0 when a dropout lay in the upper half of its range or was strong (above
+      ``STRONG_DROPOUT``); ``dropout_strong``: 1.0 when a dropout was strong.
+    - ``l2_high``: with L2 on, 1.0 when the L2 factor lay in the upper half of its range (log scale).
+    - ``epoch_steps`` and ``train_steps``: the optimizer steps of one epoch and of the whole training,
+      when the training size is known.
+    """
+    dropouts = [(d, _number(params.get(d.name))) for d in space.dimensions
+                if d.name.startswith(DROPOUT_PREFIX) and isinstance(d, Real)]
+    facts = {"dropout_high": float(any(_high_dropout(d, value) for d, value in dropouts)),
+             "dropout_strong": float(any(value is not None and value > STRONG_DROPOUT for _, value in dropouts))}
     if arch.l2 and L2_NAME in space and isinstance(space[L2_NAME], Real):
         dim = space[L2_NAME]
         assert isinstance(dim, Real)
         facts["l2_high"] = float(_upper_half(dim, params.get(L2_NAME), log=dim.low > 0))
     batch = _number(params.get(BATCH_SIZE))
-    if batch is not None and batch >= 1 and n_train is not None and epochs is not None:
-        facts["train_steps"] = float(math.ceil(n_train / batch) * epochs)
+    if batch is not None and batch >= 1 and n_train is not None:
+        facts["epoch_steps"] = float(math.ceil(n_train / batch))
+        if epochs is not None:
+            facts["train_steps"] = facts["epoch_steps"] * epochs
     return facts
 
 
 def _high_dropout(dim: Real, value: Any) -> bool:
-    """A dropout in the upper half of its range, or strong in any range."""
+    """A dropout in the upper half of its range, or strong (above ``STRONG_DROPOUT``) in any range."""
     number = _number(value)
-    return number is not None and (number >= STRONG_DROPOUT or _upper_half(dim, number, log=False))
+    return number is not None and (number > STRONG_DROPOUT or _upper_half(dim, number, log=False))
 
 
 def _upper_half(dim: Real, value: Any, log: bool) -> bool:
@@ -113,11 +124,11 @@ def decr_batch_size(space: SearchSpace, arch: Architecture,
     """Smaller batches for a training that took too few optimizer steps to finish learning (the rule
     ``decr_batch_size`` reads the fact ``train_steps`` against the threshold ``few_steps``).
 
-    New high = the diagnosed trial's batch size (kept above the new low); new
-    low = low / ``batch_size_factor``, not below ``min_batch_size`` (nor
-    raised): past the first range, since it may have been too large
-    throughout. Not applicable to a trial whose batch was at most twice
-    ``min_batch_size``: its few steps come from a small data set.
+    The diagnosed trial's batch proved too large: new high = that batch / ``batch_size_factor``
+    (kept above the new low, never raised); new low = low / ``batch_size_factor``, not below
+    ``min_batch_size`` (nor raised): past the first range, since it may have been too large
+    throughout. Not applicable to a trial whose batch was at most twice ``min_batch_size``: its few
+    steps come from a small data set.
     """
     if BATCH_SIZE not in space or not isinstance(space[BATCH_SIZE], Integer):
         raise NotApplicable(f"decr_batch_size: the search space has no integer {BATCH_SIZE!r} dimension")
@@ -126,13 +137,14 @@ def decr_batch_size(space: SearchSpace, arch: Architecture,
     batch = _number(ctx.trial(BATCH_SIZE))
     if batch is None:
         raise NotApplicable("decr_batch_size: the diagnosed trial's batch size is unknown")
-    floor = ctx.settings.min_batch_size
+    settings = ctx.settings
+    floor = settings.min_batch_size
     if batch <= 2 * floor:
         raise NotApplicable(f"decr_batch_size: the trial's batch of {batch:g} is already small (at most twice "
                             f"min_batch_size {floor}): its few steps come from a small data set")
-    low = max(math.floor(dim.low / ctx.settings.batch_size_factor), min(dim.low, floor), 1)
-    high = max(min(int(batch), dim.high), low + 1)
-    if (low, high) == (dim.low, dim.high):
+    low = max(math.floor(dim.low / settings.batch_size_factor), min(dim.low, floor), 1)
+    high = min(max(math.floor(batch / settings.batch_size_factor), low + 1), dim.high)
+    if (low, high) == (dim.low, dim.high) or high <= low:
         raise NotApplicable(f"decr_batch_size: the batch-size range [{dim.low}, {dim.high}] cannot move down")
     return space.with_bounds(BATCH_SIZE, low, high), arch
 
