@@ -81,9 +81,12 @@ def set_threads(threads: int | None) -> None:
 
 
 def save_split(directory: Path, dataset: Dataset, split: Any) -> Path:
-    """Write the arrays a trial needs once, for every worker to map from disk."""
+    """Write the arrays a trial needs once, for every worker to map from disk: the data set as the
+    driver holds it (a trainer of the user's own, given by an executor factory, gets it whole and makes
+    the study's split itself, as in the driver) and the study's validation split."""
     directory.mkdir(parents=True, exist_ok=True)
-    for name, array in (("x_fit", split.x_fit), ("y_fit", split.y_fit), ("x_val", split.x_val),
+    for name, array in (("x_train", dataset.x_train), ("y_train", dataset.y_train),
+                        ("x_fit", split.x_fit), ("y_fit", split.y_fit), ("x_val", split.x_val),
                         ("y_val", split.y_val), ("x_test", dataset.x_test), ("y_test", dataset.y_test)):
         np.save(directory / f"{name}.npy", array)
     (directory / "meta.txt").write_text(f"{dataset.n_classes}\n{dataset.name}\n", encoding="utf-8")
@@ -95,9 +98,10 @@ def load_split(directory: Path) -> tuple[Dataset, Any]:
     from symtuner.training.splits import ValidationSplit
 
     arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r")
-              for name in ("x_fit", "y_fit", "x_val", "y_val", "x_test", "y_test")}
+              for name in ("x_train", "y_train", "x_fit", "y_fit", "x_val", "y_val", "x_test", "y_test")}
     n_classes, name = (directory / "meta.txt").read_text(encoding="utf-8").splitlines()[:2]
-    dataset = Dataset(arrays["x_fit"], arrays["y_fit"], arrays["x_test"], arrays["y_test"], int(n_classes), name)
+    dataset = Dataset(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], int(n_classes),
+                      name)
     return dataset, ValidationSplit(arrays["x_fit"], arrays["y_fit"], arrays["x_val"], arrays["y_val"])
 
 

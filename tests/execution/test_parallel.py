@@ -166,13 +166,17 @@ def test_isolate_runs_each_trial_of_one_worker_in_a_fresh_process_and_proposes_t
 
     Tuner(tmp_path / "isolated", dataset=data, executor_factory=PidRecordingExecutor, quiet=True,
           execution=ExecutionSettings(isolate=True)).run(3)
-    isolated = {int(f.stem.split("_")[1]): int(f.read_text()) for f in pids.iterdir()}
+    isolated = {int(f.stem.split("_")[1]): int(f.read_text()) for f in pids.glob("*.pid")}
     assert sorted(isolated) == [1, 2, 3]
     assert os.getpid() not in isolated.values() and len(set(isolated.values())) == 3
+    # the trainer in the worker gets the data set whole, as in this process (so it makes the same split)
+    isolated_data = given = {f.read_text() for f in pids.glob("*.data")}
+    assert len(given) == 1
     for f in pids.iterdir():
         f.unlink()
     Tuner(tmp_path / "inline", dataset=data, executor_factory=PidRecordingExecutor, quiet=True).run(3)
-    assert {int(f.read_text()) for f in pids.iterdir()} == {os.getpid()}
+    assert {int(f.read_text()) for f in pids.glob("*.pid")} == {os.getpid()}
+    assert {f.read_text() for f in pids.glob("*.data")} == set(isolated_data)
     assert [t.params for t in _trials(tmp_path / "isolated")] == [t.params for t in _trials(tmp_path / "inline")]
     assert [t.state for t in _trials(tmp_path / "isolated")] == ["complete"] * 3
 
