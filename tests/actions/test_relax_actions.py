@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 
 import pytest
@@ -13,6 +14,24 @@ from symtuner.tuning.actions.relax import trial_facts
 
 TRIAL = {"unit_c1": 40, "dr1_2": 0.25, "unit_c2": 96, "unit_d": 300, "dr_f": 0.1, "learning_rate": 3e-4,
          "batch_size": 128, "optimizer": "Adam", "activation": "relu"}
+
+
+@functools.cache
+def _engine():
+    from symtuner.symbolic.engine import SymbolicEngine
+    from symtuner.symbolic.rules import load_rules
+
+    return SymbolicEngine(load_rules())
+
+
+def diagnosed(history: dict, facts: dict, applicable=lambda _name, _problem: True):
+    """The shipped rules' diagnosis of a 10-class curve, with a study's trial facts beside it."""
+    from symtuner.core.records import LearningCurve
+    from symtuner.symbolic.engine import analyse
+
+    engine = _engine()
+    return analyse(LearningCurve.from_history(history), 10, engine.rules.initial_weights, engine, applicable,
+                   random.Random(0), extra_facts=facts)
 
 
 def ctx(**changes) -> ActionContext:
@@ -80,41 +99,29 @@ def test_the_facts_the_rules_read_of_a_trial():
 
 
 def test_the_rules_move_past_the_range_only_with_the_trials_facts():
-    from symtuner.core.records import LearningCurve
-    from symtuner.symbolic.engine import SymbolicEngine, analyse
-    from symtuner.symbolic.rules import load_rules
-
-    engine = SymbolicEngine(load_rules())
-    levelled = LearningCurve.from_history({"loss": [1.9, 1.5, 1.3, 1.25, 1.24, 1.24],
-                                           "accuracy": [0.3, 0.45, 0.5, 0.52, 0.52, 0.52],
-                                           "val_loss": [1.8, 1.5, 1.35, 1.3, 1.3, 1.3],
-                                           "val_accuracy": [0.3, 0.45, 0.5, 0.5, 0.51, 0.5]})
-    still = LearningCurve.from_history({"loss": [2.3, 2.2, 2.1], "accuracy": [0.2, 0.3, 0.37],
-                                        "val_loss": [2.2, 2.1, 2.0], "val_accuracy": [0.2, 0.3, 0.35]})
+    levelled = {"loss": [1.9, 1.5, 1.3, 1.25, 1.24, 1.24], "accuracy": [0.3, 0.45, 0.5, 0.52, 0.52, 0.52],
+                "val_loss": [1.8, 1.5, 1.35, 1.3, 1.3, 1.3], "val_accuracy": [0.3, 0.45, 0.5, 0.5, 0.51, 0.5]}
+    still = {"loss": [2.3, 2.2, 2.1], "accuracy": [0.2, 0.3, 0.37],
+             "val_loss": [2.2, 2.1, 2.0], "val_accuracy": [0.2, 0.3, 0.35]}
 
     def chosen(curve, facts):
-        found = analyse(curve, 10, engine.rules.initial_weights, engine, lambda _n, _p: True, random.Random(0),
-                        extra_facts=facts)
-        return [a.name for a in found.actions]
+        return [a.name for a in diagnosed(curve, facts).actions]
 
     assert chosen(levelled, {}) == ["inc_neurons"]
     assert chosen(levelled, {"dropout_high": 1.0}) == ["decr_dropout"]
     assert chosen(levelled, {"dropout_high": 0.0, "l2_high": 1.0}) == ["decr_l2"]
     assert chosen(still, {"train_steps": 9.0}) == ["decr_batch_size"]
     # a network stuck at chance with strong dropout (more than half): lowering it is a cause to try, no growth
-    at_chance = LearningCurve.from_history({"loss": [2.45, 2.33, 2.305, 2.30, 2.302, 2.299],
-                                            "accuracy": [0.10, 0.11, 0.105, 0.11, 0.108, 0.11],
-                                            "val_loss": [2.34, 2.31, 2.303, 2.302, 2.303, 2.302],
-                                            "val_accuracy": [0.10, 0.10, 0.11, 0.10, 0.10, 0.11]})
+    at_chance = {"loss": [2.45, 2.33, 2.305, 2.30, 2.302, 2.299], "accuracy": [0.10, 0.11, 0.105, 0.11, 0.108, 0.11],
+                 "val_loss": [2.34, 2.31, 2.303, 2.302, 2.303, 2.302],
+                 "val_accuracy": [0.10, 0.10, 0.11, 0.10, 0.10, 0.11]}
     no_witness = lambda name, _problem: name not in ("drop_optimizer", "drop_activation")  # noqa: E731
-    found = analyse(at_chance, 10, engine.rules.initial_weights, engine, no_witness, random.Random(0),
-                    extra_facts={"dropout_high": 1.0, "dropout_strong": 1.0})
+    found = diagnosed(at_chance, {"dropout_high": 1.0, "dropout_strong": 1.0}, no_witness)
     assert [a.name for a in found.actions] == ["decr_dropout"]
     # dropout in the upper half of a moderate range (at most half the units) does not stop a network
     # learning: for one that never learned the rate or the optimizer is the likelier cause
     for moderate in ({"dropout_high": 1.0, "dropout_strong": 0.0}, {"dropout_high": 0.0}):
-        found = analyse(at_chance, 10, engine.rules.initial_weights, engine, no_witness, random.Random(0),
-                        extra_facts=moderate)
+        found = diagnosed(at_chance, moderate, no_witness)
         assert found.actions == ()
         assert "never learned" in found.explanation
     assert chosen(still, {"train_steps": 3000.0}) == []
@@ -145,25 +152,13 @@ def test_inc_batch_size_raises_the_upper_bound_only_where_the_trial_was_at_it():
 
 
 def test_a_straight_fall_over_epochs_of_few_steps_is_short_of_steps_not_of_rate():
-    from symtuner.core.records import LearningCurve
-    from symtuner.symbolic.engine import SymbolicEngine, analyse
-    from symtuner.symbolic.rules import load_rules
-
-    engine = SymbolicEngine(load_rules())
-    straight = LearningCurve.from_history({"loss": [2.2, 2.1, 2.0, 1.9, 1.8, 1.7],
-                                           "accuracy": [0.15, 0.18, 0.21, 0.24, 0.27, 0.3],
-                                           "val_loss": [2.2, 2.1, 2.0, 1.9, 1.8, 1.7],
-                                           "val_accuracy": [0.15, 0.18, 0.21, 0.24, 0.27, 0.3]})
-
-    def found(facts):
-        return analyse(straight, 10, engine.rules.initial_weights, engine, lambda _n, _p: True, random.Random(0),
-                       extra_facts=facts)
-
-    bare = found({})  # a curve alone is read on its shape
+    straight = {"loss": [2.2, 2.1, 2.0, 1.9, 1.8, 1.7], "accuracy": [0.15, 0.18, 0.21, 0.24, 0.27, 0.3],
+                "val_loss": [2.2, 2.1, 2.0, 1.9, 1.8, 1.7], "val_accuracy": [0.15, 0.18, 0.21, 0.24, 0.27, 0.3]}
+    bare = diagnosed(straight, {})  # a curve alone is read on its shape
     assert "low_lr" in bare.problems and [a.name for a in bare.actions] == ["inc_lr"]
-    many = found({"epoch_steps": 30.0, "train_steps": 180.0})
+    many = diagnosed(straight, {"epoch_steps": 30.0, "train_steps": 180.0})
     assert "low_lr" in many.problems and [a.name for a in many.actions] == ["inc_lr"]
-    few = found({"epoch_steps": 1.0, "train_steps": 6.0})  # batch 256 of 240 images: one step per epoch
+    few = diagnosed(straight, {"epoch_steps": 1.0, "train_steps": 6.0})  # batch 256 of 240 images: one step an epoch
     assert "low_lr" not in few.problems and "underfitting" in few.problems
     assert [a.name for a in few.actions] == ["decr_batch_size"]
     assert "each epoch took 1 optimizer steps (< 8)" in few.explanation
