@@ -26,7 +26,7 @@ from symtuner.core.formatting import param_text
 
 __all__ = ["DIMENSION_KEYS", "INT64_MAX", "Categorical", "Dimension", "Integer", "Real", "SearchSpace",
            "SpaceOverrides", "Value", "default_space", "describe_dimension", "describe_range",
-           "dimension_from_dict", "space_differences", "span", "tabular_space"]
+           "changed_for", "dimension_from_dict", "space_differences", "span", "tabular_space"]
 
 
 @dataclass(frozen=True)
@@ -228,6 +228,30 @@ def space_differences(old: SearchSpace, new: SearchSpace) -> list[str]:
             out.append(f"{before} -> {after}")
     out += [f"{describe_dimension(dim)} added" for dim in new.dimensions if dim.name not in old]
     return out
+
+
+def changed_for(old: SearchSpace, new: SearchSpace, params: dict[str, Any]) -> bool:
+    """Whether a trial with ``params`` drew from a different range in ``new`` than in ``old``.
+
+    A dimension added, dropped or changed counts for every trial, except a
+    conditional range (:attr:`Real.ranges`, a learning rate per optimizer)
+    whose only change is to choices other than the trial's: a move of
+    Adam's rates changes nothing for a trial of Adadelta, which drew from
+    the same range before and after it.
+    """
+    if set(old.names) != set(new.names):
+        return True
+    for dim in old.dimensions:
+        other = new[dim.name]
+        if other == dim:
+            continue
+        if not (isinstance(dim, Real) and isinstance(other, Real) and dim.given is not None
+                and replace(dim, low=other.low, high=other.high, ranges=other.ranges) == other):
+            return True
+        choice = params.get(dim.given)
+        if dim.bounds(choice) != other.bounds(choice):
+            return True
+    return False
 
 
 def span(spaces: Sequence[SearchSpace]) -> SearchSpace:

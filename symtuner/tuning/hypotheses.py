@@ -44,6 +44,14 @@ a change that brings the networks within the limits is kept. Costs are
 measured, not sampled, so these comparisons need no margin; the noise is
 cleared only between two trials within the limits.
 
+A change is judged on its own trials: those that drew from a range it
+made or trained the network it changed. A move of one optimizer's
+learning-rate range (:attr:`symtuner.core.dimensions.Real.ranges`) says
+nothing through a trial of another optimizer, which drew from the range
+it had before; such trials are left out (the reason names them), and the
+window closes after ``window`` trials of the change's own or
+``WAIT_FACTOR * window`` trials in all, whichever comes first.
+
 Changes are judged oldest first, one verdict per trial. Pure: the loop reads
 versions, verdicts and trials from the store (each trial's recorded spread
 among them) and stores what this returns, so a resumed study reaches the
@@ -58,6 +66,7 @@ from dataclasses import dataclass
 from symtuner.core.architecture import FEATURE_ACTIONS
 from symtuner.core.costs import standing
 from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
+from symtuner.core.space import changed_for
 from symtuner.tuning.evidence import Outcome
 from symtuner.tuning.noise import NoiseModel, diverged
 from symtuner.tuning.view import TaskFacts
@@ -137,10 +146,16 @@ def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], tr
     change = pending[0]
     made_after = int(change.after_trial)  # type: ignore[arg-type]
     before = [(t, o) for t in trials if t.number <= made_after and (o := standing(t, maximize)) is not None]
-    since = sorted(((t, o) for t in trials if t.number > made_after
-                    and (o := standing(t, maximize)) is not None), key=lambda item: item[0].number)[:window]
+    after = sorted(((t, o) for t in trials if t.number > made_after
+                    and (o := standing(t, maximize)) is not None), key=lambda item: item[0].number)
+    base = chain[chain.index(change) - 1]
+    since, skipped, closed = _window(base, change, after, window)
     noise = NoiseModel.of(task, [t for t, _ in before + since])
-    case = _Case(change, chain, verdicts, actions, noise, maximize, window, after_trial, since)
+    case = _Case(change, chain, verdicts, actions, noise, maximize, closed, after_trial, since, skipped)
+    if closed and not since:
+        return Judgement((Verdict(change.version, UNDECIDED, after_trial,
+                                  f"none of trials {_numbers(skipped)} since it drew from the ranges it changed; "
+                                  f"{_STAYS}", None, None),), None)
     if not before:
         return case.from_chance([], None)
     best_trial, best = max(before, key=lambda item: (item[1], -item[0].number))
@@ -148,6 +163,37 @@ def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], tr
         everyone = all(noise.at_chance(t) for t, _ in before)
         return case.from_chance([t for t, _ in before] if everyone else [best_trial], (best_trial, best))
     return case.against(best_trial, best)
+
+
+#: A change whose ranges the trials since it rarely drew from is judged, on the trials that did, once
+#: this many times ``window`` trials have run since it: a later change waits no longer than that.
+WAIT_FACTOR = 2
+
+
+def _window(base: TuningVersion, change: TuningVersion, after: Sequence[tuple[Trial, tuple[float, float]]],
+            window: int) -> tuple[list[tuple[Trial, tuple[float, float]]], list[Trial], bool]:
+    """The trials a change is judged on, the trials since it that it did not touch, and whether the
+    window is closed (a verdict is due however the comparison goes).
+
+    A trial is the change's when it drew from a range the change made
+    (:func:`symtuner.core.space.changed_for`) or trained the changed
+    network (every trial, for a change of neither): a move of Adam's learning rates is judged on Adam's trials,
+    not on Adadelta's, whose range it left as it was. The window closes
+    after ``window`` such trials, or after ``WAIT_FACTOR * window`` trials
+    of any kind (on the change's trials among them, however few).
+    """
+    if base.architecture != change.architecture or base.space == change.space:
+        return list(after[:window]), [], len(after) >= window
+    mine: list[tuple[Trial, tuple[float, float]]] = []
+    skipped: list[Trial] = []
+    for index, (trial, score) in enumerate(after):
+        if len(mine) >= window or index >= WAIT_FACTOR * window:
+            break
+        if changed_for(base.space, change.space, trial.params):
+            mine.append((trial, score))
+        else:
+            skipped.append(trial)
+    return mine, skipped, len(mine) >= window or len(after) >= WAIT_FACTOR * window
 
 
 @dataclass(frozen=True)
@@ -160,12 +206,22 @@ class _Case:
     actions: Sequence[ActionRecord]
     noise: NoiseModel
     maximize: bool
-    window: int
+    #: whether the window is complete: a verdict is due however the comparison goes
+    closed: bool
     after_trial: int
     since: Sequence[tuple[Trial, tuple[float, float]]]
+    #: trials since the change that drew from ranges it left as they were (not its evidence)
+    skipped: Sequence[Trial] = ()
 
     def verdict(self, word: str, reason: str) -> Judgement:
-        return Judgement((Verdict(self.change.version, word, self.after_trial, reason, None, None),), None)
+        return Judgement((Verdict(self.change.version, word, self.after_trial, reason + self.aside(), None,
+                                  None),), None)
+
+    def aside(self) -> str:
+        """What the reason adds about the trials left out: those that drew from ranges the change left alone."""
+        if not self.skipped:
+            return ""
+        return f" (not counted: {_numbers(self.skipped)}, drawn from ranges it did not change)"
 
     def gain(self, trial: Trial, than: Trial) -> float:
         """How much better ``trial``'s objective is than ``than``'s (negative: worse)."""
@@ -185,7 +241,7 @@ class _Case:
             if gain > noise.value:
                 return self.verdict(KEPT, f"trial #{trial.number} ({_result(trial)}) beat #{best_trial.number} "
                                           f"({_result(best_trial)}), the best before it, by {gain:.4f} > {noise}")
-        if len(self.since) < self.window:
+        if not self.closed:
             return Judgement((), None)
         tried = ", ".join(f"#{t.number}" for t, _ in self.since)
         top, top_score = max(self.since, key=lambda item: (item[1], -item[0].number))
@@ -237,7 +293,7 @@ class _Case:
             accuracy = float(noise.accuracy(trial))  # type: ignore[arg-type]
             return self.verdict(KEPT, f"{start}; #{trial.number} at {accuracy:.4f} rose clearly above chance "
                                       f"(by {accuracy - float(noise.chance):.4f} > {margin})")  # type: ignore[arg-type]
-        if len(self.since) < self.window:
+        if not self.closed:
             return Judgement((), None)
         persisting = self.persisting()
         if persisting is not None:
@@ -252,7 +308,8 @@ class _Case:
         return _still_shown(self.change, self.actions, [t for t, _ in self.since])
 
     def revert(self, reason: str) -> Judgement:
-        return _undo(self.chain, self.chain.index(self.change), self.verdicts, REVERTED, reason, self.after_trial)
+        return _undo(self.chain, self.chain.index(self.change), self.verdicts, REVERTED, reason + self.aside(),
+                     self.after_trial)
 
 
 #: What an undecided verdict means, as its reason ends.
