@@ -42,7 +42,7 @@ def test_a_kept_change_whose_rule_weighs_less_says_why() -> None:
     fell = Outcome(4, False, "#4 fell 0.0800 below #1, the best before it (noise 0.0550 (binomial))")
     notes = kept_weight_notes(actions, states, now, {3: fell})
     note = notes[(3, "drop_optimizer", "low_lr")]
-    assert "its rule's weight fell 0.90 -> 0.60: the trial right after it: #4 fell 0.0800 below #1" in note
+    assert "its rule's weight fell 0.90 -> 0.60: the first trial to train with it: #4 fell 0.0800 below #1" in note
     state = actions_table(actions, states, notes).rows[0][4]
     assert state.startswith("kept after trial 5: #5 beat #1") and "fell 0.90 -> 0.60" in state
     summary = changes_summary(versions, verdicts, notes)

@@ -152,7 +152,7 @@ class Advisor:
         if trial.curve is None:
             raise ValueError(f"trial {trial.number} has no learning curve to diagnose")
         space, arch, task = now.space, now.architecture, view.task
-        evidence = trial_evidence(view.trials, self.maximize, task) \
+        evidence = trial_evidence(view.trials, self.maximize, task, view.versions, view.verdicts) \
             + revert_evidence(view.verdicts, view.versions, view.actions)
         weights = learn_weights(self.engine.rules.initial_weights, evidence)
         blocked = {pair: f"reverted after trial {after}; learned weight {weights.get(pair, 0.0):.2f} < "

@@ -1,7 +1,9 @@
 """What each choice of a rule achieved: the rule learning's evidence, judged against the study's noise.
 
 For every complete trial whose diagnosis chose actions, the next complete
-trial trained with them. Each chosen (action, problem) pair is then
+trial trained with them (for actions that only moved one optimizer's
+learning-rate range, the next trial of that optimizer, see
+:func:`next_trial_outcomes`). Each chosen (action, problem) pair is then
 
 - **improved** when that trial beat the best of all complete trials up to
   and including the diagnosed one by more than the noise of the difference
@@ -25,12 +27,13 @@ resumed study re-learns the weights it had.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from symtuner.core.costs import standing
-from symtuner.core.records import Trial
+from symtuner.core.records import Trial, TuningVersion, Verdict
+from symtuner.core.space import changed_for
 from symtuner.tuning.noise import NoiseModel
 from symtuner.tuning.view import TaskFacts
 
@@ -51,22 +54,69 @@ class Outcome:
     reason: str
 
 
-def next_trial_outcomes(trials: Sequence[Trial], maximize: bool = True,
-                        task: TaskFacts | None = None) -> dict[int, Outcome]:
-    """Per complete trial whose diagnosis chose actions and that a complete trial followed: the outcome."""
+#: A change that only moved some choices' ranges (one optimizer's learning rates) is tested by the
+#: first of this many complete trials after it that drew from a moved range (as many as a change's
+#: verdict waits for, :data:`symtuner.tuning.hypotheses.WAIT_FACTOR` x its default window of 3).
+FOLLOWING_WAIT = 6
+
+
+def next_trial_outcomes(trials: Sequence[Trial], maximize: bool = True, task: TaskFacts | None = None,
+                        versions: Sequence[TuningVersion] = (),
+                        verdicts: Mapping[int, Verdict] | None = None) -> dict[int, Outcome]:
+    """Per complete trial whose diagnosis chose actions and that a complete trial followed: the outcome.
+
+    With the study's ``versions`` and ``verdicts``, a diagnosis whose actions
+    only moved the ranges of some choices (Adam's learning rates, not
+    Adadelta's) is followed by the first complete trial that drew from a
+    moved range, within :data:`FOLLOWING_WAIT` trials (none: no outcome): a
+    trial of another optimizer did not train with what the actions chose.
+    """
     complete = sorted(((t, rank) for t in trials if (rank := standing(t, maximize)) is not None),
                       key=lambda item: item[0].number)
+    drew = _drew_from(versions, verdicts or {})
     outcomes: dict[int, Outcome] = {}
     best: tuple[Trial, tuple[float, float]] | None = None
     for index, (trial, rank) in enumerate(complete):
         if best is None or rank > best[1]:
             best = (trial, rank)
-        if trial.diagnosis is None or not trial.diagnosis.actions or index + 1 >= len(complete):
+        if trial.diagnosis is None or not trial.diagnosis.actions:
             continue
-        following = complete[index + 1]
-        noise = NoiseModel.of(task, [t for t, _ in complete[:index + 2]])
-        outcomes[trial.number] = _outcome(best, following, noise, maximize)
+        later = complete[index + 1:index + 1 + FOLLOWING_WAIT]
+        at = next((i for i, (t, _) in enumerate(later) if drew(trial.number, t)), None)
+        if at is None:
+            continue
+        noise = NoiseModel.of(task, [t for t, _ in complete[:index + 2 + at]])
+        outcomes[trial.number] = _outcome(best, later[at], noise, maximize)
     return outcomes
+
+
+def _drew_from(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict]) -> Callable[[int, Trial], bool]:
+    """``drew(n, t)``: whether trial ``t`` trained with what the actions after trial ``n`` changed.
+
+    True unless the version those actions made differs from the one before
+    it only in ranges that ``t``'s choices did not draw from
+    (:func:`symtuner.core.space.changed_for`); so True without versions, for
+    actions that changed nothing, and for a change of the network.
+    """
+    restores = {v.restored_by for v in verdicts.values() if v.restored_by is not None}
+    by_number = sorted(versions, key=lambda v: v.version)
+    made: dict[int, tuple[TuningVersion, TuningVersion]] = {}
+    for previous, version in zip(by_number, by_number[1:]):
+        if version.after_trial is not None and version.version not in restores:
+            made[version.after_trial] = (previous, version)
+
+    def drew(number: int, trial: Trial) -> bool:
+        return number not in made or trained_with(*made[number], trial)
+    return drew
+
+
+def trained_with(base: TuningVersion, change: TuningVersion, trial: Trial) -> bool:
+    """Whether ``trial`` trained with what ``change`` made of ``base``: it drew from a range the change
+    made (:func:`symtuner.core.space.changed_for`), or the change altered the network (which every later
+    trial trains), or it altered neither (nothing to tell trials apart by)."""
+    if base.architecture != change.architecture or base.space == change.space:
+        return True
+    return changed_for(base.space, change.space, trial.params)
 
 
 def _outcome(best: tuple[Trial, tuple[float, float]], following: tuple[Trial, tuple[float, float]],
@@ -98,11 +148,13 @@ def _outcome(best: tuple[Trial, tuple[float, float]], following: tuple[Trial, tu
                                  f"{margin}: no evidence")
 
 
-def trial_evidence(trials: Sequence[Trial], maximize: bool = True, task: TaskFacts | None = None) -> list[Evidence]:
+def trial_evidence(trials: Sequence[Trial], maximize: bool = True, task: TaskFacts | None = None,
+                   versions: Sequence[TuningVersion] = (), verdicts: Mapping[int, Verdict] | None = None
+                   ) -> list[Evidence]:
     """(action, problem, improved) for every chosen action whose outcome was decided (:func:`next_trial_outcomes`)."""
     by_number = {t.number: t for t in trials}
     return [(a.name, a.problem, bool(outcome.improved))
-            for number, outcome in next_trial_outcomes(trials, maximize, task).items()
+            for number, outcome in next_trial_outcomes(trials, maximize, task, versions, verdicts).items()
             if outcome.improved is not None
             for a in by_number[number].diagnosis.actions]  # type: ignore[union-attr]
 

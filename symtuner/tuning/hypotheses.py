@@ -66,8 +66,7 @@ from dataclasses import dataclass
 from symtuner.core.architecture import FEATURE_ACTIONS
 from symtuner.core.costs import standing
 from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
-from symtuner.core.space import changed_for
-from symtuner.tuning.evidence import Outcome
+from symtuner.tuning.evidence import Outcome, trained_with
 from symtuner.tuning.noise import NoiseModel, diverged
 from symtuner.tuning.view import TaskFacts
 
@@ -175,21 +174,20 @@ def _window(base: TuningVersion, change: TuningVersion, after: Sequence[tuple[Tr
     """The trials a change is judged on, the trials since it that it did not touch, and whether the
     window is closed (a verdict is due however the comparison goes).
 
-    A trial is the change's when it drew from a range the change made
-    (:func:`symtuner.core.space.changed_for`) or trained the changed
-    network (every trial, for a change of neither): a move of Adam's learning rates is judged on Adam's trials,
-    not on Adadelta's, whose range it left as it was. The window closes
+    A trial is the change's when it trained with it
+    (:func:`symtuner.tuning.evidence.trained_with`: it drew from a range the
+    change made, or the change altered the network): a move of Adam's
+    learning rates is judged on Adam's trials, not on Adadelta's, whose
+    range it left as it was. The window closes
     after ``window`` such trials, or after ``WAIT_FACTOR * window`` trials
     of any kind (on the change's trials among them, however few).
     """
-    if base.architecture != change.architecture or base.space == change.space:
-        return list(after[:window]), [], len(after) >= window
     mine: list[tuple[Trial, tuple[float, float]]] = []
     skipped: list[Trial] = []
     for index, (trial, score) in enumerate(after):
         if len(mine) >= window or index >= WAIT_FACTOR * window:
             break
-        if changed_for(base.space, change.space, trial.params):
+        if trained_with(base, change, trial):
             mine.append((trial, score))
         else:
             skipped.append(trial)
@@ -398,7 +396,7 @@ def revert_evidence(verdicts: Mapping[int, Verdict], versions: Sequence[TuningVe
 
     Only a revert is evidence from a verdict: an undecided change proved
     nothing either way, an ignored one was never tested, and a kept one adds
-    nothing to what the trial right after each choice already told the rule
+    nothing to what the first trial to train with each choice already told the rule
     learning (:func:`symtuner.tuning.evidence.trial_evidence`).
     """
     return [(a.name, a.problem, False) for a, _ in _reverted_actions(verdicts, versions, actions)]
@@ -431,8 +429,8 @@ def kept_weight_notes(actions: Sequence[ActionRecord], states: Mapping[int, Verd
 
     A verdict and a rule weight read different trials: the change is kept as
     soon as any trial run since it beats the best from before it by more than
-    the noise; the weight learns from the trial right after each time the
-    rule was chosen (:mod:`symtuner.tuning.evidence`). The two can disagree,
+    the noise; the weight learns from the first trial to train with each
+    choice of the rule (:mod:`symtuner.tuning.evidence`). The two can disagree,
     and this says how, keyed by (trial, action, problem). Only kept changes
     get a note: an undecided one claims nothing a weight could contradict.
     """
@@ -444,9 +442,10 @@ def kept_weight_notes(actions: Sequence[ActionRecord], states: Mapping[int, Verd
                 or now >= record.probability - 1e-9:
             continue
         outcome = next_outcomes.get(record.trial)
-        why = (f"the trial right after it: {outcome.reason}" if outcome is not None and outcome.improved is False
-               else "other trials right after the rule was chosen fell below the best before them")
+        why = (f"the first trial to train with it: {outcome.reason}" if outcome is not None
+               and outcome.improved is False
+               else "other trials that trained with the rule's choices fell below the best before them")
         notes[(record.trial, record.name, record.problem)] = (
             f"kept, yet its rule's weight fell {record.probability:.2f} -> {now:.2f}: {why} (a verdict counts "
-            "any trial since the change, a rule's weight the trial right after each choice)")
+            "any of the change's trials, a rule's weight the first trial to train with each choice)")
     return notes

@@ -1,13 +1,15 @@
 """A change is judged on the trials it touched: a move of one optimizer's learning rates is judged on
-that optimizer's trials, not on another's that drew from a range the move left as it was.
+that optimizer's trials, not on another's that drew from a range the move left as it was; and the rule
+learning reads the first trial that trained with what a rule chose.
 
 Pure: hand-built spaces, versions and trials, nothing trained."""
 
 from __future__ import annotations
 
 from symtuner.core.architecture import Architecture
-from symtuner.core.records import Trial, TrialState, TuningVersion
+from symtuner.core.records import ChosenAction, Diagnosis, Trial, TrialState, TuningVersion, Verdict
 from symtuner.core.space import Categorical, Integer, Real, SearchSpace, changed_for
+from symtuner.tuning.evidence import FOLLOWING_WAIT, next_trial_outcomes, trial_evidence
 from symtuner.tuning.hypotheses import KEPT, REVERTED, UNDECIDED, WAIT_FACTOR, judge
 from symtuner.tuning.view import TaskFacts
 
@@ -95,3 +97,40 @@ def test_a_change_of_the_network_or_of_a_shared_range_counts_every_trial():
     batches = [VERSIONS[0], TuningVersion(2, smaller, Architecture(), 2, "decr_batch_size", 0.0)]
     (verdict, *_) = judged(trials, batches)
     assert verdict.verdict == REVERTED
+
+
+def decided(number: int, optimizer: str, value: float) -> Trial:
+    """A trial whose diagnosis chose decr_lr for high_lr (the move of VERSIONS[1], made after trial 2)."""
+    chosen = Diagnosis({}, ("high_lr",), (ChosenAction("decr_lr", "high_lr", 0.7),), "")
+    return Trial(number, TrialState.COMPLETE, {"optimizer": optimizer, "learning_rate": 1e-2, "batch_size": 32},
+                 1, objective=value, val_accuracy=value, diagnosis=chosen)
+
+
+def test_the_rule_learning_reads_the_moved_optimizers_next_trial():
+    trials = [trial(1, "Adadelta", 0.90), decided(2, "Adam", 0.50), trial(3, "Adadelta", 0.40),
+              trial(4, "Adam", 0.97)]
+    # without the versions: the trial right after (an Adadelta trial, a loss)
+    assert trial_evidence(trials, True, TASK) == [("decr_lr", "high_lr", False)]
+    # with them: Adam's next trial, which beat the best before the move
+    outcome = next_trial_outcomes(trials, True, TASK, VERSIONS, {})[2]
+    assert outcome.following == 4 and outcome.improved is True
+    assert trial_evidence(trials, True, TASK, VERSIONS, {}) == [("decr_lr", "high_lr", True)]
+
+
+def test_no_trial_of_the_moved_optimizer_within_the_wait_is_no_evidence():
+    others = [trial(n, "Adadelta", 0.40) for n in range(3, 3 + FOLLOWING_WAIT)]
+    late = trial(3 + FOLLOWING_WAIT, "Adam", 0.97)
+    trials = [trial(1, "Adadelta", 0.90), decided(2, "Adam", 0.50), *others, late]
+    assert trial_evidence(trials, True, TASK, VERSIONS, {}) == []
+
+
+def test_a_revert_is_not_read_as_a_move_of_the_actions_chosen_with_it():
+    # after trial 2, Adam's move (version 2) was reverted: version 3 restores version 1; the actions
+    # chosen after trial 2 changed nothing, so the trial right after is theirs, whatever its optimizer
+    moved = TuningVersion(2, ADAM_DOWN, Architecture(), 1, "after trial 1: decr_lr", 0.0)
+    restored = TuningVersion(3, BASE, Architecture(), 2, "after trial 2: revert to version 1", 0.0)
+    verdicts = {2: Verdict(2, REVERTED, 2, "lost", 1, 3)}
+    trials = [trial(1, "Adam", 0.90), decided(2, "Adam", 0.50), trial(3, "Adadelta", 0.40),
+              trial(4, "Adam", 0.97)]
+    outcomes = next_trial_outcomes(trials, True, TASK, [VERSIONS[0], moved, restored], verdicts)
+    assert outcomes[2].following == 3

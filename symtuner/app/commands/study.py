@@ -295,7 +295,8 @@ def _weight_notes(store: Any, trials: list[Any], settings: Any, states: Any) -> 
     history = store.weights_history()
     now = history[max(history)] if history else {}
     task = stored_task_facts(store.data_info(), settings.to_dict())
-    return kept_weight_notes(store.actions(), states, now, next_trial_outcomes(trials, settings.maximize, task))
+    outcomes = next_trial_outcomes(trials, settings.maximize, task, store.tuning_versions(), store.verdicts())
+    return kept_weight_notes(store.actions(), states, now, outcomes)
 
 
 def _print_trial_notes(trial: Any) -> None:

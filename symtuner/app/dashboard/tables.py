@@ -139,7 +139,8 @@ def study_actions_table(snapshot: StudySnapshot) -> Table:
 
     states = change_states(snapshot.versions, snapshot.verdicts)
     now = snapshot.weights[max(snapshot.weights)] if snapshot.weights else {}
-    outcomes = next_trial_outcomes(snapshot.trials, snapshot.maximize, stored_task_facts(snapshot.data, snapshot.settings))
+    outcomes = next_trial_outcomes(snapshot.trials, snapshot.maximize, stored_task_facts(snapshot.data, snapshot.settings),
+                                   snapshot.versions, snapshot.verdicts)
     notes = kept_weight_notes(snapshot.actions, states, now, outcomes)
     return actions_table(snapshot.actions, states, notes)
 
