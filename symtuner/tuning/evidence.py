@@ -111,9 +111,16 @@ def _drew_from(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict
 
 
 def trained_with(base: TuningVersion, change: TuningVersion, trial: Trial) -> bool:
-    """Whether ``trial`` trained with what ``change`` made of ``base``: it drew from a range the change
-    made (:func:`symtuner.core.space.changed_for`), or the change altered the network (which every later
-    trial trains), or it altered neither (nothing to tell trials apart by)."""
+    """Whether ``trial`` trained with what ``change`` made of ``base``.
+
+    Not when it started under an older version (a parallel study's trial
+    already running when the change was made). Otherwise when it drew from
+    a range the change made (:func:`symtuner.core.space.changed_for`), or
+    the change altered the network (which every later trial trains), or it
+    altered neither (nothing to tell trials apart by).
+    """
+    if trial.tuning_version < change.version:
+        return False
     if base.architecture != change.architecture or base.space == change.space:
         return True
     return changed_for(base.space, change.space, trial.params)

@@ -44,12 +44,13 @@ a change that brings the networks within the limits is kept. Costs are
 measured, not sampled, so these comparisons need no margin; the noise is
 cleared only between two trials within the limits.
 
-A change is judged on its own trials: those that drew from a range it
-made or trained the network it changed. A move of one optimizer's
-learning-rate range (:attr:`symtuner.core.dimensions.Real.ranges`) says
-nothing through a trial of another optimizer, which drew from the range
-it had before; such trials are left out (the reason names them), and the
-window closes after ``window`` trials of the change's own or
+A change is judged on its own trials: those that started after it and
+drew from a range it made or trained the network it changed. A move of
+one optimizer's learning-rate range
+(:attr:`symtuner.core.dimensions.Real.ranges`) says nothing through a
+trial of another optimizer, which drew from the range it had before, nor
+does a parallel study's trial already running when the change was made;
+such trials are left out (the reason names them), and the window closes after ``window`` trials of the change's own or
 ``WAIT_FACTOR * window`` trials in all, whichever comes first.
 
 Changes are judged oldest first, one verdict per trial. Pure: the loop reads
@@ -153,7 +154,7 @@ def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], tr
     case = _Case(change, chain, verdicts, actions, noise, maximize, closed, after_trial, since, skipped)
     if closed and not since:
         return Judgement((Verdict(change.version, UNDECIDED, after_trial,
-                                  f"none of trials {_numbers(skipped)} since it drew from the ranges it changed; "
+                                  f"none of trials {_numbers(skipped)} since it trained with it; "
                                   f"{_STAYS}", None, None),), None)
     if not before:
         return case.from_chance([], None)
@@ -171,8 +172,8 @@ WAIT_FACTOR = 2
 
 def _window(base: TuningVersion, change: TuningVersion, after: Sequence[tuple[Trial, tuple[float, float]]],
             window: int) -> tuple[list[tuple[Trial, tuple[float, float]]], list[Trial], bool]:
-    """The trials a change is judged on, the trials since it that it did not touch, and whether the
-    window is closed (a verdict is due however the comparison goes).
+    """The trials a change is judged on, the trials since it that did not train with it, and whether
+    the window is closed (a verdict is due however the comparison goes).
 
     A trial is the change's when it trained with it
     (:func:`symtuner.tuning.evidence.trained_with`: it drew from a range the
@@ -208,7 +209,7 @@ class _Case:
     closed: bool
     after_trial: int
     since: Sequence[tuple[Trial, tuple[float, float]]]
-    #: trials since the change that drew from ranges it left as they were (not its evidence)
+    #: trials since the change that did not train with it (not its evidence)
     skipped: Sequence[Trial] = ()
 
     def verdict(self, word: str, reason: str) -> Judgement:
@@ -216,10 +217,13 @@ class _Case:
                                   None),), None)
 
     def aside(self) -> str:
-        """What the reason adds about the trials left out: those that drew from ranges the change left alone."""
-        if not self.skipped:
-            return ""
-        return f" (not counted: {_numbers(self.skipped)}, drawn from ranges it did not change)"
+        """What the reason adds about the trials left out: those started before the change, and those
+        that drew from ranges it left alone."""
+        early = [t for t in self.skipped if t.tuning_version < self.change.version]
+        other = [t for t in self.skipped if t.tuning_version >= self.change.version]
+        parts = ([f"{_numbers(early)}, started before it"] if early else []) \
+            + ([f"{_numbers(other)}, drawn from ranges it did not change"] if other else [])
+        return f" (not counted: {'; '.join(parts)})" if parts else ""
 
     def gain(self, trial: Trial, than: Trial) -> float:
         """How much better ``trial``'s objective is than ``than``'s (negative: worse)."""

@@ -120,7 +120,7 @@ def test_limit_outcome_in_each_mode():
 
 # -- what the optimizer, the verdicts and the rule learning see -------------------------------------
 def _trial(number, objective, params=None, **extra):
-    return Trial(number, TrialState.COMPLETE, params or {"u": number}, 1, objective=objective, extra=extra)
+    return Trial(number, TrialState.COMPLETE, params or {"u": number}, number, objective=objective, extra=extra)
 
 
 def _with(trial, **extra):

@@ -127,7 +127,8 @@ def version(number: int, after: int | None, arch: Architecture | None = None) ->
 
 
 def done(number: int, objective: float) -> Trial:
-    return Trial(number, TrialState.COMPLETE, {}, 1, objective=objective)
+    """A complete trial, started under the newest version by then (at most one version per trial)."""
+    return Trial(number, TrialState.COMPLETE, {}, number, objective=objective)
 
 
 def test_judge_waits_for_the_window_then_reverts():
@@ -201,7 +202,7 @@ def test_a_learning_rate_move_that_was_too_small_is_kept_not_reverted():
 
     def slow(number: int) -> Trial:
         diagnosis = Diagnosis({}, ("underfitting", "low_lr"), (), "", causes={"underfitting": "low_lr"})
-        return Trial(number, TrialState.COMPLETE, {}, 1, objective=0.1, diagnosis=diagnosis)
+        return Trial(number, TrialState.COMPLETE, {}, number, objective=0.1, diagnosis=diagnosis)
 
     versions = [version(1, None), version(2, 1)]
     actions = [ActionRecord(1, "inc_lr", "low_lr", 0.99, True, "learning_rate low 1e-06 -> 3e-06")]
@@ -213,7 +214,7 @@ def test_a_learning_rate_move_that_was_too_small_is_kept_not_reverted():
     l2 = [ActionRecord(1, "reg_l2", "overfitting", 0.99, True, "")]
     (verdict,) = judge(versions, {}, trials, True, 3, after_trial=4, actions=l2).verdicts
     assert verdict.verdict == UNDECIDED
-    worse = [slow(1), slow(2), slow(3), Trial(4, TrialState.COMPLETE, {}, 1, objective=0.05)]
+    worse = [slow(1), slow(2), slow(3), Trial(4, TrialState.COMPLETE, {}, 4, objective=0.05)]
     (verdict,) = judge(versions, {}, [t if t.number != 1 else done(1, 0.3) for t in worse], True, 3,
                        after_trial=4, actions=l2).verdicts
     assert verdict.verdict == REVERTED

@@ -27,8 +27,9 @@ TASK = TaskFacts(10, True, 1000, 5, objective="val_accuracy", n_val=600)
 
 
 def trial(number: int, optimizer: str, value: float) -> Trial:
+    """A trial of ``optimizer``, started under the newest version by then (one version per trial)."""
     return Trial(number, TrialState.COMPLETE, {"optimizer": optimizer, "learning_rate": 1e-2, "batch_size": 32},
-                 1, objective=value, val_accuracy=value)
+                 number, objective=value, val_accuracy=value)
 
 
 def judged(trials: list[Trial], versions=VERSIONS):
@@ -85,7 +86,7 @@ def test_a_move_no_trial_drew_from_is_undecided_after_the_wait():
     assert judged(BEFORE + others[:-1]) == ()
     (verdict,) = judged(BEFORE + others)
     assert verdict.verdict == UNDECIDED
-    assert verdict.reason.startswith("none of trials #3-#8 since it drew from the ranges it changed")
+    assert verdict.reason.startswith("none of trials #3-#8 since it trained with it")
 
 
 def test_a_change_of_the_network_or_of_a_shared_range_counts_every_trial():
@@ -103,7 +104,7 @@ def decided(number: int, optimizer: str, value: float) -> Trial:
     """A trial whose diagnosis chose decr_lr for high_lr (the move of VERSIONS[1], made after trial 2)."""
     chosen = Diagnosis({}, ("high_lr",), (ChosenAction("decr_lr", "high_lr", 0.7),), "")
     return Trial(number, TrialState.COMPLETE, {"optimizer": optimizer, "learning_rate": 1e-2, "batch_size": 32},
-                 1, objective=value, val_accuracy=value, diagnosis=chosen)
+                 number, objective=value, val_accuracy=value, diagnosis=chosen)
 
 
 def test_the_rule_learning_reads_the_moved_optimizers_next_trial():
@@ -134,3 +135,19 @@ def test_a_revert_is_not_read_as_a_move_of_the_actions_chosen_with_it():
               trial(4, "Adam", 0.97)]
     outcomes = next_trial_outcomes(trials, True, TASK, [VERSIONS[0], moved, restored], verdicts)
     assert outcomes[2].following == 3
+
+
+def test_a_trial_already_running_when_the_change_was_made_is_not_its_evidence():
+    # a parallel study: trials 3 and 4 started under version 1, before the change made after trial 2
+    grown = [VERSIONS[0], TuningVersion(2, BASE, Architecture(batch_norm=True), 2, "batch_norm", 0.0)]
+    running = [Trial(n, TrialState.COMPLETE, {"optimizer": "Adam"}, 1, objective=0.4, val_accuracy=0.4)
+               for n in (3, 4)]
+    trials = BEFORE + running + [trial(5, "Adam", 0.41), trial(6, "Adam", 0.42)]
+    assert judged(trials, grown) == ()
+    (verdict, *_) = judged(trials + [trial(7, "Adam", 0.40)], grown)
+    assert verdict.verdict == REVERTED and "#5, #6, #7" in verdict.reason and "not counted: #3, #4, started before it)" in verdict.reason
+    chosen = Diagnosis({}, ("underfitting",), (ChosenAction("batch_norm", "underfitting", 0.7),), "")
+    diagnosed = Trial(2, TrialState.COMPLETE, {"optimizer": "Adam"}, 2, objective=0.5, val_accuracy=0.5,
+                      diagnosis=chosen)
+    outcome = next_trial_outcomes([BEFORE[0], diagnosed, *running, trial(5, "Adam", 0.97)], True, TASK, grown, {})
+    assert outcome[2].following == 5

@@ -53,7 +53,7 @@ def task(n_val: int | None = 60, n_classes: int | None = 10, objective: str = "v
 
 def acc(number: int, value: float, **extra) -> Trial:
     """A complete trial whose objective is its validation accuracy."""
-    return Trial(number, TrialState.COMPLETE, {}, 1, objective=value, val_accuracy=value, extra=extra)
+    return Trial(number, TrialState.COMPLETE, {}, number, objective=value, val_accuracy=value, extra=extra)
 
 
 def verdict_of(trials, maximize=True, facts=None, actions=L2, after=None) -> Verdict | None:
@@ -92,15 +92,15 @@ def test_a_recorded_spread_and_the_curve_give_the_same_noise():
     them: both ways the noise is the same, so a resumed study reaches the same verdicts."""
     curve = LearningCurve((1.0,) * 5, (), (0.8, 0.75, 0.7, 0.72, 0.69), ())
     spread = epoch_spread(curve, "val_loss")
-    with_curve = Trial(5, TrialState.COMPLETE, {}, 1, objective=0.69, curve=curve)
-    recorded = Trial(5, TrialState.COMPLETE, {}, 1, objective=0.69, extra={"objective_spread": spread})
+    with_curve = Trial(5, TrialState.COMPLETE, {}, 5, objective=0.69, curve=curve)
+    recorded = Trial(5, TrialState.COMPLETE, {}, 5, objective=0.69, extra={"objective_spread": spread})
     facts = task(None, None, "val_loss")
     assert NoiseModel.of(facts, [with_curve]) == NoiseModel.of(facts, [recorded])
     assert NoiseModel.of(facts, [with_curve]).spread == pytest.approx(spread)
 
 
 def test_the_study_spread_is_the_median_of_the_trials_compared():
-    trials = [Trial(n, TrialState.COMPLETE, {}, 1, objective=1.0, extra={"objective_spread": s})
+    trials = [Trial(n, TrialState.COMPLETE, {}, n, objective=1.0, extra={"objective_spread": s})
               for n, s in ((1, 0.01), (2, 0.03), (3, 0.5))]
     model = NoiseModel.of(task(None, None, "val_loss"), trials)
     assert model.spread == 0.03 and model.spread_trials == 3  # one erratic trial does not set it
@@ -180,7 +180,7 @@ def test_a_best_at_chance_level_decides_nothing():
 
 def test_a_diverged_best_is_no_result_to_beat():
     diverged = Diagnosis({"diverged": 1.0}, (), (), "")
-    before = [Trial(n, TrialState.COMPLETE, {}, 1, objective=0.3, val_accuracy=0.3, diagnosis=diverged)
+    before = [Trial(n, TrialState.COMPLETE, {}, n, objective=0.3, val_accuracy=0.3, diagnosis=diverged)
               for n in range(1, 5)]
     unknown_classes = task(n_val=1000, n_classes=None)  # no chance level to rise above
     verdict = verdict_of(before + [acc(5, 0.42), acc(6, 0.31), acc(7, 0.30)], facts=unknown_classes)
@@ -194,7 +194,7 @@ def test_a_diverged_best_is_no_result_to_beat():
 
 def test_a_loss_objective_is_judged_against_its_epoch_spread():
     def loss(number: int, value: float) -> Trial:
-        return Trial(number, TrialState.COMPLETE, {}, 1, objective=value, extra={"objective_spread": 0.02})
+        return Trial(number, TrialState.COMPLETE, {}, number, objective=value, extra={"objective_spread": 0.02})
 
     facts = task(None, None, "val_mae")
     before = [loss(1, 0.50), loss(2, 0.40), loss(3, 0.45), loss(4, 0.42)]
@@ -208,14 +208,14 @@ def test_a_loss_objective_is_judged_against_its_epoch_spread():
 
 
 def test_deb_order_needs_no_margin():
-    over = Trial(4, TrialState.COMPLETE, {}, 1, objective=0.9, val_accuracy=0.9,
+    over = Trial(4, TrialState.COMPLETE, {}, 4, objective=0.9, val_accuracy=0.9,
                  extra={"infeasible": True, "violation": 2.0})
-    trials = [Trial(t.number, t.state, {}, 1, objective=t.objective, val_accuracy=t.val_accuracy,
+    trials = [Trial(t.number, t.state, {}, t.number, objective=t.objective, val_accuracy=t.val_accuracy,
                     extra={"infeasible": True, "violation": 3.0}) for t in BEFORE[:3]] + [over]
     verdict = verdict_of(trials + [acc(5, 0.40)])
     assert verdict.verdict == KEPT
     assert verdict.reason == "trial #5 (0.4000) beat #4 (0.9000, over its limits), the best before it"
-    still_over = [Trial(n, TrialState.COMPLETE, {}, 1, objective=0.95, val_accuracy=0.95,
+    still_over = [Trial(n, TrialState.COMPLETE, {}, n, objective=0.95, val_accuracy=0.95,
                         extra={"infeasible": True, "violation": 0.1}) for n in (5, 6, 7)]
     verdict = verdict_of(BEFORE + still_over)
     assert verdict.verdict == REVERTED and "(each of them over the limits)" in verdict.reason
@@ -223,7 +223,7 @@ def test_deb_order_needs_no_margin():
 
 def test_a_learning_rate_move_still_showing_its_problem_is_kept_from_chance_level():
     slow = Diagnosis({}, ("underfitting", "low_lr"), (), "")
-    trials = [Trial(n, TrialState.COMPLETE, {}, 1, objective=0.1, val_accuracy=0.1, diagnosis=slow)
+    trials = [Trial(n, TrialState.COMPLETE, {}, n, objective=0.1, val_accuracy=0.1, diagnosis=slow)
               for n in range(1, 8)]
     moved = [ActionRecord(4, "inc_lr", "low_lr", 0.99, True, "learning_rate low 1e-06 -> 3e-06")]
     verdict = verdict_of(trials, actions=moved)
