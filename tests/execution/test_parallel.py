@@ -447,3 +447,28 @@ def test_trials_that_finish_together_free_their_workers_one_by_one(tmp_path, dat
     assert [t.state for t in _trials(tmp_path / "s")] == ["complete"] * 6
     assert events == [("submit", 1), ("submit", 2), ("finish", 1), ("submit", 3), ("finish", 2), ("submit", 4),
                       ("finish", 3), ("submit", 5), ("finish", 4), ("submit", 6), ("finish", 5), ("finish", 6)]
+
+
+def test_a_change_is_judged_only_on_trials_dispatched_after_it(tmp_path, data):
+    """With two workers a trial is still running when the change made after another one is stored: it did
+    not train with the change, so no verdict counts it, and the verdict's reason says so."""
+    fast = functools.partial(SimulatedExecutor, epoch_seconds=0.05)
+    Tuner(tmp_path / "s", dataset=data, executor_factory=fast, execution=ExecutionSettings(workers=2)).run(8)
+    with StudyStore.open(tmp_path / "s", readonly=True) as store:
+        trials = {t.number: t for t in store.trials()}
+        versions = {v.version: v for v in store.tuning_versions()}
+        verdicts = list(store.verdicts().values())
+    judged = [v for v in verdicts if v.verdict in ("kept", "reverted", "undecided")]
+    assert judged, "the simulated study made no change that was judged"
+    # trials started before a change and finished by the time of its verdict (so the verdict saw them)
+    early = [(v.version, n) for v in judged for n, t in trials.items()
+             if n > versions[v.version].after_trial and t.tuning_version < v.version
+             and t.finished_at <= trials[v.after_trial].finished_at]
+    assert early, "no trial was running when a change was made"
+    for version, number in early:
+        reason = next(v.reason for v in judged if v.version == version)
+        assert "started before it" in reason, reason
+    for v in judged:  # a trial that beat the best before the change trained with it
+        if v.verdict == "kept" and v.reason.startswith("trial #"):
+            number = int(v.reason.split()[1].lstrip("#"))
+            assert trials[number].tuning_version >= v.version, v.reason
