@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -451,7 +452,6 @@ def test_trials_that_finish_together_free_their_workers_one_by_one(tmp_path, dat
 
 def _numbers_named(text: str) -> set[int]:
     """The trial numbers a reason names: ``#3``, and ``#3-#5`` for 3, 4 and 5."""
-    import re
     out: set[int] = set()
     for first, last in re.findall(r"#(\d+)(?:-#(\d+))?", text):
         out.update(range(int(first), int(last or first) + 1))
