@@ -8,7 +8,12 @@ learning-rate range, the next trial of that optimizer, see
 - **improved** when that trial beat the best of all complete trials up to
   and including the diagnosed one by more than the noise of the difference
   (:mod:`symtuner.tuning.noise`, as the verdicts on changes measure it);
-- **not improved** when it fell below that best by more than the noise;
+- **not improved** when it fell below that best by more than the noise,
+  except for a move of the learning-rate range (``inc_lr`` for ``low_lr``,
+  ``decr_lr`` for ``high_lr``) after which that trial still shows the
+  problem the move answered: the move was too small, not wrong (a range far
+  off takes several moves), and that is no evidence against it, as the
+  verdict on the move reads it;
 - **undecided** otherwise, which is no evidence for or against the rule, as
   an undecided verdict is none: a rule's weight does not follow the coin
   flips of a small validation set.
@@ -39,6 +44,12 @@ from symtuner.tuning.view import TaskFacts
 
 if TYPE_CHECKING:  # ProbLog stays unimported where only the evidence is read (status, the dashboard)
     from symtuner.symbolic.lfi import Evidence
+
+
+#: Moves of the learning-rate range, and the problem each answers. Each move is bounded (``lr_factor``),
+#: so a range far off takes several: while the trials after such a move still show the problem it
+#: answered, the move was too small, not wrong.
+DIRECTIONAL = {"inc_lr": "low_lr", "decr_lr": "high_lr"}
 
 
 @dataclass(frozen=True)
@@ -163,7 +174,16 @@ def trial_evidence(trials: Sequence[Trial], maximize: bool = True, task: TaskFac
     return [(a.name, a.problem, bool(outcome.improved))
             for number, outcome in next_trial_outcomes(trials, maximize, task, versions, verdicts).items()
             if outcome.improved is not None
-            for a in by_number[number].diagnosis.actions]  # type: ignore[union-attr]
+            for a in by_number[number].diagnosis.actions  # type: ignore[union-attr]
+            if outcome.improved or not still_shown(a.name, a.problem, by_number[outcome.following])]
+
+
+def still_shown(action: str, problem: str, following: Trial) -> bool:
+    """Whether ``following`` still shows the problem that ``action``, a bounded move of the learning-rate
+    range (:data:`DIRECTIONAL`), answered: the move was too small, not wrong, so a shortfall is no
+    evidence against it (as a verdict on the move reads it)."""
+    return DIRECTIONAL.get(action) == problem and following.diagnosis is not None \
+        and problem in following.diagnosis.problems
 
 
 def stored_task_facts(data_info: Mapping[str, Any], settings: Mapping[str, Any]) -> TaskFacts:

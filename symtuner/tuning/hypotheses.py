@@ -67,7 +67,7 @@ from dataclasses import dataclass
 from symtuner.core.architecture import FEATURE_ACTIONS
 from symtuner.core.costs import standing
 from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
-from symtuner.tuning.evidence import Outcome, trained_with
+from symtuner.tuning.evidence import DIRECTIONAL, Outcome, trained_with
 from symtuner.tuning.noise import NoiseModel, diverged
 from symtuner.tuning.view import TaskFacts
 
@@ -75,11 +75,6 @@ from symtuner.tuning.view import TaskFacts
 #: (the evidence for it at least balances the evidence against it).
 REAPPLY_WEIGHT = 0.5
 
-#: Moves of the learning-rate range, and the problem each answers. Each move is
-#: bounded (``lr_factor``), so a range far off takes several: while the trials
-#: under such a move still show the problem it answered, the move was too
-#: small, not wrong, and it is kept rather than reverted.
-DIRECTIONAL = {"inc_lr": "low_lr", "decr_lr": "high_lr"}
 
 KEPT, REVERTED, WITHDRAWN = "kept", "reverted", "withdrawn"
 #: Neither a gain nor a loss beyond the noise: the change stays, no evidence for or against its rule.

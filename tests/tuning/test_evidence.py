@@ -6,6 +6,7 @@ Pure: hand-built trials, nothing trained, except the last test, which runs a sim
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from symtuner.core.records import ChosenAction, Diagnosis, Trial, TrialState
@@ -85,6 +86,27 @@ def test_a_difference_beyond_the_noise_is_evidence_and_says_which_comparison_dec
     assert "binomial s.e. of a difference on 60 validation samples" in gain.reason
     loss = next_trial_outcomes([trial(0, 0.90, ("reg_l2", "overfitting")), trial(1, 0.60)], True, TASK)[0]
     assert loss.improved is False and loss.reason.startswith("#1 fell 0.3000 below #0, the best before it")
+
+
+def test_a_rate_move_whose_next_trial_still_shows_its_problem_is_no_evidence_against_it():
+    # decr_lr answered high_lr; the next trial fell far below the best and still diverges early: the move
+    # was too small, not wrong. A next trial that shows the opposite problem (low_lr: it went too far) or
+    # none counts against it, as does any shortfall of a rule that is not a bounded rate move.
+    best = trial(0, 0.80)
+    for shows, counted in ((("high_lr",), []), (("low_lr", "underfitting"), [("decr_lr", "high_lr", False)]),
+                           ((), [("decr_lr", "high_lr", False)])):
+        moved = trial(1, 0.30, ("decr_lr", "high_lr"))
+        following = replace(trial(2, 0.20), diagnosis=Diagnosis({}, shows, (), ""))
+        assert trial_evidence([best, moved, following], True, TASK) == counted, shows
+    raised = trial(1, 0.30, ("inc_lr", "low_lr"))
+    slow = replace(trial(2, 0.20), diagnosis=Diagnosis({}, ("low_lr",), (), ""))
+    assert trial_evidence([best, raised, slow], True, TASK) == []
+    # a gain counts whatever the next trial shows
+    better = replace(trial(2, 0.95), diagnosis=Diagnosis({}, ("low_lr",), (), ""))
+    assert trial_evidence([best, raised, better], True, TASK) == [("inc_lr", "low_lr", True)]
+    still = replace(trial(2, 0.20), diagnosis=Diagnosis({}, ("overfitting",), (), ""))
+    assert trial_evidence([best, trial(1, 0.3, ("reg_l2", "overfitting")), still], True, TASK) == \
+        [("reg_l2", "overfitting", False)]
 
 
 def test_a_best_at_chance_is_no_result_to_beat():
