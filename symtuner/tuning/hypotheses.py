@@ -50,8 +50,9 @@ one optimizer's learning-rate range
 (:attr:`symtuner.core.dimensions.Real.ranges`) says nothing through a
 trial of another optimizer, which drew from the range it had before, nor
 does a parallel study's trial already running when the change was made;
-such trials are left out (the reason names them), and the window closes after ``window`` trials of the change's own or
-``WAIT_FACTOR * window`` trials in all, whichever comes first.
+such trials are left out (the reason names them), and the window closes
+after ``window`` trials of the change's own or ``WAIT_FACTOR * window``
+trials in all, whichever comes first.
 
 Changes are judged oldest first, one verdict per trial. Pure: the loop reads
 versions, verdicts and trials from the store (each trial's recorded spread
