@@ -54,7 +54,7 @@ DIRECTIONAL = {"inc_lr": "low_lr", "decr_lr": "high_lr"}
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the trial right after a diagnosis showed of the actions it chose."""
+    """What the first trial to train with a diagnosis's chosen actions showed of them."""
 
     #: the trial that trained with the chosen actions
     following: int
