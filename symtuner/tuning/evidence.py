@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from symtuner.core.costs import standing
 from symtuner.core.records import Trial, TuningVersion, Verdict
+from symtuner.core.settings import StudySettings
 from symtuner.core.space import changed_for
 from symtuner.tuning.noise import NoiseModel
 from symtuner.tuning.view import TaskFacts
@@ -65,10 +66,14 @@ class Outcome:
     reason: str
 
 
+#: A change's verdict waits for its own trials at most this many times its window
+#: (:func:`symtuner.tuning.hypotheses.judge`).
+WAIT_FACTOR = 2
+
 #: A change that only moved some choices' ranges (one optimizer's learning rates) is tested by the
-#: first of this many complete trials after it that drew from a moved range (as many as a change's
-#: verdict waits for, :data:`symtuner.tuning.hypotheses.WAIT_FACTOR` x its default window of 3).
-FOLLOWING_WAIT = 6
+#: first of this many complete trials after it that drew from a moved range: as many as a change's
+#: verdict waits for with the default window.
+FOLLOWING_WAIT = WAIT_FACTOR * StudySettings.revert_after
 
 
 def next_trial_outcomes(trials: Sequence[Trial], maximize: bool = True, task: TaskFacts | None = None,

@@ -68,7 +68,7 @@ from dataclasses import dataclass
 from symtuner.core.architecture import FEATURE_ACTIONS
 from symtuner.core.costs import standing
 from symtuner.core.records import ActionRecord, Trial, TuningVersion, Verdict
-from symtuner.tuning.evidence import DIRECTIONAL, Outcome, trained_with
+from symtuner.tuning.evidence import DIRECTIONAL, WAIT_FACTOR, Outcome, trained_with
 from symtuner.tuning.noise import NoiseModel, diverged
 from symtuner.tuning.view import TaskFacts
 
@@ -159,11 +159,6 @@ def judge(versions: Sequence[TuningVersion], verdicts: Mapping[int, Verdict], tr
         everyone = all(noise.at_chance(t) for t, _ in before)
         return case.from_chance([t for t, _ in before] if everyone else [best_trial], (best_trial, best))
     return case.against(best_trial, best)
-
-
-#: A change whose ranges the trials since it rarely drew from is judged, on the trials that did, once
-#: this many times ``window`` trials have run since it: a later change waits no longer than that.
-WAIT_FACTOR = 2
 
 
 def _window(base: TuningVersion, change: TuningVersion, after: Sequence[tuple[Trial, tuple[float, float]]],
